@@ -1,0 +1,250 @@
+"""WorkflowEngine: Refluxo's step function, pure and stateless.
+
+Each step takes a snapshot and returns a new one; nothing is stored here
+between calls, so the service can run any step of any instance anywhere.
+Room to grow: parallel branches and sub-processes will add optional snapshot
+fields and a different choice of "which node next", leaving ``_run_node``
+(one node, one result) as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from bpm.engine.clock import Clock, SystemClock
+from bpm.engine.context import Context, NodeRun
+from bpm.engine.definition import Node, WorkflowDefinition, load_definition
+from bpm.engine.errors import (
+    DefinitionError,
+    EngineError,
+    ExpressionError,
+    NodeOutputError,
+    NodeValidationError,
+    Problem,
+    UnknownNodeError,
+)
+from bpm.engine.expressions import JexlTransformEngine, TransformEngine
+from bpm.engine.jsonvalue import NotJsonError, to_json_value
+from bpm.engine.node import NodeDefinition, NodeResult
+from bpm.engine.plugins import HookRunner, PluginContext
+from bpm.engine.retry import DefaultErrorHandler, ErrorHandler
+from bpm.engine.schema import JsonSchemaValidator, Validator
+from bpm.engine.snapshot import (
+    ACTIVE,
+    COMPLETED,
+    ERROR,
+    FAILED,
+    FINISHED,
+    PAUSED,
+    RetryState,
+    Snapshot,
+)
+
+STEP_LIMIT_REASON = "Step limit exceeded"
+
+
+def _frozen(metadata: dict[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(metadata)
+
+
+class WorkflowEngine:
+    """Runs one workflow definition with a fixed set of node types.
+
+    Build one per definition version and reuse it: construction indexes the
+    graph; ``execute`` and ``execute_step`` keep no state between calls.
+    """
+
+    def __init__(
+        self,
+        workflow: WorkflowDefinition | Mapping[str, Any] | str | bytes,
+        node_definitions: Mapping[str, NodeDefinition],
+        validator: Validator | None = None,
+        transform_engines: Sequence[TransformEngine] | None = None,
+        error_handler: ErrorHandler | None = None,
+        plugins: Sequence[Any] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Load the definition and check every node has a known type.
+
+        Args:
+            workflow: the definition, as an object, dict or JSON text.
+            node_definitions: node type name -> NodeDefinition.
+            validator: checks node input/output schemas; None means JSON Schema 2020-12.
+            transform_engines: data pipeline before each executor; None means
+                ``[JexlTransformEngine()]``, ``[]`` means data is passed as written.
+            error_handler: retry decisions; None reads each type's RetryPolicy.
+            plugins: lifecycle observers; a failing hook is logged and ignored.
+            clock: source of time (epoch ms); None means the system clock.
+
+        Raises:
+            DefinitionError: the definition is malformed or uses an unknown node type.
+        """
+        self.workflow = load_definition(workflow)
+        self.node_definitions = dict(node_definitions)
+        unknown = [
+            Problem(f"$.nodes[{i}].type", f"node '{node.id}' has unknown type '{node.type}'")
+            for i, node in enumerate(self.workflow.nodes) if node.type not in self.node_definitions
+        ]
+        if unknown:
+            raise DefinitionError(unknown)
+        self.validator = validator if validator is not None else JsonSchemaValidator()
+        self.transform_engines = (
+            list(transform_engines) if transform_engines is not None else [JexlTransformEngine()])
+        self.error_handler = error_handler if error_handler is not None else DefaultErrorHandler()
+        self.plugins = list(plugins or [])
+        self.clock = clock if clock is not None else SystemClock()
+        self._hooks = HookRunner(self.plugins)
+        self._hook_before = self._hooks.has("on_before_node_execution")
+        self._hook_after = self._hooks.has("on_after_node_execution")
+
+    def execute(
+        self,
+        initial_node_id: str | None = None,
+        workflow_id: str | None = None,
+        snapshot: Snapshot | None = None,
+        external_payload: Any = None,
+        step_limit: int = 100,
+        globals: Any = None,
+    ) -> Snapshot:
+        """Run from a start node or a snapshot until it pauses, errors, completes or fails.
+
+        Args:
+            initial_node_id: where a new run starts (when no snapshot is given).
+            workflow_id: the new run's id; defaults to "default" as in Refluxo.
+            snapshot: a snapshot to resume; ``paused`` and ``error`` ones become active.
+            external_payload: given to the first step only (the resumed node).
+            step_limit: steps allowed in this call; exceeding it fails the run.
+            globals: secrets for executors and transforms, never stored.
+
+        Returns:
+            The new snapshot; a completed or failed snapshot is returned unchanged.
+        """
+        if snapshot is None:
+            if initial_node_id is None:
+                raise EngineError("either snapshot or initial_node_id must be given")
+            current = self._initial_snapshot(workflow_id or "default", initial_node_id)
+            self._hooks.call("on_workflow_start", current)
+        elif snapshot.status in FINISHED:
+            return snapshot
+        else:
+            current = snapshot._replace(status=ACTIVE, last_started_at=self.clock.now_ms())
+        payload = external_payload
+        steps = 0
+        while current.status == ACTIVE:
+            if steps >= step_limit:
+                return current._replace(
+                    status=FAILED, metadata=_frozen({**current.metadata, "failedReason": STEP_LIMIT_REASON}))
+            current = self._step(current, payload, globals)
+            payload = None
+            steps += 1
+        if current.status == COMPLETED:
+            self._hooks.call("on_workflow_complete", current)
+        elif current.status == PAUSED:
+            self._hooks.call("on_workflow_pause", current)
+        return current
+
+    def execute_step(self, snapshot: Snapshot, external_payload: Any = None, globals: Any = None) -> Snapshot:
+        """Run exactly one node and return the snapshot after it.
+
+        A ``paused`` or ``error`` snapshot is resumed (its node runs again with
+        the payload); a completed or failed one is returned unchanged.
+        """
+        if snapshot.status in FINISHED:
+            return snapshot
+        if snapshot.status != ACTIVE:
+            snapshot = snapshot._replace(status=ACTIVE, last_started_at=self.clock.now_ms())
+        return self._step(snapshot, external_payload, globals)
+
+    def _initial_snapshot(self, workflow_id: str, node_id: str) -> Snapshot:
+        if node_id not in self.workflow.nodes_by_id:
+            raise UnknownNodeError(f"no node '{node_id}' in the definition")
+        return Snapshot(workflow_id, ACTIVE, node_id, Context(), 0, self.clock.now_ms(), 0, _frozen({}), None)
+
+    def _step(self, snapshot: Snapshot, payload: Any, globals: Any) -> Snapshot:
+        now = self.clock.now_ms()
+        started = snapshot.last_started_at
+        total = (snapshot.total_execution_time or 0) + (now - started if started is not None else 0)
+        node_id = snapshot.current_node_id
+        if node_id is None:
+            return snapshot._replace(status=COMPLETED, last_started_at=now, total_execution_time=total)
+        node = self.workflow.nodes_by_id.get(node_id)
+        if node is None:
+            raise UnknownNodeError(f"the snapshot is at node '{node_id}', which the definition does not have")
+        definition = self.node_definitions[node.type]
+        retry = snapshot.retry_state
+        attempt = retry.attempts + 1 if retry is not None and retry.node_id == node_id else 1
+        hooks = self._hooks
+        if self._hook_before:
+            hooks.call("on_before_node_execution",
+                       PluginContext(node, definition, snapshot, globals, payload, node.data))
+        data = node.data
+        try:
+            data = self._prepare_input(node, definition, snapshot.context, globals)
+            result = definition.executor(data, snapshot.context, payload, globals)
+            if type(result) is not NodeResult:
+                raise NodeOutputError(
+                    f"the executor of '{node.type}' returned {type(result).__name__}, not a NodeResult")
+            if result.pause:
+                if self._hook_after:
+                    hooks.call("on_after_node_execution",
+                               PluginContext(node, definition, snapshot, globals, payload, data))
+                return snapshot._replace(status=PAUSED, last_started_at=now, total_execution_time=total)
+            output = self._check_output(node, definition, result.data)
+        except Exception as error:  # an executor may raise anything; the run records it
+            return self._fail(snapshot, node, definition, error, attempt, data, payload, globals, now, total)
+        if self._hook_after:
+            hooks.call("on_after_node_execution",
+                       PluginContext(node, definition, snapshot, globals, payload, data, output))
+        next_id = self.workflow.next_node_id(node_id, result.next_handle)
+        context = snapshot.context.appended(node_id, NodeRun(output, self.clock.now_ms(), attempt))
+        return Snapshot(snapshot.workflow_id, ACTIVE if next_id is not None else COMPLETED, next_id,
+                        context, snapshot.version + 1, now, total, snapshot.metadata, None)
+
+    def _prepare_input(self, node: Node, definition: NodeDefinition, context: Context, globals: Any) -> Any:
+        data = node.data
+        if self.transform_engines:
+            for engine in self.transform_engines:
+                data = engine.transform(data, context, globals)
+        else:
+            data = to_json_value(data)  # the executor gets a copy, never the definition itself
+        schema = definition.input_schema
+        if schema is not None:
+            checked = self.validator.validate(data, schema)
+            if not checked.valid:
+                raise NodeValidationError(checked.errors, f"input of node '{node.id}' is invalid")
+            data = checked.data if checked.data is not None else data
+        return data
+
+    def _check_output(self, node: Node, definition: NodeDefinition, output: Any) -> Any:
+        try:
+            output = to_json_value(output, "output")
+        except NotJsonError as exc:
+            raise NodeOutputError(f"node '{node.id}' returned output that is not JSON: {exc}") from None
+        schema = definition.output_schema
+        if schema is not None:
+            checked = self.validator.validate(output, schema)
+            if not checked.valid:
+                raise NodeValidationError(checked.errors, f"output of node '{node.id}' is invalid")
+        return output
+
+    def _fail(self, snapshot: Snapshot, node: Node, definition: NodeDefinition, error: Exception,
+              attempt: int, data: Any, payload: Any, globals: Any, now: int, total: int) -> Snapshot:
+        """Record a failed attempt: ``error`` with a retry time if attempts are left, else ``failed``."""
+        if isinstance(error, ExpressionError):
+            error.locate(node_id=node.id)
+        if self._hooks.has("on_node_error"):
+            self._hooks.call("on_node_error", PluginContext(
+                node, definition, snapshot, globals, payload, data, None, error, attempt))
+        message = str(error) or type(error).__name__
+        failed_at = self.clock.now_ms()
+        context = snapshot.context.appended(node.id, NodeRun(None, failed_at, attempt, message))
+        if self.error_handler.should_retry(error, attempt, node, definition):
+            delay = self.error_handler.get_retry_delay(attempt, node, definition)
+            return snapshot._replace(
+                status=ERROR, context=context, last_started_at=now, total_execution_time=total,
+                retry_state=RetryState(node.id, attempt, failed_at + delay),
+                metadata=_frozen({**snapshot.metadata, "pausedReason": f"Retry attempt {attempt}"}))
+        return snapshot._replace(status=FAILED, context=context, last_started_at=now,
+                                 total_execution_time=total, retry_state=None)

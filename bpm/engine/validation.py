@@ -1,0 +1,130 @@
+"""validate_definition: every problem a process designer should fix, in one pass."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from bpm.engine.definition import WorkflowDefinition, load_definition, parse_definition
+from bpm.engine.errors import DefinitionError, ExpressionError, Problem
+from bpm.engine.expressions.scope import RESERVED_NAMES
+from bpm.engine.expressions.template import compile_template, iter_expressions
+from bpm.engine.node import NodeDefinition
+from bpm.engine.schema import JsonSchemaValidator
+
+_schemas = JsonSchemaValidator()
+
+
+def validate_definition(
+    definition: WorkflowDefinition | Mapping[str, Any] | str | bytes,
+    node_definitions: Mapping[str, NodeDefinition],
+    start_node_ids: Collection[str] | None = None,
+) -> list[Problem]:
+    """Return every problem in ``definition`` (errors and warnings), or [] if it is sound.
+
+    Args:
+        definition: the definition as an object, dict or JSON text.
+        node_definitions: the node types it may use.
+        start_node_ids: nodes a run may start at; by default, nodes with no incoming edge.
+
+    Returns:
+        Problems with JSON paths, in document order; ``severity`` tells errors from warnings.
+    """
+    problems: list[Problem] = []
+    if isinstance(definition, WorkflowDefinition):
+        loaded: WorkflowDefinition | None = definition
+    else:
+        loaded = parse_definition(definition, problems)
+    if loaded is None:
+        return problems
+    node_index = {node.id: i for i, node in reversed(list(enumerate(loaded.nodes)))}
+    for i, node in enumerate(loaded.nodes):
+        path = f"$.nodes[{i}]"
+        if node.id in RESERVED_NAMES:
+            problems.append(Problem(f"{path}.id", f"'{node.id}' is a reserved name in expressions; "
+                                    "rename the node", "warning"))
+        node_type = node_definitions.get(node.type)
+        if node_type is None:
+            problems.append(Problem(f"{path}.type", f"node '{node.id}' has unknown type '{node.type}'; "
+                                    f"known types: {', '.join(sorted(node_definitions))}"))
+        problems.extend(_expression_problems(node.id, node.data, f"{path}.data"))
+        if node_type is not None and node_type.input_schema is not None:
+            problems.extend(_data_problems(node.id, node.data, node_type.input_schema, f"{path}.data"))
+    problems.extend(_edge_problems(loaded))
+    problems.extend(_reachability_problems(loaded, node_index, start_node_ids))
+    return problems
+
+
+def check_definition(definition: Any, node_definitions: Mapping[str, NodeDefinition],
+                     start_node_ids: Collection[str] | None = None) -> WorkflowDefinition:
+    """Load ``definition`` if it has no error-severity problem, else raise DefinitionError."""
+    problems = validate_definition(definition, node_definitions, start_node_ids)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DefinitionError(errors)
+    return load_definition(definition)
+
+
+def _expression_problems(node_id: str, data: Any, path: str) -> list[Problem]:
+    found = []
+    for where, text in iter_expressions(data, path):
+        try:
+            compile_template(text)
+        except ExpressionError as exc:
+            found.append(Problem(where, f"node '{node_id}': expression '{exc.expression}' {exc.detail}"))
+    return found
+
+
+def _data_problems(node_id: str, data: Any, schema: Mapping[str, Any], path: str) -> list[Problem]:
+    """Schema violations of static data; a value that is an expression is checked at run time."""
+    dynamic = {where for where, _ in iter_expressions(data, path)}
+    found = []
+    for problem in _schemas.problems(data, schema, path):
+        if any(problem.path == d or problem.path.startswith(d + ".") or problem.path.startswith(d + "[")
+               for d in dynamic):
+            continue
+        found.append(Problem(problem.path, f"node '{node_id}': {problem.message}"))
+    return found
+
+
+def _edge_problems(definition: WorkflowDefinition) -> list[Problem]:
+    found = []
+    first_by_exit: dict[tuple[str, str | None], str] = {}
+    for i, edge in enumerate(definition.edges):
+        key = (edge.source, edge.source_handle)
+        if key in first_by_exit:
+            handle = ("the default handle" if edge.source_handle is None
+                      else f"handle '{edge.source_handle}'")
+            found.append(Problem(
+                f"$.edges[{i}]",
+                f"edge '{edge.id}' leaves node '{edge.source}' by {handle}, like edge "
+                f"'{first_by_exit[key]}'; only the first is ever followed", "warning"))
+        else:
+            first_by_exit[key] = edge.id
+    return found
+
+
+def _reachability_problems(definition: WorkflowDefinition, node_index: dict[str, int],
+                           start_node_ids: Collection[str] | None) -> list[Problem]:
+    targets = {edge.target for edge in definition.edges}
+    if start_node_ids is None:
+        starts = [node.id for node in definition.nodes if node.id not in targets]
+    else:
+        starts = [node_id for node_id in start_node_ids if node_id in node_index]
+    if not starts:
+        return [Problem("$.nodes", "no start node: every node has an incoming edge, so a run "
+                                   "cannot begin anywhere")]
+    successors: dict[str, list[str]] = {}
+    for edge in definition.edges:
+        successors.setdefault(edge.source, []).append(edge.target)
+    reached = set(starts)
+    queue = deque(starts)
+    while queue:
+        for target in successors.get(queue.popleft(), ()):
+            if target not in reached:
+                reached.add(target)
+                queue.append(target)
+    return [Problem(f"$.nodes[{node_index[node.id]}]",
+                    f"node '{node.id}' cannot be reached from a start node")
+            for node in definition.nodes if node.id not in reached]
