@@ -124,7 +124,7 @@ class WorkflowEngine:
         if snapshot is None:
             if initial_node_id is None:
                 raise EngineError("either snapshot or initial_node_id must be given")
-            current = self._initial_snapshot(workflow_id or "default", initial_node_id)
+            current = self.initial_snapshot(initial_node_id, workflow_id or "default")
             self._hooks.call("on_workflow_start", current)
         elif snapshot.status in FINISHED:
             return snapshot
@@ -157,7 +157,12 @@ class WorkflowEngine:
             snapshot = snapshot._replace(status=ACTIVE, last_started_at=self.clock.now_ms())
         return self._step(snapshot, external_payload, globals)
 
-    def _initial_snapshot(self, workflow_id: str, node_id: str) -> Snapshot:
+    def initial_snapshot(self, node_id: str, workflow_id: str = "default") -> Snapshot:
+        """Return the ``active`` snapshot of a new run at ``node_id``, before any step.
+
+        ``execute`` calls this (and the ``on_workflow_start`` hook); a runner
+        that drives ``execute_step`` itself can start from it directly.
+        """
         if node_id not in self.workflow.nodes_by_id:
             raise UnknownNodeError(f"no node '{node_id}' in the definition")
         return Snapshot(workflow_id, ACTIVE, node_id, Context(), 0, self.clock.now_ms(), 0, _frozen({}), None)

@@ -206,7 +206,7 @@ def _transform(node: Transform) -> Evaluator:
 
 def _filter(node: FilterExpression) -> Evaluator:
     subject, expression = _compile(node.subject), _compile(node.expression)
-    if not node.relative:
+    if not _uses_relative(node.expression):
         index = v.index
         return lambda scope, rel: index(subject(scope, rel), expression(scope, rel))
     truthy = v.truthy
@@ -220,6 +220,27 @@ def _filter(node: FilterExpression) -> Evaluator:
         return [item for item in items if truthy(expression(scope, item))]
 
     return keep
+
+
+def _uses_relative(node: Any) -> bool:
+    """True if ``node`` reads the filtered item (``.field``); pyjexl misses nested cases."""
+    if isinstance(node, Identifier):
+        return node.relative or (node.subject is not None and _uses_relative(node.subject))
+    if isinstance(node, FilterExpression):
+        return _uses_relative(node.subject)  # its own expression is relative to its own items
+    if isinstance(node, Transform):
+        return _uses_relative(node.subject) or any(_uses_relative(a) for a in node.args)
+    if isinstance(node, BinaryExpression):
+        return _uses_relative(node.left) or _uses_relative(node.right)
+    if isinstance(node, UnaryExpression):
+        return _uses_relative(node.right)
+    if isinstance(node, ConditionalExpression):
+        return any(_uses_relative(n) for n in (node.test, node.consequent, node.alternate))
+    if isinstance(node, ObjectLiteral):
+        return any(_uses_relative(n) for n in node.value.values())
+    if isinstance(node, ArrayLiteral):
+        return any(_uses_relative(n) for n in node.value)
+    return False
 
 
 _COMPILERS: dict[type, Callable[[Any], Evaluator]] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +69,8 @@ def chain(*specs: tuple[str, str] | tuple[str, str, Any], edges: list[dict] | No
     """A definition from ``(id, type[, data])`` tuples; consecutive nodes linked unless edges given."""
     nodes = [{"id": s[0], "type": s[1], "data": s[2] if len(s) > 2 else {}} for s in specs]
     if edges is None:
-        edges = [{"id": f"e{i}", "source": a[0], "target": b[0]} for i, (a, b) in
-                 enumerate(zip(specs, specs[1:], strict=False))]
+        edges = [{"id": f"e{i}", "source": a[0], "target": b[0]}
+                 for i, (a, b) in enumerate(pairwise(specs))]
     return {"id": "test", "nodes": nodes, "edges": edges}
 
 

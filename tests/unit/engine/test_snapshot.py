@@ -1,0 +1,104 @@
+"""Snapshot wire format: lossless round trips, clear errors for anything malformed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bpm.engine import Snapshot, SnapshotError
+
+GOOD = {
+    "workflowId": "wf-1", "status": "error", "currentNodeId": "f",
+    "context": {"a": [{"output": {"x": [1, 2.5, None, True, "s"]}, "timestamp": 1, "attempt": 1}],
+                "f": [{"output": None, "timestamp": 2, "error": "boom", "attempt": 1}]},
+    "version": 1, "lastStartedAt": 2, "totalExecutionTime": 0,
+    "metadata": {"pausedReason": "Retry attempt 1"},
+    "retryState": {"nodeId": "f", "attempts": 1, "nextRetryAt": 1002},
+}
+
+
+def _with(**changes):
+    raw = json.loads(json.dumps(GOOD))
+    for key, value in changes.items():
+        if value is ...:
+            raw.pop(key)
+        else:
+            raw[key] = value
+    return raw
+
+
+def test_the_wire_format_round_trips_exactly():
+    snap = Snapshot.from_dict(GOOD)
+    assert snap.to_dict() == GOOD
+    assert json.loads(snap.to_json()) == GOOD
+    assert Snapshot.from_json(snap.to_json()) == snap
+    assert list(snap.to_dict()) == list(GOOD), "keys keep Refluxo's order"
+
+
+def test_optional_fields_are_omitted_as_refluxo_omits_them():
+    raw = _with(lastStartedAt=..., totalExecutionTime=..., retryState=...)
+    assert Snapshot.from_dict(raw).to_dict() == raw
+
+
+def test_a_loaded_snapshot_does_not_share_the_callers_objects():
+    raw = _with()
+    snap = Snapshot.from_dict(raw)
+    raw["context"]["a"][0]["output"]["x"].append("changed")
+    raw["metadata"]["pausedReason"] = "changed"
+    assert snap.to_dict() == GOOD
+
+
+MALFORMED = [
+    ("not an object", [], "$"),
+    ("unknown field", _with(branches=[]), "$.branches"),
+    ("workflowId missing", _with(workflowId=...), "$.workflowId"),
+    ("status unknown", _with(status="sleeping"), "$.status"),
+    ("currentNodeId a number", _with(currentNodeId=3), "$.currentNodeId"),
+    ("version negative", _with(version=-1), "$.version"),
+    ("version a string", _with(version="1"), "$.version"),
+    ("version a boolean", _with(version=True), "$.version"),
+    ("context a list", _with(context=[]), "$.context"),
+    ("results not a list", _with(context={"a": {}}), "$.context.a"),
+    ("result not an object", _with(context={"a": [3]}), "$.context.a[0]"),
+    ("timestamp missing", _with(context={"a": [{"output": 1, "attempt": 1}]}), "$.context.a[0].timestamp"),
+    ("attempt zero", _with(context={"a": [{"output": 1, "timestamp": 1, "attempt": 0}]}), "$.context.a[0].attempt"),
+    ("error a number", _with(context={"a": [{"output": 1, "timestamp": 1, "error": 5}]}), "$.context.a[0].error"),
+    ("unknown result field", _with(context={"a": [{"output": 1, "timestamp": 1, "extra": 1}]}),
+     "$.context.a[0].extra"),
+    ("metadata a list", _with(metadata=[]), "$.metadata"),
+    ("retryState without nodeId", _with(retryState={"attempts": 1}), "$.retryState.nodeId"),
+    ("nextRetryAt text", _with(retryState={"nodeId": "f", "attempts": 1, "nextRetryAt": "soon"}),
+     "$.retryState.nextRetryAt"),
+    ("lastStartedAt text", _with(lastStartedAt="now"), "$.lastStartedAt"),
+]
+
+
+@pytest.mark.parametrize("raw, path", [c[1:] for c in MALFORMED], ids=[c[0] for c in MALFORMED])
+def test_a_malformed_snapshot_is_rejected_naming_the_field(raw, path):
+    with pytest.raises(SnapshotError) as caught:
+        Snapshot.from_dict(raw)
+    assert path in [p.path for p in caught.value.problems]
+    with pytest.raises(SnapshotError):
+        Snapshot.from_json(json.dumps(raw))
+
+
+def test_bad_json_text_is_a_snapshot_error():
+    with pytest.raises(SnapshotError, match="not valid JSON"):
+        Snapshot.from_json(b"{")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=12)
+
+
+@given(st.dictionaries(st.sampled_from([*GOOD, "junk"]), json_values, max_size=9))
+def test_no_input_escapes_as_anything_but_a_snapshot_error(raw):
+    try:
+        Snapshot.from_dict(raw)
+    except SnapshotError as error:
+        assert error.problems
