@@ -63,7 +63,8 @@ class RunLog(Sequence[NodeRun]):
     def __getitem__(self, index: slice) -> list[NodeRun]: ...
     def __getitem__(self, index: int | slice) -> NodeRun | list[NodeRun]:
         if isinstance(index, slice):
-            return self._items[: self._len][index]
+            start, stop, step = index.indices(self._len)  # O(slice), not O(history)
+            return self._items[start:stop:step]
         if index < 0:
             index += self._len
         if not 0 <= index < self._len:

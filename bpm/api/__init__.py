@@ -1,0 +1,24 @@
+"""The REST API (flask-smorest): thin adapters over the runtime, documented as OpenAPI 3."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bpm import __version__
+from bpm.api.errors import BpmApi, register_error_handlers
+
+
+def init_api(app: Flask) -> BpmApi:
+    """Register the API blueprints, the OpenAPI document and the offline Swagger UI."""
+    from bpm.api import definitions, health, instances, tasks
+
+    app.config.update(
+        API_TITLE="Refluxo BPM", API_VERSION=__version__, OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs", OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
+    )
+    api = BpmApi(app)
+    for module in (definitions, instances, tasks, health):
+        api.register_blueprint(module.blp)
+    register_error_handlers(app)
+    return api

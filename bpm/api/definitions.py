@@ -1,0 +1,98 @@
+"""/api/definitions: process definitions, their versions, validation and publishing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from bpm.api.schemas import (
+    DefinitionBodySchema,
+    DefinitionDetailSchema,
+    DefinitionListQuerySchema,
+    DefinitionVersionSchema,
+    ValidationReportSchema,
+)
+from bpm.auth import current_actor, runtime
+from bpm.runtime import definitions
+
+blp = Blueprint("definitions", __name__, url_prefix="/api/definitions",
+                description="Process definitions: drafts, numbered published versions, retirement.")
+
+
+@blp.route("")
+class Definitions(MethodView):
+    @blp.arguments(DefinitionListQuerySchema, location="query")
+    @blp.response(200, DefinitionVersionSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """List the newest version of every process."""
+        current_actor()
+        with runtime().uow() as uow:
+            return definitions.list_definitions(uow, query.get("status"))
+
+    @blp.arguments(DefinitionBodySchema)
+    @blp.response(201, DefinitionDetailSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Save a draft: a new version of the key, or a replacement of its current draft."""
+        actor, rt = current_actor(), runtime()
+        with rt.uow() as uow:
+            draft = definitions.save_draft(rt, uow, actor, body)
+            uow.commit()
+            return draft
+
+
+@blp.route("/validate")
+class ValidateDefinition(MethodView):
+    @blp.arguments(DefinitionBodySchema)
+    @blp.response(200, ValidationReportSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Report every problem of a definition without saving it."""
+        current_actor()
+        problems = definitions.check(runtime(), body)
+        return {"valid": not any(p.severity == "error" for p in problems),
+                "problems": [p.to_dict() for p in problems]}
+
+
+@blp.route("/<string:key>")
+class DefinitionVersions(MethodView):
+    @blp.response(200, DefinitionVersionSchema(many=True))
+    def get(self, key: str) -> Any:
+        """List every version of a process, newest first."""
+        current_actor()
+        with runtime().uow() as uow:
+            return definitions.list_versions(uow, key)
+
+
+@blp.route("/<string:key>/versions/<int:version>")
+class DefinitionVersion(MethodView):
+    @blp.response(200, DefinitionDetailSchema)
+    def get(self, key: str, version: int) -> Any:
+        """Get one version with its definition."""
+        current_actor()
+        with runtime().uow() as uow:
+            return definitions.get_version(uow, key, version)
+
+
+@blp.route("/<string:key>/versions/<int:version>/publish")
+class PublishDefinition(MethodView):
+    @blp.response(200, DefinitionDetailSchema)
+    def post(self, key: str, version: int) -> Any:
+        """Publish a draft: new instances start this version; it never changes again."""
+        actor, rt = current_actor(), runtime()
+        with rt.uow() as uow:
+            published = definitions.publish(rt, uow, actor, key, version)
+            uow.commit()
+            return published
+
+
+@blp.route("/<string:key>/versions/<int:version>/retire")
+class RetireDefinition(MethodView):
+    @blp.response(200, DefinitionDetailSchema)
+    def post(self, key: str, version: int) -> Any:
+        """Retire a published version; its running instances carry on."""
+        actor, rt = current_actor(), runtime()
+        with rt.uow() as uow:
+            retired = definitions.retire(rt, uow, actor, key, version)
+            uow.commit()
+            return retired

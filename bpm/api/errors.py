@@ -1,0 +1,78 @@
+"""The one mapping from BpmError to HTTP, and the one JSON error shape ``{code, status, message, errors}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from bpm.engine.errors import ProblemsError
+from bpm.errors import (
+    BpmError,
+    ConflictError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+)
+
+logger = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: tuple[tuple[type[BpmError], int], ...] = (
+    (NotFound, 404), (ConflictError, 409), (PreconditionFailed, 412), (Unauthorized, 401), (Forbidden, 403),
+    (InvalidRequest, 422), (ProblemsError, 422),
+)
+
+
+def error_body(code: int, message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The error shape every endpoint uses."""
+    body: dict[str, Any] = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _field_errors(error: BpmError) -> dict[str, list[str]] | None:
+    if isinstance(error, InvalidRequest):
+        return error.errors
+    if isinstance(error, ProblemsError):
+        found: dict[str, list[str]] = {}
+        for problem in error.problems:
+            found.setdefault(problem.path, []).append(problem.message)
+        return found
+    return None
+
+
+def handle_bpm_error(error: BpmError) -> tuple[dict[str, Any], int]:
+    """Turn a domain error into its HTTP response."""
+    code = next((status for kind, status in STATUS_BY_ERROR if isinstance(error, kind)), 400)
+    message = error.summary if isinstance(error, ProblemsError) else str(error)
+    return error_body(code, message, _field_errors(error)), code
+
+
+class BpmApi(Api):
+    """flask-smorest's Api with errors always in our shape (message included, fields flattened)."""
+
+    def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        if isinstance(errors, dict) and set(errors) <= {"json", "query", "headers", "path", "form"}:
+            flat: dict[str, Any] = {}
+            for location_errors in errors.values():  # webargs nests by location; fields are what matters
+                flat.update(location_errors if isinstance(location_errors, dict) else {"_body": location_errors})
+            errors = flat
+        code = error.code or 500
+        if code >= 500:
+            logger.error("request failed with %s", code, exc_info=error.__cause__ or error)
+        message = data.get("message") or error.description or HTTP_STATUS_CODES.get(code, "Error")
+        return error_body(code, message, errors), code, data.get("headers", {})
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map BpmError subclasses; other exceptions become flask-smorest's 500 in the same shape."""
+    app.register_error_handler(BpmError, handle_bpm_error)

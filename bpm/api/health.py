@@ -1,0 +1,29 @@
+"""/api/health: is the service up and can it reach its database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import text
+
+from bpm import __version__
+from bpm.api.schemas import HealthSchema
+from bpm.auth import runtime
+
+blp = Blueprint("health", __name__, url_prefix="/api/health", description="Liveness and database reachability.")
+
+
+@blp.route("")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, schema=HealthSchema)
+    def get(self) -> Any:
+        """Report whether the service and its database answer."""
+        try:
+            with runtime().db.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return {"status": "unavailable", "database": "unreachable", "version": __version__}, 503
+        return {"status": "ok", "database": "ok", "version": __version__}

@@ -1,0 +1,103 @@
+"""/api/instances: start, inspect, cancel and retry process instances; their history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
+
+from bpm.api.etag import etag_header, if_match
+from bpm.api.schemas import (
+    CancelInstanceSchema,
+    HistoryEntrySchema,
+    InstanceDetailSchema,
+    InstanceQuerySchema,
+    InstanceSchema,
+    StartInstanceSchema,
+    task_view,
+)
+from bpm.auth import current_actor, runtime
+from bpm.runtime import instances, tasks
+from bpm.store.models import ProcessInstance
+from bpm.store.uow import UnitOfWork
+
+blp = Blueprint("instances", __name__, url_prefix="/api/instances",
+                description="Process instances: start one, follow it, cancel or retry it.")
+
+
+def instance_detail(uow: UnitOfWork, instance: ProcessInstance) -> tuple[dict[str, Any], dict[str, str]]:
+    """An instance with its open tasks, and its ETag."""
+    open_tasks = tasks.open_tasks_of(uow, instance.id)
+    people = tasks.candidates(uow, [t.id for t in open_tasks])
+    view = {column: getattr(instance, column) for column in instance.model_fields}
+    view["open_tasks"] = [task_view(t, *people[t.id]) for t in open_tasks]
+    return view, etag_header(instance.revision)
+
+
+@blp.route("")
+class Instances(MethodView):
+    @blp.arguments(InstanceQuerySchema, location="query")
+    @blp.response(200, InstanceSchema(many=True))
+    @blp.paginate()
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
+        """List instances, newest first, filtered by status, process, business key or starter."""
+        current_actor()
+        with runtime().uow() as uow:
+            rows, total = instances.list_instances(uow, query, pagination_parameters.page,
+                                                   pagination_parameters.page_size)
+            pagination_parameters.item_count = total
+            return rows
+
+    @blp.arguments(StartInstanceSchema)
+    @blp.response(201, InstanceDetailSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Start the newest published version of a process with its start form's data."""
+        actor, rt = current_actor(), runtime()
+        instance, _ = instances.start_instance(rt, actor, body["definition"], body["payload"], body["business_key"])
+        with rt.uow() as uow:
+            return instance_detail(uow, instance)
+
+
+@blp.route("/<string:instance_id>")
+class Instance(MethodView):
+    @blp.response(200, InstanceDetailSchema)
+    def get(self, instance_id: str) -> Any:
+        """Get an instance: status, snapshot and open tasks (ETag: its revision)."""
+        current_actor()
+        with runtime().uow() as uow:
+            return instance_detail(uow, instances.get_instance(uow, instance_id))
+
+
+@blp.route("/<string:instance_id>/cancel")
+class CancelInstance(MethodView):
+    @blp.arguments(CancelInstanceSchema)
+    @blp.response(200, InstanceDetailSchema)
+    def post(self, body: dict[str, Any], instance_id: str) -> Any:
+        """Cancel an unfinished instance with its open tasks and pending jobs (honours If-Match)."""
+        actor, rt = current_actor(), runtime()
+        instance = instances.cancel_instance(rt, actor, instance_id, if_match(), body["reason"])
+        with rt.uow() as uow:
+            return instance_detail(uow, instance)
+
+
+@blp.route("/<string:instance_id>/retry")
+class RetryInstance(MethodView):
+    @blp.response(200, InstanceDetailSchema)
+    def post(self, instance_id: str) -> Any:
+        """Run a failed or erroring instance's current node again now (honours If-Match)."""
+        actor, rt = current_actor(), runtime()
+        instance, _ = instances.retry_instance(rt, actor, instance_id, if_match())
+        with rt.uow() as uow:
+            return instance_detail(uow, instance)
+
+
+@blp.route("/<string:instance_id>/history")
+class InstanceHistory(MethodView):
+    @blp.response(200, HistoryEntrySchema(many=True))
+    def get(self, instance_id: str) -> Any:
+        """Every persisted revision: who caused it, when, why, and what changed."""
+        current_actor()
+        with runtime().uow() as uow:
+            return instances.instance_history(uow, instance_id)

@@ -1,0 +1,193 @@
+"""Marshmallow schemas of the REST resources; attribute names are snake_case, JSON keys camelCase."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class CamelSchema(ma.Schema):
+    """Fields appear in JSON as camelCase."""
+
+    def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
+        field_obj.data_key = _camel(field_obj.data_key or field_name)
+
+
+# --- definitions -------------------------------------------------------------------------------
+
+class DefinitionBodySchema(ma.Schema):
+    """A WorkflowDefinition: React Flow's nodes and edges plus the process key and name."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    id = ma.fields.String(required=True, metadata={"description": "the process key"})
+    name = ma.fields.String(required=True)
+    version = ma.fields.Integer(metadata={"description": "assigned by the server"})
+    description = ma.fields.String()
+    nodes = ma.fields.List(ma.fields.Dict(), required=True)
+    edges = ma.fields.List(ma.fields.Dict(), load_default=list)
+
+
+class ProblemSchema(ma.Schema):
+    path = ma.fields.String(metadata={"description": "JSON path into the definition"})
+    message = ma.fields.String()
+    severity = ma.fields.String(validate=validate.OneOf(["error", "warning"]))
+
+
+class ValidationReportSchema(ma.Schema):
+    valid = ma.fields.Boolean()
+    problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
+
+
+class DefinitionVersionSchema(CamelSchema):
+    key = ma.fields.String()
+    version = ma.fields.Integer()
+    status = ma.fields.String(validate=validate.OneOf(["draft", "published", "retired"]))
+    name = ma.fields.String()
+    checksum = ma.fields.String()
+    created_by = ma.fields.String()
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    published_by = ma.fields.String(allow_none=True)
+    published_at = ma.fields.AwareDateTime(allow_none=True)
+    retired_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class DefinitionDetailSchema(DefinitionVersionSchema):
+    definition = ma.fields.Dict(attribute="body")
+
+
+class DefinitionListQuerySchema(ma.Schema):
+    status = ma.fields.String(validate=validate.OneOf(["draft", "published", "retired"]))
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+class TaskSchema(CamelSchema):
+    id = ma.fields.String()
+    instance_id = ma.fields.String()
+    node_id = ma.fields.String()
+    definition_key = ma.fields.String()
+    title = ma.fields.String()
+    form_id = ma.fields.String(allow_none=True)
+    assignee = ma.fields.String(allow_none=True)
+    candidate_users = ma.fields.List(ma.fields.String())
+    candidate_groups = ma.fields.List(ma.fields.String())
+    outcomes = ma.fields.List(ma.fields.String())
+    priority = ma.fields.Integer()
+    due_at = ma.fields.AwareDateTime(allow_none=True)
+    status = ma.fields.String()
+    created_at = ma.fields.AwareDateTime()
+    completed_by = ma.fields.String(allow_none=True)
+    completed_at = ma.fields.AwareDateTime(allow_none=True)
+    outcome = ma.fields.String(allow_none=True)
+    data = ma.fields.Dict(allow_none=True)
+    revision = ma.fields.Integer()
+
+
+class CommentSchema(CamelSchema):
+    id = ma.fields.Integer()
+    author = ma.fields.String()
+    body = ma.fields.String()
+    created_at = ma.fields.AwareDateTime()
+
+
+class TaskDetailSchema(TaskSchema):
+    form = ma.fields.Dict(allow_none=True)
+    comments = ma.fields.List(ma.fields.Nested(CommentSchema))
+
+
+class TaskQuerySchema(CamelSchema):
+    scope = ma.fields.String(load_default="available",
+                             validate=validate.OneOf(["available", "mine", "candidate", "all"]),
+                             metadata={"description": "available: mine or offered to me; candidate: "
+                                                      "offered to me and unclaimed; all: admins only"})
+    status = ma.fields.String(load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"]))
+    instance_id = ma.fields.String()
+    definition_key = ma.fields.String()
+
+
+class CompleteTaskSchema(ma.Schema):
+    outcome = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=100))
+    data = ma.fields.Dict(load_default=dict)
+
+
+class DelegateTaskSchema(ma.Schema):
+    to = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class NewCommentSchema(ma.Schema):
+    body = ma.fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+# --- instances -----------------------------------------------------------------------------------
+
+class StartInstanceSchema(CamelSchema):
+    definition = ma.fields.String(required=True, validate=validate.Length(min=1, max=100),
+                                  metadata={"description": "the process key; its newest published version starts"})
+    business_key = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=200))
+    payload = ma.fields.Dict(load_default=dict, metadata={"description": "the start form's data"})
+
+
+class InstanceSchema(CamelSchema):
+    id = ma.fields.String()
+    definition_key = ma.fields.String()
+    definition_version = ma.fields.Integer()
+    business_key = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    current_node_id = ma.fields.String(allow_none=True)
+    started_by = ma.fields.String()
+    started_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    ended_at = ma.fields.AwareDateTime(allow_none=True)
+    outcome = ma.fields.String(allow_none=True)
+    error = ma.fields.String(allow_none=True)
+    revision = ma.fields.Integer()
+
+
+class InstanceDetailSchema(InstanceSchema):
+    snapshot = ma.fields.Dict(metadata={"description": "the engine snapshot in Refluxo's wire format"})
+    open_tasks = ma.fields.List(ma.fields.Nested(TaskSchema))
+
+
+class InstanceQuerySchema(CamelSchema):
+    status = ma.fields.String(validate=validate.OneOf(
+        ["active", "paused", "error", "completed", "failed", "cancelled"]))
+    definition_key = ma.fields.String()
+    business_key = ma.fields.String()
+    started_by = ma.fields.String()
+
+
+class CancelInstanceSchema(ma.Schema):
+    reason = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1000))
+
+
+class HistoryEntrySchema(CamelSchema):
+    revision = ma.fields.Integer()
+    at = ma.fields.AwareDateTime()
+    actor = ma.fields.String()
+    cause = ma.fields.String()
+    node_id = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    snapshot_version = ma.fields.Integer()
+    delta = ma.fields.Dict()
+
+
+class HealthSchema(ma.Schema):
+    status = ma.fields.String()
+    database = ma.fields.String()
+    version = ma.fields.String()
+
+
+def task_view(task: Any, users: list[str], groups: list[str], **extra: Any) -> dict[str, Any]:
+    """A task row with its candidates, ready for TaskSchema."""
+    view = {column: getattr(task, column) for column in task.model_fields}
+    return {**view, "candidate_users": users, "candidate_groups": groups, **extra}

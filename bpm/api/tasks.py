@@ -1,0 +1,120 @@
+"""/api/tasks: the inbox over HTTP; completing a task resumes its process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
+
+from bpm.api.etag import etag_header, if_match
+from bpm.api.schemas import (
+    CommentSchema,
+    CompleteTaskSchema,
+    DelegateTaskSchema,
+    NewCommentSchema,
+    TaskDetailSchema,
+    TaskQuerySchema,
+    TaskSchema,
+    task_view,
+)
+from bpm.auth import current_actor, runtime
+from bpm.runtime import tasks
+from bpm.store.models import Task
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/tasks",
+                description="Human tasks: list, claim, complete, delegate, comment.")
+
+
+def task_detail(task_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A task with candidates, form and comments, and its ETag."""
+    rt = runtime()
+    with rt.uow() as uow:
+        task = tasks.get_task(uow, task_id)
+        users, groups = tasks.candidates(uow, [task.id])[task.id]
+        form = rt.forms.get(task.form_id).to_dict() if task.form_id else None
+        comments = tasks.task_comments(uow, task.id)
+        return task_view(task, users, groups, form=form, comments=comments), etag_header(task.revision)
+
+
+def _after_change(task: Task) -> Any:
+    return task_detail(task.id)
+
+
+@blp.route("")
+class Tasks(MethodView):
+    @blp.arguments(TaskQuerySchema, location="query")
+    @blp.response(200, TaskSchema(many=True))
+    @blp.paginate()
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
+        """List tasks for me: assigned to me or offered to me (scope), most urgent first."""
+        actor = current_actor()
+        with runtime().uow() as uow:
+            rows, total = tasks.list_tasks(uow, actor, query, pagination_parameters.page,
+                                           pagination_parameters.page_size)
+            pagination_parameters.item_count = total
+            people = tasks.candidates(uow, [t.id for t in rows])
+            return [task_view(t, *people[t.id]) for t in rows]
+
+
+@blp.route("/<string:task_id>")
+class TaskResource(MethodView):
+    @blp.response(200, TaskDetailSchema)
+    def get(self, task_id: str) -> Any:
+        """Get a task with its form and comments (ETag: its revision)."""
+        current_actor()
+        return task_detail(task_id)
+
+
+@blp.route("/<string:task_id>/complete")
+class CompleteTask(MethodView):
+    @blp.arguments(CompleteTaskSchema)
+    @blp.response(200, TaskDetailSchema)
+    def post(self, body: dict[str, Any], task_id: str) -> Any:
+        """Complete a task with an outcome and form data; its process moves on (honours If-Match)."""
+        task, _, _ = tasks.complete_task(runtime(), current_actor(), task_id, body["outcome"], body["data"],
+                                         if_match())
+        return _after_change(task)
+
+
+@blp.route("/<string:task_id>/claim")
+class ClaimTask(MethodView):
+    @blp.response(200, TaskDetailSchema)
+    def post(self, task_id: str) -> Any:
+        """Claim an unassigned task you are a candidate for."""
+        return _after_change(tasks.claim_task(runtime(), current_actor(), task_id, if_match()))
+
+
+@blp.route("/<string:task_id>/unclaim")
+class UnclaimTask(MethodView):
+    @blp.response(200, TaskDetailSchema)
+    def post(self, task_id: str) -> Any:
+        """Give a claimed task back to its candidates."""
+        return _after_change(tasks.unclaim_task(runtime(), current_actor(), task_id, if_match()))
+
+
+@blp.route("/<string:task_id>/delegate")
+class DelegateTask(MethodView):
+    @blp.arguments(DelegateTaskSchema)
+    @blp.response(200, TaskDetailSchema)
+    def post(self, body: dict[str, Any], task_id: str) -> Any:
+        """Hand a task to another user."""
+        return _after_change(tasks.delegate_task(runtime(), current_actor(), task_id, body["to"], if_match()))
+
+
+@blp.route("/<string:task_id>/comments")
+class TaskComments(MethodView):
+    @blp.response(200, CommentSchema(many=True))
+    def get(self, task_id: str) -> Any:
+        """List a task's comments, oldest first."""
+        current_actor()
+        with runtime().uow() as uow:
+            tasks.get_task(uow, task_id)
+            return tasks.task_comments(uow, task_id)
+
+    @blp.arguments(NewCommentSchema)
+    @blp.response(201, CommentSchema)
+    def post(self, body: dict[str, Any], task_id: str) -> Any:
+        """Add a comment to a task."""
+        return tasks.comment_on_task(runtime(), current_actor(), task_id, body["body"])

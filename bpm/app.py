@@ -1,0 +1,32 @@
+"""create_app: the only place that wires settings, database, runtime, API and pages together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from bpm.config import Settings
+from bpm.engine import Clock, SystemClock
+from bpm.runtime import Runtime
+
+STATIC = Path(__file__).parent / "web" / "static"
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
+    """Build the Flask app; ``config`` is Settings, or overrides of the BPM_* environment."""
+    settings = config if isinstance(config, Settings) else Settings.from_env(**dict(config or {}))
+    logging.basicConfig(level=settings.log_level)
+    app = Flask("bpm", static_folder=str(STATIC), static_url_path="/static")
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
+                      JSON_SORT_KEYS=False)
+    runtime = Runtime.build(settings, clock or SystemClock())
+    app.extensions["bpm"] = runtime
+
+    from bpm.api import init_api
+
+    init_api(app)
+    return app

@@ -1,0 +1,77 @@
+"""Every BPM_* setting, declared once with its type and default; nothing else reads the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(value: str) -> bool:
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected a yes/no flag, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration. ``Settings.from_env()`` reads ``BPM_<FIELD>`` variables."""
+
+    database_url: str = "sqlite:///bpm.db"
+    dev_identity: bool = False  # accept the X-BPM-User header (development only)
+    forms_dir: Path = REPO_ROOT / "forms"
+    processes_dir: Path = REPO_ROOT / "processes"
+    max_body_bytes: int = 1024 * 1024
+    steps_per_transaction: int = 200
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 2
+    threads: int = 8
+    db_pool_size: int = 10
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.secret_key:
+            object.__setattr__(self, "secret_key", secrets.token_urlsafe(32))
+        if self.max_body_bytes < 1024:
+            raise ValueError("BPM_MAX_BODY_BYTES must be at least 1024")
+        if self.steps_per_transaction < 1:
+            raise ValueError("BPM_STEPS_PER_TRANSACTION must be at least 1")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``BPM_*`` variables, then apply ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = environ.get(f"BPM_{field.name.upper()}")
+            if raw is not None:
+                values[field.name] = _convert(field.type, raw, field.name)
+        values.update(overrides)
+        return cls(**values)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """Return a copy with some settings changed."""
+        return replace(self, **overrides)
+
+
+def _convert(kind: Any, raw: str, name: str) -> Any:
+    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    try:
+        if kind == "bool":
+            return _flag(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError as exc:
+        raise ValueError(f"BPM_{name.upper()}: {exc}") from None
+    return raw

@@ -1,0 +1,42 @@
+"""The service's errors, on top of the engine's ``BpmError`` root; mapped to HTTP in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bpm.engine.errors import BpmError, DefinitionError, Problem
+
+__all__ = ["BpmError", "ConflictError", "DefinitionError", "Forbidden", "FormInvalid", "InvalidRequest",
+           "NotFound", "PreconditionFailed", "Problem", "Unauthorized"]
+
+
+class NotFound(BpmError):
+    """The thing asked for does not exist (or the caller may not know it does)."""
+
+
+class ConflictError(BpmError):
+    """Someone else changed the same thing first; reload and try again."""
+
+
+class PreconditionFailed(BpmError):
+    """The caller's ``If-Match`` names a version that is no longer current."""
+
+
+class Unauthorized(BpmError):
+    """No (valid) identity came with the request."""
+
+
+class Forbidden(BpmError):
+    """The caller is known but may not do this."""
+
+
+class InvalidRequest(BpmError):
+    """The request is well-formed but asks for something impossible; ``errors`` by field."""
+
+    def __init__(self, message: str, errors: Mapping[str, Sequence[str]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = {k: list(v) for k, v in (errors or {}).items()}
+
+
+class FormInvalid(InvalidRequest):
+    """Submitted form data breaks the form's schema or rules; ``errors`` maps field to messages."""

@@ -1,0 +1,158 @@
+"""Forms: one JSON file per form, validated on the server and rendered in the inbox.
+
+A form is ``{id, title, schema, rules?, ui?}``. ``schema`` is JSON Schema
+2020-12; ``rules`` add what a schema cannot say about the task's outcome,
+e.g. ``{"if": {"outcome": "reject"}, "require": ["comment"]}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from bpm.engine.errors import BpmError
+from bpm.errors import FormInvalid, NotFound
+
+ROOT_FIELD = "_form"
+
+
+class FormsBroken(BpmError):
+    """A form file is unusable; raised at start-up so a broken form never reaches a user."""
+
+
+@dataclass(frozen=True)
+class Form:
+    """A loaded, checked form."""
+
+    id: str
+    title: str
+    schema: Mapping[str, Any]
+    rules: tuple[Mapping[str, Any], ...] = ()
+    ui: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The form as served to clients."""
+        return {"id": self.id, "title": self.title, "schema": self.schema, "rules": list(self.rules),
+                "ui": self.ui}
+
+
+class FormRegistry:
+    """All forms by id, with one validation rule used by the API, the web inbox and the engine."""
+
+    def __init__(self, forms: Mapping[str, Form]) -> None:
+        self._forms = dict(forms)
+        self._validators = {
+            form_id: Draft202012Validator(form.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            for form_id, form in self._forms.items()}
+
+    @classmethod
+    def load(cls, directory: Path) -> FormRegistry:
+        """Load every ``*.json`` form in ``directory``; raise FormsBroken listing every broken file."""
+        forms: dict[str, Form] = {}
+        problems: list[str] = []
+        for path in sorted(directory.glob("*.json")):
+            try:
+                form = parse_form(json.loads(path.read_text()), expected_id=path.stem)
+            except (ValueError, FormsBroken) as exc:
+                problems.append(f"{path.name}: {exc}")
+                continue
+            forms[form.id] = form
+        if problems:
+            raise FormsBroken("broken forms in " + str(directory) + ": " + "; ".join(problems))
+        return cls(forms)
+
+    def __contains__(self, form_id: object) -> bool:
+        return form_id in self._forms
+
+    def ids(self) -> list[str]:
+        """Every form id, sorted."""
+        return sorted(self._forms)
+
+    def get(self, form_id: str) -> Form:
+        """The form with this id, or NotFound."""
+        try:
+            return self._forms[form_id]
+        except KeyError:
+            raise NotFound(f"no form '{form_id}'") from None
+
+    def validate(self, form_id: str | None, data: Any, outcome: str | None = None) -> dict[str, Any]:
+        """Check submitted ``data`` (for ``outcome``); return it, or raise FormInvalid with field errors.
+
+        No form means anything object-shaped is accepted.
+        """
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise FormInvalid("form data must be an object", {ROOT_FIELD: ["must be an object"]})
+        if form_id is None:
+            return data
+        form = self.get(form_id)
+        errors: dict[str, list[str]] = {}
+        for error in self._validators[form_id].iter_errors(data):
+            for name, message in _field_errors(error, data):
+                messages = errors.setdefault(name, [])
+                if message not in messages:  # jsonschema reports a missing field once per missing field
+                    messages.append(message)
+        for rule in form.rules:
+            if _rule_applies(rule.get("if", {}), data, outcome):
+                for name in rule.get("require", []):
+                    if data.get(name) in (None, "", []):
+                        label = form.schema.get("properties", {}).get(name, {}).get("title", name)
+                        reason = f" when the outcome is '{outcome}'" if "outcome" in rule.get("if", {}) else ""
+                        errors.setdefault(name, []).append(f"{label} is required{reason}")
+        if errors:
+            raise FormInvalid(f"the data does not fit form '{form_id}'", errors)
+        return data
+
+
+def parse_form(raw: Any, expected_id: str | None = None) -> Form:
+    """Check one form document; raise FormsBroken with the reason."""
+    if not isinstance(raw, dict):
+        raise FormsBroken("a form must be a JSON object")
+    form_id, title, schema = raw.get("id"), raw.get("title"), raw.get("schema")
+    if not isinstance(form_id, str) or not form_id:
+        raise FormsBroken("'id' must be a non-empty string")
+    if expected_id is not None and form_id != expected_id:
+        raise FormsBroken(f"id '{form_id}' does not match the file name '{expected_id}.json'")
+    if not isinstance(title, str):
+        raise FormsBroken("'title' must be a string")
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        raise FormsBroken("'schema' must be a JSON schema of type object")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise FormsBroken(f"invalid schema: {exc.message}") from None
+    rules = raw.get("rules", [])
+    known = set(schema.get("properties", {}))
+    if not isinstance(rules, list) or not all(_rule_ok(rule, known) for rule in rules):
+        raise FormsBroken("'rules' must be a list of {if: {...}, require: [known fields]}")
+    ui = raw.get("ui", {})
+    if not isinstance(ui, dict):
+        raise FormsBroken("'ui' must be an object")
+    return Form(form_id, title, schema, tuple(rules), ui)
+
+
+def _rule_ok(rule: Any, known: set[str]) -> bool:
+    return (isinstance(rule, dict) and isinstance(rule.get("if", {}), dict)
+            and isinstance(rule.get("require"), list) and set(rule["require"]) <= known)
+
+
+def _rule_applies(condition: Mapping[str, Any], data: Mapping[str, Any], outcome: str | None) -> bool:
+    return all((outcome if key == "outcome" else data.get(key)) == value for key, value in condition.items())
+
+
+def _field_errors(error: Any, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Name the field an error is about: required and unknown fields are reported on themselves."""
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "required" and not error.absolute_path:
+        return [(name, "is required") for name in error.validator_value if name not in data]
+    if error.validator == "additionalProperties" and not error.absolute_path:
+        allowed = set(error.schema.get("properties", {}))
+        return [(name, "is not a field of this form") for name in data if name not in allowed]
+    return [(path or ROOT_FIELD, error.message)]

@@ -1,0 +1,27 @@
+"""The built-in node types of DESIGN.md, as engine NodeDefinitions."""
+
+from __future__ import annotations
+
+from bpm.engine import Clock, NodeDefinition
+from bpm.forms import FormRegistry
+from bpm.nodes.effects import Effects, MessageRequest, StepGlobals, TaskRequest, TimerRequest
+from bpm.nodes.flow import DECISION, END, END_HANDLE, SET, start_type
+from bpm.nodes.human_task import human_task_type
+from bpm.nodes.notify import NOTIFY
+from bpm.nodes.timer import timer_type
+
+__all__ = ["END_HANDLE", "Effects", "MessageRequest", "StepGlobals", "TaskRequest", "TimerRequest",
+           "build_node_types"]
+
+
+def build_node_types(forms: FormRegistry, clock: Clock) -> dict[str, NodeDefinition]:
+    """Every built-in type by name; types that need forms or time get them here."""
+    return {
+        "start": start_type(forms),
+        "human-task": human_task_type(clock),
+        "timer": timer_type(clock),
+        "decision": DECISION,
+        "set": SET,
+        "notify": NOTIFY,
+        "end": END,
+    }

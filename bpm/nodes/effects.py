@@ -1,0 +1,77 @@
+"""What a step asks the service to do once it commits: create a task, set a timer, send a message.
+
+Executors stay free of I/O: they append requests here (reached through the
+engine's ``globals``, which never enter a snapshot), and the runtime turns
+them into rows in the same transaction as the new snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """A human-task node paused: open a task."""
+
+    node_id: str
+    title: str
+    form: str | None
+    assignee: str | None
+    candidate_users: tuple[str, ...]
+    candidate_groups: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    priority: int
+    due_at: dt.datetime | None
+    escalations: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class TimerRequest:
+    """A timer node paused: wake the instance at ``due_at``."""
+
+    node_id: str
+    due_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class MessageRequest:
+    """A notify node ran: deliver a message after commit."""
+
+    node_id: str
+    message_id: str
+    channel: str
+    recipients: tuple[str, ...]
+    subject: str
+    body: str
+    template: str | None
+
+
+Effect = TaskRequest | TimerRequest | MessageRequest
+
+
+@dataclass
+class Effects:
+    """Requests collected during one runtime call; ``node_id`` is set by the runner before each step."""
+
+    node_id: str | None = None
+    items: list[Effect] = field(default_factory=list)
+
+    def add(self, effect: Effect) -> None:
+        """Record a request."""
+        self.items.append(effect)
+
+
+@dataclass
+class StepGlobals:
+    """The engine ``globals`` the runtime passes: the effect log and secrets, never stored."""
+
+    effects: Effects = field(default_factory=Effects)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+
+def effects_of(globals_: Any) -> Effects:
+    """The effect log in ``globals``, or a throwaway one (dry runs pass no globals)."""
+    return globals_.effects if isinstance(globals_, StepGlobals) else Effects()

@@ -1,0 +1,63 @@
+"""Node types that only shape the flow: start, decision, set, end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpm.engine import NodeDefinition, NodeResult
+from bpm.engine.expressions.values import truthy
+from bpm.forms import FormRegistry
+
+END_HANDLE = "__end__"
+"""The handle an end node leaves by: no edge may use it, so the run always completes there."""
+
+START_SCHEMA = {"type": "object", "properties": {"form": {"type": "string", "minLength": 1}},
+                "additionalProperties": False}
+DECISION_SCHEMA = {
+    "type": "object", "required": ["rules"],
+    "properties": {
+        "rules": {"type": "array", "items": {
+            "type": "object", "required": ["when", "handle"],
+            "properties": {"when": {}, "handle": {"type": "string", "minLength": 1}},
+            "additionalProperties": False}},
+        "default": {"type": ["string", "null"]},
+    },
+    "additionalProperties": False,
+}
+SET_SCHEMA = {"type": "object", "required": ["values"], "properties": {"values": {"type": "object"}},
+              "additionalProperties": False}
+END_SCHEMA = {"type": "object", "properties": {"outcome": {"type": ["string", "null"], "maxLength": 200}},
+              "additionalProperties": False}
+
+
+def start_type(forms: FormRegistry) -> NodeDefinition:
+    """``start``: the start payload, checked against the node's form."""
+
+    def start(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
+        return NodeResult(forms.validate(data.get("form"), payload))
+
+    return NodeDefinition(start, metadata={"input": START_SCHEMA, "role": "start"})
+
+
+def decide(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
+    """``decision``: the handle of the first rule whose ``when`` is true, else ``default``."""
+    for rule in data["rules"]:
+        if truthy(rule["when"]):
+            return NodeResult({"handle": rule["handle"]}, next_handle=rule["handle"])
+    fallback = data.get("default")
+    return NodeResult({"handle": fallback}, next_handle=fallback)
+
+
+def set_values(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
+    """``set``: the resolved values become the node's output."""
+    return NodeResult(data["values"])
+
+
+def end(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
+    """``end``: finish the instance with ``outcome``."""
+    return NodeResult({"outcome": data.get("outcome")}, next_handle=END_HANDLE)
+
+
+DECISION = NodeDefinition(decide, metadata={"input": DECISION_SCHEMA})
+SET = NodeDefinition(set_values, metadata={"input": SET_SCHEMA})
+END = NodeDefinition(end, metadata={"input": END_SCHEMA, "role": "end"})

@@ -1,0 +1,78 @@
+"""``human-task``: pause until a person completes the task (or a timeout escalation fires)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bpm.engine import Clock, NodeDefinition, NodeResult
+from bpm.engine.expressions.transforms import parse_duration
+from bpm.nodes.effects import TaskRequest, effects_of
+
+DURATION = {"type": "string", "pattern": "^-?P", "minLength": 2}
+HUMAN_TASK_SCHEMA = {
+    "type": "object", "required": ["title"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": 500},
+        "form": {"type": "string", "minLength": 1},
+        "assignee": {"type": ["string", "null"], "maxLength": 100},
+        "candidateUsers": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "candidateGroups": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "outcomes": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                     "minItems": 1, "uniqueItems": True},
+        "dueIn": DURATION,
+        "priority": {"type": "integer", "minimum": 0, "maximum": 100},
+        "escalations": {"type": "array", "items": {
+            "type": "object", "required": ["after", "action"],
+            "properties": {"after": DURATION, "action": {"enum": ["remind", "reassign", "timeout"]},
+                           "to": {"type": "string", "minLength": 1}, "handle": {"type": "string", "minLength": 1}},
+            "additionalProperties": False}},
+    },
+    "additionalProperties": False,
+}
+DEFAULT_OUTCOMES = ("complete",)
+
+
+class TaskPayloadError(ValueError):
+    """A resume payload that a completed task could not have produced."""
+
+
+def allowed_outcomes(data: Any) -> tuple[str, ...]:
+    """Outcomes a person can choose, plus the handles of timeout escalations."""
+    outcomes = tuple(data.get("outcomes") or DEFAULT_OUTCOMES)
+    timeouts = tuple(e["handle"] for e in data.get("escalations", []) if e["action"] == "timeout" and "handle" in e)
+    return outcomes + timeouts
+
+
+def human_task_type(clock: Clock) -> NodeDefinition:
+    """The ``human-task`` node type, reading due dates from ``clock``."""
+
+    def human_task(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
+        if payload is None:
+            effects = effects_of(globals_)
+            now = dt.datetime.fromtimestamp(clock.now_ms() / 1000, tz=dt.UTC)
+            effects.add(_task_request(effects.node_id or "", data, now))
+            return NodeResult(pause=True)
+        if not isinstance(payload, dict) or payload.get("outcome") not in allowed_outcomes(data):
+            raise TaskPayloadError(f"a task can only complete with one of {', '.join(allowed_outcomes(data))}")
+        return NodeResult(payload, next_handle=payload["outcome"])
+
+    return NodeDefinition(human_task, metadata={"input": HUMAN_TASK_SCHEMA, "role": "human-task"})
+
+
+def _task_request(node_id: str, data: Any, now: dt.datetime) -> TaskRequest:
+    escalations = tuple({**e, "due_at": (now + parse_duration(e["after"])).isoformat()}
+                        for e in data.get("escalations", []))
+    due_in = data.get("dueIn")
+    return TaskRequest(
+        node_id=node_id,
+        title=data["title"],
+        form=data.get("form"),
+        assignee=data.get("assignee") or None,
+        candidate_users=tuple(data.get("candidateUsers", ())),
+        candidate_groups=tuple(data.get("candidateGroups", ())),
+        outcomes=tuple(data.get("outcomes") or DEFAULT_OUTCOMES),
+        priority=data.get("priority", 50),
+        due_at=now + parse_duration(due_in) if due_in else None,
+        escalations=escalations,
+    )

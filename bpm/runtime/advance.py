@@ -1,0 +1,195 @@
+"""Advance an instance: run the engine, then write snapshot, history and effects in one transaction.
+
+The instance row is updated with ``WHERE revision = :read``; if another
+transaction got there first nothing matches and the whole unit rolls back
+with ConflictError. Tasks, jobs and outbox rows are inserted in the same
+transaction, so a notification or timer exists exactly when its step does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from bpm.engine import Snapshot, WorkflowEngine
+from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
+from bpm.errors import ConflictError
+from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
+from bpm.runtime.history import snapshot_delta
+from bpm.runtime.runtime import Runtime
+from bpm.store.models import HistoryEntry, Job, OutboxMessage, ProcessInstance, Task, TaskCandidate
+from bpm.store.uow import UnitOfWork
+
+CANCELLED = "cancelled"
+FINISHED_STATUSES = (COMPLETED, FAILED, CANCELLED)
+
+
+@dataclass
+class EngineRun:
+    """The result of running the engine within one transaction's step budget."""
+
+    snapshot: Snapshot
+    globals: StepGlobals
+    last_node_id: str | None = None
+    steps: int = 0
+    created_tasks: list[Task] = field(default_factory=list)
+
+
+def run_engine(rt: Runtime, engine: WorkflowEngine, snapshot: Snapshot, payload: Any) -> EngineRun:
+    """Step until the run pauses, errors, ends or spends this transaction's step budget."""
+    run = EngineRun(snapshot, StepGlobals())
+    limit = rt.settings.steps_per_transaction
+    while True:
+        run.globals.effects.node_id = run.last_node_id = run.snapshot.current_node_id
+        run.snapshot = engine.execute_step(run.snapshot, payload if run.steps == 0 else None, run.globals)
+        run.steps += 1
+        if run.snapshot.status != ACTIVE or run.steps >= limit:
+            return run
+
+
+def instance_fields(rt: Runtime, run: EngineRun) -> dict[str, Any]:
+    """Instance columns that follow from the snapshot."""
+    snap = run.snapshot
+    fields: dict[str, Any] = {"status": snap.status, "current_node_id": snap.current_node_id,
+                              "snapshot": snap.to_dict(), "updated_at": rt.now(), "error": None,
+                              "outcome": None, "ended_at": None}
+    if snap.status == COMPLETED:
+        fields["ended_at"] = fields["updated_at"]
+        last = snap.context.get(run.last_node_id) if run.last_node_id else None
+        output = last.last().output if last else None
+        if isinstance(output, dict) and isinstance(output.get("outcome"), str):
+            fields["outcome"] = output["outcome"]
+    elif snap.status in (FAILED, ERROR):
+        if snap.status == FAILED:
+            fields["ended_at"] = fields["updated_at"]
+        log = snap.context.get(snap.current_node_id or "")
+        last = log.last() if log else None
+        fields["error"] = (last.error if last is not None and last.error else
+                           snap.metadata.get("failedReason"))
+    return fields
+
+
+def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run: EngineRun, actor: str) -> None:
+    """Write a new instance with its first history entry and effects."""
+    for key, value in instance_fields(rt, run).items():
+        setattr(instance, key, value)
+    instance.revision = 1
+    uow.session.add(instance)
+    uow.session.flush()
+    _record(rt, uow, instance, None, run, actor, "started", None)
+
+
+def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, before: Snapshot, run: EngineRun,
+                 actor: str, cause: str, node_id: str | None) -> None:
+    """Write the instance's new state if nobody else changed it since it was read; else ConflictError."""
+    values = instance_fields(rt, run)
+    write_instance(uow, instance, values)
+    _record(rt, uow, instance, before, run, actor, cause, node_id)
+
+
+def write_instance(uow: UnitOfWork, instance: ProcessInstance, values: dict[str, Any]) -> None:
+    """Version-checked UPDATE of the instance row; bumps ``revision``."""
+    read = instance.revision
+    result = uow.session.execute(
+        update(ProcessInstance)
+        .where(ProcessInstance.id == instance.id, ProcessInstance.revision == read)
+        .values(**values, revision=read + 1)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise ConflictError(f"instance {instance.id} was changed by someone else; reload and try again")
+    for key, value in values.items():
+        setattr(instance, key, value)
+    instance.revision = read + 1
+
+
+def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, delta: dict[str, Any], actor: str,
+                cause: str, node_id: str | None, snapshot_version: int) -> None:
+    """Append the history row for the instance's current revision."""
+    uow.session.add(HistoryEntry(instance_id=instance.id, revision=instance.revision, at=rt.now(), actor=actor,
+                                 cause=cause, node_id=node_id, status=instance.status,
+                                 snapshot_version=snapshot_version, delta=delta))
+
+
+def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, before: Snapshot | None, run: EngineRun,
+            actor: str, cause: str, node_id: str | None) -> None:
+    add_history(rt, uow, instance, snapshot_delta(before, run.snapshot), actor, cause, node_id,
+                run.snapshot.version)
+    run.created_tasks = apply_effects(rt, uow, instance, run)
+    _schedule_follow_up(rt, uow, instance, run.snapshot)
+
+
+def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run: EngineRun) -> list[Task]:
+    """Turn the step's requests into task, job and outbox rows."""
+    created: list[Task] = []
+    for effect in run.globals.effects.items:
+        if isinstance(effect, TaskRequest):
+            task = _open_task(rt, uow, instance, effect)
+            if task is not None:
+                created.append(task)
+        elif isinstance(effect, TimerRequest):
+            _add_job(rt, uow, instance, "timer", effect.node_id, effect.due_at, {})
+        elif isinstance(effect, MessageRequest):
+            uow.session.add(OutboxMessage(
+                id=effect.message_id, instance_id=instance.id, node_id=effect.node_id, channel=effect.channel,
+                recipients=list(effect.recipients), subject=effect.subject, body=effect.body,
+                template=effect.template, created_at=rt.now()))
+    return created
+
+
+def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, request: TaskRequest) -> Task | None:
+    existing = uow.session.exec(select(Task.id).where(Task.instance_id == instance.id,
+                                                      Task.node_id == request.node_id,
+                                                      Task.status == "open")).first()
+    if existing is not None:  # resumed without a payload (a retry): the task is still there
+        return None
+    task = Task(id=str(uuid.uuid4()), instance_id=instance.id, node_id=request.node_id,
+                definition_key=instance.definition_key, title=request.title, form_id=request.form,
+                assignee=request.assignee, outcomes=list(request.outcomes), priority=request.priority,
+                due_at=request.due_at, status="open", created_at=rt.now())
+    uow.session.add(task)
+    uow.session.flush()
+    for kind, names in (("user", request.candidate_users), ("group", request.candidate_groups)):
+        for name in dict.fromkeys(names):
+            uow.session.add(TaskCandidate(task_id=task.id, kind=kind, name=name))
+    for escalation in request.escalations:
+        due = dt.datetime.fromisoformat(escalation["due_at"])
+        payload = {k: v for k, v in escalation.items() if k != "due_at"}
+        _add_job(rt, uow, instance, "escalation", request.node_id, due, payload, task_id=task.id)
+    return task
+
+
+def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, kind: str, node_id: str | None,
+             due_at: dt.datetime, payload: dict[str, Any], task_id: str | None = None) -> None:
+    if kind == "timer":
+        pending = uow.session.exec(select(Job.id).where(Job.instance_id == instance.id, Job.node_id == node_id,
+                                                        Job.kind == "timer", Job.status == "pending")).first()
+        if pending is not None:
+            return
+    uow.session.add(Job(kind=kind, instance_id=instance.id, node_id=node_id, task_id=task_id, due_at=due_at,
+                        payload=payload, created_at=rt.now()))
+
+
+def _schedule_follow_up(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, snap: Snapshot) -> None:
+    """An ``error`` snapshot waits for its retry; an ``active`` one continues in a later transaction."""
+    if snap.status == ERROR and snap.retry_state is not None:
+        due = snap.retry_state.next_retry_at or rt.clock.now_ms()
+        _add_job(rt, uow, instance, "retry", snap.current_node_id,
+                 dt.datetime.fromtimestamp(due / 1000, tz=dt.UTC), {"attempts": snap.retry_state.attempts})
+    elif snap.status == ACTIVE:
+        _add_job(rt, uow, instance, "continuation", snap.current_node_id, rt.now(), {})
+
+
+def cancel_pending_jobs(uow: UnitOfWork, instance_id: str, kinds: tuple[str, ...] | None = None,
+                        task_id: str | None = None) -> None:
+    """Mark pending jobs of an instance (or of one task) cancelled."""
+    query = update(Job).where(Job.instance_id == instance_id, Job.status == "pending")
+    if kinds is not None:
+        query = query.where(Job.kind.in_(kinds))
+    if task_id is not None:
+        query = query.where(Job.task_id == task_id)
+    uow.session.execute(query.values(status="cancelled").execution_options(synchronize_session=False))

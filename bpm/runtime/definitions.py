@@ -1,0 +1,187 @@
+"""Definition lifecycle: validate, save a draft, publish an immutable numbered version, retire."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import orjson
+from sqlalchemy import func
+from sqlmodel import select
+
+from bpm.engine import Problem, WorkflowDefinition, validate_definition
+from bpm.engine.definition import parse_definition
+from bpm.engine.expressions.template import has_expression
+from bpm.errors import ConflictError, DefinitionError, NotFound
+from bpm.nodes import END_HANDLE
+from bpm.nodes.human_task import allowed_outcomes
+from bpm.runtime.actors import Actor, require_role
+from bpm.runtime.runtime import Runtime
+from bpm.store.models import ProcessDefinition
+from bpm.store.uow import UnitOfWork
+
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+DRAFT, PUBLISHED, RETIRED = "draft", "published", "retired"
+
+
+def check(rt: Runtime, body: Any) -> list[Problem]:
+    """Every problem in ``body``: engine rules, process rules (one start, form references), handles."""
+    problems: list[Problem] = []
+    loaded = parse_definition(body, problems)
+    if loaded is None:
+        return problems
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not KEY_PATTERN.match(body["id"]):
+        problems.append(Problem("$.id", "the process key: lowercase letters, digits, '-' and '_', "
+                                        "at most 100 characters"))
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
+        problems.append(Problem("$.name", "a process needs a name"))
+    starts = [n.id for n in loaded.nodes if n.type == "start"]
+    problems.extend(validate_definition(loaded, rt.node_types, start_node_ids=starts or None))
+    if len(starts) != 1:
+        problems.append(Problem("$.nodes", f"a process needs exactly one start node, found {len(starts)}"))
+    problems.extend(_form_problems(rt, loaded))
+    problems.extend(_handle_problems(loaded))
+    return problems
+
+
+def _form_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]:
+    found = []
+    for i, node in enumerate(definition.nodes):
+        form = node.data.get("form") if isinstance(node.data, dict) else None
+        if isinstance(form, str) and not has_expression(form) and form not in rt.forms:
+            found.append(Problem(f"$.nodes[{i}].data.form",
+                                 f"node '{node.id}' uses form '{form}', which does not exist; "
+                                 f"known forms: {', '.join(rt.forms.ids())}"))
+    return found
+
+
+def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
+    """Edges a node can never take, and edges out of end nodes."""
+    produced: dict[str, set[str | None]] = {}
+    for node in definition.nodes:
+        data = node.data if isinstance(node.data, dict) else {}
+        if node.type == "human-task" and not has_expression(orjson.dumps(data).decode()):
+            produced[node.id] = set(allowed_outcomes(data))
+        elif node.type == "decision" and not has_expression(str(data.get("default"))):
+            handles = {r.get("handle") for r in data.get("rules", []) if isinstance(r, dict)}
+            produced[node.id] = handles | {data.get("default")}
+    found = []
+    for i, edge in enumerate(definition.edges):
+        source = definition.nodes_by_id[edge.source]
+        if source.type == "end" or edge.source_handle == END_HANDLE:
+            found.append(Problem(f"$.edges[{i}]", f"edge '{edge.id}' leaves end node '{edge.source}'; "
+                                                  "an end node finishes the process"))
+        elif edge.source in produced and edge.source_handle not in produced[edge.source]:
+            found.append(Problem(f"$.edges[{i}].sourceHandle",
+                                 f"node '{edge.source}' never leaves by '{edge.source_handle}'", "warning"))
+    return found
+
+
+def _errors_only(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def checksum(body: Any) -> str:
+    """SHA-256 of the canonical JSON of a definition."""
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any) -> ProcessDefinition:
+    """Create the key's draft version, or replace the draft that exists; DefinitionError if invalid."""
+    require_role(actor, "designer", action="change process definitions")
+    errors = _errors_only(check(rt, body))
+    if errors:
+        raise DefinitionError(errors)
+    key, session, now = body["id"], uow.session, rt.now()
+    draft = session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key,
+                                                         ProcessDefinition.status == DRAFT)).first()
+    if draft is None:
+        latest = session.exec(select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key)).one()
+        draft = ProcessDefinition(key=key, version=(latest or 0) + 1, status=DRAFT, name=body["name"], body={},
+                                  checksum="", created_by=actor.username, created_at=now, updated_at=now)
+    stored = {**body, "version": draft.version}
+    draft.body, draft.name, draft.checksum, draft.updated_at = stored, body["name"], checksum(stored), now
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def get_version(uow: UnitOfWork, key: str, version: int) -> ProcessDefinition:
+    """One stored version, or NotFound."""
+    found = uow.session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key,
+                                                             ProcessDefinition.version == version)).first()
+    if found is None:
+        raise NotFound(f"no version {version} of process '{key}'")
+    return found
+
+
+def list_versions(uow: UnitOfWork, key: str) -> list[ProcessDefinition]:
+    """Every version of ``key``, newest first, or NotFound."""
+    versions = uow.session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                                .order_by(ProcessDefinition.version.desc())).all()
+    if not versions:
+        raise NotFound(f"no process '{key}'")
+    return list(versions)
+
+
+def latest_published(uow: UnitOfWork, key: str) -> ProcessDefinition:
+    """The newest published version of ``key``: what new instances start."""
+    found = uow.session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key,
+                                                             ProcessDefinition.status == PUBLISHED)
+                             .order_by(ProcessDefinition.version.desc())).first()
+    if found is None:
+        raise NotFound(f"no published version of process '{key}'")
+    return found
+
+
+def publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
+    """Make a draft the key's newest published version; it is immutable from now on."""
+    require_role(actor, "designer", action="publish process definitions")
+    definition = get_version(uow, key, version)
+    if definition.status != DRAFT:
+        raise ConflictError(f"version {version} of '{key}' is {definition.status}; only a draft can be published")
+    errors = _errors_only(check(rt, definition.body))
+    if errors:
+        raise DefinitionError(errors)
+    definition.status, definition.published_by = PUBLISHED, actor.username
+    definition.published_at = definition.updated_at = rt.now()
+    uow.session.add(definition)
+    uow.session.flush()
+    return definition
+
+
+def retire(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
+    """Stop new instances of a published version; running ones finish on it."""
+    require_role(actor, "designer", action="retire process definitions")
+    definition = get_version(uow, key, version)
+    if definition.status != PUBLISHED:
+        raise ConflictError(f"version {version} of '{key}' is {definition.status}; only a published one retires")
+    definition.status, definition.retired_at = RETIRED, rt.now()
+    definition.updated_at = definition.retired_at
+    uow.session.add(definition)
+    uow.session.flush()
+    return definition
+
+
+def list_definitions(uow: UnitOfWork, status: str | None = None) -> list[ProcessDefinition]:
+    """The newest version of every key (optionally only those in ``status``)."""
+    query = select(ProcessDefinition)
+    if status is not None:
+        query = query.where(ProcessDefinition.status == status)
+    newest: dict[str, ProcessDefinition] = {}
+    for row in uow.session.exec(query.order_by(ProcessDefinition.key, ProcessDefinition.version)).all():
+        newest[row.key] = row
+    return list(newest.values())
+
+
+def import_definition(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any) -> ProcessDefinition:
+    """Save and publish ``body`` unless the newest published version has the same content."""
+    try:
+        current = latest_published(uow, body.get("id", "") if isinstance(body, dict) else "")
+    except NotFound:
+        current = None
+    if current is not None and checksum({**body, "version": current.version}) == current.checksum:
+        return current
+    draft = save_draft(rt, uow, actor, body)
+    return publish(rt, uow, actor, draft.key, draft.version)

@@ -1,0 +1,62 @@
+"""Demo content for `bpm run`: people, groups and the example processes, loaded idempotently."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from bpm.runtime import definitions
+from bpm.runtime.actors import SYSTEM_ACTOR
+from bpm.runtime.runtime import Runtime
+from bpm.store.models import Group, Membership, User
+
+logger = logging.getLogger(__name__)
+
+GROUPS = {"finance": "Finance", "department-heads": "Department heads", "editors": "Editors", "hr": "HR"}
+USERS = [
+    # username, display name, roles, groups
+    ("ann", "Ann Employee", ["employee"], []),
+    ("bob", "Bob Manager", ["employee"], []),
+    ("carol", "Carol Finance", ["employee"], ["finance"]),
+    ("dave", "Dave Head", ["employee"], ["department-heads"]),
+    ("erin", "Erin Editor", ["employee"], ["editors"]),
+    ("hana", "Hana HR", ["employee"], ["hr"]),
+    ("dana", "Dana Designer", ["employee", "designer"], []),
+    ("audrey", "Audrey Auditor", ["auditor"], []),
+    ("admin", "Administrator", ["admin"], []),
+]
+
+
+def load_people(rt: Runtime) -> None:
+    """Create the demo users and groups that do not exist yet."""
+    with rt.uow() as uow:
+        session, now = uow.session, rt.now()
+        for name, display in GROUPS.items():
+            if session.get(Group, name) is None:
+                session.add(Group(name=name, display_name=display))
+        for username, display, roles, groups in USERS:
+            if session.get(User, username) is None:
+                session.add(User(username=username, display_name=display, email=f"{username}@example.com",
+                                 roles=roles, created_at=now))
+                session.flush()
+                for group in groups:
+                    session.add(Membership(username=username, group_name=group))
+        uow.commit()
+
+
+def load_processes(rt: Runtime, directory: Path) -> list[str]:
+    """Publish every ``*.json`` process in ``directory`` whose content is new; return their keys."""
+    keys = []
+    for path in sorted(directory.glob("*.json")):
+        with rt.uow() as uow:
+            stored = definitions.import_definition(rt, uow, SYSTEM_ACTOR, json.loads(path.read_text()))
+            uow.commit()
+            keys.append(f"{stored.key} v{stored.version}")
+    return keys
+
+
+def load_demo(rt: Runtime) -> list[str]:
+    """People first (tasks name them), then processes."""
+    load_people(rt)
+    return load_processes(rt, rt.settings.processes_dir)

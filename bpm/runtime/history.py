@@ -1,0 +1,38 @@
+"""History deltas: each revision stores its snapshot header and only the results it added.
+
+Storing the whole snapshot per revision would make a long-running loop cost
+O(n²) in storage; a delta is O(what changed), and folding the deltas in
+revision order rebuilds the snapshot of any revision exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from bpm.engine import Snapshot
+
+
+def snapshot_delta(before: Snapshot | None, after: Snapshot) -> dict[str, Any]:
+    """What ``after`` adds to ``before``: its header and the new results per node."""
+    header = after.to_dict()
+    del header["context"]
+    appended: dict[str, list[dict[str, Any]]] = {}
+    for node_id, log in after.context.items():
+        known = len(before.context.get(node_id, ())) if before is not None else 0
+        if len(log) > known:
+            appended[node_id] = [run.to_dict() for run in log[known:]]
+    return {"header": header, "appended": appended}
+
+
+def rebuild_snapshot(deltas: Iterable[dict[str, Any]]) -> Snapshot:
+    """Fold deltas (oldest first) back into the snapshot of the last one."""
+    context: dict[str, list[dict[str, Any]]] = {}
+    header: dict[str, Any] | None = None
+    for delta in deltas:
+        header = delta["header"]
+        for node_id, runs in delta["appended"].items():
+            context.setdefault(node_id, []).extend(runs)
+    if header is None:
+        raise ValueError("no history to rebuild from")
+    return Snapshot.from_dict({**header, "context": context})

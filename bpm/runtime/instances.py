@@ -1,0 +1,134 @@
+"""Instance actions: start, cancel, retry; and the reads the API and web share."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import select
+
+from bpm.engine import Snapshot
+from bpm.engine.snapshot import ERROR, FAILED
+from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, PreconditionFailed
+from bpm.runtime import definitions
+from bpm.runtime.actors import Actor
+from bpm.runtime.advance import (
+    CANCELLED,
+    FINISHED_STATUSES,
+    EngineRun,
+    add_history,
+    cancel_pending_jobs,
+    insert_instance,
+    run_engine,
+    save_advance,
+    write_instance,
+)
+from bpm.runtime.runtime import Runtime
+from bpm.store.models import HistoryEntry, ProcessInstance, Task
+
+MAX_BUSINESS_KEY = 200
+
+
+def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
+                   business_key: str | None = None) -> tuple[ProcessInstance, EngineRun]:
+    """Start the newest published version of ``definition_key`` with the start form's ``payload``."""
+    if business_key is not None and (not business_key.strip() or len(business_key) > MAX_BUSINESS_KEY):
+        raise InvalidRequest("invalid business key", {"businessKey": [f"1 to {MAX_BUSINESS_KEY} characters"]})
+    with rt.uow() as uow:
+        definition = definitions.latest_published(uow, definition_key)
+        engine = rt.engines.for_definition(definition)
+        start = next(n for n in engine.workflow.nodes if n.type == "start")
+        rt.forms.validate(start.data.get("form"), payload)  # 422 before anything is written
+        instance_id = str(uuid.uuid4())
+        run = run_engine(rt, engine, engine.initial_snapshot(start.id, instance_id), payload)
+        now = rt.now()
+        instance = ProcessInstance(id=instance_id, definition_id=definition.id, definition_key=definition.key,
+                                   definition_version=definition.version, business_key=business_key,
+                                   status="", snapshot={}, started_by=actor.username, started_at=now,
+                                   updated_at=now)
+        insert_instance(rt, uow, instance, run, actor.username)
+        uow.commit()
+        return instance, run
+
+
+def get_instance(uow: Any, instance_id: str) -> ProcessInstance:
+    """One instance, or NotFound."""
+    instance = uow.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"no instance '{instance_id}'")
+    return instance
+
+
+def check_revision(current: int, expected: int | None, what: str) -> None:
+    """Honour ``If-Match``: PreconditionFailed if the caller saw an older revision."""
+    if expected is not None and expected != current:
+        raise PreconditionFailed(f"{what} is at revision {current}, not {expected}; reload it")
+
+
+def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revision: int | None = None,
+                    reason: str | None = None) -> ProcessInstance:
+    """Stop an unfinished instance: its open tasks and pending jobs are cancelled with it."""
+    with rt.uow() as uow:
+        instance = get_instance(uow, instance_id)
+        if not (actor.is_admin or actor.username == instance.started_by):
+            raise Forbidden("only the person who started an instance, or an admin, may cancel it")
+        check_revision(instance.revision, expected_revision, "the instance")
+        if instance.status in FINISHED_STATUSES:
+            raise ConflictError(f"the instance is already {instance.status}")
+        now = rt.now()
+        write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now,
+                                       "error": reason})
+        uow.session.execute(update(Task).where(Task.instance_id == instance_id, Task.status == "open")
+                            .values(status=CANCELLED, revision=Task.revision + 1)
+                            .execution_options(synchronize_session=False))
+        cancel_pending_jobs(uow, instance_id)
+        snap = Snapshot.from_dict(instance.snapshot)
+        header = {key: value for key, value in instance.snapshot.items() if key != "context"}
+        delta = {"header": header, "appended": {}, "instanceStatus": CANCELLED}
+        add_history(rt, uow, instance, delta, actor.username, "cancelled", snap.current_node_id, snap.version)
+        uow.commit()
+        return instance
+
+
+def retry_instance(rt: Runtime, actor: Actor, instance_id: str,
+                   expected_revision: int | None = None) -> tuple[ProcessInstance, EngineRun]:
+    """Run a failed or erroring instance's current node again, now, with fresh attempts."""
+    if not actor.has_role("admin", "designer"):
+        raise Forbidden("only designers and admins may retry instances")
+    with rt.uow() as uow:
+        instance = get_instance(uow, instance_id)
+        check_revision(instance.revision, expected_revision, "the instance")
+        if instance.status not in (FAILED, ERROR):
+            raise ConflictError(f"only failed or erroring instances can be retried; this one is {instance.status}")
+        definition = definitions.get_version(uow, instance.definition_key, instance.definition_version)
+        engine = rt.engines.for_definition(definition)
+        before = Snapshot.from_dict(instance.snapshot)
+        metadata = {k: v for k, v in before.metadata.items() if k not in ("failedReason", "pausedReason")}
+        revived = before._replace(status=ERROR, retry_state=None, metadata=metadata)
+        cancel_pending_jobs(uow, instance_id, kinds=("retry",))
+        run = run_engine(rt, engine, revived, None)
+        save_advance(rt, uow, instance, before, run, actor.username, "retried", before.current_node_id)
+        uow.commit()
+        return instance, run
+
+
+def list_instances(uow: Any, filters: dict[str, Any], page: int, page_size: int) -> tuple[list[ProcessInstance], int]:
+    """Instances matching ``filters`` (status, definitionKey, businessKey, startedBy), newest first."""
+    query = select(ProcessInstance)
+    columns = {"status": ProcessInstance.status, "definition_key": ProcessInstance.definition_key,
+               "business_key": ProcessInstance.business_key, "started_by": ProcessInstance.started_by}
+    for name, column in columns.items():
+        if filters.get(name) is not None:
+            query = query.where(column == filters[name])
+    total = uow.session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = uow.session.exec(query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
+                            .offset((page - 1) * page_size).limit(page_size)).all()
+    return list(rows), total
+
+
+def instance_history(uow: Any, instance_id: str) -> list[HistoryEntry]:
+    """Every revision of an instance, oldest first."""
+    get_instance(uow, instance_id)
+    return list(uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)
+                                 .order_by(HistoryEntry.revision)).all())

@@ -1,0 +1,81 @@
+"""The runtime's dependencies, built once by create_app (or a test) and passed to every action."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bpm.config import Settings
+from bpm.engine import Clock, NodeDefinition, WorkflowEngine
+from bpm.forms import FormRegistry
+from bpm.nodes import build_node_types
+from bpm.store import UnitOfWork, make_engine, make_session_factory
+from bpm.store.models import ProcessDefinition
+
+
+class EngineCache:
+    """WorkflowEngines by definition row and checksum: building one indexes the graph, so reuse it."""
+
+    def __init__(self, node_types: dict[str, NodeDefinition], clock: Clock, size: int = 256) -> None:
+        self._node_types = node_types
+        self._clock = clock
+        self._size = size
+        self._engines: OrderedDict[tuple[int, str], WorkflowEngine] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def for_definition(self, definition: ProcessDefinition) -> WorkflowEngine:
+        """The engine for this stored definition version."""
+        key = (definition.id or 0, definition.checksum)
+        with self._lock:
+            engine = self._engines.get(key)
+            if engine is not None:
+                self._engines.move_to_end(key)
+                return engine
+        engine = WorkflowEngine(definition.body, self._node_types, clock=self._clock)
+        with self._lock:
+            self._engines[key] = engine
+            while len(self._engines) > self._size:
+                self._engines.popitem(last=False)
+        return engine
+
+
+@dataclass
+class Runtime:
+    """Everything an action needs: settings, database, forms, node types, clock and engines."""
+
+    settings: Settings
+    db: Engine
+    sessions: sessionmaker[Session]
+    forms: FormRegistry
+    clock: Clock
+    node_types: dict[str, NodeDefinition] = field(init=False)
+    engines: EngineCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.node_types = build_node_types(self.forms, self.clock)
+        self.engines = EngineCache(self.node_types, self.clock)
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock, **overrides: Any) -> Runtime:
+        """Wire a runtime from settings: database engine, session factory, forms from disk."""
+        db = make_engine(settings.database_url, settings.db_pool_size)
+        forms = overrides.pop("forms", None) or FormRegistry.load(settings.forms_dir)
+        return cls(settings=settings, db=db, sessions=make_session_factory(db), forms=forms, clock=clock)
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work (use as ``with runtime.uow() as uow:``)."""
+        return UnitOfWork(self.sessions)
+
+    def now(self) -> dt.datetime:
+        """The injected clock's time as an aware UTC datetime."""
+        return dt.datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=dt.UTC)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.db.dispose()

@@ -1,0 +1,192 @@
+"""Task actions: complete (which resumes the instance), claim, unclaim, delegate, comment; inbox reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, update
+from sqlmodel import select
+
+from bpm.engine import Snapshot
+from bpm.engine.snapshot import PAUSED
+from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound
+from bpm.runtime import definitions
+from bpm.runtime.actors import Actor, may_work_on
+from bpm.runtime.advance import EngineRun, cancel_pending_jobs, run_engine, save_advance
+from bpm.runtime.instances import check_revision, get_instance
+from bpm.runtime.runtime import Runtime
+from bpm.store.models import ProcessInstance, Task, TaskCandidate, TaskComment, User
+from bpm.store.uow import UnitOfWork
+
+OPEN, COMPLETED = "open", "completed"
+MAX_COMMENT = 4000
+
+
+def get_task(uow: UnitOfWork, task_id: str) -> Task:
+    """One task, or NotFound."""
+    task = uow.session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task '{task_id}'")
+    return task
+
+
+def candidates(uow: UnitOfWork, task_ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
+    """Candidate users and groups per task, in one query for a whole page."""
+    found: dict[str, tuple[list[str], list[str]]] = {task_id: ([], []) for task_id in task_ids}
+    if task_ids:
+        rows = uow.session.exec(select(TaskCandidate).where(TaskCandidate.task_id.in_(task_ids))
+                                .order_by(TaskCandidate.kind, TaskCandidate.name)).all()
+        for row in rows:
+            found[row.task_id][0 if row.kind == "user" else 1].append(row.name)
+    return found
+
+
+def _require_worker(uow: UnitOfWork, actor: Actor, task: Task) -> None:
+    users, groups = candidates(uow, [task.id])[task.id]
+    if not may_work_on(actor, task, set(users), set(groups)):
+        raise Forbidden("this task is assigned to someone else, or offered to groups you are not in")
+
+
+def _require_open(task: Task) -> None:
+    if task.status != OPEN:
+        raise ConflictError(f"the task is already {task.status}")
+
+
+def _bump(uow: UnitOfWork, task: Task, values: dict[str, Any]) -> None:
+    """Version-checked task update: a lost race is a ConflictError, never a lost update."""
+    read = task.revision
+    result = uow.session.execute(update(Task).where(Task.id == task.id, Task.revision == read, Task.status == OPEN)
+                                 .values(**values, revision=read + 1).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise ConflictError("the task was changed by someone else; reload and try again")
+    for key, value in values.items():
+        setattr(task, key, value)
+    task.revision = read + 1
+
+
+def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
+                  expected_revision: int | None = None) -> tuple[Task, ProcessInstance, EngineRun]:
+    """Complete a task with ``outcome`` and form ``data``, and advance its instance, in one transaction."""
+    with rt.uow() as uow:
+        task = get_task(uow, task_id)
+        check_revision(task.revision, expected_revision, "the task")
+        _require_open(task)
+        _require_worker(uow, actor, task)
+        if outcome is None and len(task.outcomes) == 1:
+            outcome = task.outcomes[0]
+        if outcome not in task.outcomes:
+            raise InvalidRequest("unknown outcome", {"outcome": [f"must be one of: {', '.join(task.outcomes)}"]})
+        data = rt.forms.validate(task.form_id, data, outcome)
+        instance = get_instance(uow, task.instance_id)
+        before = Snapshot.from_dict(instance.snapshot)
+        if instance.status != PAUSED or before.current_node_id != task.node_id:
+            raise ConflictError("the instance is no longer waiting for this task")
+        now = rt.now()
+        _bump(uow, task, {"status": COMPLETED, "completed_by": actor.username, "completed_at": now,
+                          "outcome": outcome, "data": data})
+        cancel_pending_jobs(uow, instance.id, task_id=task.id)
+        definition = definitions.get_version(uow, instance.definition_key, instance.definition_version)
+        payload = {"outcome": outcome, "data": data, "completedBy": actor.username,
+                   "completedAt": now.isoformat().replace("+00:00", "Z")}
+        run = run_engine(rt, rt.engines.for_definition(definition), before, payload)
+        save_advance(rt, uow, instance, before, run, actor.username, "task_completed", task.node_id)
+        uow.commit()
+        return task, instance, run
+
+
+def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> Task:
+    """Take an unassigned task you are a candidate for."""
+    with rt.uow() as uow:
+        task = get_task(uow, task_id)
+        check_revision(task.revision, expected_revision, "the task")
+        _require_open(task)
+        if task.assignee is not None:
+            raise ConflictError(f"the task is already claimed by {task.assignee}")
+        _require_worker(uow, actor, task)
+        _bump(uow, task, {"assignee": actor.username})
+        uow.commit()
+        return task
+
+
+def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> Task:
+    """Give a claimed task back to its candidates."""
+    with rt.uow() as uow:
+        task = get_task(uow, task_id)
+        check_revision(task.revision, expected_revision, "the task")
+        _require_open(task)
+        if task.assignee != actor.username and not actor.is_admin:
+            raise Forbidden("only the assignee or an admin may unclaim a task")
+        _bump(uow, task, {"assignee": None})
+        uow.commit()
+        return task
+
+
+def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str, expected_revision: int | None = None) -> Task:
+    """Hand a task to another active user."""
+    with rt.uow() as uow:
+        task = get_task(uow, task_id)
+        check_revision(task.revision, expected_revision, "the task")
+        _require_open(task)
+        _require_worker(uow, actor, task)
+        target = uow.session.get(User, to)
+        if target is None or not target.active:
+            raise InvalidRequest("unknown user", {"to": [f"no active user '{to}'"]})
+        _bump(uow, task, {"assignee": to})
+        uow.commit()
+        return task
+
+
+def comment_on_task(rt: Runtime, actor: Actor, task_id: str, body: str) -> TaskComment:
+    """Add a remark to a task (open or not)."""
+    text = (body or "").strip()
+    if not text or len(text) > MAX_COMMENT:
+        raise InvalidRequest("invalid comment", {"body": [f"1 to {MAX_COMMENT} characters"]})
+    with rt.uow() as uow:
+        get_task(uow, task_id)
+        comment = TaskComment(task_id=task_id, author=actor.username, body=text, created_at=rt.now())
+        uow.session.add(comment)
+        uow.commit()
+        return comment
+
+
+def task_comments(uow: UnitOfWork, task_id: str) -> list[TaskComment]:
+    """A task's comments, oldest first."""
+    return list(uow.session.exec(select(TaskComment).where(TaskComment.task_id == task_id)
+                                 .order_by(TaskComment.created_at, TaskComment.id)).all())
+
+
+def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[Task]:
+    """The open tasks of one instance, oldest first."""
+    return list(uow.session.exec(select(Task).where(Task.instance_id == instance_id, Task.status == OPEN)
+                                 .order_by(Task.created_at, Task.id)).all())
+
+
+def _candidate_of(actor: Actor) -> Any:
+    is_user = and_(TaskCandidate.kind == "user", TaskCandidate.name == actor.username)
+    conditions = [is_user]
+    if actor.groups:
+        conditions.append(and_(TaskCandidate.kind == "group", TaskCandidate.name.in_(sorted(actor.groups))))
+    return exists().where(TaskCandidate.task_id == Task.id, or_(*conditions))
+
+
+def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int,
+               page_size: int) -> tuple[list[Task], int]:
+    """The inbox: ``scope`` mine | candidate | all-open-for-me (default) | all (admins); newest work first."""
+    scope = filters.get("scope") or "available"
+    query = select(Task).where(Task.status == (filters.get("status") or OPEN))
+    if scope == "mine":
+        query = query.where(Task.assignee == actor.username)
+    elif scope == "candidate":
+        query = query.where(Task.assignee.is_(None), _candidate_of(actor))
+    elif scope == "available":
+        query = query.where(or_(Task.assignee == actor.username, and_(Task.assignee.is_(None), _candidate_of(actor))))
+    elif not actor.is_admin:
+        raise Forbidden("only admins may list every task")
+    for name, column in (("instance_id", Task.instance_id), ("definition_key", Task.definition_key)):
+        if filters.get(name) is not None:
+            query = query.where(column == filters[name])
+    total = uow.session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = uow.session.exec(query.order_by(Task.priority.desc(), Task.due_at.is_(None), Task.due_at,
+                                           Task.created_at, Task.id)
+                            .offset((page - 1) * page_size).limit(page_size)).all()
+    return list(rows), total

@@ -1,0 +1,68 @@
+"""Database engines: SQLite tuned for a single file (WAL, foreign keys, serialized writers), or PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+logger = logging.getLogger(__name__)
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def normalise_url(url: str) -> str:
+    """Let ``postgresql://`` and ``postgres://`` mean psycopg 3, the only driver we ship."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    """Create the SQLAlchemy engine for ``url`` with the settings each backend needs."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
+                               connect_args={"check_same_thread": False, "timeout": 30})
+        _tune_sqlite(engine)
+        return engine
+    return create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
+                         pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL and foreign keys on; every transaction takes the write lock up front (BEGIN IMMEDIATE).
+
+    Without IMMEDIATE, two transactions that read and then write fail with
+    "database is locked" instead of waiting their turn; with it, writers
+    queue and the loser of a race sees the winner's commit and gets a clean
+    version conflict.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit."""
+    return sessionmaker(engine, class_=Session, expire_on_commit=False)

@@ -1,0 +1,38 @@
+"""Schema changes only through Alembic: ``upgrade`` is what `bpm db upgrade` and `bpm run` call."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from bpm.config import REPO_ROOT
+from bpm.store.db import normalise_url
+
+MIGRATIONS = REPO_ROOT / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    """An Alembic config pointing at our migrations and ``database_url``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", normalise_url(database_url).replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the database at ``database_url`` to ``revision``."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def current_revision(database_url: str) -> str | None:
+    """The revision the database is at, or None if it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
+    from bpm.store.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()

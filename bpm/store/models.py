@@ -1,0 +1,227 @@
+"""The tables. Plain nouns for names; every timestamp is UTC-aware; JSON is JSONB on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bpm.store.types import JsonColumn, UtcDateTime
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(JsonColumn, nullable=nullable))
+
+
+def _when(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
+
+
+class ProcessDefinition(SQLModel, table=True):
+    """One numbered version of a process; immutable once published."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_process_definition_key_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, index=True)
+    version: int
+    status: str = Field(max_length=20, index=True)  # draft | published | retired
+    name: str = Field(max_length=200)
+    body: dict = _json()
+    checksum: str = Field(max_length=64)
+    created_by: str = Field(max_length=100)
+    created_at: dt.datetime = _when()
+    updated_at: dt.datetime = _when()
+    published_by: str | None = Field(default=None, max_length=100)
+    published_at: dt.datetime | None = _when(nullable=True)
+    retired_at: dt.datetime | None = _when(nullable=True)
+
+
+class ProcessInstance(SQLModel, table=True):
+    """A running or finished process; ``snapshot`` is its current engine state.
+
+    ``revision`` counts every write and is the optimistic lock (and the ETag).
+    """
+
+    __tablename__ = "process_instance"
+    __table_args__ = (
+        Index("ix_process_instance_status_started", "status", "started_at"),
+        Index("ix_process_instance_started_by", "started_by", "started_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    definition_id: int = Field(sa_column=Column(Integer, ForeignKey("process_definition.id"), nullable=False))
+    definition_key: str = Field(max_length=100, index=True)
+    definition_version: int
+    business_key: str | None = Field(default=None, max_length=200, index=True)
+    status: str = Field(max_length=20)  # active | paused | error | completed | failed | cancelled
+    current_node_id: str | None = Field(default=None, max_length=200)
+    snapshot: dict = _json()
+    revision: int = Field(default=1)
+    started_by: str = Field(max_length=100)
+    started_at: dt.datetime = _when()
+    updated_at: dt.datetime = _when()
+    ended_at: dt.datetime | None = _when(nullable=True)
+    outcome: str | None = Field(default=None, max_length=200)
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class HistoryEntry(SQLModel, table=True):
+    """One persisted revision of an instance: who, when, why, and what changed.
+
+    ``delta`` holds the snapshot header and only the context results added
+    since the previous revision; folding the deltas rebuilds any snapshot.
+    """
+
+    __tablename__ = "history_entry"
+    __table_args__ = (UniqueConstraint("instance_id", "revision", name="uq_history_entry_instance_revision"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                          primary_key=True, autoincrement=True))
+    instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), nullable=False))
+    revision: int
+    at: dt.datetime = _when()
+    actor: str = Field(max_length=100)
+    cause: str = Field(max_length=40)  # started | task_completed | cancelled | retried | ...
+    node_id: str | None = Field(default=None, max_length=200)
+    status: str = Field(max_length=20)
+    snapshot_version: int
+    delta: dict = _json()
+
+
+class Task(SQLModel, table=True):
+    """A human task created when an instance pauses at a ``human-task`` node.
+
+    Candidate users and groups live in ``task_candidate`` so that "my group
+    tasks" is an indexed join on both databases, not a JSON search.
+    """
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_status_assignee", "status", "assignee"),
+        Index("ix_task_status_created", "status", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), nullable=False,
+                                              index=True))
+    node_id: str = Field(max_length=200)
+    definition_key: str = Field(max_length=100)
+    title: str = Field(max_length=500)
+    form_id: str | None = Field(default=None, max_length=100)
+    assignee: str | None = Field(default=None, max_length=100)
+    outcomes: list = _json()
+    priority: int = Field(default=50)
+    due_at: dt.datetime | None = _when(nullable=True)
+    status: str = Field(max_length=20)  # open | completed | cancelled
+    revision: int = Field(default=1)
+    created_at: dt.datetime = _when()
+    completed_by: str | None = Field(default=None, max_length=100)
+    completed_at: dt.datetime | None = _when(nullable=True)
+    outcome: str | None = Field(default=None, max_length=100)
+    data: dict | None = _json(nullable=True)
+
+
+class TaskCandidate(SQLModel, table=True):
+    """Who may claim a task: one row per candidate user or group, so inbox queries are plain joins."""
+
+    __tablename__ = "task_candidate"
+    __table_args__ = (Index("ix_task_candidate_kind_name", "kind", "name"),)
+
+    task_id: str = Field(sa_column=Column(String(36), ForeignKey("task.id", ondelete="CASCADE"), primary_key=True))
+    kind: str = Field(primary_key=True, max_length=10)  # user | group
+    name: str = Field(primary_key=True, max_length=100)
+
+
+class TaskComment(SQLModel, table=True):
+    """A remark on a task, kept with the task's history."""
+
+    __tablename__ = "task_comment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(sa_column=Column(String(36), ForeignKey("task.id"), nullable=False, index=True))
+    author: str = Field(max_length=100)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: dt.datetime = _when()
+
+
+class Job(SQLModel, table=True):
+    """Durable work for later: timers, retries, escalations and continuations."""
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_status_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # timer | retry | escalation | continuation
+    instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), nullable=False,
+                                              index=True))
+    node_id: str | None = Field(default=None, max_length=200)
+    task_id: str | None = Field(default=None, max_length=36)
+    due_at: dt.datetime = _when()
+    payload: dict = _json()
+    status: str = Field(default="pending", max_length=20)  # pending | running | done | cancelled
+    attempts: int = Field(default=0)
+    locked_by: str | None = Field(default=None, max_length=100)
+    locked_until: dt.datetime | None = _when(nullable=True)
+    created_at: dt.datetime = _when()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notification written in the same transaction as the step that caused it; sent after commit."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_status_created", "status", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), nullable=False,
+                                              index=True))
+    node_id: str = Field(max_length=200)
+    channel: str = Field(max_length=20)  # email | webhook | inbox
+    recipients: list = _json()
+    subject: str = Field(default="", max_length=500)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    template: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="pending", max_length=20)  # pending | sent | failed
+    attempts: int = Field(default=0)
+    created_at: dt.datetime = _when()
+    sent_at: dt.datetime | None = _when(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class User(SQLModel, table=True):
+    """A person who can sign in; ``roles`` among employee, designer, auditor, admin."""
+
+    __tablename__ = "bpm_user"
+
+    username: str = Field(primary_key=True, max_length=100)
+    display_name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=200)
+    roles: list = _json()
+    active: bool = Field(default=True)
+    created_at: dt.datetime = _when()
+
+
+class Group(SQLModel, table=True):
+    """A team that tasks can be offered to (``candidateGroups``)."""
+
+    __tablename__ = "bpm_group"
+
+    name: str = Field(primary_key=True, max_length=100)
+    display_name: str = Field(max_length=200)
+
+
+class Membership(SQLModel, table=True):
+    """User is in group."""
+
+    __tablename__ = "membership"
+
+    username: str = Field(sa_column=Column(String(100), ForeignKey("bpm_user.username", ondelete="CASCADE"),
+                                           primary_key=True))
+    group_name: str = Field(sa_column=Column(String(100), ForeignKey("bpm_group.name", ondelete="CASCADE"),
+                                             primary_key=True, index=True))
+
+
+metadata = SQLModel.metadata
