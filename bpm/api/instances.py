@@ -31,7 +31,7 @@ def instance_detail(uow: UnitOfWork, instance: ProcessInstance) -> tuple[dict[st
     """An instance with its open tasks, and its ETag."""
     open_tasks = tasks.open_tasks_of(uow, instance.id)
     people = tasks.candidates(uow, [t.id for t in open_tasks])
-    view = {column: getattr(instance, column) for column in instance.model_fields}
+    view = {column: getattr(instance, column) for column in type(instance).model_fields}
     view["open_tasks"] = [task_view(t, *people[t.id]) for t in open_tasks]
     return view, etag_header(instance.revision)
 

@@ -189,5 +189,5 @@ class HealthSchema(ma.Schema):
 
 def task_view(task: Any, users: list[str], groups: list[str], **extra: Any) -> dict[str, Any]:
     """A task row with its candidates, ready for TaskSchema."""
-    view = {column: getattr(task, column) for column in task.model_fields}
+    view = {column: getattr(task, column) for column in type(task).model_fields}
     return {**view, "candidate_users": users, "candidate_groups": groups, **extra}

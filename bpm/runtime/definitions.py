@@ -68,7 +68,9 @@ def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
             produced[node.id] = handles | {data.get("default")}
     found = []
     for i, edge in enumerate(definition.edges):
-        source = definition.nodes_by_id[edge.source]
+        source = definition.nodes_by_id.get(edge.source)
+        if source is None:
+            continue  # a dangling edge is already reported
         if source.type == "end" or edge.source_handle == END_HANDLE:
             found.append(Problem(f"$.edges[{i}]", f"edge '{edge.id}' leaves end node '{edge.source}'; "
                                                   "an end node finishes the process"))

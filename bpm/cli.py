@@ -1,0 +1,151 @@
+"""The `bpm` command: run the service, migrate the database, manage definitions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bpm.config import Settings
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings.from_env(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.version_option(package_name="refluxo-bpm")
+def main() -> None:
+    """Refluxo BPM: business processes with human tasks."""
+
+
+@main.command()
+@click.option("--host", default=None, help="interface to listen on (default 127.0.0.1)")
+@click.option("--port", type=int, default=None, help="port (default 5000)")
+@click.option("--demo/--no-demo", default=True, show_default=True, help="load demo people and example processes")
+def run(host: str | None, port: int | None, demo: bool) -> None:
+    """Start a development server: SQLite by default, migrations applied, demo content loaded."""
+    import os
+
+    from bpm.app import create_app
+    from bpm.runtime.demo import load_demo
+    from bpm.store.migrate import upgrade
+
+    dev_identity = None if "BPM_DEV_IDENTITY" in os.environ else True
+    settings = _settings(host=host, port=port, dev_identity=dev_identity)
+    upgrade(settings.database_url)
+    app = create_app(settings)
+    loaded = load_demo(app.extensions["bpm"]) if demo else []
+    base = f"http://{settings.host}:{settings.port}"
+    click.echo(f"Refluxo BPM on {base}  (database: {settings.database_url})")
+    if loaded:
+        click.echo(f"  processes: {', '.join(loaded)}")
+        click.echo("  demo users: ann (employee), bob (manager), carol (finance), dave (department head), "
+                   "erin (editor), dana (designer), admin")
+    click.echo(f"  API docs:   {base}/api/docs")
+    click.echo(f"  health:     {base}/api/health")
+    if settings.dev_identity:
+        click.echo(f"  try:        curl -H 'X-BPM-User: carol' {base}/api/tasks")
+    app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.option("--workers", type=int, default=None, help="worker processes (default BPM_WORKERS or 2)")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Start the production WSGI server (gunicorn); run `bpm db upgrade` first."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = _settings(host=host, port=port, workers=workers)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", settings.workers)
+            self.cfg.set("threads", settings.threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            from bpm.app import create_app
+
+            return create_app(settings)
+
+    Server().run()
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from bpm.store.migrate import current_revision, upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at revision {current_revision(settings.database_url)}")
+
+
+@main.group()
+def definitions() -> None:
+    """Process definitions."""
+
+
+@definitions.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def definitions_import(files: tuple[Path, ...]) -> None:
+    """Validate and publish definition FILES (unchanged ones are skipped)."""
+    from bpm.engine import SystemClock
+    from bpm.errors import DefinitionError
+    from bpm.runtime import SYSTEM_ACTOR, Runtime
+    from bpm.runtime.definitions import import_definition
+
+    rt = Runtime.build(_settings(), SystemClock())
+    failed = False
+    for path in files:
+        try:
+            body = json.loads(path.read_text())
+            with rt.uow() as uow:
+                stored = import_definition(rt, uow, SYSTEM_ACTOR, body)
+                uow.commit()
+            click.echo(f"{path}: {stored.key} v{stored.version} {stored.status}")
+        except ValueError as exc:
+            click.echo(f"{path}: not valid JSON: {exc}", err=True)
+            failed = True
+        except DefinitionError as exc:
+            click.echo(f"{path}: invalid", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem.path}: {problem.message}", err=True)
+            failed = True
+    rt.close()
+    if failed:
+        sys.exit(1)
+
+
+@definitions.command("list")
+def definitions_list() -> None:
+    """Show the newest version of every process."""
+    from bpm.engine import SystemClock
+    from bpm.runtime import Runtime
+    from bpm.runtime.definitions import list_definitions
+
+    rt = Runtime.build(_settings(), SystemClock())
+    with rt.uow() as uow:
+        for row in list_definitions(uow):
+            click.echo(f"{row.key:<30} v{row.version:<4} {row.status:<10} {row.name}")
+    rt.close()
+
+
+if __name__ == "__main__":
+    main()

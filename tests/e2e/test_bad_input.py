@@ -1,0 +1,124 @@
+"""Bad input gets a clear 4xx with field messages and changes nothing in the database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ..conftest import EXPENSE, database_dump
+
+VALID = json.loads((__import__("pathlib").Path(__file__).resolve().parents[2] / "processes"
+                    / "expense-approval.json").read_text())
+
+
+def _unchanged(rt, call):
+    before = database_dump(rt)
+    response = call()
+    assert database_dump(rt) == before, "a rejected request must not write anything"
+    return response
+
+
+def _definition(**changes):
+    body = json.loads(json.dumps(VALID))
+    body.update(changes)
+    return body
+
+
+@pytest.mark.parametrize("body, field, message", [
+    ({"name": "x", "nodes": []}, "id", "Missing data"),
+    (_definition(nodes="many"), "nodes", "Not a valid list"),
+    (_definition(id="Bad Key!"), "$.id", "process key"),
+    (_definition(nodes=[{"id": "s", "type": "start", "data": {"form": "nope"}}]), "$.nodes[0].data.form",
+     "does not exist"),
+    (_definition(nodes=[{"id": "s", "type": "start"}, {"id": "t", "type": "teleport"}]), "$.nodes[1].type",
+     "unknown type 'teleport'"),
+    (_definition(nodes=[{"id": "s", "type": "start"}, {"id": "t", "type": "human-task", "data": {"priority": 900}}],
+                 edges=[{"id": "e", "source": "s", "target": "t"}]), "$.nodes[1].data", "'title' is a required"),
+    (_definition(nodes=[{"id": "s", "type": "start"}, {"id": "d", "type": "set", "data": {"values": {"x": "{{ 1 + }}"}}}],
+                 edges=[{"id": "e", "source": "s", "target": "d"}]), "$.nodes[1].data.values.x", "syntax error"),
+    (_definition(nodes=[{"id": "s", "type": "start"}], edges=[{"id": "e", "source": "s", "target": "ghost"}]),
+     "$.edges[0].target", "does not exist"),
+    (_definition(nodes=[{"id": "a", "type": "set", "data": {"values": {}}}]), "$.nodes", "exactly one start node"),
+])
+def test_an_invalid_definition_is_refused_with_the_field_that_is_wrong(api, rt, body, field, message):
+    response = _unchanged(rt, lambda: api.as_("dana").post("/api/definitions", json=body))
+    assert response.status_code == 422, response.json
+    assert response.json["code"] == 422 and response.json["status"] == "Unprocessable Entity"
+    assert any(message in m for m in response.json["errors"][field]), response.json["errors"]
+    report = api.as_("dana").post("/api/definitions/validate", json=body)
+    if report.status_code == 200:
+        assert report.json["valid"] is False
+        assert any(p["path"] == field for p in report.json["problems"])
+
+
+def test_malformed_json_is_a_400_and_changes_nothing(client, rt):
+    response = _unchanged(rt, lambda: client.post("/api/instances", data=b'{"definition": ',
+                                                   headers={"X-BPM-User": "ann",
+                                                            "Content-Type": "application/json"}))
+    assert response.status_code in (400, 422) and response.json["code"] == response.status_code
+
+
+def test_starting_an_unknown_process_is_404(api, rt):
+    response = _unchanged(rt, lambda: api.post("/api/instances", json={"definition": "nope", "payload": {}}))
+    assert response.status_code == 404 and "nope" in response.json["message"]
+
+
+def test_start_data_that_breaks_the_form_is_422_per_field(api, rt):
+    payload = {**EXPENSE, "amount": "lots", "currency": "XYZ", "extra": 1}
+    del payload["manager"]
+    response = _unchanged(rt, lambda: api.post("/api/instances", json={"definition": "expense-approval",
+                                                                       "payload": payload}))
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"amount", "currency", "extra", "manager"}
+
+
+def test_task_data_that_breaks_the_form_is_422_and_the_task_stays_open(api, rt):
+    task_id = api.post("/api/instances", json={"definition": "expense-approval", "payload": EXPENSE}
+                       ).json["openTasks"][0]["id"]
+    url = f"/api/tasks/{task_id}/complete"
+    for body, field in (({"outcome": "approve", "data": {"comment": 5}}, "comment"),
+                        ({"outcome": "approve", "data": {"unknown": "x"}}, "unknown"),
+                        ({"outcome": "maybe"}, "outcome")):
+        response = _unchanged(rt, lambda body=body: api.as_("bob").post(url, json=body))
+        assert response.status_code == 422 and field in response.json["errors"], response.json
+
+
+def test_an_oversized_body_is_413(api, rt):
+    huge = {"definition": "expense-approval", "payload": {**EXPENSE, "description": "x" * 2_000_000}}
+    response = _unchanged(rt, lambda: api.post("/api/instances", json=huge))
+    assert response.status_code == 413 and response.json["code"] == 413
+
+
+def test_a_stale_if_match_is_412_and_changes_nothing(api, rt):
+    started = api.post("/api/instances", json={"definition": "expense-approval", "payload": EXPENSE})
+    task_id = started.json["openTasks"][0]["id"]
+    current = api.as_("bob").get(f"/api/tasks/{task_id}")
+    assert current.headers["ETag"] == '"1"'
+    claimed_elsewhere = api.as_("bob").post(f"/api/tasks/{task_id}/comments", json={"body": "looking"})
+    assert claimed_elsewhere.status_code == 201
+    stale = _unchanged(rt, lambda: api.as_("bob").post(f"/api/tasks/{task_id}/complete",
+                                                        json={"outcome": "approve"}, headers={"If-Match": '"0"'}))
+    assert stale.status_code == 412
+    cancel = _unchanged(rt, lambda: api.post(f"/api/instances/{started.json['id']}/cancel", json={},
+                                             headers={"If-Match": '"7"'}))
+    assert cancel.status_code == 412
+    ok = api.as_("bob").post(f"/api/tasks/{task_id}/complete", json={"outcome": "approve"},
+                             headers={"If-Match": current.headers["ETag"]})
+    assert ok.status_code == 200
+
+
+def test_without_an_identity_requests_are_401(client, rt):
+    response = _unchanged(rt, lambda: client.post("/api/instances", json={"definition": "expense-approval",
+                                                                          "payload": EXPENSE}))
+    assert response.status_code == 401
+    assert client.get("/api/tasks", headers={"X-BPM-User": "mallory"}).status_code == 401
+
+
+def test_the_identity_header_is_ignored_unless_dev_identity_is_on(database_url):
+    from bpm.app import create_app
+
+    app = create_app({"database_url": database_url, "dev_identity": False})
+    response = app.test_client().get("/api/tasks", headers={"X-BPM-User": "admin"})
+    assert response.status_code == 401 and "sign-in" in response.json["message"]
+    app.extensions["bpm"].close()

@@ -1,0 +1,66 @@
+"""Concurrency never loses an update: racing completions give exactly one winner and one 409."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlmodel import func, select
+
+from bpm.store.models import HistoryEntry, ProcessInstance
+
+from ..conftest import EXPENSE, Api
+
+
+def _race(app, calls):
+    """Run each ``(user, method, url, json)`` in its own thread, released together."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(i, user, url, body):
+        api = Api(app.test_client(), user)
+        barrier.wait()
+        results[i] = api.post(url, json=body)
+
+    threads = [threading.Thread(target=worker, args=(i, *call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_two_people_completing_the_same_task_at_once_one_wins_one_gets_409(app, api, rt):
+    for round_ in range(5):
+        started = api.post("/api/instances", json={"definition": "expense-approval",
+                                                   "payload": {**EXPENSE, "manager": "admin", "amount": 10}})
+        instance_id, task_id = started.json["id"], started.json["openTasks"][0]["id"]
+        url = f"/api/tasks/{task_id}/complete"
+        results = _race(app, [("admin", url, {"outcome": "approve"}),
+                              ("admin", url, {"outcome": "reject", "data": {"comment": "late"}})])
+        codes = sorted(r.status_code for r in results)
+        assert codes == [200, 409], (round_, [r.json for r in results])
+        loser = next(r for r in results if r.status_code == 409)
+        assert loser.json["code"] == 409 and loser.json["message"]
+        with rt.uow() as uow:
+            completions = uow.session.exec(select(func.count()).select_from(HistoryEntry).where(
+                HistoryEntry.instance_id == instance_id, HistoryEntry.cause == "task_completed")).one()
+            instance = uow.session.get(ProcessInstance, instance_id)
+        winner = next(r for r in results if r.status_code == 200)
+        approved = winner.json["outcome"] == "approve"
+        assert completions == 1
+        assert instance.revision == 2, "the snapshot was written exactly once more"
+        assert instance.snapshot["version"] == (5 if approved else 4)  # nodes completed on the winner's path
+        assert instance.outcome == ("approved" if approved else "rejected")
+
+
+def test_many_instances_advance_in_parallel_without_conflicts(app, api, rt):
+    tasks = []
+    for _ in range(8):
+        started = api.post("/api/instances", json={"definition": "expense-approval",
+                                                   "payload": {**EXPENSE, "amount": 10}})
+        tasks.append(started.json["openTasks"][0]["id"])
+    results = _race(app, [("bob", f"/api/tasks/{t}/complete", {"outcome": "approve"}) for t in tasks])
+    assert [r.status_code for r in results] == [200] * 8
+    with rt.uow() as uow:
+        statuses = uow.session.exec(select(ProcessInstance.status)).all()
+    assert statuses == ["completed"] * 8
