@@ -6,10 +6,9 @@ import json
 
 import pytest
 
-from ..conftest import EXPENSE, database_dump
+from ..conftest import EXPENSE, REPO, database_dump
 
-VALID = json.loads((__import__("pathlib").Path(__file__).resolve().parents[2] / "processes"
-                    / "expense-approval.json").read_text())
+VALID = json.loads((REPO / "processes" / "expense-approval.json").read_text())
 
 
 def _unchanged(rt, call):
@@ -35,7 +34,8 @@ def _definition(**changes):
      "unknown type 'teleport'"),
     (_definition(nodes=[{"id": "s", "type": "start"}, {"id": "t", "type": "human-task", "data": {"priority": 900}}],
                  edges=[{"id": "e", "source": "s", "target": "t"}]), "$.nodes[1].data", "'title' is a required"),
-    (_definition(nodes=[{"id": "s", "type": "start"}, {"id": "d", "type": "set", "data": {"values": {"x": "{{ 1 + }}"}}}],
+    (_definition(nodes=[{"id": "s", "type": "start"},
+                        {"id": "d", "type": "set", "data": {"values": {"x": "{{ 1 + }}"}}}],
                  edges=[{"id": "e", "source": "s", "target": "d"}]), "$.nodes[1].data.values.x", "syntax error"),
     (_definition(nodes=[{"id": "s", "type": "start"}], edges=[{"id": "e", "source": "s", "target": "ghost"}]),
      "$.edges[0].target", "does not exist"),

@@ -128,7 +128,8 @@ def test_content_approval_loops_at_most_three_rounds(api):
     for _ in range(3):
         review = only_task(api, "erin")
         assert review["title"] == "Review post: Hello"
-        api.as_("erin").post(f"/api/tasks/{review['id']}/complete", json={"outcome": "reject", "data": {"comment": "no"}})
+        api.as_("erin").post(f"/api/tasks/{review['id']}/complete",
+                             json={"outcome": "reject", "data": {"comment": "no"}})
         instance = api.get(f"/api/instances/{instance_id}").json
         if instance["status"] == "completed":
             break
