@@ -39,9 +39,12 @@ class TaskPayloadError(ValueError):
 
 def allowed_outcomes(data: Any) -> tuple[str, ...]:
     """Outcomes a person can choose, plus the handles of timeout escalations."""
-    outcomes = tuple(data.get("outcomes") or DEFAULT_OUTCOMES)
-    timeouts = tuple(e["handle"] for e in data.get("escalations", []) if e["action"] == "timeout" and "handle" in e)
-    return outcomes + timeouts
+    outcomes = data.get("outcomes") or DEFAULT_OUTCOMES
+    escalations = data.get("escalations") or []
+    if not isinstance(outcomes, (list, tuple)) or not isinstance(escalations, list):
+        return tuple(DEFAULT_OUTCOMES)  # malformed data is reported by schema validation
+    timeouts = [e.get("handle") for e in escalations if isinstance(e, dict) and e.get("action") == "timeout"]
+    return tuple(outcomes) + tuple(h for h in timeouts if isinstance(h, str))
 
 
 def human_task_type(clock: Clock) -> NodeDefinition:

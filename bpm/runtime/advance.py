@@ -35,6 +35,7 @@ class EngineRun:
 
     snapshot: Snapshot
     globals: StepGlobals
+    engine: WorkflowEngine
     last_node_id: str | None = None
     steps: int = 0
     created_tasks: list[Task] = field(default_factory=list)
@@ -42,7 +43,7 @@ class EngineRun:
 
 def run_engine(rt: Runtime, engine: WorkflowEngine, snapshot: Snapshot, payload: Any) -> EngineRun:
     """Step until the run pauses, errors, ends or spends this transaction's step budget."""
-    run = EngineRun(snapshot, StepGlobals())
+    run = EngineRun(snapshot, StepGlobals(), engine)
     limit = rt.settings.steps_per_transaction
     while True:
         run.globals.effects.node_id = run.last_node_id = run.snapshot.current_node_id
@@ -60,10 +61,7 @@ def instance_fields(rt: Runtime, run: EngineRun) -> dict[str, Any]:
                               "outcome": None, "ended_at": None}
     if snap.status == COMPLETED:
         fields["ended_at"] = fields["updated_at"]
-        last = snap.context.get(run.last_node_id) if run.last_node_id else None
-        output = last.last().output if last else None
-        if isinstance(output, dict) and isinstance(output.get("outcome"), str):
-            fields["outcome"] = output["outcome"]
+        fields["outcome"] = end_outcome(run)
     elif snap.status in (FAILED, ERROR):
         if snap.status == FAILED:
             fields["ended_at"] = fields["updated_at"]
@@ -72,6 +70,15 @@ def instance_fields(rt: Runtime, run: EngineRun) -> dict[str, Any]:
         fields["error"] = (last.error if last is not None and last.error else
                            snap.metadata.get("failedReason"))
     return fields
+
+
+def end_outcome(run: EngineRun) -> str | None:
+    """The outcome of the end node a completed run stopped at (None if it ran out of edges elsewhere)."""
+    node = run.engine.workflow.nodes_by_id.get(run.last_node_id or "")
+    if node is None or node.type != "end":
+        return None
+    output = run.snapshot.context[node.id].last().output
+    return output.get("outcome") if isinstance(output, dict) else None
 
 
 def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run: EngineRun, actor: str) -> None:

@@ -57,14 +57,16 @@ def _form_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]
 
 
 def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
-    """Edges a node can never take, and edges out of end nodes."""
+    """Edges a node can never take (an error: the process would silently end there), and edges out of ends."""
     produced: dict[str, set[str | None]] = {}
     for node in definition.nodes:
         data = node.data if isinstance(node.data, dict) else {}
-        if node.type == "human-task" and not has_expression(orjson.dumps(data).decode()):
+        routing = {"outcomes": data.get("outcomes"), "escalations": data.get("escalations")}
+        if node.type == "human-task" and not has_expression(orjson.dumps(routing).decode()):
             produced[node.id] = set(allowed_outcomes(data))
         elif node.type == "decision" and not has_expression(str(data.get("default"))):
-            handles = {r.get("handle") for r in data.get("rules", []) if isinstance(r, dict)}
+            rules = data.get("rules") if isinstance(data.get("rules"), list) else []
+            handles = {r.get("handle") for r in rules if isinstance(r, dict)}
             produced[node.id] = handles | {data.get("default")}
     found = []
     for i, edge in enumerate(definition.edges):
@@ -75,8 +77,11 @@ def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
             found.append(Problem(f"$.edges[{i}]", f"edge '{edge.id}' leaves end node '{edge.source}'; "
                                                   "an end node finishes the process"))
         elif edge.source in produced and edge.source_handle not in produced[edge.source]:
+            handle = "the default handle" if edge.source_handle is None else f"'{edge.source_handle}'"
+            choices = ", ".join(sorted(str(h) for h in produced[edge.source] if h is not None))
             found.append(Problem(f"$.edges[{i}].sourceHandle",
-                                 f"node '{edge.source}' never leaves by '{edge.source_handle}'", "warning"))
+                                 f"edge '{edge.id}' can never be taken: node '{edge.source}' never leaves by "
+                                 f"{handle}; it leaves by: {choices}"))
     return found
 
 
