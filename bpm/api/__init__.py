@@ -6,6 +6,7 @@ from flask import Flask
 
 from bpm import __version__
 from bpm.api.errors import BpmApi, register_error_handlers
+from bpm.api.guards import register_guards
 
 
 def init_api(app: Flask) -> BpmApi:
@@ -21,4 +22,5 @@ def init_api(app: Flask) -> BpmApi:
     for module in (definitions, instances, tasks, health):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
+    register_guards(app)
     return api

@@ -23,6 +23,7 @@ from bpm.store.uow import UnitOfWork
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 DRAFT, PUBLISHED, RETIRED = "draft", "published", "retired"
+MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer
 
 
 def check(rt: Runtime, body: Any) -> list[Problem]:
@@ -116,6 +117,8 @@ def save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any) -> Process
 
 def get_version(uow: UnitOfWork, key: str, version: int) -> ProcessDefinition:
     """One stored version, or NotFound."""
+    if not 1 <= version <= MAX_VERSION:
+        raise NotFound(f"no version {version} of process '{key}'")
     found = uow.session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key,
                                                              ProcessDefinition.version == version)).first()
     if found is None:

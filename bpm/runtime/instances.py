@@ -24,6 +24,7 @@ from bpm.runtime.advance import (
     save_advance,
     write_instance,
 )
+from bpm.runtime.paging import window
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import HistoryEntry, ProcessInstance, Task
 
@@ -122,8 +123,11 @@ def list_instances(uow: Any, filters: dict[str, Any], page: int, page_size: int)
         if filters.get(name) is not None:
             query = query.where(column == filters[name])
     total = uow.session.exec(select(func.count()).select_from(query.subquery())).one()
+    bounds = window(page, page_size)
+    if bounds is None:
+        return [], total
     rows = uow.session.exec(query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
-                            .offset((page - 1) * page_size).limit(page_size)).all()
+                            .offset(bounds[0]).limit(bounds[1])).all()
     return list(rows), total
 
 

@@ -14,6 +14,7 @@ from bpm.runtime import definitions
 from bpm.runtime.actors import Actor, may_work_on
 from bpm.runtime.advance import EngineRun, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.instances import check_revision, get_instance
+from bpm.runtime.paging import window
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import ProcessInstance, Task, TaskCandidate, TaskComment, User
 from bpm.store.uow import UnitOfWork
@@ -186,7 +187,10 @@ def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int
         if filters.get(name) is not None:
             query = query.where(column == filters[name])
     total = uow.session.exec(select(func.count()).select_from(query.subquery())).one()
+    bounds = window(page, page_size)
+    if bounds is None:
+        return [], total
     rows = uow.session.exec(query.order_by(Task.priority.desc(), Task.due_at.is_(None), Task.due_at,
                                            Task.created_at, Task.id)
-                            .offset((page - 1) * page_size).limit(page_size)).all()
+                            .offset(bounds[0]).limit(bounds[1])).all()
     return list(rows), total

@@ -122,3 +122,12 @@ def test_the_identity_header_is_ignored_unless_dev_identity_is_on(database_url):
     response = app.test_client().get("/api/tasks", headers={"X-BPM-User": "admin"})
     assert response.status_code == 401 and "sign-in" in response.json["message"]
     app.extensions["bpm"].close()
+
+
+def test_text_with_nul_characters_is_refused_everywhere(api, rt):
+    body = {"definition": "expense-approval", "payload": {**EXPENSE, "description": "bad\x00byte"}}
+    response = _unchanged(rt, lambda: api.post("/api/instances", json=body))
+    assert response.status_code == 422 and response.json["errors"] == {
+        "$.payload.description": ["NUL characters are not allowed"]}
+    assert api.get("/api/tasks?definitionKey=a%00b").status_code == 422
+    assert api.get("/api/instances/a%00b").status_code == 422

@@ -1,0 +1,58 @@
+"""The `bpm` command against a real database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bpm.cli import main
+
+from ..conftest import REPO
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    return {"BPM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+
+def test_db_upgrade_then_import_and_list_definitions(cli_env, tmp_path):
+    runner = CliRunner()
+    upgraded = runner.invoke(main, ["db", "upgrade"], env=cli_env)
+    assert upgraded.exit_code == 0 and "database at revision 0001" in upgraded.output
+    files = [str(p) for p in sorted((REPO / "processes").glob("*.json"))]
+    imported = runner.invoke(main, ["definitions", "import", *files], env=cli_env)
+    assert imported.exit_code == 0, imported.output
+    assert "expense-approval v1 published" in imported.output
+    again = runner.invoke(main, ["definitions", "import", *files], env=cli_env)
+    assert "expense-approval v1 published" in again.output, "unchanged content is not republished"
+    listed = runner.invoke(main, ["definitions", "list"], env=cli_env)
+    assert [line.split()[0] for line in listed.output.splitlines()] == [
+        "content-approval", "expense-approval", "vacation-request"]
+
+
+def test_importing_an_invalid_definition_explains_why_and_fails(cli_env, tmp_path):
+    runner = CliRunner()
+    runner.invoke(main, ["db", "upgrade"], env=cli_env)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"id": "bad", "name": "Bad", "nodes": [{"id": "s", "type": "start"},
+                                                                     {"id": "x", "type": "nope"}]}))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    result = runner.invoke(main, ["definitions", "import", str(bad), str(broken)], env=cli_env)
+    assert result.exit_code == 1
+    assert "$.nodes[1].type: node 'x' has unknown type 'nope'" in result.output
+    assert "not valid JSON" in result.output
+
+
+def test_a_bad_setting_is_a_clear_error(cli_env):
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={**cli_env, "BPM_MAX_BODY_BYTES": "lots"})
+    assert result.exit_code != 0 and "BPM_MAX_BODY_BYTES" in result.output
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    for command in (["run"], ["serve"], ["db", "upgrade"], ["definitions", "import"], ["definitions", "list"]):
+        result = runner.invoke(main, [*command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output
