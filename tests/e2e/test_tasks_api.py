@@ -52,7 +52,8 @@ def test_comments_are_kept_in_order_with_their_author(api):
     api.as_("carol").post(f"/api/tasks/{task['id']}/comments", json={"body": "checking the receipt"})
     api.as_("bob").post(f"/api/tasks/{task['id']}/comments", json={"body": "it is attached"})
     comments = api.get(f"/api/tasks/{task['id']}/comments").json
-    assert [(c["author"], c["body"]) for c in comments] == [("carol", "checking the receipt"), ("bob", "it is attached")]
+    assert [(c["author"], c["body"]) for c in comments] == [
+        ("carol", "checking the receipt"), ("bob", "it is attached")]
     detail = api.get(f"/api/tasks/{task['id']}").json
     assert len(detail["comments"]) == 2 and detail["form"]["id"] == "approval-decision"
     assert api.post(f"/api/tasks/{task['id']}/comments", json={"body": ""}).status_code == 422
