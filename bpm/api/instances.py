@@ -20,6 +20,7 @@ from bpm.api.schemas import (
 )
 from bpm.auth import current_actor, runtime
 from bpm.runtime import instances, tasks
+from bpm.runtime.views import TaskView
 from bpm.store.models import ProcessInstance
 from bpm.store.uow import UnitOfWork
 
@@ -28,11 +29,15 @@ blp = Blueprint("instances", __name__, url_prefix="/api/instances",
 
 
 def instance_detail(uow: UnitOfWork, instance: ProcessInstance) -> tuple[dict[str, Any], dict[str, str]]:
-    """An instance with its open tasks, and its ETag."""
+    """An instance with its open tasks (read now), and its ETag."""
     open_tasks = tasks.open_tasks_of(uow, instance.id)
     people = tasks.candidates(uow, [t.id for t in open_tasks])
+    return _detail(instance, [TaskView(t, *people[t.id]) for t in open_tasks])
+
+
+def _detail(instance: ProcessInstance, open_tasks: list[TaskView]) -> tuple[dict[str, Any], dict[str, str]]:
     view = {column: getattr(instance, column) for column in type(instance).model_fields}
-    view["open_tasks"] = [task_view(t, *people[t.id]) for t in open_tasks]
+    view["open_tasks"] = [task_view(t) for t in open_tasks]
     return view, etag_header(instance.revision)
 
 
@@ -55,9 +60,9 @@ class Instances(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Start the newest published version of a process with its start form's data."""
         actor, rt = current_actor(), runtime()
-        instance, _ = instances.start_instance(rt, actor, body["definition"], body["payload"], body["business_key"])
-        with rt.uow() as uow:
-            return instance_detail(uow, instance)
+        instance, run = instances.start_instance(rt, actor, body["definition"], body["payload"],
+                                                 body["business_key"])
+        return _detail(instance, run.created_tasks)  # a new instance's open tasks are the ones it just made
 
 
 @blp.route("/<string:instance_id>")

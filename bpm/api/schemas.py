@@ -7,6 +7,8 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from bpm.runtime.views import TaskView
+
 
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
@@ -187,7 +189,7 @@ class HealthSchema(ma.Schema):
     version = ma.fields.String()
 
 
-def task_view(task: Any, users: list[str], groups: list[str], **extra: Any) -> dict[str, Any]:
+def task_view(view: TaskView, **extra: Any) -> dict[str, Any]:
     """A task row with its candidates, ready for TaskSchema."""
-    view = {column: getattr(task, column) for column in type(task).model_fields}
-    return {**view, "candidate_users": users, "candidate_groups": groups, **extra}
+    row = {column: getattr(view.task, column) for column in type(view.task).model_fields}
+    return {**row, "candidate_users": view.candidate_users, "candidate_groups": view.candidate_groups, **extra}

@@ -21,7 +21,7 @@ from bpm.api.schemas import (
 )
 from bpm.auth import current_actor, runtime
 from bpm.runtime import tasks
-from bpm.store.models import Task
+from bpm.runtime.views import TaskView
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks",
                 description="Human tasks: list, claim, complete, delegate, comment.")
@@ -32,14 +32,14 @@ def task_detail(task_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     rt = runtime()
     with rt.uow() as uow:
         task = tasks.get_task(uow, task_id)
-        users, groups = tasks.candidates(uow, [task.id])[task.id]
+        view = TaskView(task, *tasks.candidates(uow, [task.id])[task.id])
         form = rt.forms.get(task.form_id).to_dict() if task.form_id else None
-        comments = tasks.task_comments(uow, task.id)
-        return task_view(task, users, groups, form=form, comments=comments), etag_header(task.revision)
+        return task_view(view, form=form, comments=tasks.task_comments(uow, task.id)), etag_header(task.revision)
 
 
-def _after_change(task: Task) -> Any:
-    return task_detail(task.id)
+def _after_change(view: TaskView) -> tuple[dict[str, Any], dict[str, str]]:
+    """The changed task as the action left it (no second read), with its new ETag."""
+    return task_view(view), etag_header(view.task.revision)
 
 
 @blp.route("")
@@ -55,7 +55,7 @@ class Tasks(MethodView):
                                            pagination_parameters.page_size)
             pagination_parameters.item_count = total
             people = tasks.candidates(uow, [t.id for t in rows])
-            return [task_view(t, *people[t.id]) for t in rows]
+            return [task_view(TaskView(t, *people[t.id])) for t in rows]
 
 
 @blp.route("/<string:task_id>")
@@ -70,17 +70,17 @@ class TaskResource(MethodView):
 @blp.route("/<string:task_id>/complete")
 class CompleteTask(MethodView):
     @blp.arguments(CompleteTaskSchema)
-    @blp.response(200, TaskDetailSchema)
+    @blp.response(200, TaskSchema)
     def post(self, body: dict[str, Any], task_id: str) -> Any:
         """Complete a task with an outcome and form data; its process moves on (honours If-Match)."""
-        task, _, _ = tasks.complete_task(runtime(), current_actor(), task_id, body["outcome"], body["data"],
+        view, _, _ = tasks.complete_task(runtime(), current_actor(), task_id, body["outcome"], body["data"],
                                          if_match())
-        return _after_change(task)
+        return _after_change(view)
 
 
 @blp.route("/<string:task_id>/claim")
 class ClaimTask(MethodView):
-    @blp.response(200, TaskDetailSchema)
+    @blp.response(200, TaskSchema)
     def post(self, task_id: str) -> Any:
         """Claim an unassigned task you are a candidate for."""
         return _after_change(tasks.claim_task(runtime(), current_actor(), task_id, if_match()))
@@ -88,7 +88,7 @@ class ClaimTask(MethodView):
 
 @blp.route("/<string:task_id>/unclaim")
 class UnclaimTask(MethodView):
-    @blp.response(200, TaskDetailSchema)
+    @blp.response(200, TaskSchema)
     def post(self, task_id: str) -> Any:
         """Give a claimed task back to its candidates."""
         return _after_change(tasks.unclaim_task(runtime(), current_actor(), task_id, if_match()))
@@ -97,7 +97,7 @@ class UnclaimTask(MethodView):
 @blp.route("/<string:task_id>/delegate")
 class DelegateTask(MethodView):
     @blp.arguments(DelegateTaskSchema)
-    @blp.response(200, TaskDetailSchema)
+    @blp.response(200, TaskSchema)
     def post(self, body: dict[str, Any], task_id: str) -> Any:
         """Hand a task to another user."""
         return _after_change(tasks.delegate_task(runtime(), current_actor(), task_id, body["to"], if_match()))

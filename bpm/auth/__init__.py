@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from bpm.errors import Unauthorized
-from bpm.runtime import Actor, Runtime, load_actor
+from bpm.runtime import Actor, Runtime
 
 DEV_HEADER = "X-BPM-User"
 
@@ -26,7 +26,6 @@ def current_actor() -> Actor:
         rt = runtime()
         if not rt.settings.dev_identity:
             raise Unauthorized("sign-in is not configured; set BPM_DEV_IDENTITY=1 for development")
-        with rt.uow() as uow:
-            actor = load_actor(uow.session, request.headers.get(DEV_HEADER))
+        actor = rt.actor(request.headers.get(DEV_HEADER))
         g.bpm_actor = actor
     return actor

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from bpm.engine import Clock
 from bpm.errors import Forbidden, Unauthorized
 from bpm.store.models import Membership, Task, User
 
@@ -42,6 +45,33 @@ def load_actor(session: Session, username: str | None) -> Actor:
         raise Unauthorized(f"unknown or inactive user '{username}'")
     groups = session.exec(select(Membership.group_name).where(Membership.username == username)).all()
     return Actor(user.username, frozenset(user.roles), frozenset(groups))
+
+
+class ActorCache:
+    """Actors by username for a short time: a request should not cost a user lookup.
+
+    A change of roles or groups takes effect within ``ttl_ms`` (as it would
+    with any token carrying claims); a deactivated user likewise.
+    """
+
+    def __init__(self, clock: Clock, ttl_ms: int = 30_000, size: int = 10_000) -> None:
+        self._clock, self._ttl, self._size = clock, ttl_ms, size
+        self._entries: dict[str, tuple[int, Actor]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, sessions: Callable[[], Session], username: str | None) -> Actor:
+        """The actor for ``username``, from the cache or the database; Unauthorized if unknown."""
+        now = self._clock.now_ms()
+        entry = self._entries.get(username or "")
+        if entry is not None and now - entry[0] < self._ttl:
+            return entry[1]
+        with sessions() as session:
+            actor = load_actor(session, username)
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            self._entries[actor.username] = (now, actor)
+        return actor
 
 
 def require_role(actor: Actor, *roles: str, action: str) -> None:

@@ -22,6 +22,7 @@ from bpm.errors import ConflictError
 from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.runtime import Runtime
+from bpm.runtime.views import TaskView
 from bpm.store.models import HistoryEntry, Job, OutboxMessage, ProcessInstance, Task, TaskCandidate
 from bpm.store.uow import UnitOfWork
 
@@ -38,7 +39,7 @@ class EngineRun:
     engine: WorkflowEngine
     last_node_id: str | None = None
     steps: int = 0
-    created_tasks: list[Task] = field(default_factory=list)
+    created_tasks: list[TaskView] = field(default_factory=list)
 
 
 def run_engine(rt: Runtime, engine: WorkflowEngine, snapshot: Snapshot, payload: Any) -> EngineRun:
@@ -87,7 +88,7 @@ def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run
         setattr(instance, key, value)
     instance.revision = 1
     uow.session.add(instance)
-    uow.session.flush()
+    uow.session.flush()  # rows that reference the instance follow (no ORM relationships order them)
     _record(rt, uow, instance, None, run, actor, "started", None)
 
 
@@ -126,16 +127,17 @@ def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, before: Sna
             actor: str, cause: str, node_id: str | None) -> None:
     add_history(rt, uow, instance, snapshot_delta(before, run.snapshot), actor, cause, node_id,
                 run.snapshot.version)
-    run.created_tasks = apply_effects(rt, uow, instance, run)
+    run.created_tasks = apply_effects(rt, uow, instance, run, is_new=before is None)
     _schedule_follow_up(rt, uow, instance, run.snapshot)
 
 
-def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run: EngineRun) -> list[Task]:
+def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run: EngineRun,
+                  is_new: bool = False) -> list[TaskView]:
     """Turn the step's requests into task, job and outbox rows."""
-    created: list[Task] = []
+    created: list[TaskView] = []
     for effect in run.globals.effects.items:
         if isinstance(effect, TaskRequest):
-            task = _open_task(rt, uow, instance, effect)
+            task = _open_task(rt, uow, instance, effect, is_new)
             if task is not None:
                 created.append(task)
         elif isinstance(effect, TimerRequest):
@@ -148,26 +150,29 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run: 
     return created
 
 
-def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, request: TaskRequest) -> Task | None:
-    existing = uow.session.exec(select(Task.id).where(Task.instance_id == instance.id,
-                                                      Task.node_id == request.node_id,
-                                                      Task.status == "open")).first()
-    if existing is not None:  # resumed without a payload (a retry): the task is still there
-        return None
+def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, request: TaskRequest,
+               is_new: bool) -> TaskView | None:
+    if not is_new:
+        existing = uow.session.exec(select(Task.id).where(Task.instance_id == instance.id,
+                                                          Task.node_id == request.node_id,
+                                                          Task.status == "open")).first()
+        if existing is not None:  # resumed without a payload (a retry): the task is still there
+            return None
     task = Task(id=str(uuid.uuid4()), instance_id=instance.id, node_id=request.node_id,
                 definition_key=instance.definition_key, title=request.title, form_id=request.form,
                 assignee=request.assignee, outcomes=list(request.outcomes), priority=request.priority,
                 due_at=request.due_at, status="open", created_at=rt.now())
     uow.session.add(task)
-    uow.session.flush()
-    for kind, names in (("user", request.candidate_users), ("group", request.candidate_groups)):
-        for name in dict.fromkeys(names):
+    uow.session.flush()  # candidates and escalation jobs reference the task
+    view = TaskView(task, sorted(set(request.candidate_users)), sorted(set(request.candidate_groups)))
+    for kind, names in (("user", view.candidate_users), ("group", view.candidate_groups)):
+        for name in names:
             uow.session.add(TaskCandidate(task_id=task.id, kind=kind, name=name))
     for escalation in request.escalations:
         due = dt.datetime.fromisoformat(escalation["due_at"])
         payload = {k: v for k, v in escalation.items() if k != "due_at"}
         _add_job(rt, uow, instance, "escalation", request.node_id, due, payload, task_id=task.id)
-    return task
+    return view
 
 
 def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, kind: str, node_id: str | None,

@@ -102,8 +102,7 @@ def retry_instance(rt: Runtime, actor: Actor, instance_id: str,
         check_revision(instance.revision, expected_revision, "the instance")
         if instance.status not in (FAILED, ERROR):
             raise ConflictError(f"only failed or erroring instances can be retried; this one is {instance.status}")
-        definition = definitions.get_version(uow, instance.definition_key, instance.definition_version)
-        engine = rt.engines.for_definition(definition)
+        engine = rt.engines.for_instance(uow, instance)
         before = Snapshot.from_dict(instance.snapshot)
         metadata = {k: v for k, v in before.metadata.items() if k not in ("failedReason", "pausedReason")}
         revived = before._replace(status=ERROR, retry_state=None, metadata=metadata)

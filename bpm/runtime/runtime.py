@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bpm.config import Settings
 from bpm.engine import Clock, NodeDefinition, WorkflowEngine
+from bpm.errors import NotFound
 from bpm.forms import FormRegistry
 from bpm.nodes import build_node_types
+from bpm.runtime.actors import Actor, ActorCache
 from bpm.store import UnitOfWork, make_engine, make_session_factory
-from bpm.store.models import ProcessDefinition
+from bpm.store.models import ProcessDefinition, ProcessInstance
 
 
 class EngineCache:
@@ -27,7 +29,19 @@ class EngineCache:
         self._clock = clock
         self._size = size
         self._engines: OrderedDict[tuple[int, str], WorkflowEngine] = OrderedDict()
+        self._by_definition_id: dict[int, WorkflowEngine] = {}
         self._lock = threading.Lock()
+
+    def for_instance(self, uow: UnitOfWork, instance: ProcessInstance) -> WorkflowEngine:
+        """The engine of the (immutable, published) version an instance is pinned to."""
+        with self._lock:
+            engine = self._by_definition_id.get(instance.definition_id)
+        if engine is None:
+            definition = uow.session.get(ProcessDefinition, instance.definition_id)
+            if definition is None:
+                raise NotFound(f"the definition of instance {instance.id} is gone")
+            engine = self.for_definition(definition)
+        return engine
 
     def for_definition(self, definition: ProcessDefinition) -> WorkflowEngine:
         """The engine for this stored definition version."""
@@ -40,8 +54,11 @@ class EngineCache:
         engine = WorkflowEngine(definition.body, self._node_types, clock=self._clock)
         with self._lock:
             self._engines[key] = engine
+            if definition.status != "draft":  # published versions never change: found by id without a query
+                self._by_definition_id[definition.id or 0] = engine
             while len(self._engines) > self._size:
-                self._engines.popitem(last=False)
+                (definition_id, _), _ = self._engines.popitem(last=False)
+                self._by_definition_id.pop(definition_id, None)
         return engine
 
 
@@ -56,10 +73,16 @@ class Runtime:
     clock: Clock
     node_types: dict[str, NodeDefinition] = field(init=False)
     engines: EngineCache = field(init=False)
+    actors: ActorCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.node_types = build_node_types(self.forms, self.clock)
         self.engines = EngineCache(self.node_types, self.clock)
+        self.actors = ActorCache(self.clock)
+
+    def actor(self, username: str | None) -> Actor:
+        """The signed-in user ``username`` (cached briefly), or Unauthorized."""
+        return self.actors.get(self.sessions, username)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, **overrides: Any) -> Runtime:

@@ -10,12 +10,12 @@ from sqlmodel import select
 from bpm.engine import Snapshot
 from bpm.engine.snapshot import PAUSED
 from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound
-from bpm.runtime import definitions
 from bpm.runtime.actors import Actor, may_work_on
 from bpm.runtime.advance import EngineRun, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.instances import check_revision, get_instance
 from bpm.runtime.paging import window
 from bpm.runtime.runtime import Runtime
+from bpm.runtime.views import TaskView
 from bpm.store.models import ProcessInstance, Task, TaskCandidate, TaskComment, User
 from bpm.store.uow import UnitOfWork
 
@@ -42,10 +42,11 @@ def candidates(uow: UnitOfWork, task_ids: list[str]) -> dict[str, tuple[list[str
     return found
 
 
-def _require_worker(uow: UnitOfWork, actor: Actor, task: Task) -> None:
+def _require_worker(uow: UnitOfWork, actor: Actor, task: Task) -> TaskView:
     users, groups = candidates(uow, [task.id])[task.id]
     if not may_work_on(actor, task, set(users), set(groups)):
         raise Forbidden("this task is assigned to someone else, or offered to groups you are not in")
+    return TaskView(task, users, groups)
 
 
 def _require_open(task: Task) -> None:
@@ -66,13 +67,13 @@ def _bump(uow: UnitOfWork, task: Task, values: dict[str, Any]) -> None:
 
 
 def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
-                  expected_revision: int | None = None) -> tuple[Task, ProcessInstance, EngineRun]:
+                  expected_revision: int | None = None) -> tuple[TaskView, ProcessInstance, EngineRun]:
     """Complete a task with ``outcome`` and form ``data``, and advance its instance, in one transaction."""
     with rt.uow() as uow:
         task = get_task(uow, task_id)
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
-        _require_worker(uow, actor, task)
+        view = _require_worker(uow, actor, task)
         if outcome is None and len(task.outcomes) == 1:
             outcome = task.outcomes[0]
         if outcome not in task.outcomes:
@@ -86,16 +87,15 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
         _bump(uow, task, {"status": COMPLETED, "completed_by": actor.username, "completed_at": now,
                           "outcome": outcome, "data": data})
         cancel_pending_jobs(uow, instance.id, task_id=task.id)
-        definition = definitions.get_version(uow, instance.definition_key, instance.definition_version)
         payload = {"outcome": outcome, "data": data, "completedBy": actor.username,
                    "completedAt": now.isoformat().replace("+00:00", "Z")}
-        run = run_engine(rt, rt.engines.for_definition(definition), before, payload)
+        run = run_engine(rt, rt.engines.for_instance(uow, instance), before, payload)
         save_advance(rt, uow, instance, before, run, actor.username, "task_completed", task.node_id)
         uow.commit()
-        return task, instance, run
+        return view, instance, run
 
 
-def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> Task:
+def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> TaskView:
     """Take an unassigned task you are a candidate for."""
     with rt.uow() as uow:
         task = get_task(uow, task_id)
@@ -103,13 +103,13 @@ def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int |
         _require_open(task)
         if task.assignee is not None:
             raise ConflictError(f"the task is already claimed by {task.assignee}")
-        _require_worker(uow, actor, task)
+        view = _require_worker(uow, actor, task)
         _bump(uow, task, {"assignee": actor.username})
         uow.commit()
-        return task
+        return view
 
 
-def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> Task:
+def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> TaskView:
     """Give a claimed task back to its candidates."""
     with rt.uow() as uow:
         task = get_task(uow, task_id)
@@ -119,22 +119,23 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int
             raise Forbidden("only the assignee or an admin may unclaim a task")
         _bump(uow, task, {"assignee": None})
         uow.commit()
-        return task
+        return TaskView(task, *candidates(uow, [task.id])[task.id])
 
 
-def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str, expected_revision: int | None = None) -> Task:
+def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
+                  expected_revision: int | None = None) -> TaskView:
     """Hand a task to another active user."""
     with rt.uow() as uow:
         task = get_task(uow, task_id)
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
-        _require_worker(uow, actor, task)
+        view = _require_worker(uow, actor, task)
         target = uow.session.get(User, to)
         if target is None or not target.active:
             raise InvalidRequest("unknown user", {"to": [f"no active user '{to}'"]})
         _bump(uow, task, {"assignee": to})
         uow.commit()
-        return task
+        return view
 
 
 def comment_on_task(rt: Runtime, actor: Actor, task_id: str, body: str) -> TaskComment:

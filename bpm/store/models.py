@@ -159,7 +159,7 @@ class Job(SQLModel, table=True):
     instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), nullable=False,
                                               index=True))
     node_id: str | None = Field(default=None, max_length=200)
-    task_id: str | None = Field(default=None, max_length=36)
+    task_id: str | None = Field(default=None, max_length=36, index=True)
     due_at: dt.datetime = _when()
     payload: dict = _json()
     status: str = Field(default="pending", max_length=20)  # pending | running | done | cancelled

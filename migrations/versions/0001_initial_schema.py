@@ -123,6 +123,7 @@ def upgrade() -> None:
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_job_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_job_status_due', ['status', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_job_task_id'), ['task_id'], unique=False)
 
     op.create_table('outbox_message',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
@@ -216,6 +217,7 @@ def downgrade() -> None:
 
     op.drop_table('outbox_message')
     with op.batch_alter_table('job', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_job_task_id'))
         batch_op.drop_index('ix_job_status_due')
         batch_op.drop_index(batch_op.f('ix_job_instance_id'))
 

@@ -1,0 +1,210 @@
+"""End-to-end throughput on PostgreSQL: ``python -m bench.service`` prints processes/s and latencies.
+
+It creates a scratch database, migrates it, starts the real server (`bpm serve`,
+gunicorn) against it, and drives approval processes (start -> complete one
+human task -> end) over HTTP with 1, 4 and 16 concurrent clients. In the same
+run it measures the machine's ceiling: single-row version-checked
+UPDATE+INSERT transactions per second straight into PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+
+ADMIN_URL = os.environ.get("BPM_BENCH_DATABASE_URL",
+                           os.environ.get("BPM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+USER = "bench"
+DEFINITION = {
+    "id": "bench-approval", "name": "Benchmark approval",
+    "nodes": [{"id": "ask", "type": "start"},
+              {"id": "approve", "type": "human-task",
+               "data": {"title": "Approve {{ ask.last.data.n }}", "assignee": USER, "outcomes": ["approve"]}},
+              {"id": "done", "type": "end", "data": {"outcome": "approved"}}],
+    "edges": [{"id": "e1", "source": "ask", "target": "approve"},
+              {"id": "e2", "source": "approve", "target": "done", "sourceHandle": "approve"}],
+}
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A new empty database next to ADMIN_URL, dropped afterwards."""
+    name = f"bpm_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{ADMIN_URL.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(url: str) -> None:
+    """Migrate, add the benchmark user and publish the benchmark process."""
+    from bpm.config import Settings
+    from bpm.engine import SystemClock
+    from bpm.runtime import SYSTEM_ACTOR, Runtime
+    from bpm.runtime.definitions import import_definition
+    from bpm.store.migrate import upgrade
+    from bpm.store.models import User
+
+    upgrade(url)
+    rt = Runtime.build(Settings(database_url=url), SystemClock())
+    with rt.uow() as uow:
+        uow.session.add(User(username=USER, display_name="Bench", roles=["employee"], created_at=rt.now()))
+        import_definition(rt, uow, SYSTEM_ACTOR, DEFINITION)
+        uow.commit()
+    rt.close()
+
+
+@contextmanager
+def server(url: str, port: int, workers: int, threads: int) -> Iterator[None]:
+    """`bpm serve` in a subprocess, ready when /api/health answers."""
+    env = {**os.environ, "BPM_DATABASE_URL": url, "BPM_DEV_IDENTITY": "1", "BPM_PORT": str(port),
+           "BPM_WORKERS": str(workers), "BPM_THREADS": str(threads), "BPM_LOG_LEVEL": "WARNING",
+           "BPM_DB_POOL_SIZE": str(threads)}
+    process = subprocess.Popen([sys.executable, "-m", "bpm.cli", "serve"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/api/health")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start")
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+class Client:
+    """One keep-alive HTTP connection acting as the benchmark user."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"X-BPM-User": USER, "Content-Type": "application/json"}
+
+    def post(self, path: str, body: dict) -> dict:
+        self.conn.request("POST", path, body=json.dumps(body), headers=self.headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.status >= 300:
+            raise RuntimeError(f"{path}: {response.status} {data[:300]!r}")
+        return json.loads(data)
+
+    def one_process(self, n: int) -> float:
+        """Start, complete its task; return the completion latency in seconds."""
+        started = self.post("/api/instances", {"definition": DEFINITION["id"], "payload": {"n": n}})
+        task_id = started["openTasks"][0]["id"]
+        begun = time.perf_counter()
+        done = self.post(f"/api/tasks/{task_id}/complete", {"outcome": "approve"})
+        latency = time.perf_counter() - begun
+        assert done["status"] == "completed"
+        return latency
+
+
+def drive(port: int, clients: int, seconds: float) -> tuple[int, float, list[float]]:
+    """Run processes from ``clients`` threads for ``seconds``; return count, elapsed, completion latencies."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    stop = time.perf_counter() + seconds
+    errors: list[BaseException] = []
+
+    def worker(i: int) -> None:
+        client, n = Client(port), 0
+        try:
+            while time.perf_counter() < stop:
+                latencies[i].append(client.one_process(n))
+                n += 1
+        except BaseException as exc:  # report, do not hang the benchmark
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise errors[0]
+    flat = [x for per_client in latencies for x in per_client]
+    return len(flat), elapsed, flat
+
+
+def ceiling(url: str, clients: int, seconds: float) -> float:
+    """Single-row version-checked UPDATE + INSERT transactions per second, ``clients`` connections."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_row (id int primary key, version int not null)")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_log (id bigserial primary key, row_id int, version int,"
+                     " at timestamptz default now(), note jsonb)")
+        conn.execute("TRUNCATE bench_row, bench_log")
+        conn.execute("INSERT INTO bench_row SELECT g, 0 FROM generate_series(0, 63) g")
+    counts = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def worker(i: int) -> None:
+        with psycopg.connect(url) as conn:
+            version = 0
+            while time.perf_counter() < stop:
+                with conn.transaction():
+                    updated = conn.execute("UPDATE bench_row SET version = %s WHERE id = %s AND version = %s",
+                                           (version + 1, i, version)).rowcount
+                    assert updated == 1
+                    conn.execute("INSERT INTO bench_log (row_id, version, note) VALUES (%s, %s, %s)",
+                                 (i, version + 1, json.dumps({"v": version})))
+                version += 1
+                counts[i] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - began)
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each load level")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--port", type=int, default=5099)
+    args = parser.parse_args()
+    with scratch_database() as url:
+        prepare(url)
+        for clients in (4, 16):
+            print(f"ceiling: version-checked UPDATE+INSERT, {clients:>2} clients: "
+                  f"{ceiling(url, clients, min(args.seconds, 5)):,.0f} tx/s")
+        with server(url, args.port, args.workers, args.threads):
+            drive(args.port, 2, 1.0)  # warm up: engine cache, connection pools
+            print(f"server: bpm serve, {args.workers} gunicorn workers x {args.threads} threads, PostgreSQL")
+            for clients in args.clients:
+                count, elapsed, latencies = drive(args.port, clients, args.seconds)
+                cuts = statistics.quantiles(latencies, n=100)
+                print(f"{clients:>2} clients: {count / elapsed:7.1f} approval processes/s   "
+                      f"task completion p50 {cuts[49] * 1000:6.1f} ms  p95 {cuts[94] * 1000:6.1f} ms   "
+                      f"({count} processes in {elapsed:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
