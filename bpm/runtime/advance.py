@@ -87,8 +87,7 @@ def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run
     for key, value in instance_fields(rt, run).items():
         setattr(instance, key, value)
     instance.revision = 1
-    uow.session.add(instance)
-    uow.session.flush()  # rows that reference the instance follow (no ORM relationships order them)
+    uow.insert(instance)
     _record(rt, uow, instance, None, run, actor, "started", None)
 
 
@@ -110,15 +109,13 @@ def write_instance(uow: UnitOfWork, instance: ProcessInstance, values: dict[str,
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise ConflictError(f"instance {instance.id} was changed by someone else; reload and try again")
-    for key, value in values.items():
-        setattr(instance, key, value)
-    instance.revision = read + 1
+    uow.mark_written(instance, {**values, "revision": read + 1})
 
 
 def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, delta: dict[str, Any], actor: str,
                 cause: str, node_id: str | None, snapshot_version: int) -> None:
     """Append the history row for the instance's current revision."""
-    uow.session.add(HistoryEntry(instance_id=instance.id, revision=instance.revision, at=rt.now(), actor=actor,
+    uow.insert(HistoryEntry(instance_id=instance.id, revision=instance.revision, at=rt.now(), actor=actor,
                                  cause=cause, node_id=node_id, status=instance.status,
                                  snapshot_version=snapshot_version, delta=delta))
 
@@ -143,7 +140,7 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run: 
         elif isinstance(effect, TimerRequest):
             _add_job(rt, uow, instance, "timer", effect.node_id, effect.due_at, {})
         elif isinstance(effect, MessageRequest):
-            uow.session.add(OutboxMessage(
+            uow.insert(OutboxMessage(
                 id=effect.message_id, instance_id=instance.id, node_id=effect.node_id, channel=effect.channel,
                 recipients=list(effect.recipients), subject=effect.subject, body=effect.body,
                 template=effect.template, created_at=rt.now()))
@@ -162,12 +159,11 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, request:
                 definition_key=instance.definition_key, title=request.title, form_id=request.form,
                 assignee=request.assignee, outcomes=list(request.outcomes), priority=request.priority,
                 due_at=request.due_at, status="open", created_at=rt.now())
-    uow.session.add(task)
-    uow.session.flush()  # candidates and escalation jobs reference the task
+    uow.insert(task)
     view = TaskView(task, sorted(set(request.candidate_users)), sorted(set(request.candidate_groups)))
     for kind, names in (("user", view.candidate_users), ("group", view.candidate_groups)):
         for name in names:
-            uow.session.add(TaskCandidate(task_id=task.id, kind=kind, name=name))
+            uow.insert(TaskCandidate(task_id=task.id, kind=kind, name=name))
     for escalation in request.escalations:
         due = dt.datetime.fromisoformat(escalation["due_at"])
         payload = {k: v for k, v in escalation.items() if k != "due_at"}
@@ -182,7 +178,7 @@ def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, kind: str,
                                                         Job.kind == "timer", Job.status == "pending")).first()
         if pending is not None:
             return
-    uow.session.add(Job(kind=kind, instance_id=instance.id, node_id=node_id, task_id=task_id, due_at=due_at,
+    uow.insert(Job(kind=kind, instance_id=instance.id, node_id=node_id, task_id=task_id, due_at=due_at,
                         payload=payload, created_at=rt.now()))
 
 

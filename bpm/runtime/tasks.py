@@ -61,9 +61,7 @@ def _bump(uow: UnitOfWork, task: Task, values: dict[str, Any]) -> None:
                                  .values(**values, revision=read + 1).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise ConflictError("the task was changed by someone else; reload and try again")
-    for key, value in values.items():
-        setattr(task, key, value)
-    task.revision = read + 1
+    uow.mark_written(task, {**values, "revision": read + 1})
 
 
 def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
