@@ -1,0 +1,82 @@
+"""The real servers: `bpm run` (the newcomer's command) and `bpm serve` (gunicorn), over real HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ..conftest import EXPENSE
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _request(port: int, method: str, path: str, body: dict | None = None, user: str = "ann"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                 headers={"X-BPM-User": user, "Content-Type": "application/json"})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    processes = []
+
+    def start(*args: str, **env: str) -> int:
+        port = _free_port()
+        environment = {**os.environ, "BPM_DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}",
+                       "BPM_PORT": str(port), **env}
+        process = subprocess.Popen([sys.executable, "-m", "bpm.cli", *args], env=environment, cwd=tmp_path,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        processes.append(process)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if _request(port, "GET", "/api/health")[0] == 200:
+                    return port
+            except OSError:
+                time.sleep(0.1)
+        process.kill()
+        raise AssertionError(f"server did not start: {process.stdout.read()}")
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_bpm_run_serves_the_demo_with_migrations_applied(start_server, tmp_path):
+    port = start_server("run")
+    status, body = _request(port, "POST", "/api/instances", {"definition": "expense-approval", "payload": EXPENSE})
+    assert status == 201, body
+    task = json.loads(body)["openTasks"][0]
+    status, body = _request(port, "POST", f"/api/tasks/{task['id']}/complete", {"outcome": "approve"}, user="bob")
+    assert status == 200 and json.loads(body)["status"] == "completed"
+    status, page = _request(port, "GET", "/api/docs")
+    assert status == 200 and b"/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
+    assert _request(port, "GET", "/static/vendor/swagger-ui/swagger-ui-bundle.js")[0] == 200
+    assert (tmp_path / "server.db").exists()
+
+
+def test_bpm_serve_runs_gunicorn_on_a_migrated_database(start_server, tmp_path):
+    from click.testing import CliRunner
+
+    from bpm.cli import main
+
+    env = {"BPM_DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}"}
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    port = start_server("serve", BPM_WORKERS="1")
+    status, body = _request(port, "GET", "/api/definitions")
+    assert status == 401, "production mode trusts no identity header"
+    assert json.loads(body)["code"] == 401
