@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -120,6 +120,17 @@ class Client:
         return latency
 
 
+def run_threads(worker: Callable[[int], None], count: int) -> float:
+    """Run ``worker(i)`` in ``count`` threads at once; return the seconds until all finished."""
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began
+
+
 def drive(port: int, clients: int, seconds: float) -> tuple[int, float, list[float]]:
     """Run processes from ``clients`` threads for ``seconds``; return count, elapsed, completion latencies."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -135,13 +146,7 @@ def drive(port: int, clients: int, seconds: float) -> tuple[int, float, list[flo
         except BaseException as exc:  # report, do not hang the benchmark
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed = run_threads(worker, clients)
     if errors:
         raise errors[0]
     flat = [x for per_client in latencies for x in per_client]
@@ -172,13 +177,7 @@ def ceiling(url: str, clients: int, seconds: float) -> float:
                 version += 1
                 counts[i] += 1
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.perf_counter() - began)
+    return sum(counts) / run_threads(worker, clients)
 
 
 def main() -> None:

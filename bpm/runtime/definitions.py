@@ -148,27 +148,32 @@ def latest_published(uow: UnitOfWork, key: str) -> ProcessDefinition:
 def publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
     """Make a draft the key's newest published version; it is immutable from now on."""
     require_role(actor, "designer", action="publish process definitions")
-    definition = get_version(uow, key, version)
-    if definition.status != DRAFT:
-        raise ConflictError(f"version {version} of '{key}' is {definition.status}; only a draft can be published")
+    definition = _in_status(uow, key, version, DRAFT, "only a draft can be published")
     errors = _errors_only(check(rt, definition.body))
     if errors:
         raise DefinitionError(errors)
-    definition.status, definition.published_by = PUBLISHED, actor.username
-    definition.published_at = definition.updated_at = rt.now()
-    uow.session.add(definition)
-    uow.session.flush()
-    return definition
+    definition.published_by = actor.username
+    definition.published_at = rt.now()
+    return _move(uow, definition, PUBLISHED, definition.published_at)
 
 
 def retire(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
     """Stop new instances of a published version; running ones finish on it."""
     require_role(actor, "designer", action="retire process definitions")
+    definition = _in_status(uow, key, version, PUBLISHED, "only a published one retires")
+    definition.retired_at = rt.now()
+    return _move(uow, definition, RETIRED, definition.retired_at)
+
+
+def _in_status(uow: UnitOfWork, key: str, version: int, status: str, rule: str) -> ProcessDefinition:
     definition = get_version(uow, key, version)
-    if definition.status != PUBLISHED:
-        raise ConflictError(f"version {version} of '{key}' is {definition.status}; only a published one retires")
-    definition.status, definition.retired_at = RETIRED, rt.now()
-    definition.updated_at = definition.retired_at
+    if definition.status != status:
+        raise ConflictError(f"version {version} of '{key}' is {definition.status}; {rule}")
+    return definition
+
+
+def _move(uow: UnitOfWork, definition: ProcessDefinition, status: str, at: Any) -> ProcessDefinition:
+    definition.status, definition.updated_at = status, at
     uow.session.add(definition)
     uow.session.flush()
     return definition

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import select
 
 from bpm.engine import Snapshot
@@ -24,7 +24,7 @@ from bpm.runtime.advance import (
     save_advance,
     write_instance,
 )
-from bpm.runtime.paging import window
+from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import HistoryEntry, ProcessInstance, Task
 
@@ -121,13 +121,7 @@ def list_instances(uow: Any, filters: dict[str, Any], page: int, page_size: int)
     for name, column in columns.items():
         if filters.get(name) is not None:
             query = query.where(column == filters[name])
-    total = uow.session.exec(select(func.count()).select_from(query.subquery())).one()
-    bounds = window(page, page_size)
-    if bounds is None:
-        return [], total
-    rows = uow.session.exec(query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id)
-                            .offset(bounds[0]).limit(bounds[1])).all()
-    return list(rows), total
+    return paginate(uow.session, query, (ProcessInstance.started_at.desc(), ProcessInstance.id), page, page_size)
 
 
 def instance_history(uow: Any, instance_id: str) -> list[HistoryEntry]:

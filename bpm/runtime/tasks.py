@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy import and_, exists, or_, update
 from sqlmodel import select
 
 from bpm.engine import Snapshot
@@ -13,7 +13,7 @@ from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound
 from bpm.runtime.actors import Actor, may_work_on
 from bpm.runtime.advance import EngineRun, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.instances import check_revision, get_instance
-from bpm.runtime.paging import window
+from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.views import TaskView
 from bpm.store.models import ProcessInstance, Task, TaskCandidate, TaskComment, User
@@ -185,11 +185,5 @@ def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int
     for name, column in (("instance_id", Task.instance_id), ("definition_key", Task.definition_key)):
         if filters.get(name) is not None:
             query = query.where(column == filters[name])
-    total = uow.session.exec(select(func.count()).select_from(query.subquery())).one()
-    bounds = window(page, page_size)
-    if bounds is None:
-        return [], total
-    rows = uow.session.exec(query.order_by(Task.priority.desc(), Task.due_at.is_(None), Task.due_at,
-                                           Task.created_at, Task.id)
-                            .offset(bounds[0]).limit(bounds[1])).all()
-    return list(rows), total
+    urgency = (Task.priority.desc(), Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+    return paginate(uow.session, query, urgency, page, page_size)
