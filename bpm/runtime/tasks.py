@@ -84,10 +84,12 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
         now = rt.now()
         _bump(uow, task, {"status": COMPLETED, "completed_by": actor.username, "completed_at": now,
                           "outcome": outcome, "data": data})
-        cancel_pending_jobs(uow, instance.id, task_id=task.id)
+        engine = rt.engines.for_instance(uow, instance)
+        if engine.workflow.nodes_by_id[task.node_id].data.get("escalations"):
+            cancel_pending_jobs(uow, instance.id, task_id=task.id)  # escalations of a done task never fire
         payload = {"outcome": outcome, "data": data, "completedBy": actor.username,
                    "completedAt": now.isoformat().replace("+00:00", "Z")}
-        run = run_engine(rt, rt.engines.for_instance(uow, instance), before, payload)
+        run = run_engine(rt, engine, before, payload)
         save_advance(rt, uow, instance, before, run, actor.username, "task_completed", task.node_id)
         uow.commit()
         return view, instance, run
