@@ -25,6 +25,7 @@ from bpm.runtime.runtime import Runtime
 from bpm.runtime.views import TaskView
 from bpm.store.models import HistoryEntry, Job, OutboxMessage, ProcessInstance, Task, TaskCandidate
 from bpm.store.uow import UnitOfWork
+from bpm.store.versioned import versioned_update
 
 CANCELLED = "cancelled"
 FINISHED_STATUSES = (COMPLETED, FAILED, CANCELLED)
@@ -102,12 +103,7 @@ def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, before
 def write_instance(uow: UnitOfWork, instance: ProcessInstance, values: dict[str, Any]) -> None:
     """Version-checked UPDATE of the instance row; bumps ``revision``."""
     read = instance.revision
-    result = uow.session.execute(
-        update(ProcessInstance)
-        .where(ProcessInstance.id == instance.id, ProcessInstance.revision == read)
-        .values(**values, revision=read + 1)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if not versioned_update(uow.session, ProcessInstance.__table__, instance.id, read, values):
         raise ConflictError(f"instance {instance.id} was changed by someone else; reload and try again")
     uow.mark_written(instance, {**values, "revision": read + 1})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import and_, exists, or_
 from sqlmodel import select
 
 from bpm.engine import Snapshot
@@ -18,6 +18,7 @@ from bpm.runtime.runtime import Runtime
 from bpm.runtime.views import TaskView
 from bpm.store.models import ProcessInstance, Task, TaskCandidate, TaskComment, User
 from bpm.store.uow import UnitOfWork
+from bpm.store.versioned import versioned_update
 
 OPEN, COMPLETED = "open", "completed"
 MAX_COMMENT = 4000
@@ -57,9 +58,7 @@ def _require_open(task: Task) -> None:
 def _bump(uow: UnitOfWork, task: Task, values: dict[str, Any]) -> None:
     """Version-checked task update: a lost race is a ConflictError, never a lost update."""
     read = task.revision
-    result = uow.session.execute(update(Task).where(Task.id == task.id, Task.revision == read, Task.status == OPEN)
-                                 .values(**values, revision=read + 1).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if not versioned_update(uow.session, Task.__table__, task.id, read, values, status=OPEN):
         raise ConflictError("the task was changed by someone else; reload and try again")
     uow.mark_written(task, {**values, "revision": read + 1})
 
