@@ -24,8 +24,8 @@ from bpm.runtime.history import snapshot_delta
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.views import TaskView
 from bpm.store.models import HistoryEntry, Job, OutboxMessage, ProcessInstance, Task, TaskCandidate
+from bpm.store.statements import versioned_update
 from bpm.store.uow import UnitOfWork
-from bpm.store.versioned import versioned_update
 
 CANCELLED = "cancelled"
 FINISHED_STATUSES = (COMPLETED, FAILED, CANCELLED)

@@ -27,6 +27,7 @@ from bpm.runtime.advance import (
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import HistoryEntry, ProcessInstance, Task
+from bpm.store.statements import load_by_id
 
 MAX_BUSINESS_KEY = 200
 
@@ -55,7 +56,7 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
 
 def get_instance(uow: Any, instance_id: str) -> ProcessInstance:
     """One instance, or NotFound."""
-    instance = uow.session.get(ProcessInstance, instance_id)
+    instance = load_by_id(uow.session, ProcessInstance, instance_id)
     if instance is None:
         raise NotFound(f"no instance '{instance_id}'")
     return instance

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import and_, bindparam, exists, or_
 from sqlmodel import select
 
 from bpm.engine import Snapshot
@@ -17,8 +17,8 @@ from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.views import TaskView
 from bpm.store.models import ProcessInstance, Task, TaskCandidate, TaskComment, User
+from bpm.store.statements import load_by_id, versioned_update
 from bpm.store.uow import UnitOfWork
-from bpm.store.versioned import versioned_update
 
 OPEN, COMPLETED = "open", "completed"
 MAX_COMMENT = 4000
@@ -26,20 +26,23 @@ MAX_COMMENT = 4000
 
 def get_task(uow: UnitOfWork, task_id: str) -> Task:
     """One task, or NotFound."""
-    task = uow.session.get(Task, task_id)
+    task = load_by_id(uow.session, Task, task_id)
     if task is None:
         raise NotFound(f"no task '{task_id}'")
     return task
+
+
+_CANDIDATES = (select(TaskCandidate.task_id, TaskCandidate.kind, TaskCandidate.name)
+               .where(TaskCandidate.task_id.in_(bindparam("ids", expanding=True)))
+               .order_by(TaskCandidate.kind, TaskCandidate.name))
 
 
 def candidates(uow: UnitOfWork, task_ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
     """Candidate users and groups per task, in one query for a whole page."""
     found: dict[str, tuple[list[str], list[str]]] = {task_id: ([], []) for task_id in task_ids}
     if task_ids:
-        rows = uow.session.exec(select(TaskCandidate).where(TaskCandidate.task_id.in_(task_ids))
-                                .order_by(TaskCandidate.kind, TaskCandidate.name)).all()
-        for row in rows:
-            found[row.task_id][0 if row.kind == "user" else 1].append(row.name)
+        for task_id, kind, name in uow.session.execute(_CANDIDATES, {"ids": task_ids}):
+            found[task_id][0 if kind == "user" else 1].append(name)
     return found
 
 
