@@ -111,9 +111,9 @@ def write_instance(uow: UnitOfWork, instance: ProcessInstance, values: dict[str,
 def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, delta: dict[str, Any], actor: str,
                 cause: str, node_id: str | None, snapshot_version: int) -> None:
     """Append the history row for the instance's current revision."""
-    uow.insert(HistoryEntry(instance_id=instance.id, revision=instance.revision, at=rt.now(), actor=actor,
-                                 cause=cause, node_id=node_id, status=instance.status,
-                                 snapshot_version=snapshot_version, delta=delta))
+    uow.insert_values(HistoryEntry, instance_id=instance.id, revision=instance.revision, at=rt.now(), actor=actor,
+                      cause=cause, node_id=node_id, status=instance.status, snapshot_version=snapshot_version,
+                      delta=delta)
 
 
 def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, before: Snapshot | None, run: EngineRun,
@@ -136,10 +136,10 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run: 
         elif isinstance(effect, TimerRequest):
             _add_job(rt, uow, instance, "timer", effect.node_id, effect.due_at, {})
         elif isinstance(effect, MessageRequest):
-            uow.insert(OutboxMessage(
-                id=effect.message_id, instance_id=instance.id, node_id=effect.node_id, channel=effect.channel,
-                recipients=list(effect.recipients), subject=effect.subject, body=effect.body,
-                template=effect.template, created_at=rt.now()))
+            uow.insert_values(
+                OutboxMessage, id=effect.message_id, instance_id=instance.id, node_id=effect.node_id,
+                channel=effect.channel, recipients=list(effect.recipients), subject=effect.subject, body=effect.body,
+                template=effect.template, created_at=rt.now(), sent_at=None, last_error=None)
     return created
 
 
@@ -159,7 +159,7 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, request:
     view = TaskView(task, sorted(set(request.candidate_users)), sorted(set(request.candidate_groups)))
     for kind, names in (("user", view.candidate_users), ("group", view.candidate_groups)):
         for name in names:
-            uow.insert(TaskCandidate(task_id=task.id, kind=kind, name=name))
+            uow.insert_values(TaskCandidate, task_id=task.id, kind=kind, name=name)
     for escalation in request.escalations:
         due = dt.datetime.fromisoformat(escalation["due_at"])
         payload = {k: v for k, v in escalation.items() if k != "due_at"}
@@ -174,8 +174,8 @@ def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, kind: str,
                                                         Job.kind == "timer", Job.status == "pending")).first()
         if pending is not None:
             return
-    uow.insert(Job(kind=kind, instance_id=instance.id, node_id=node_id, task_id=task_id, due_at=due_at,
-                        payload=payload, created_at=rt.now()))
+    uow.insert_values(Job, kind=kind, instance_id=instance.id, node_id=node_id, task_id=task_id, due_at=due_at,
+                      payload=payload, created_at=rt.now(), locked_by=None, locked_until=None)
 
 
 def _schedule_follow_up(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, snap: Snapshot) -> None:

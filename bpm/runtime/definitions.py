@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import orjson
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import select
 
 from bpm.engine import Problem, WorkflowDefinition, validate_definition
@@ -143,6 +143,19 @@ def latest_published(uow: UnitOfWork, key: str) -> ProcessDefinition:
     if found is None:
         raise NotFound(f"no published version of process '{key}'")
     return found
+
+
+_NEWEST_PUBLISHED = (select(ProcessDefinition.id, ProcessDefinition.version)
+                     .where(ProcessDefinition.key == bindparam("key"), ProcessDefinition.status == PUBLISHED)
+                     .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
+def newest_published_ref(uow: UnitOfWork, key: str) -> tuple[int, int]:
+    """``(id, version)`` of what new instances of ``key`` start, without reading the definition body."""
+    row = uow.session.execute(_NEWEST_PUBLISHED, {"key": key}).first()
+    if row is None:
+        raise NotFound(f"no published version of process '{key}'")
+    return row[0], row[1]
 
 
 def publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:

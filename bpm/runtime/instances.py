@@ -38,15 +38,15 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
     if business_key is not None and (not business_key.strip() or len(business_key) > MAX_BUSINESS_KEY):
         raise InvalidRequest("invalid business key", {"businessKey": [f"1 to {MAX_BUSINESS_KEY} characters"]})
     with rt.uow() as uow:
-        definition = definitions.latest_published(uow, definition_key)
-        engine = rt.engines.for_definition(definition)
+        definition_id, version = definitions.newest_published_ref(uow, definition_key)
+        engine = rt.engines.for_version(uow, definition_id, definition_key, version)
         start = next(n for n in engine.workflow.nodes if n.type == "start")
         rt.forms.validate(start.data.get("form"), payload)  # 422 before anything is written
         instance_id = str(uuid.uuid4())
         run = run_engine(rt, engine, engine.initial_snapshot(start.id, instance_id), payload)
         now = rt.now()
-        instance = ProcessInstance(id=instance_id, definition_id=definition.id, definition_key=definition.key,
-                                   definition_version=definition.version, business_key=business_key,
+        instance = ProcessInstance(id=instance_id, definition_id=definition_id, definition_key=definition_key,
+                                   definition_version=version, business_key=business_key,
                                    status="", snapshot={}, started_by=actor.username, started_at=now,
                                    updated_at=now)
         insert_instance(rt, uow, instance, run, actor.username)

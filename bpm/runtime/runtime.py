@@ -19,6 +19,7 @@ from bpm.nodes import build_node_types
 from bpm.runtime.actors import Actor, ActorCache
 from bpm.store import UnitOfWork, make_engine, make_session_factory
 from bpm.store.models import ProcessDefinition, ProcessInstance
+from bpm.store.statements import load_by_id
 
 
 class EngineCache:
@@ -34,12 +35,20 @@ class EngineCache:
 
     def for_instance(self, uow: UnitOfWork, instance: ProcessInstance) -> WorkflowEngine:
         """The engine of the (immutable, published) version an instance is pinned to."""
+        return self.for_version(uow, instance.definition_id, instance.definition_key, instance.definition_version)
+
+    def for_version(self, uow: UnitOfWork, definition_id: int, key: str, version: int) -> WorkflowEngine:
+        """The engine of a published (or retired) version; its body is read only on first use.
+
+        The row id is checked against key and version, so a reused id (a wiped
+        test database) can never hand out another process's engine.
+        """
         with self._lock:
-            engine = self._by_definition_id.get(instance.definition_id)
-        if engine is None:
-            definition = uow.session.get(ProcessDefinition, instance.definition_id)
+            engine = self._by_definition_id.get(definition_id)
+        if engine is None or (engine.workflow.id, engine.workflow.version) != (key, version):
+            definition = load_by_id(uow.session, ProcessDefinition, definition_id)
             if definition is None:
-                raise NotFound(f"the definition of instance {instance.id} is gone")
+                raise NotFound(f"no process definition {definition_id}")
             engine = self.for_definition(definition)
         return engine
 

@@ -44,13 +44,23 @@ class UnitOfWork:
             self.session.close()
 
     def insert(self, row: SQLModel) -> None:
-        """Queue a new row; it is written at commit (unset autoincrement keys are left to the database)."""
+        """Queue a new row object; it is written at commit (unset autoincrement keys are left to the database)."""
         table: Table = type(row).__table__  # type: ignore[attr-defined]
         values = {column.name: getattr(row, column.key) for column in table.columns}
         for column in table.primary_key.columns:
             if values[column.name] is None:
                 del values[column.name]
         self._pending[table].append(values)
+
+    def insert_values(self, model: type[SQLModel], **values: Any) -> None:
+        """Queue a new row given as column values (no model object built: rows nobody reads back)."""
+        table: Table = model.__table__  # type: ignore[attr-defined]
+        self._pending[table].append({**self._defaults(table), **values})
+
+    @staticmethod
+    def _defaults(table: Table) -> dict[str, Any]:
+        return {column.name: column.default.arg for column in table.columns
+                if column.default is not None and column.default.is_scalar}
 
     def write_pending(self) -> None:
         """Send the queued inserts now (parents before children)."""
