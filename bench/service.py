@@ -177,7 +177,8 @@ def ceiling(url: str, clients: int, seconds: float) -> float:
                 version += 1
                 counts[i] += 1
 
-    return sum(counts) / run_threads(worker, clients)
+    elapsed = run_threads(worker, clients)
+    return sum(counts) / elapsed
 
 
 def main() -> None:
