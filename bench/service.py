@@ -24,6 +24,8 @@ from contextlib import contextmanager
 
 import psycopg
 
+from bpm.config import Settings
+
 ADMIN_URL = os.environ.get("BPM_BENCH_DATABASE_URL",
                            os.environ.get("BPM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 USER = "bench"
@@ -186,8 +188,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each load level")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=Settings.workers, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=Settings.threads, help="threads per worker")
     parser.add_argument("--port", type=int, default=5099)
     args = parser.parse_args()
     with scratch_database() as url:

@@ -33,8 +33,8 @@ class Settings:
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 5000
-    workers: int = 2
-    threads: int = 8
+    workers: int = 4
+    threads: int = 2
     db_pool_size: int = 10
     log_level: str = "INFO"
 
