@@ -8,9 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from bpm.engine import ManualClock
+
+# CI replays the same examples every run (a red CI must be reproducible); locally hypothesis explores.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 PG_ADMIN_URL = os.environ.get("BPM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
