@@ -12,7 +12,7 @@ from bpm.engine.snapshot import PAUSED
 from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound
 from bpm.runtime.actors import Actor, may_work_on
 from bpm.runtime.advance import EngineRun, cancel_pending_jobs, run_engine, save_advance
-from bpm.runtime.instances import check_revision, get_instance
+from bpm.runtime.instances import check_revision
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.views import TaskView
@@ -66,11 +66,23 @@ def _bump(uow: UnitOfWork, task: Task, values: dict[str, Any]) -> None:
     uow.mark_written(task, {**values, "revision": read + 1})
 
 
+_TASK_AND_INSTANCE = (select(Task, ProcessInstance).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+                      .where(Task.id == bindparam("id")))
+
+
+def _task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[Task, ProcessInstance]:
+    """A task and the instance it belongs to, in one round trip."""
+    row = uow.session.execute(_TASK_AND_INSTANCE, {"id": task_id}).first()
+    if row is None:
+        raise NotFound(f"no task '{task_id}'")
+    return row[0], row[1]
+
+
 def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
                   expected_revision: int | None = None) -> tuple[TaskView, ProcessInstance, EngineRun]:
     """Complete a task with ``outcome`` and form ``data``, and advance its instance, in one transaction."""
     with rt.uow() as uow:
-        task = get_task(uow, task_id)
+        task, instance = _task_and_instance(uow, task_id)
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
         view = _require_worker(uow, actor, task)
@@ -79,7 +91,6 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
         if outcome not in task.outcomes:
             raise InvalidRequest("unknown outcome", {"outcome": [f"must be one of: {', '.join(task.outcomes)}"]})
         data = rt.forms.validate(task.form_id, data, outcome)
-        instance = get_instance(uow, task.instance_id)
         before = Snapshot.from_dict(instance.snapshot)
         if instance.status != PAUSED or before.current_node_id != task.node_id:
             raise ConflictError("the instance is no longer waiting for this task")
