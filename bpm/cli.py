@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from bpm.config import Settings
+
+
+@contextmanager
+def _explained() -> Iterator[None]:
+    """Turn our own errors (a broken form, an invalid demo process) into one clear line, not a traceback."""
+    from bpm.errors import BpmError
+
+    try:
+        yield
+    except BpmError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -39,9 +52,10 @@ def run(host: str | None, port: int | None, demo: bool) -> None:
 
     dev_identity = None if "BPM_DEV_IDENTITY" in os.environ else True
     settings = _settings(host=host, port=port, dev_identity=dev_identity)
-    upgrade(settings.database_url)
-    app = create_app(settings)
-    loaded = load_demo(app.extensions["bpm"]) if demo else []
+    with _explained():
+        upgrade(settings.database_url)
+        app = create_app(settings)
+        loaded = load_demo(app.extensions["bpm"]) if demo else []
     base = f"http://{settings.host}:{settings.port}"
     click.echo(f"Refluxo BPM on {base}  (database: {settings.database_url})")
     if loaded:
@@ -78,6 +92,10 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
             return create_app(settings)
 
+    from bpm.app import create_app
+
+    with _explained():
+        create_app(settings).extensions["bpm"].close()  # fail here, clearly, before gunicorn forks
     Server().run()
 
 

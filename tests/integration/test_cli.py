@@ -56,3 +56,15 @@ def test_every_command_has_help():
     for command in (["run"], ["serve"], ["db", "upgrade"], ["definitions", "import"], ["definitions", "list"]):
         result = runner.invoke(main, [*command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_a_broken_form_is_one_clear_line_when_starting(cli_env, tmp_path):
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "bad.json").write_text("{")
+    env = {**cli_env, "BPM_FORMS_DIR": str(forms)}
+    for command in (["run", "--port", "5999"], ["serve", "--port", "5999"]):
+        result = CliRunner().invoke(main, command, env=env)
+        assert result.exit_code == 1, result.output
+        assert "Error: broken forms in" in result.output and "bad.json" in result.output
+        assert "Traceback" not in result.output
