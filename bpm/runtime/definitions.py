@@ -111,7 +111,7 @@ def save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any) -> Process
     stored = {**body, "version": draft.version}
     draft.body, draft.name, draft.checksum, draft.updated_at = stored, body["name"], checksum(stored), now
     session.add(draft)
-    session.flush()
+    uow.flush()
     return draft
 
 
@@ -188,7 +188,7 @@ def _in_status(uow: UnitOfWork, key: str, version: int, status: str, rule: str) 
 def _move(uow: UnitOfWork, definition: ProcessDefinition, status: str, at: Any) -> ProcessDefinition:
     definition.status, definition.updated_at = status, at
     uow.session.add(definition)
-    uow.session.flush()
+    uow.flush()
     return definition
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bpm.store.types import JsonColumn, UtcDateTime
@@ -23,7 +23,12 @@ class ProcessDefinition(SQLModel, table=True):
     """One numbered version of a process; immutable once published."""
 
     __tablename__ = "process_definition"
-    __table_args__ = (UniqueConstraint("key", "version", name="uq_process_definition_key_version"),)
+    __table_args__ = (
+        UniqueConstraint("key", "version", name="uq_process_definition_key_version"),
+        # At most one draft per process: two designers saving at once cannot both create one.
+        Index("uq_process_definition_one_draft", "key", unique=True,
+              postgresql_where=text("status = 'draft'"), sqlite_where=text("status = 'draft'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=100, index=True)

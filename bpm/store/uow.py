@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Table, insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel
 
+from bpm.errors import ConflictError
 from bpm.store.models import metadata
 
 TABLES_IN_INSERT_ORDER = tuple(metadata.sorted_tables)
@@ -74,7 +78,22 @@ class UnitOfWork:
         for key, value in values.items():
             set_committed_value(row, key, value)
 
+    def flush(self) -> None:
+        """Send pending ORM changes now; a uniqueness clash with a concurrent writer is a ConflictError."""
+        with _conflicts_reported():
+            self.session.flush()
+
     def commit(self) -> None:
-        """Make everything done in this unit permanent."""
-        self.write_pending()
-        self.session.commit()
+        """Make everything done in this unit permanent (ConflictError if a concurrent write got there first)."""
+        with _conflicts_reported():
+            self.write_pending()
+            self.session.commit()
+
+
+@contextmanager
+def _conflicts_reported() -> Iterator[None]:
+    """A constraint violated at write time means another transaction wrote the same thing first."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise ConflictError("a concurrent change conflicts with this one; reload and try again") from exc

@@ -53,6 +53,7 @@ def upgrade() -> None:
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_definition_key'), ['key'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_definition_status'), ['status'], unique=False)
+        batch_op.create_index('uq_process_definition_one_draft', ['key'], unique=True, postgresql_where=sa.text("status = 'draft'"), sqlite_where=sa.text("status = 'draft'"))
 
     op.create_table('membership',
     sa.Column('username', sa.String(length=100), nullable=False),
@@ -235,6 +236,7 @@ def downgrade() -> None:
 
     op.drop_table('membership')
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
+        batch_op.drop_index('uq_process_definition_one_draft', postgresql_where=sa.text("status = 'draft'"), sqlite_where=sa.text("status = 'draft'"))
         batch_op.drop_index(batch_op.f('ix_process_definition_status'))
         batch_op.drop_index(batch_op.f('ix_process_definition_key'))
 

@@ -64,3 +64,20 @@ def test_many_instances_advance_in_parallel_without_conflicts(app, api, rt):
     with rt.uow() as uow:
         statuses = uow.session.exec(select(ProcessInstance.status)).all()
     assert statuses == ["completed"] * 8
+
+
+def test_two_designers_saving_the_first_draft_of_a_process_at_once_never_get_a_500(app, rt):
+    from sqlmodel import select as select_
+
+    from bpm.store.models import ProcessDefinition
+
+    from .test_definitions_api import PURCHASE
+
+    for _ in range(3):
+        results = _race(app, [("dana", "/api/definitions", PURCHASE), ("admin", "/api/definitions", PURCHASE)])
+        codes = sorted(r.status_code for r in results)
+        assert codes in ([201, 201], [201, 409]), [r.json for r in results]
+        with rt.uow() as uow:
+            versions = uow.session.exec(select_(ProcessDefinition.version).where(
+                ProcessDefinition.key == "purchase")).all()
+        assert versions == [1], "one draft, never two version-1 rows"
