@@ -39,17 +39,23 @@ class DefinitionBodySchema(ma.Schema):
 
 
 class ProblemSchema(ma.Schema):
+    """One finding about a definition."""
+
     path = ma.fields.String(metadata={"description": "JSON path into the definition"})
     message = ma.fields.String()
     severity = ma.fields.String(validate=validate.OneOf(["error", "warning"]))
 
 
 class ValidationReportSchema(ma.Schema):
+    """Every problem of a definition; valid when none is an error."""
+
     valid = ma.fields.Boolean()
     problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
 
 
 class DefinitionVersionSchema(CamelSchema):
+    """One numbered version of a process."""
+
     key = ma.fields.String()
     version = ma.fields.Integer()
     status = ma.fields.String(validate=validate.OneOf(["draft", "published", "retired"]))
@@ -64,16 +70,22 @@ class DefinitionVersionSchema(CamelSchema):
 
 
 class DefinitionDetailSchema(DefinitionVersionSchema):
+    """A version with its WorkflowDefinition."""
+
     definition = ma.fields.Dict(attribute="body")
 
 
 class DefinitionListQuerySchema(ma.Schema):
+    """Filters for the process list."""
+
     status = ma.fields.String(validate=validate.OneOf(["draft", "published", "retired"]))
 
 
 # --- tasks ---------------------------------------------------------------------------------------
 
 class TaskSchema(CamelSchema):
+    """A human task."""
+
     id = ma.fields.String()
     instance_id = ma.fields.String()
     node_id = ma.fields.String()
@@ -96,6 +108,8 @@ class TaskSchema(CamelSchema):
 
 
 class CommentSchema(CamelSchema):
+    """A remark on a task."""
+
     id = ma.fields.Integer()
     author = ma.fields.String()
     body = ma.fields.String()
@@ -103,11 +117,15 @@ class CommentSchema(CamelSchema):
 
 
 class TaskDetailSchema(TaskSchema):
+    """A task with its form and comments."""
+
     form = ma.fields.Dict(allow_none=True)
     comments = ma.fields.List(ma.fields.Nested(CommentSchema))
 
 
 class TaskQuerySchema(CamelSchema):
+    """Which tasks to list."""
+
     scope = ma.fields.String(load_default="available",
                              validate=validate.OneOf(["available", "mine", "candidate", "all"]),
                              metadata={"description": "available: mine or offered to me; candidate: "
@@ -118,21 +136,29 @@ class TaskQuerySchema(CamelSchema):
 
 
 class CompleteTaskSchema(ma.Schema):
+    """How a task was completed: the outcome and the form data."""
+
     outcome = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=100))
     data = ma.fields.Dict(load_default=dict)
 
 
 class DelegateTaskSchema(ma.Schema):
+    """Who takes the task over."""
+
     to = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
 class NewCommentSchema(ma.Schema):
+    """A new remark."""
+
     body = ma.fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
 # --- instances -----------------------------------------------------------------------------------
 
 class StartInstanceSchema(CamelSchema):
+    """What to start, and the start form's data."""
+
     definition = ma.fields.String(required=True, validate=validate.Length(min=1, max=100),
                                   metadata={"description": "the process key; its newest published version starts"})
     business_key = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=200))
@@ -140,6 +166,8 @@ class StartInstanceSchema(CamelSchema):
 
 
 class InstanceSchema(CamelSchema):
+    """A process instance."""
+
     id = ma.fields.String()
     definition_key = ma.fields.String()
     definition_version = ma.fields.Integer()
@@ -156,11 +184,15 @@ class InstanceSchema(CamelSchema):
 
 
 class InstanceDetailSchema(InstanceSchema):
+    """An instance with its engine snapshot and open tasks."""
+
     snapshot = ma.fields.Dict(metadata={"description": "the engine snapshot in Refluxo's wire format"})
     open_tasks = ma.fields.List(ma.fields.Nested(TaskSchema))
 
 
 class InstanceQuerySchema(CamelSchema):
+    """Filters for the instance list."""
+
     status = ma.fields.String(validate=validate.OneOf(
         ["active", "paused", "error", "completed", "failed", "cancelled"]))
     definition_key = ma.fields.String()
@@ -169,10 +201,14 @@ class InstanceQuerySchema(CamelSchema):
 
 
 class CancelInstanceSchema(ma.Schema):
+    """Why the instance is cancelled."""
+
     reason = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1000))
 
 
 class HistoryEntrySchema(CamelSchema):
+    """One persisted revision of an instance."""
+
     revision = ma.fields.Integer()
     at = ma.fields.AwareDateTime()
     actor = ma.fields.String()
@@ -184,6 +220,8 @@ class HistoryEntrySchema(CamelSchema):
 
 
 class HealthSchema(ma.Schema):
+    """Whether the service and its database answer."""
+
     status = ma.fields.String()
     database = ma.fields.String()
     version = ma.fields.String()
