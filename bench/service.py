@@ -183,6 +183,35 @@ def ceiling(url: str, clients: int, seconds: float) -> float:
     return sum(counts) / elapsed
 
 
+def runtime_cpu(url: str, count: int = 500) -> tuple[float, float]:
+    """CPU milliseconds per start_instance and per complete_task, in-process, without HTTP.
+
+    Steadier than throughput on a shared machine, so it is the figure to
+    watch when optimising the runtime itself.
+    """
+    from bpm.engine import SystemClock
+    from bpm.runtime import Runtime
+    from bpm.runtime.instances import start_instance
+    from bpm.runtime.tasks import complete_task
+
+    rt = Runtime.build(Settings(database_url=url), SystemClock())
+    actor = rt.actor(USER)
+
+    def start(n: int) -> str:
+        return start_instance(rt, actor, DEFINITION["id"], {"n": n})[1].created_tasks[0].task.id
+
+    for task_id in [start(n) for n in range(50)]:  # warm up caches and prepared statements
+        complete_task(rt, actor, task_id, "approve", {})
+    began = time.process_time()
+    task_ids = [start(n) for n in range(count)]
+    started = time.process_time()
+    for task_id in task_ids:
+        complete_task(rt, actor, task_id, "approve", {})
+    finished = time.process_time()
+    rt.close()
+    return (started - began) / count * 1000, (finished - started) / count * 1000
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -194,6 +223,9 @@ def main() -> None:
     args = parser.parse_args()
     with scratch_database() as url:
         prepare(url)
+        start_ms, complete_ms = runtime_cpu(url)
+        print(f"runtime CPU per action (in-process, no HTTP): start_instance {start_ms:.2f} ms, "
+              f"complete_task {complete_ms:.2f} ms")
         for clients in (4, 16):
             print(f"ceiling: version-checked UPDATE+INSERT, {clients:>2} clients: "
                   f"{ceiling(url, clients, min(args.seconds, 5)):,.0f} tx/s")
