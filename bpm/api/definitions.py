@@ -23,7 +23,7 @@ blp = Blueprint("definitions", __name__, url_prefix="/api/definitions",
 
 @blp.route("")
 class Definitions(MethodView):
-    @blp.arguments(DefinitionListQuerySchema, location="query")
+    @blp.arguments(DefinitionListQuerySchema(), location="query")
     @blp.response(200, DefinitionVersionSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """List the newest version of every process."""
@@ -31,7 +31,7 @@ class Definitions(MethodView):
         with runtime().uow() as uow:
             return definitions.list_definitions(uow, query.get("status"))
 
-    @blp.arguments(DefinitionBodySchema)
+    @blp.arguments(DefinitionBodySchema())
     @blp.response(201, DefinitionDetailSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Save a draft: a new version of the key, or a replacement of its current draft."""
@@ -44,7 +44,7 @@ class Definitions(MethodView):
 
 @blp.route("/validate")
 class ValidateDefinition(MethodView):
-    @blp.arguments(DefinitionBodySchema)
+    @blp.arguments(DefinitionBodySchema())
     @blp.response(200, ValidationReportSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Report every problem of a definition without saving it."""

@@ -43,7 +43,7 @@ def _detail(instance: ProcessInstance, open_tasks: list[TaskView]) -> tuple[dict
 
 @blp.route("")
 class Instances(MethodView):
-    @blp.arguments(InstanceQuerySchema, location="query")
+    @blp.arguments(InstanceQuerySchema(), location="query")
     @blp.response(200, InstanceSchema(many=True))
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
@@ -55,7 +55,7 @@ class Instances(MethodView):
             pagination_parameters.item_count = total
             return rows
 
-    @blp.arguments(StartInstanceSchema)
+    @blp.arguments(StartInstanceSchema())
     @blp.response(201, InstanceDetailSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Start the newest published version of a process with its start form's data."""
@@ -77,7 +77,7 @@ class Instance(MethodView):
 
 @blp.route("/<string:instance_id>/cancel")
 class CancelInstance(MethodView):
-    @blp.arguments(CancelInstanceSchema)
+    @blp.arguments(CancelInstanceSchema())
     @blp.response(200, InstanceDetailSchema)
     def post(self, body: dict[str, Any], instance_id: str) -> Any:
         """Cancel an unfinished instance with its open tasks and pending jobs (honours If-Match)."""

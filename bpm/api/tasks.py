@@ -44,7 +44,7 @@ def _after_change(view: TaskView) -> tuple[dict[str, Any], dict[str, str]]:
 
 @blp.route("")
 class Tasks(MethodView):
-    @blp.arguments(TaskQuerySchema, location="query")
+    @blp.arguments(TaskQuerySchema(), location="query")
     @blp.response(200, TaskSchema(many=True))
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
@@ -69,7 +69,7 @@ class TaskResource(MethodView):
 
 @blp.route("/<string:task_id>/complete")
 class CompleteTask(MethodView):
-    @blp.arguments(CompleteTaskSchema)
+    @blp.arguments(CompleteTaskSchema())
     @blp.response(200, TaskSchema)
     def post(self, body: dict[str, Any], task_id: str) -> Any:
         """Complete a task with an outcome and form data; its process moves on (honours If-Match)."""
@@ -96,7 +96,7 @@ class UnclaimTask(MethodView):
 
 @blp.route("/<string:task_id>/delegate")
 class DelegateTask(MethodView):
-    @blp.arguments(DelegateTaskSchema)
+    @blp.arguments(DelegateTaskSchema())
     @blp.response(200, TaskSchema)
     def post(self, body: dict[str, Any], task_id: str) -> Any:
         """Hand a task to another user."""
@@ -113,7 +113,7 @@ class TaskComments(MethodView):
             tasks.get_task(uow, task_id)
             return tasks.task_comments(uow, task_id)
 
-    @blp.arguments(NewCommentSchema)
+    @blp.arguments(NewCommentSchema())
     @blp.response(201, CommentSchema)
     def post(self, body: dict[str, Any], task_id: str) -> Any:
         """Add a comment to a task."""

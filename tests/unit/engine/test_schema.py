@@ -56,3 +56,16 @@ def test_a_broken_schema_is_reported_as_a_definition_error(make_engine):
     with pytest.raises(DefinitionError):
         from bpm.engine import JsonSchemaValidator
         JsonSchemaValidator().compiled({"type": 12})
+
+
+def test_remembered_valid_data_never_hides_an_invalid_value():
+    from bpm.engine import JsonSchemaValidator
+
+    validator = JsonSchemaValidator()
+    for _ in range(2):
+        assert validator.validate({"amount": 5}, AMOUNT).valid
+    second = {"amount": 5}
+    second["amount"] = -5
+    result = validator.validate(second, AMOUNT)
+    assert not result.valid and result.errors[0].path == "$.amount"
+    assert validator.validate({"amount": 5, "day": "2026-02-30"}, AMOUNT).errors[0].path == "$.day"
