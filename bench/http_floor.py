@@ -1,0 +1,82 @@
+"""What this machine allows the stack at best: ``python -m bench.http_floor`` prints processes/s.
+
+The same approval process as bench.service (start, then complete one task;
+the same SQL statements and round trips on PostgreSQL, the same gunicorn
+configuration and HTTP client) served by a bare Flask app with hand-written
+SQL (bench/floor_app.py). bench.service divided by this is the share of the
+machine our own layers leave for the work itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+
+import psycopg
+
+from bench.service import run_threads, scratch_database
+from bpm.config import Settings
+
+SCHEMA = """
+CREATE TABLE floor_definition (id serial PRIMARY KEY, key text, version int);
+INSERT INTO floor_definition (key, version) VALUES ('k', 1);
+CREATE TABLE floor_instance (id text PRIMARY KEY, snapshot jsonb, revision int);
+CREATE TABLE floor_history (id bigserial PRIMARY KEY, instance_id text, revision int, delta jsonb);
+CREATE TABLE floor_task (id text PRIMARY KEY, instance_id text, status text, revision int);
+CREATE TABLE floor_candidate (task_id text, name text);
+CREATE INDEX ON floor_candidate (task_id);
+"""
+
+
+def drive(port: int, clients: int, seconds: float) -> float:
+    """Processes per second from ``clients`` keep-alive connections."""
+    counts = [0] * clients
+    stop = time.perf_counter() + seconds
+    headers = {"Content-Type": "application/json"}
+
+    def worker(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.perf_counter() < stop:
+            conn.request("POST", "/start", body=json.dumps({"n": i}), headers=headers)
+            task_id = json.loads(conn.getresponse().read())["openTasks"][0]["id"]
+            conn.request("POST", f"/complete/{task_id}", body="{}", headers=headers)
+            conn.getresponse().read()
+            counts[i] += 1
+
+    elapsed = run_threads(worker, clients)
+    return sum(counts) / elapsed
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, nargs="+", default=[4, 16])
+    parser.add_argument("--port", type=int, default=5097)
+    args = parser.parse_args()
+    with scratch_database() as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(SCHEMA)
+        env = {**os.environ, "BPM_FLOOR_DATABASE_URL": url}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(Settings.workers), "--threads", str(Settings.threads),
+             "-k", "gthread", "-b", f"127.0.0.1:{args.port}", "bench.floor_app:app"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(2)
+            drive(args.port, 2, 1.0)
+            for clients in args.clients:
+                rate = drive(args.port, clients, args.seconds)
+                print(f"floor: bare Flask + hand-written SQL, {clients:>2} clients: {rate:7.1f} processes/s")
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
