@@ -36,6 +36,7 @@ class Settings:
     workers: int = 4
     threads: int = 2
     db_pool_size: int = 10
+    db_idle_ping_seconds: int = 10  # check pooled connections idle this long before use
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:

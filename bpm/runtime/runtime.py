@@ -96,7 +96,7 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, clock: Clock, **overrides: Any) -> Runtime:
         """Wire a runtime from settings: database engine, session factory, forms from disk."""
-        db = make_engine(settings.database_url, settings.db_pool_size)
+        db = make_engine(settings.database_url, settings.db_pool_size, settings.db_idle_ping_seconds)
         forms = overrides.pop("forms", None) or FormRegistry.load(settings.forms_dir)
         return cls(settings=settings, db=db, sessions=make_session_factory(db), forms=forms, clock=clock)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -26,7 +28,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 10, idle_ping_seconds: float = 10.0) -> Engine:
     """Create the SQLAlchemy engine for ``url`` with the settings each backend needs."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -34,11 +36,34 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
                                connect_args={"check_same_thread": False, "timeout": 30})
         _tune_sqlite(engine)
         return engine
-    # No pool_pre_ping: it costs a round trip per transaction (a fifth of a request here). After a
-    # database restart the first failing statement is a disconnect error, on which SQLAlchemy discards
-    # the whole pool; connections are also recycled every 30 minutes.
-    return create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
-                         pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
+                           pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    _ping_when_idle(engine, idle_ping_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only if it sat idle for ``idle_seconds``.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip per
+    transaction, a fifth of a request here. Connections die while idle (a
+    database restart, a firewall timeout), so pinging those is enough; a
+    dead one raises DisconnectionError and the pool replaces it before the
+    request sees anything.
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        now = time.monotonic()
+        if now - record.info.get("returned_at", now) >= idle_seconds:
+            try:
+                dbapi_connection.execute("SELECT 1")
+            except Exception as exc:
+                raise DisconnectionError("idle connection is gone") from exc
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
 
 
 def _tune_sqlite(engine: Engine) -> None:
