@@ -19,12 +19,13 @@ def test_connections_killed_while_idle_are_replaced_before_a_request_uses_them(a
     try:
         assert client.get("/api/health").status_code == 200
         assert client.get("/api/definitions", headers={"X-BPM-User": "admin"}).status_code == 200
-        name = database_url.rsplit("/", 1)[1]
+        pool = service.extensions["bpm"].db.pool
+        assert pool.checkedin() == 1, "one pooled connection served every request so far"
+        with service.extensions["bpm"].db.connect() as connection:  # that same pooled connection
+            pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            killed = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                   "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchone()[0]
-        assert killed >= 1
+        with psycopg.connect(admin_url, autocommit=True) as admin:  # only this app's connection dies
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0] is True
         response = client.post("/api/instances", json={"definition": "expense-approval", "payload": EXPENSE},
                                headers={"X-BPM-User": "ann"})
         assert response.status_code == 201, response.json
