@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from bpm.api.json import OrjsonProvider
 from bpm.config import Settings
 from bpm.engine import Clock, SystemClock
 from bpm.runtime import Runtime
@@ -21,8 +22,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock 
     settings = config if isinstance(config, Settings) else Settings.from_env(**dict(config or {}))
     logging.basicConfig(level=settings.log_level)
     app = Flask("bpm", static_folder=str(STATIC), static_url_path="/static")
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
-                      JSON_SORT_KEYS=False)
+    app.json = OrjsonProvider(app)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes)
     runtime = Runtime.build(settings, clock or SystemClock())
     app.extensions["bpm"] = runtime
 
