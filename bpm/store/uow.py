@@ -18,6 +18,7 @@ from bpm.errors import ConflictError
 from bpm.store.models import metadata
 
 TABLES_IN_INSERT_ORDER = tuple(metadata.sorted_tables)
+_INSERTS = {table: insert(table) for table in TABLES_IN_INSERT_ORDER}
 
 
 class UnitOfWork:
@@ -68,10 +69,13 @@ class UnitOfWork:
 
     def write_pending(self) -> None:
         """Send the queued inserts now (parents before children)."""
+        if not self._pending:
+            return
+        connection = self.session.connection()  # Core, not the ORM's bulk-insert machinery
         for table in TABLES_IN_INSERT_ORDER:
             rows = self._pending.pop(table, None)
             if rows:
-                self.session.execute(insert(table), rows)
+                connection.execute(_INSERTS[table], rows)
 
     def mark_written(self, row: SQLModel, values: dict[str, Any]) -> None:
         """Reflect an UPDATE already sent to the database in ``row`` without making the ORM send it again."""
