@@ -85,7 +85,10 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
             self.cfg.set("workers", settings.workers)
             self.cfg.set("threads", settings.threads)
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", "-")
+            if settings.access_log:
+                self.cfg.set("accesslog", "-")
+            if Path("/dev/shm").is_dir():  # the worker heartbeat touches a file per request: keep it in memory
+                self.cfg.set("worker_tmp_dir", "/dev/shm")
 
         def load(self) -> Any:
             from bpm.app import create_app

@@ -38,6 +38,7 @@ class Settings:
     db_pool_size: int = 10
     db_idle_ping_seconds: int = 10  # check pooled connections idle this long before use
     log_level: str = "INFO"
+    access_log: bool = False  # one line per request from `bpm serve` (usually the proxy's job)
 
     def __post_init__(self) -> None:
         if not self.secret_key:
