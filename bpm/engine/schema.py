@@ -75,15 +75,13 @@ class JsonSchemaValidator:
 
     def validate(self, data: Any, schema: Mapping[str, Any]) -> ValidationResult:
         """Validate ``data`` against ``schema``."""
-        validator = self.compiled(schema)
         try:
             key = (id(schema), orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
         except TypeError:  # not plain JSON: validate without remembering
             key = None
         if key is not None and key in self._known_valid:
             return ValidationResult(True, data, [])
-        found = sorted((Problem(json_path(e.absolute_path), e.message) for e in validator.iter_errors(data)),
-                       key=lambda p: p.path)
+        found = self.problems(data, schema)
         if not found and key is not None:
             with self._lock:
                 if len(self._known_valid) >= self.VALID_CACHE_SIZE:

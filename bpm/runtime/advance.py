@@ -23,7 +23,7 @@ from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.views import TaskView
-from bpm.store.models import HistoryEntry, Job, OutboxMessage, ProcessInstance, Task, TaskCandidate
+from bpm.store.models import TASK_OPEN, HistoryEntry, Job, OutboxMessage, ProcessInstance, Task, TaskCandidate
 from bpm.store.statements import versioned_update
 from bpm.store.uow import UnitOfWork
 
@@ -148,13 +148,13 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, request:
     if not is_new:
         existing = uow.session.exec(select(Task.id).where(Task.instance_id == instance.id,
                                                           Task.node_id == request.node_id,
-                                                          Task.status == "open")).first()
+                                                          Task.status == TASK_OPEN)).first()
         if existing is not None:  # resumed without a payload (a retry): the task is still there
             return None
     task = Task(id=str(uuid.uuid4()), instance_id=instance.id, node_id=request.node_id,
                 definition_key=instance.definition_key, title=request.title, form_id=request.form,
                 assignee=request.assignee, outcomes=list(request.outcomes), priority=request.priority,
-                due_at=request.due_at, status="open", created_at=rt.now())
+                due_at=request.due_at, status=TASK_OPEN, created_at=rt.now())
     uow.insert(task)
     view = TaskView(task, sorted(set(request.candidate_users)), sorted(set(request.candidate_groups)))
     for kind, names in (("user", view.candidate_users), ("group", view.candidate_groups)):

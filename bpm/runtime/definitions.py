@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bpm.engine import Problem, WorkflowDefinition, validate_definition
 from bpm.engine.definition import parse_definition
-from bpm.engine.expressions.template import has_expression
+from bpm.engine.expressions.template import has_expression, iter_expressions
 from bpm.errors import ConflictError, DefinitionError, NotFound
 from bpm.nodes import END_HANDLE
 from bpm.nodes.human_task import allowed_outcomes
@@ -63,9 +63,9 @@ def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
     for node in definition.nodes:
         data = node.data if isinstance(node.data, dict) else {}
         routing = {"outcomes": data.get("outcomes"), "escalations": data.get("escalations")}
-        if node.type == "human-task" and not has_expression(orjson.dumps(routing).decode()):
+        if node.type == "human-task" and _static(routing):
             produced[node.id] = set(allowed_outcomes(data))
-        elif node.type == "decision" and not has_expression(str(data.get("default"))):
+        elif node.type == "decision" and _static(data.get("default")):
             rules = data.get("rules") if isinstance(data.get("rules"), list) else []
             handles = {r.get("handle") for r in rules if isinstance(r, dict)}
             produced[node.id] = handles | {data.get("default")}
@@ -84,6 +84,11 @@ def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
                                  f"edge '{edge.id}' can never be taken: node '{edge.source}' never leaves by "
                                  f"{handle}; it leaves by: {choices}"))
     return found
+
+
+def _static(value: Any) -> bool:
+    """True if no string anywhere in ``value`` holds an expression (so it is known before run time)."""
+    return next(iter_expressions(value), None) is None
 
 
 def _errors_only(problems: list[Problem]) -> list[Problem]:
@@ -135,16 +140,6 @@ def list_versions(uow: UnitOfWork, key: str) -> list[ProcessDefinition]:
     return list(versions)
 
 
-def latest_published(uow: UnitOfWork, key: str) -> ProcessDefinition:
-    """The newest published version of ``key``: what new instances start."""
-    found = uow.session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key,
-                                                             ProcessDefinition.status == PUBLISHED)
-                             .order_by(ProcessDefinition.version.desc())).first()
-    if found is None:
-        raise NotFound(f"no published version of process '{key}'")
-    return found
-
-
 _NEWEST_PUBLISHED = (select(ProcessDefinition.id, ProcessDefinition.version)
                      .where(ProcessDefinition.key == bindparam("key"), ProcessDefinition.status == PUBLISHED)
                      .order_by(ProcessDefinition.version.desc()).limit(1))
@@ -156,6 +151,11 @@ def newest_published_ref(uow: UnitOfWork, key: str) -> tuple[int, int]:
     if row is None:
         raise NotFound(f"no published version of process '{key}'")
     return row[0], row[1]
+
+
+def latest_published(uow: UnitOfWork, key: str) -> ProcessDefinition:
+    """The newest published version of ``key`` with its definition: what new instances start."""
+    return get_version(uow, key, newest_published_ref(uow, key)[1])
 
 
 def publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:

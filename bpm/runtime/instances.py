@@ -26,7 +26,7 @@ from bpm.runtime.advance import (
 )
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import HistoryEntry, ProcessInstance, Task
+from bpm.store.models import TASK_CANCELLED, TASK_OPEN, HistoryEntry, ProcessInstance, Task
 from bpm.store.statements import load_by_id
 
 MAX_BUSINESS_KEY = 200
@@ -81,8 +81,8 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
         now = rt.now()
         write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now,
                                        "error": reason})
-        uow.session.execute(update(Task).where(Task.instance_id == instance_id, Task.status == "open")
-                            .values(status=CANCELLED, revision=Task.revision + 1)
+        uow.session.execute(update(Task).where(Task.instance_id == instance_id, Task.status == TASK_OPEN)
+                            .values(status=TASK_CANCELLED, revision=Task.revision + 1)
                             .execution_options(synchronize_session=False))
         cancel_pending_jobs(uow, instance_id)
         snap = Snapshot.from_dict(instance.snapshot)

@@ -6,7 +6,6 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -94,10 +93,10 @@ class Runtime:
         return self.actors.get(self.sessions, username)
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock, **overrides: Any) -> Runtime:
+    def build(cls, settings: Settings, clock: Clock) -> Runtime:
         """Wire a runtime from settings: database engine, session factory, forms from disk."""
         db = make_engine(settings.database_url, settings.db_pool_size, settings.db_idle_ping_seconds)
-        forms = overrides.pop("forms", None) or FormRegistry.load(settings.forms_dir)
+        forms = FormRegistry.load(settings.forms_dir)
         return cls(settings=settings, db=db, sessions=make_session_factory(db), forms=forms, clock=clock)
 
     def uow(self) -> UnitOfWork:

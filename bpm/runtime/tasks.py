@@ -16,11 +16,10 @@ from bpm.runtime.instances import check_revision
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.views import TaskView
-from bpm.store.models import ProcessInstance, Task, TaskCandidate, TaskComment, User
+from bpm.store.models import TASK_COMPLETED, TASK_OPEN, ProcessInstance, Task, TaskCandidate, TaskComment, User
 from bpm.store.statements import load_by_id, versioned_update
 from bpm.store.uow import UnitOfWork
 
-OPEN, COMPLETED = "open", "completed"
 MAX_COMMENT = 4000
 
 
@@ -54,14 +53,14 @@ def _require_worker(uow: UnitOfWork, actor: Actor, task: Task) -> TaskView:
 
 
 def _require_open(task: Task) -> None:
-    if task.status != OPEN:
+    if task.status != TASK_OPEN:
         raise ConflictError(f"the task is already {task.status}")
 
 
 def _bump(uow: UnitOfWork, task: Task, values: dict[str, Any]) -> None:
     """Version-checked task update: a lost race is a ConflictError, never a lost update."""
     read = task.revision
-    if not versioned_update(uow.session, Task.__table__, task.id, read, values, status=OPEN):
+    if not versioned_update(uow.session, Task.__table__, task.id, read, values, status=TASK_OPEN):
         raise ConflictError("the task was changed by someone else; reload and try again")
     uow.mark_written(task, {**values, "revision": read + 1})
 
@@ -95,7 +94,7 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
         if instance.status != PAUSED or before.current_node_id != task.node_id:
             raise ConflictError("the instance is no longer waiting for this task")
         now = rt.now()
-        _bump(uow, task, {"status": COMPLETED, "completed_by": actor.username, "completed_at": now,
+        _bump(uow, task, {"status": TASK_COMPLETED, "completed_by": actor.username, "completed_at": now,
                           "outcome": outcome, "data": data})
         engine = rt.engines.for_instance(uow, instance)
         if engine.workflow.nodes_by_id[task.node_id].data.get("escalations"):
@@ -172,7 +171,7 @@ def task_comments(uow: UnitOfWork, task_id: str) -> list[TaskComment]:
 
 def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[Task]:
     """The open tasks of one instance, oldest first."""
-    return list(uow.session.exec(select(Task).where(Task.instance_id == instance_id, Task.status == OPEN)
+    return list(uow.session.exec(select(Task).where(Task.instance_id == instance_id, Task.status == TASK_OPEN)
                                  .order_by(Task.created_at, Task.id)).all())
 
 
@@ -188,7 +187,7 @@ def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int
                page_size: int) -> tuple[list[Task], int]:
     """The inbox: ``scope`` mine | candidate | all-open-for-me (default) | all (admins); newest work first."""
     scope = filters.get("scope") or "available"
-    query = select(Task).where(Task.status == (filters.get("status") or OPEN))
+    query = select(Task).where(Task.status == (filters.get("status") or TASK_OPEN))
     if scope == "mine":
         query = query.where(Task.assignee == actor.username)
     elif scope == "candidate":

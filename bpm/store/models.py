@@ -97,6 +97,9 @@ class HistoryEntry(SQLModel, table=True):
     delta: dict = _json()
 
 
+TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = "open", "completed", "cancelled"
+
+
 class Task(SQLModel, table=True):
     """A human task created when an instance pauses at a ``human-task`` node.
 

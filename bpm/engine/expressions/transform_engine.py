@@ -36,10 +36,6 @@ class JexlTransformEngine:
         except ExpressionError as exc:
             raise exc.nest("data") from None
 
-    def evaluate(self, template: str, context: Context, input: Any = None, globals: Any = None) -> Any:
-        """Resolve one template string, e.g. a rule written outside node data."""
-        return compile_template(template).render(Scope(context, input, globals, self.expose_globals))
-
 
 def _resolve(value: Any, scope: Scope) -> Any:
     """Walk the data; the error path is assembled only when something fails."""
