@@ -83,8 +83,7 @@ class CancelInstance(MethodView):
         """Cancel an unfinished instance with its open tasks and pending jobs (honours If-Match)."""
         actor, rt = current_actor(), runtime()
         instance = instances.cancel_instance(rt, actor, instance_id, if_match(), body["reason"])
-        with rt.uow() as uow:
-            return instance_detail(uow, instance)
+        return _detail(instance, [])  # a cancelled instance has no open tasks
 
 
 @blp.route("/<string:instance_id>/retry")
@@ -93,9 +92,8 @@ class RetryInstance(MethodView):
     def post(self, instance_id: str) -> Any:
         """Run a failed or erroring instance's current node again now (honours If-Match)."""
         actor, rt = current_actor(), runtime()
-        instance, _ = instances.retry_instance(rt, actor, instance_id, if_match())
-        with rt.uow() as uow:
-            return instance_detail(uow, instance)
+        instance, run = instances.retry_instance(rt, actor, instance_id, if_match())
+        return _detail(instance, run.created_tasks)  # a failed instance had no open tasks before
 
 
 @blp.route("/<string:instance_id>/history")

@@ -94,12 +94,14 @@ class Snapshot(NamedTuple):
         return cls._load(raw, owned=True)
 
     @classmethod
-    def from_dict(cls, raw: Any) -> Snapshot:
+    def from_dict(cls, raw: Any, *, copy: bool = True) -> Snapshot:
         """Load a snapshot from its wire form, raising SnapshotError with every problem found.
 
-        The snapshot gets its own copy of every value, so ``raw`` may be reused.
+        The snapshot gets its own copy of every value, so ``raw`` may be reused;
+        ``copy=False`` takes the values over instead, for a dict just decoded
+        (from JSON or a database column) that nobody else will change.
         """
-        return cls._load(raw, owned=False)
+        return cls._load(raw, owned=not copy)
 
     @classmethod
     def _load(cls, raw: Any, owned: bool) -> Snapshot:

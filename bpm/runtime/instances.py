@@ -85,10 +85,10 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
                             .values(status=TASK_CANCELLED, revision=Task.revision + 1)
                             .execution_options(synchronize_session=False))
         cancel_pending_jobs(uow, instance_id)
-        snap = Snapshot.from_dict(instance.snapshot)
         header = {key: value for key, value in instance.snapshot.items() if key != "context"}
         delta = {"header": header, "appended": {}, "instanceStatus": CANCELLED}
-        add_history(rt, uow, instance, delta, actor.username, "cancelled", snap.current_node_id, snap.version)
+        add_history(rt, uow, instance, delta, actor.username, "cancelled", instance.current_node_id,
+                    header["version"])
         uow.commit()
         return instance
 
@@ -104,7 +104,7 @@ def retry_instance(rt: Runtime, actor: Actor, instance_id: str,
         if instance.status not in (FAILED, ERROR):
             raise ConflictError(f"only failed or erroring instances can be retried; this one is {instance.status}")
         engine = rt.engines.for_instance(uow, instance)
-        before = Snapshot.from_dict(instance.snapshot)
+        before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh from the database
         metadata = {k: v for k, v in before.metadata.items() if k not in ("failedReason", "pausedReason")}
         revived = before._replace(status=ERROR, retry_state=None, metadata=metadata)
         cancel_pending_jobs(uow, instance_id, kinds=("retry",))

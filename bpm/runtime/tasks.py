@@ -90,7 +90,7 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
         if outcome not in task.outcomes:
             raise InvalidRequest("unknown outcome", {"outcome": [f"must be one of: {', '.join(task.outcomes)}"]})
         data = rt.forms.validate(task.form_id, data, outcome)
-        before = Snapshot.from_dict(instance.snapshot)
+        before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh from the database
         if instance.status != PAUSED or before.current_node_id != task.node_id:
             raise ConflictError("the instance is no longer waiting for this task")
         now = rt.now()

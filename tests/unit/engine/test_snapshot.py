@@ -102,3 +102,9 @@ def test_no_input_escapes_as_anything_but_a_snapshot_error(raw):
         Snapshot.from_dict(raw)
     except SnapshotError as error:
         assert error.problems
+
+
+def test_taking_over_a_freshly_decoded_dict_gives_the_same_snapshot():
+    assert Snapshot.from_dict(json.loads(json.dumps(GOOD)), copy=False) == Snapshot.from_dict(GOOD)
+    with pytest.raises(SnapshotError):
+        Snapshot.from_dict(_with(version=-1), copy=False)
