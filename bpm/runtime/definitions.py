@@ -65,10 +65,11 @@ def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
         routing = {"outcomes": data.get("outcomes"), "escalations": data.get("escalations")}
         if node.type == "human-task" and _static(routing):
             produced[node.id] = set(allowed_outcomes(data))
-        elif node.type == "decision" and _static(data.get("default")):
+        elif node.type == "decision":
             rules = data.get("rules") if isinstance(data.get("rules"), list) else []
-            handles = {r.get("handle") for r in rules if isinstance(r, dict)}
-            produced[node.id] = handles | {data.get("default")}
+            handles = {r.get("handle") for r in rules if isinstance(r, dict)} | {data.get("default")}
+            if _static(list(handles)):
+                produced[node.id] = handles
     found = []
     for i, edge in enumerate(definition.edges):
         source = definition.nodes_by_id.get(edge.source)

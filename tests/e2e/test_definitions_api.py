@@ -92,3 +92,15 @@ def test_validate_reports_problems_without_saving(api):
                     "it leaves by: complete"}]
     assert api.get("/api/definitions/purchase").status_code == 404
     assert api.as_("dana").post("/api/definitions/validate", json=PURCHASE).json == {"valid": True, "problems": []}
+
+
+def test_a_decision_whose_handles_are_computed_is_not_second_guessed(api):
+    body = {"id": "routed", "name": "Routed", "nodes": [
+        {"id": "s", "type": "start"},
+        {"id": "d", "type": "decision", "data": {"rules": [{"when": "{{ true }}", "handle": "{{ 'fast' }}"}],
+                                                 "default": "slow"}},
+        {"id": "fast", "type": "end"}, {"id": "slow", "type": "end"}],
+        "edges": [{"id": "e1", "source": "s", "target": "d"},
+                  {"id": "e2", "source": "d", "target": "fast", "sourceHandle": "fast"},
+                  {"id": "e3", "source": "d", "target": "slow", "sourceHandle": "slow"}]}
+    assert api.as_("dana").post("/api/definitions/validate", json=body).json == {"valid": True, "problems": []}
