@@ -55,7 +55,6 @@ def scratch_database() -> Iterator[str]:
 
 def prepare(url: str) -> None:
     """Migrate, add the benchmark user and publish the benchmark process."""
-    from bpm.config import Settings
     from bpm.engine import SystemClock
     from bpm.runtime import SYSTEM_ACTOR, Runtime
     from bpm.runtime.definitions import import_definition
