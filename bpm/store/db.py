@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 import orjson
+import psycopg
+from psycopg import pq
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -37,9 +40,54 @@ def make_engine(url: str, pool_size: int = 10, idle_ping_seconds: float = 10.0) 
         _tune_sqlite(engine)
         return engine
     engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
-                           pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+                           pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
+                           connect_args={"cursor_factory": DescribedOnDemandCursor})
     _ping_when_idle(engine, idle_ping_seconds)
     return engine
+
+
+_RESULTS_WITH_ROWS = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK)
+
+
+class _ColumnsOnDemand(Sequence[psycopg.Column]):
+    """A cursor's ``description`` whose Column objects are built when first looked at."""
+
+    __slots__ = ("_columns", "_count", "_cursor", "_result")
+
+    def __init__(self, cursor: psycopg.Cursor[Any], result: pq.abc.PGresult) -> None:
+        self._cursor, self._result, self._count = cursor, result, result.nfields
+        self._columns: list[psycopg.Column] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> psycopg.Column: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[psycopg.Column]: ...
+    def __getitem__(self, index: int | slice) -> psycopg.Column | Sequence[psycopg.Column]:
+        if self._columns is None:
+            if self._cursor.pgresult is not self._result:
+                raise RuntimeError("a cursor description was read after the cursor ran another query")
+            self._columns = [psycopg.Column(self._cursor, i) for i in range(self._count)]
+        return self._columns[index]
+
+
+class DescribedOnDemandCursor(psycopg.Cursor[Any]):
+    """psycopg builds a Column object per result column whenever ``description`` is read.
+
+    SQLAlchemy reads it after every query but uses the columns only the first
+    time it sees a statement (it caches the result layout per compiled
+    statement); for the wide instance and task rows that was a third of a
+    query's CPU. The answer is the same object psycopg describes, built lazily.
+    """
+
+    @property
+    def description(self) -> Sequence[psycopg.Column] | None:  # type: ignore[override]
+        result = self.pgresult
+        if result is not None and (result.nfields or result.status in _RESULTS_WITH_ROWS):
+            return _ColumnsOnDemand(self, result)
+        return None
 
 
 def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
