@@ -21,21 +21,21 @@ from bpm.api.schemas import (
 from bpm.auth import current_actor, runtime
 from bpm.runtime import instances, tasks
 from bpm.runtime.views import TaskView
-from bpm.store.models import ProcessInstance
+from bpm.store.models import ProcessInstanceRecord
 from bpm.store.uow import UnitOfWork
 
 blp = Blueprint("instances", __name__, url_prefix="/api/instances",
                 description="Process instances: start one, follow it, cancel or retry it.")
 
 
-def instance_detail(uow: UnitOfWork, instance: ProcessInstance) -> tuple[dict[str, Any], dict[str, str]]:
+def instance_detail(uow: UnitOfWork, instance: ProcessInstanceRecord) -> tuple[dict[str, Any], dict[str, str]]:
     """An instance with its open tasks (read now), and its ETag."""
     open_tasks = tasks.open_tasks_of(uow, instance.id)
     people = tasks.candidates(uow, [t.id for t in open_tasks])
     return _detail(instance, [TaskView(t, *people[t.id]) for t in open_tasks])
 
 
-def _detail(instance: ProcessInstance, open_tasks: list[TaskView]) -> tuple[dict[str, Any], dict[str, str]]:
+def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskView]) -> tuple[dict[str, Any], dict[str, str]]:
     view = {column: getattr(instance, column) for column in type(instance).model_fields}
     view["open_tasks"] = [task_view(t) for t in open_tasks]
     return view, etag_header(instance.revision)

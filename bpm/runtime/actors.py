@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bpm.engine import Clock
 from bpm.errors import Forbidden, Unauthorized
-from bpm.store.models import Membership, Task, User
+from bpm.store.models import Membership, TaskRecord, User
 
 SYSTEM = "system"
 
@@ -80,7 +80,7 @@ def require_role(actor: Actor, *roles: str, action: str) -> None:
         raise Forbidden(f"only {' or '.join(roles)} users may {action}")
 
 
-def may_work_on(actor: Actor, task: Task, candidate_users: set[str], candidate_groups: set[str]) -> bool:
+def may_work_on(actor: Actor, task: TaskRecord, candidate_users: set[str], candidate_groups: set[str]) -> bool:
     """Assignee, or (while unassigned) a candidate user or group member; admins always."""
     if actor.is_admin:
         return True

@@ -13,8 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import select
+from sqlalchemy import Table, bindparam, select, update
 
 from bpm.engine import Snapshot, WorkflowEngine
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
@@ -23,12 +22,31 @@ from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.views import TaskView
-from bpm.store.models import TASK_OPEN, HistoryEntry, Job, OutboxMessage, ProcessInstance, Task, TaskCandidate
+from bpm.store.models import (
+    TASK_OPEN,
+    HistoryEntry,
+    Job,
+    OutboxMessage,
+    ProcessInstance,
+    ProcessInstanceRecord,
+    Task,
+    TaskCandidate,
+    TaskRecord,
+)
 from bpm.store.statements import versioned_update
 from bpm.store.uow import UnitOfWork
 
 CANCELLED = "cancelled"
 FINISHED_STATUSES = (COMPLETED, FAILED, CANCELLED)
+
+_INSTANCES: Table = ProcessInstance.__table__  # type: ignore[attr-defined]
+_TASKS: Table = Task.__table__  # type: ignore[attr-defined]
+_JOBS: Table = Job.__table__  # type: ignore[attr-defined]
+_OPEN_TASK_AT = select(_TASKS.c.id).where(_TASKS.c.instance_id == bindparam("instance_id"),
+                                          _TASKS.c.node_id == bindparam("node_id"), _TASKS.c.status == TASK_OPEN)
+_PENDING_TIMER_AT = select(_JOBS.c.id).where(_JOBS.c.instance_id == bindparam("instance_id"),
+                                             _JOBS.c.node_id == bindparam("node_id"), _JOBS.c.kind == "timer",
+                                             _JOBS.c.status == "pending")
 
 
 @dataclass
@@ -83,7 +101,7 @@ def end_outcome(run: EngineRun) -> str | None:
     return output.get("outcome") if isinstance(output, dict) else None
 
 
-def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run: EngineRun, actor: str) -> None:
+def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, run: EngineRun, actor: str) -> None:
     """Write a new instance with its first history entry and effects."""
     for key, value in instance_fields(rt, run).items():
         setattr(instance, key, value)
@@ -92,7 +110,7 @@ def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run
     _record(rt, uow, instance, None, run, actor, "started", None)
 
 
-def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, before: Snapshot, run: EngineRun,
+def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot, run: EngineRun,
                  actor: str, cause: str, node_id: str | None) -> None:
     """Write the instance's new state if nobody else changed it since it was read; else ConflictError."""
     values = instance_fields(rt, run)
@@ -100,15 +118,15 @@ def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, before
     _record(rt, uow, instance, before, run, actor, cause, node_id)
 
 
-def write_instance(uow: UnitOfWork, instance: ProcessInstance, values: dict[str, Any]) -> None:
+def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
     """Version-checked UPDATE of the instance row; bumps ``revision``."""
     read = instance.revision
-    if not versioned_update(uow.session, ProcessInstance.__table__, instance.id, read, values):
+    if not versioned_update(uow, _INSTANCES, instance.id, read, values):
         raise ConflictError(f"instance {instance.id} was changed by someone else; reload and try again")
     uow.mark_written(instance, {**values, "revision": read + 1})
 
 
-def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, delta: dict[str, Any], actor: str,
+def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, delta: dict[str, Any], actor: str,
                 cause: str, node_id: str | None, snapshot_version: int) -> None:
     """Append the history row for the instance's current revision."""
     uow.insert_values(HistoryEntry, instance_id=instance.id, revision=instance.revision, at=rt.now(), actor=actor,
@@ -116,7 +134,7 @@ def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, delta: 
                       delta=delta)
 
 
-def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, before: Snapshot | None, run: EngineRun,
+def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot | None, run: EngineRun,
             actor: str, cause: str, node_id: str | None) -> None:
     add_history(rt, uow, instance, snapshot_delta(before, run.snapshot), actor, cause, node_id,
                 run.snapshot.version)
@@ -124,7 +142,7 @@ def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, before: Sna
     _schedule_follow_up(rt, uow, instance, run.snapshot)
 
 
-def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run: EngineRun,
+def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, run: EngineRun,
                   is_new: bool = False) -> list[TaskView]:
     """Turn the step's requests into task, job and outbox rows."""
     created: list[TaskView] = []
@@ -143,18 +161,16 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, run: 
     return created
 
 
-def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, request: TaskRequest,
+def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, request: TaskRequest,
                is_new: bool) -> TaskView | None:
     if not is_new:
-        existing = uow.session.exec(select(Task.id).where(Task.instance_id == instance.id,
-                                                          Task.node_id == request.node_id,
-                                                          Task.status == TASK_OPEN)).first()
+        existing = uow.execute(_OPEN_TASK_AT, {"instance_id": instance.id, "node_id": request.node_id}).first()
         if existing is not None:  # resumed without a payload (a retry): the task is still there
             return None
-    task = Task(id=str(uuid.uuid4()), instance_id=instance.id, node_id=request.node_id,
-                definition_key=instance.definition_key, title=request.title, form_id=request.form,
-                assignee=request.assignee, outcomes=list(request.outcomes), priority=request.priority,
-                due_at=request.due_at, status=TASK_OPEN, created_at=rt.now())
+    task = TaskRecord(id=str(uuid.uuid4()), instance_id=instance.id, node_id=request.node_id,
+                      definition_key=instance.definition_key, title=request.title, form_id=request.form,
+                      assignee=request.assignee, outcomes=list(request.outcomes), priority=request.priority,
+                      due_at=request.due_at, status=TASK_OPEN, created_at=rt.now(), data=None)
     uow.insert(task)
     view = TaskView(task, sorted(set(request.candidate_users)), sorted(set(request.candidate_groups)))
     for kind, names in (("user", view.candidate_users), ("group", view.candidate_groups)):
@@ -167,18 +183,17 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, request:
     return view
 
 
-def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, kind: str, node_id: str | None,
+def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, kind: str, node_id: str | None,
              due_at: dt.datetime, payload: dict[str, Any], task_id: str | None = None) -> None:
     if kind == "timer":
-        pending = uow.session.exec(select(Job.id).where(Job.instance_id == instance.id, Job.node_id == node_id,
-                                                        Job.kind == "timer", Job.status == "pending")).first()
+        pending = uow.execute(_PENDING_TIMER_AT, {"instance_id": instance.id, "node_id": node_id}).first()
         if pending is not None:
             return
     uow.insert_values(Job, kind=kind, instance_id=instance.id, node_id=node_id, task_id=task_id, due_at=due_at,
                       payload=payload, created_at=rt.now(), locked_by=None, locked_until=None)
 
 
-def _schedule_follow_up(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance, snap: Snapshot) -> None:
+def _schedule_follow_up(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, snap: Snapshot) -> None:
     """An ``error`` snapshot waits for its retry; an ``active`` one continues in a later transaction."""
     if snap.status == ERROR and snap.retry_state is not None:
         due = snap.retry_state.next_retry_at or rt.clock.now_ms()
@@ -191,9 +206,9 @@ def _schedule_follow_up(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance,
 def cancel_pending_jobs(uow: UnitOfWork, instance_id: str, kinds: tuple[str, ...] | None = None,
                         task_id: str | None = None) -> None:
     """Mark pending jobs of an instance (or of one task) cancelled."""
-    query = update(Job).where(Job.instance_id == instance_id, Job.status == "pending")
+    query = update(_JOBS).where(_JOBS.c.instance_id == instance_id, _JOBS.c.status == "pending")
     if kinds is not None:
-        query = query.where(Job.kind.in_(kinds))
+        query = query.where(_JOBS.c.kind.in_(kinds))
     if task_id is not None:
-        query = query.where(Job.task_id == task_id)
-    uow.session.execute(query.values(status="cancelled").execution_options(synchronize_session=False))
+        query = query.where(_JOBS.c.task_id == task_id)
+    uow.execute(query.values(status="cancelled"))

@@ -148,7 +148,7 @@ _NEWEST_PUBLISHED = (select(ProcessDefinition.id, ProcessDefinition.version)
 
 def newest_published_ref(uow: UnitOfWork, key: str) -> tuple[int, int]:
     """``(id, version)`` of what new instances of ``key`` start, without reading the definition body."""
-    row = uow.session.execute(_NEWEST_PUBLISHED, {"key": key}).first()
+    row = uow.execute(_NEWEST_PUBLISHED, {"key": key}).first()
     if row is None:
         raise NotFound(f"no published version of process '{key}'")
     return row[0], row[1]

@@ -26,14 +26,15 @@ from bpm.runtime.advance import (
 )
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import TASK_CANCELLED, TASK_OPEN, HistoryEntry, ProcessInstance, Task
-from bpm.store.statements import load_by_id
+from bpm.store.models import TASK_CANCELLED, TASK_OPEN, HistoryEntry, ProcessInstance, ProcessInstanceRecord, Task
+from bpm.store.statements import load_record
+from bpm.store.uow import UnitOfWork
 
 MAX_BUSINESS_KEY = 200
 
 
 def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
-                   business_key: str | None = None) -> tuple[ProcessInstance, EngineRun]:
+                   business_key: str | None = None) -> tuple[ProcessInstanceRecord, EngineRun]:
     """Start the newest published version of ``definition_key`` with the start form's ``payload``."""
     if business_key is not None and (not business_key.strip() or len(business_key) > MAX_BUSINESS_KEY):
         raise InvalidRequest("invalid business key", {"businessKey": [f"1 to {MAX_BUSINESS_KEY} characters"]})
@@ -45,18 +46,18 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
         instance_id = str(uuid.uuid4())
         run = run_engine(rt, engine, engine.initial_snapshot(start.id, instance_id), payload)
         now = rt.now()
-        instance = ProcessInstance(id=instance_id, definition_id=definition_id, definition_key=definition_key,
-                                   definition_version=version, business_key=business_key,
-                                   status="", snapshot={}, started_by=actor.username, started_at=now,
-                                   updated_at=now)
+        instance = ProcessInstanceRecord(id=instance_id, definition_id=definition_id,
+                                         definition_key=definition_key, definition_version=version,
+                                         business_key=business_key, status="", snapshot={},
+                                         started_by=actor.username, started_at=now, updated_at=now)
         insert_instance(rt, uow, instance, run, actor.username)
         uow.commit()
         return instance, run
 
 
-def get_instance(uow: Any, instance_id: str) -> ProcessInstance:
+def get_instance(uow: UnitOfWork, instance_id: str) -> ProcessInstanceRecord:
     """One instance, or NotFound."""
-    instance = load_by_id(uow.session, ProcessInstance, instance_id)
+    instance = load_record(uow, ProcessInstanceRecord, instance_id)
     if instance is None:
         raise NotFound(f"no instance '{instance_id}'")
     return instance
@@ -69,7 +70,7 @@ def check_revision(current: int, expected: int | None, what: str) -> None:
 
 
 def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revision: int | None = None,
-                    reason: str | None = None) -> ProcessInstance:
+                    reason: str | None = None) -> ProcessInstanceRecord:
     """Stop an unfinished instance: its open tasks and pending jobs are cancelled with it."""
     with rt.uow() as uow:
         instance = get_instance(uow, instance_id)
@@ -81,9 +82,9 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
         now = rt.now()
         write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now,
                                        "error": reason})
-        uow.session.execute(update(Task).where(Task.instance_id == instance_id, Task.status == TASK_OPEN)
-                            .values(status=TASK_CANCELLED, revision=Task.revision + 1)
-                            .execution_options(synchronize_session=False))
+        tasks = Task.__table__  # type: ignore[attr-defined]
+        uow.execute(update(tasks).where(tasks.c.instance_id == instance_id, tasks.c.status == TASK_OPEN)
+                    .values(status=TASK_CANCELLED, revision=tasks.c.revision + 1))
         cancel_pending_jobs(uow, instance_id)
         header = {key: value for key, value in instance.snapshot.items() if key != "context"}
         delta = {"header": header, "appended": {}, "instanceStatus": CANCELLED}
@@ -94,7 +95,7 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
 
 
 def retry_instance(rt: Runtime, actor: Actor, instance_id: str,
-                   expected_revision: int | None = None) -> tuple[ProcessInstance, EngineRun]:
+                   expected_revision: int | None = None) -> tuple[ProcessInstanceRecord, EngineRun]:
     """Run a failed or erroring instance's current node again, now, with fresh attempts."""
     if not actor.has_role("admin", "designer"):
         raise Forbidden("only designers and admins may retry instances")
@@ -114,7 +115,8 @@ def retry_instance(rt: Runtime, actor: Actor, instance_id: str,
         return instance, run
 
 
-def list_instances(uow: Any, filters: dict[str, Any], page: int, page_size: int) -> tuple[list[ProcessInstance], int]:
+def list_instances(uow: UnitOfWork, filters: dict[str, Any], page: int,
+                   page_size: int) -> tuple[list[ProcessInstance], int]:
     """Instances matching ``filters`` (status, definitionKey, businessKey, startedBy), newest first."""
     query = select(ProcessInstance)
     columns = {"status": ProcessInstance.status, "definition_key": ProcessInstance.definition_key,
@@ -125,7 +127,7 @@ def list_instances(uow: Any, filters: dict[str, Any], page: int, page_size: int)
     return paginate(uow.session, query, (ProcessInstance.started_at.desc(), ProcessInstance.id), page, page_size)
 
 
-def instance_history(uow: Any, instance_id: str) -> list[HistoryEntry]:
+def instance_history(uow: UnitOfWork, instance_id: str) -> list[HistoryEntry]:
     """Every revision of an instance, oldest first."""
     get_instance(uow, instance_id)
     return list(uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)

@@ -17,7 +17,7 @@ from bpm.forms import FormRegistry
 from bpm.nodes import build_node_types
 from bpm.runtime.actors import Actor, ActorCache
 from bpm.store import UnitOfWork, make_engine, make_session_factory
-from bpm.store.models import ProcessDefinition, ProcessInstance
+from bpm.store.models import ProcessDefinition, ProcessInstanceRecord
 from bpm.store.statements import load_by_id
 
 
@@ -32,7 +32,7 @@ class EngineCache:
         self._by_definition_id: dict[int, WorkflowEngine] = {}
         self._lock = threading.Lock()
 
-    def for_instance(self, uow: UnitOfWork, instance: ProcessInstance) -> WorkflowEngine:
+    def for_instance(self, uow: UnitOfWork, instance: ProcessInstanceRecord) -> WorkflowEngine:
         """The engine of the (immutable, published) version an instance is pinned to."""
         return self.for_version(uow, instance.definition_id, instance.definition_key, instance.definition_version)
 
@@ -101,7 +101,7 @@ class Runtime:
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (use as ``with runtime.uow() as uow:``)."""
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.db, self.sessions)
 
     def now(self) -> dt.datetime:
         """The injected clock's time as an aware UTC datetime."""

@@ -16,69 +16,84 @@ from bpm.runtime.instances import check_revision
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.views import TaskView
-from bpm.store.models import TASK_COMPLETED, TASK_OPEN, ProcessInstance, Task, TaskCandidate, TaskComment, User
-from bpm.store.statements import load_by_id, versioned_update
+from bpm.store.models import (
+    TASK_COMPLETED,
+    TASK_OPEN,
+    ProcessInstance,
+    ProcessInstanceRecord,
+    Task,
+    TaskCandidate,
+    TaskComment,
+    TaskRecord,
+    User,
+)
+from bpm.store.statements import load_record, record_from, split_row, versioned_update
 from bpm.store.uow import UnitOfWork
 
 MAX_COMMENT = 4000
 
 
-def get_task(uow: UnitOfWork, task_id: str) -> Task:
+def get_task(uow: UnitOfWork, task_id: str) -> TaskRecord:
     """One task, or NotFound."""
-    task = load_by_id(uow.session, Task, task_id)
+    task = load_record(uow, TaskRecord, task_id)
     if task is None:
         raise NotFound(f"no task '{task_id}'")
     return task
 
 
-_CANDIDATES = (select(TaskCandidate.task_id, TaskCandidate.kind, TaskCandidate.name)
-               .where(TaskCandidate.task_id.in_(bindparam("ids", expanding=True)))
-               .order_by(TaskCandidate.kind, TaskCandidate.name))
+_CANDIDATE_ROWS = TaskCandidate.__table__  # type: ignore[attr-defined]
+_CANDIDATES = (select(_CANDIDATE_ROWS.c.task_id, _CANDIDATE_ROWS.c.kind, _CANDIDATE_ROWS.c.name)
+               .where(_CANDIDATE_ROWS.c.task_id.in_(bindparam("ids", expanding=True)))
+               .order_by(_CANDIDATE_ROWS.c.kind, _CANDIDATE_ROWS.c.name))
 
 
 def candidates(uow: UnitOfWork, task_ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
     """Candidate users and groups per task, in one query for a whole page."""
     found: dict[str, tuple[list[str], list[str]]] = {task_id: ([], []) for task_id in task_ids}
     if task_ids:
-        for task_id, kind, name in uow.session.execute(_CANDIDATES, {"ids": task_ids}):
+        for task_id, kind, name in uow.execute(_CANDIDATES, {"ids": task_ids}):
             found[task_id][0 if kind == "user" else 1].append(name)
     return found
 
 
-def _require_worker(uow: UnitOfWork, actor: Actor, task: Task) -> TaskView:
+def _require_worker(uow: UnitOfWork, actor: Actor, task: TaskRecord) -> TaskView:
     users, groups = candidates(uow, [task.id])[task.id]
     if not may_work_on(actor, task, set(users), set(groups)):
         raise Forbidden("this task is assigned to someone else, or offered to groups you are not in")
     return TaskView(task, users, groups)
 
 
-def _require_open(task: Task) -> None:
+def _require_open(task: TaskRecord) -> None:
     if task.status != TASK_OPEN:
         raise ConflictError(f"the task is already {task.status}")
 
 
-def _bump(uow: UnitOfWork, task: Task, values: dict[str, Any]) -> None:
+def _bump(uow: UnitOfWork, task: TaskRecord, values: dict[str, Any]) -> None:
     """Version-checked task update: a lost race is a ConflictError, never a lost update."""
     read = task.revision
-    if not versioned_update(uow.session, Task.__table__, task.id, read, values, status=TASK_OPEN):
+    if not versioned_update(uow, Task.__table__, task.id, read, values, status=TASK_OPEN):
         raise ConflictError("the task was changed by someone else; reload and try again")
     uow.mark_written(task, {**values, "revision": read + 1})
 
 
-_TASK_AND_INSTANCE = (select(Task, ProcessInstance).join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-                      .where(Task.id == bindparam("id")))
+_TASK_ROWS = Task.__table__  # type: ignore[attr-defined]
+_INSTANCE_ROWS = ProcessInstance.__table__  # type: ignore[attr-defined]
+_TASK_AND_INSTANCE = (select(_TASK_ROWS, _INSTANCE_ROWS)
+                      .join(_INSTANCE_ROWS, _INSTANCE_ROWS.c.id == _TASK_ROWS.c.instance_id)
+                      .where(_TASK_ROWS.c.id == bindparam("id")))
 
 
-def _task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[Task, ProcessInstance]:
+def _task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord]:
     """A task and the instance it belongs to, in one round trip."""
-    row = uow.session.execute(_TASK_AND_INSTANCE, {"id": task_id}).first()
+    row = uow.execute(_TASK_AND_INSTANCE, {"id": task_id}).first()
     if row is None:
         raise NotFound(f"no task '{task_id}'")
-    return row[0], row[1]
+    task, instance = split_row(row, TaskRecord, ProcessInstanceRecord)
+    return task, instance
 
 
 def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
-                  expected_revision: int | None = None) -> tuple[TaskView, ProcessInstance, EngineRun]:
+                  expected_revision: int | None = None) -> tuple[TaskView, ProcessInstanceRecord, EngineRun]:
     """Complete a task with ``outcome`` and form ``data``, and advance its instance, in one transaction."""
     with rt.uow() as uow:
         task, instance = _task_and_instance(uow, task_id)
@@ -169,10 +184,15 @@ def task_comments(uow: UnitOfWork, task_id: str) -> list[TaskComment]:
                                  .order_by(TaskComment.created_at, TaskComment.id)).all())
 
 
-def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[Task]:
+_OPEN_TASKS_OF = (select(_TASK_ROWS)
+                  .where(_TASK_ROWS.c.instance_id == bindparam("instance_id"), _TASK_ROWS.c.status == TASK_OPEN)
+                  .order_by(_TASK_ROWS.c.created_at, _TASK_ROWS.c.id))
+
+
+def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[TaskRecord]:
     """The open tasks of one instance, oldest first."""
-    return list(uow.session.exec(select(Task).where(Task.instance_id == instance_id, Task.status == TASK_OPEN)
-                                 .order_by(Task.created_at, Task.id)).all())
+    rows = uow.execute(_OPEN_TASKS_OF, {"instance_id": instance_id}).mappings()
+    return [record_from(TaskRecord, row) for row in rows]
 
 
 def _candidate_of(actor: Actor) -> Any:

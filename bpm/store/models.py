@@ -1,22 +1,34 @@
-"""The tables. Plain nouns for names; every timestamp is UTC-aware; JSON is JSONB on PostgreSQL."""
+"""The tables. Plain nouns for names; every timestamp is UTC-aware; JSON is JSONB on PostgreSQL.
+
+The two rows every step reads and writes, instances and tasks, have a
+*record* class holding their columns (``ProcessInstanceRecord``,
+``TaskRecord``); the table class adds only the table. The runtime's hot path
+reads and writes records through SQLAlchemy Core: building an ORM object
+costs a quarter of a millisecond, a record a hundredth of that. Anything
+typed as a record accepts the ORM object too (it is a subclass).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bpm.store.types import JsonColumn, UtcDateTime
 
 
 def _json(nullable: bool = False) -> Any:
-    return Field(sa_column=Column(JsonColumn, nullable=nullable))
+    if nullable:
+        return Field(default=None, sa_column=Column(JsonColumn, nullable=True))
+    return Field(sa_column=Column(JsonColumn, nullable=False))
 
 
 def _when(nullable: bool = False, index: bool = False) -> Any:
-    return Field(sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
+    if nullable:
+        return Field(default=None, sa_column=Column(UtcDateTime(), nullable=True, index=index))
+    return Field(sa_column=Column(UtcDateTime(), nullable=False, index=index))
 
 
 class ProcessDefinition(SQLModel, table=True):
@@ -45,17 +57,11 @@ class ProcessDefinition(SQLModel, table=True):
     retired_at: dt.datetime | None = _when(nullable=True)
 
 
-class ProcessInstance(SQLModel, table=True):
-    """A running or finished process; ``snapshot`` is its current engine state.
+class ProcessInstanceRecord(SQLModel):
+    """A process instance's columns: a running or finished process; ``snapshot`` is its engine state.
 
     ``revision`` counts every write and is the optimistic lock (and the ETag).
     """
-
-    __tablename__ = "process_instance"
-    __table_args__ = (
-        Index("ix_process_instance_status_started", "status", "started_at"),
-        Index("ix_process_instance_started_by", "started_by", "started_at"),
-    )
 
     id: str = Field(primary_key=True, max_length=36)
     definition_id: int = Field(sa_column=Column(Integer, ForeignKey("process_definition.id"), nullable=False))
@@ -72,6 +78,16 @@ class ProcessInstance(SQLModel, table=True):
     ended_at: dt.datetime | None = _when(nullable=True)
     outcome: str | None = Field(default=None, max_length=200)
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ProcessInstance(ProcessInstanceRecord, table=True):
+    """The ``process_instance`` table."""
+
+    __tablename__ = "process_instance"
+    __table_args__ = (
+        Index("ix_process_instance_status_started", "status", "started_at"),
+        Index("ix_process_instance_started_by", "started_by", "started_at"),
+    )
 
 
 class HistoryEntry(SQLModel, table=True):
@@ -100,18 +116,12 @@ class HistoryEntry(SQLModel, table=True):
 TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = "open", "completed", "cancelled"
 
 
-class Task(SQLModel, table=True):
-    """A human task created when an instance pauses at a ``human-task`` node.
+class TaskRecord(SQLModel):
+    """A human task's columns: created when an instance pauses at a ``human-task`` node.
 
     Candidate users and groups live in ``task_candidate`` so that "my group
     tasks" is an indexed join on both databases, not a JSON search.
     """
-
-    __tablename__ = "task"
-    __table_args__ = (
-        Index("ix_task_status_assignee", "status", "assignee"),
-        Index("ix_task_status_created", "status", "created_at"),
-    )
 
     id: str = Field(primary_key=True, max_length=36)
     instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), nullable=False,
@@ -131,6 +141,16 @@ class Task(SQLModel, table=True):
     completed_at: dt.datetime | None = _when(nullable=True)
     outcome: str | None = Field(default=None, max_length=100)
     data: dict | None = _json(nullable=True)
+
+
+class Task(TaskRecord, table=True):
+    """The ``task`` table."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_status_assignee", "status", "assignee"),
+        Index("ix_task_status_created", "status", "created_at"),
+    )
 
 
 class TaskCandidate(SQLModel, table=True):
@@ -233,3 +253,8 @@ class Membership(SQLModel, table=True):
 
 
 metadata = SQLModel.metadata
+
+RECORD_TABLES: dict[type[SQLModel], Table] = {
+    ProcessInstanceRecord: ProcessInstance.__table__,  # type: ignore[attr-defined]
+    TaskRecord: Task.__table__,  # type: ignore[attr-defined]
+}
