@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from bpm.api.json import OrjsonProvider
+from bpm.auth.sessions import CookieSessions
 from bpm.config import Settings
 from bpm.engine import Clock, SystemClock
 from bpm.runtime import Runtime
@@ -23,6 +24,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock 
     logging.basicConfig(level=settings.log_level)
     app = Flask("bpm", static_folder=str(STATIC), static_url_path="/static")
     app.json = OrjsonProvider(app)
+    app.session_interface = CookieSessions()
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes)
     runtime = Runtime.build(settings, clock or SystemClock())
     app.extensions["bpm"] = runtime

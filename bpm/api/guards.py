@@ -32,14 +32,25 @@ def _nul_path(value: Any, path: str) -> str | None:
     return None
 
 
+def _may_hold_nul(raw: bytes) -> bool:
+    """False when ``raw`` (a query string or JSON text) cannot hold U+0000: the common case, decided without parsing.
+
+    In a query string NUL arrives raw or as ``%00``; in JSON only as the escape
+    ``\\u0000`` (a raw control character is not valid JSON). A match may be a
+    false alarm (an escaped backslash before "u0000"); the parsed value decides.
+    """
+    return b"\x00" in raw or b"%00" in raw or b"\\u0000" in raw
+
+
 def refuse_nul_characters() -> None:
     """Raise InvalidRequest if the path, the query or a JSON body holds a NUL character."""
     if "\x00" in request.path:
         raise InvalidRequest("the path contains a NUL character", {"path": ["NUL characters are not allowed"]})
-    for key, value in request.args.items(multi=True):
-        if "\x00" in key or "\x00" in value:
-            raise InvalidRequest("the query contains a NUL character", {key: ["NUL characters are not allowed"]})
-    if request.is_json and request.content_length:
+    if _may_hold_nul(request.query_string):
+        for key, value in request.args.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                raise InvalidRequest("the query contains a NUL character", {key: ["NUL characters are not allowed"]})
+    if request.is_json and request.content_length and _may_hold_nul(request.get_data(cache=True)):
         body = request.get_json(silent=True)
         where = _nul_path(body, "$") if body is not None else None
         if where is not None:

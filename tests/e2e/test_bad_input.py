@@ -133,3 +133,15 @@ def test_text_with_nul_characters_is_refused_everywhere(api, rt):
         "$.payload.description": ["NUL characters are not allowed"]}
     assert api.get("/api/tasks?definitionKey=a%00b").status_code == 422
     assert api.get("/api/instances/a%00b").status_code == 422
+
+
+def test_nul_characters_are_found_in_keys_and_query_names_and_an_escaped_backslash_is_no_nul(api, rt):
+    keyed = {"definition": "expense-approval", "payload": {**EXPENSE, "bad\x00key": 1}}
+    response = _unchanged(rt, lambda: api.post("/api/instances", json=keyed))
+    assert response.status_code == 422 and list(response.json["errors"]) == ["$.payload"]
+    assert api.get("/api/tasks?a%00b=1").status_code == 422
+    # The JSON text holds "\\u0000": a backslash followed by "u0000", which is not a NUL character.
+    literal = {"definition": "expense-approval", "payload": {**EXPENSE, "description": "C:\\u0000"}}
+    response = api.post("/api/instances", json=literal)
+    assert response.status_code == 201, response.json
+    assert response.json["snapshot"]["context"]["submit"][0]["output"]["description"] == "C:\\u0000"
