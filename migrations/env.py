@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from alembic import context
 
 from bpm.store.db import make_engine
@@ -29,10 +33,37 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
-    with context.begin_transaction():
+    sqlite = connection.dialect.name == "sqlite"
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=sqlite, compare_type=True)
+    if not sqlite:
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    with _sqlite_foreign_keys_off(connection) as raw, context.begin_transaction():
         context.run_migrations()
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:  # leaving the block by this error rolls the migration back
+            raise RuntimeError(f"the migration would leave rows pointing nowhere: {broken[:5]}")
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection) -> Iterator[Any]:
+    """SQLite changes a table by copying it and dropping the original.
+
+    With foreign keys on, that DROP deletes the rows that point at the table
+    (``ON DELETE CASCADE``: every task candidate) or fails on those that may
+    not (comments). Alembic's advice: keys off while migrating (the pragma
+    only works outside a transaction); the caller checks every key before
+    committing.
+    """
+    raw = connection.connection.driver_connection
+    if raw.in_transaction:
+        raise RuntimeError("SQLite migrations must start outside a transaction")
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield raw
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
