@@ -197,7 +197,7 @@ def runtime_cpu(url: str, count: int = 500) -> tuple[float, float]:
     actor = rt.actor(USER)
 
     def start(n: int) -> str:
-        return start_instance(rt, actor, DEFINITION["id"], {"n": n})[1].created_tasks[0].task.id
+        return start_instance(rt, actor, DEFINITION["id"], {"n": n})[1].created_tasks[0].id
 
     for task_id in [start(n) for n in range(50)]:  # warm up caches and prepared statements
         complete_task(rt, actor, task_id, "approve", {})

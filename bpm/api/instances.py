@@ -20,8 +20,7 @@ from bpm.api.schemas import (
 )
 from bpm.auth import current_actor, runtime
 from bpm.runtime import instances, tasks
-from bpm.runtime.views import TaskView
-from bpm.store.models import ProcessInstanceRecord
+from bpm.store.models import ProcessInstanceRecord, TaskRecord
 from bpm.store.uow import UnitOfWork
 
 blp = Blueprint("instances", __name__, url_prefix="/api/instances",
@@ -30,12 +29,10 @@ blp = Blueprint("instances", __name__, url_prefix="/api/instances",
 
 def instance_detail(uow: UnitOfWork, instance: ProcessInstanceRecord) -> tuple[dict[str, Any], dict[str, str]]:
     """An instance with its open tasks (read now), and its ETag."""
-    open_tasks = tasks.open_tasks_of(uow, instance.id)
-    people = tasks.candidates(uow, [t.id for t in open_tasks])
-    return _detail(instance, [TaskView(t, *people[t.id]) for t in open_tasks])
+    return _detail(instance, tasks.open_tasks_of(uow, instance.id))
 
 
-def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskView]) -> tuple[dict[str, Any], dict[str, str]]:
+def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord]) -> tuple[dict[str, Any], dict[str, str]]:
     view = {column: getattr(instance, column) for column in type(instance).model_fields}
     view["open_tasks"] = [task_view(t) for t in open_tasks]
     return view, etag_header(instance.revision)

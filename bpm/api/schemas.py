@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from bpm.runtime.views import TaskView
+from bpm.store.models import TaskRecord
 
 
 def _camel(name: str) -> str:
@@ -227,7 +227,6 @@ class HealthSchema(ma.Schema):
     version = ma.fields.String()
 
 
-def task_view(view: TaskView, **extra: Any) -> dict[str, Any]:
-    """A task row with its candidates, ready for TaskSchema."""
-    row = {column: getattr(view.task, column) for column in type(view.task).model_fields}
-    return {**row, "candidate_users": view.candidate_users, "candidate_groups": view.candidate_groups, **extra}
+def task_view(task: TaskRecord, **extra: Any) -> dict[str, Any]:
+    """A task's columns (plus ``extra``), ready for TaskSchema."""
+    return {**{column: getattr(task, column) for column in TaskRecord.model_fields}, **extra}

@@ -21,7 +21,7 @@ from bpm.api.schemas import (
 )
 from bpm.auth import current_actor, runtime
 from bpm.runtime import tasks
-from bpm.runtime.views import TaskView
+from bpm.store.models import TaskRecord
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks",
                 description="Human tasks: list, claim, complete, delegate, comment.")
@@ -32,14 +32,13 @@ def task_detail(task_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     rt = runtime()
     with rt.uow() as uow:
         task = tasks.get_task(uow, task_id)
-        view = TaskView(task, *tasks.candidates(uow, [task.id])[task.id])
         form = rt.forms.get(task.form_id).to_dict() if task.form_id else None
-        return task_view(view, form=form, comments=tasks.task_comments(uow, task.id)), etag_header(task.revision)
+        return task_view(task, form=form, comments=tasks.task_comments(uow, task.id)), etag_header(task.revision)
 
 
-def _after_change(view: TaskView) -> tuple[dict[str, Any], dict[str, str]]:
+def _after_change(task: TaskRecord) -> tuple[dict[str, Any], dict[str, str]]:
     """The changed task as the action left it (no second read), with its new ETag."""
-    return task_view(view), etag_header(view.task.revision)
+    return task_view(task), etag_header(task.revision)
 
 
 @blp.route("")
@@ -54,8 +53,7 @@ class Tasks(MethodView):
             rows, total = tasks.list_tasks(uow, actor, query, pagination_parameters.page,
                                            pagination_parameters.page_size)
             pagination_parameters.item_count = total
-            people = tasks.candidates(uow, [t.id for t in rows])
-            return [task_view(TaskView(t, *people[t.id])) for t in rows]
+            return [task_view(t) for t in rows]
 
 
 @blp.route("/<string:task_id>")

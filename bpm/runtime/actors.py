@@ -80,12 +80,12 @@ def require_role(actor: Actor, *roles: str, action: str) -> None:
         raise Forbidden(f"only {' or '.join(roles)} users may {action}")
 
 
-def may_work_on(actor: Actor, task: TaskRecord, candidate_users: set[str], candidate_groups: set[str]) -> bool:
+def may_work_on(actor: Actor, task: TaskRecord) -> bool:
     """Assignee, or (while unassigned) a candidate user or group member; admins always."""
     if actor.is_admin:
         return True
     if task.assignee is not None:
         return task.assignee == actor.username
-    if not candidate_users and not candidate_groups:
+    if not task.candidate_users and not task.candidate_groups:
         return True
-    return actor.username in candidate_users or bool(actor.groups & candidate_groups)
+    return actor.username in task.candidate_users or not actor.groups.isdisjoint(task.candidate_groups)

@@ -21,7 +21,6 @@ from bpm.errors import ConflictError
 from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.runtime import Runtime
-from bpm.runtime.views import TaskView
 from bpm.store.models import (
     TASK_OPEN,
     HistoryEntry,
@@ -58,7 +57,7 @@ class EngineRun:
     engine: WorkflowEngine
     last_node_id: str | None = None
     steps: int = 0
-    created_tasks: list[TaskView] = field(default_factory=list)
+    created_tasks: list[TaskRecord] = field(default_factory=list)
 
 
 def run_engine(rt: Runtime, engine: WorkflowEngine, snapshot: Snapshot, payload: Any) -> EngineRun:
@@ -143,9 +142,9 @@ def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, befor
 
 
 def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, run: EngineRun,
-                  is_new: bool = False) -> list[TaskView]:
+                  is_new: bool = False) -> list[TaskRecord]:
     """Turn the step's requests into task, job and outbox rows."""
-    created: list[TaskView] = []
+    created: list[TaskRecord] = []
     for effect in run.globals.effects.items:
         if isinstance(effect, TaskRequest):
             task = _open_task(rt, uow, instance, effect, is_new)
@@ -162,25 +161,26 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
 
 
 def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, request: TaskRequest,
-               is_new: bool) -> TaskView | None:
+               is_new: bool) -> TaskRecord | None:
     if not is_new:
         existing = uow.execute(_OPEN_TASK_AT, {"instance_id": instance.id, "node_id": request.node_id}).first()
         if existing is not None:  # resumed without a payload (a retry): the task is still there
             return None
     task = TaskRecord(id=str(uuid.uuid4()), instance_id=instance.id, node_id=request.node_id,
                       definition_key=instance.definition_key, title=request.title, form_id=request.form,
-                      assignee=request.assignee, outcomes=list(request.outcomes), priority=request.priority,
+                      assignee=request.assignee, candidate_users=sorted(set(request.candidate_users)),
+                      candidate_groups=sorted(set(request.candidate_groups)), outcomes=list(request.outcomes),
+                      priority=request.priority,
                       due_at=request.due_at, status=TASK_OPEN, created_at=rt.now(), data=None)
     uow.insert(task)
-    view = TaskView(task, sorted(set(request.candidate_users)), sorted(set(request.candidate_groups)))
-    for kind, names in (("user", view.candidate_users), ("group", view.candidate_groups)):
+    for kind, names in (("user", task.candidate_users), ("group", task.candidate_groups)):
         for name in names:
             uow.insert_values(TaskCandidate, task_id=task.id, kind=kind, name=name)
     for escalation in request.escalations:
         due = dt.datetime.fromisoformat(escalation["due_at"])
         payload = {k: v for k, v in escalation.items() if k != "due_at"}
         _add_job(rt, uow, instance, "escalation", request.node_id, due, payload, task_id=task.id)
-    return view
+    return task
 
 
 def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, kind: str, node_id: str | None,

@@ -15,7 +15,6 @@ from bpm.runtime.advance import EngineRun, cancel_pending_jobs, run_engine, save
 from bpm.runtime.instances import check_revision
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
-from bpm.runtime.views import TaskView
 from bpm.store.models import (
     TASK_COMPLETED,
     TASK_OPEN,
@@ -41,26 +40,9 @@ def get_task(uow: UnitOfWork, task_id: str) -> TaskRecord:
     return task
 
 
-_CANDIDATE_ROWS = TaskCandidate.__table__  # type: ignore[attr-defined]
-_CANDIDATES = (select(_CANDIDATE_ROWS.c.task_id, _CANDIDATE_ROWS.c.kind, _CANDIDATE_ROWS.c.name)
-               .where(_CANDIDATE_ROWS.c.task_id.in_(bindparam("ids", expanding=True)))
-               .order_by(_CANDIDATE_ROWS.c.kind, _CANDIDATE_ROWS.c.name))
-
-
-def candidates(uow: UnitOfWork, task_ids: list[str]) -> dict[str, tuple[list[str], list[str]]]:
-    """Candidate users and groups per task, in one query for a whole page."""
-    found: dict[str, tuple[list[str], list[str]]] = {task_id: ([], []) for task_id in task_ids}
-    if task_ids:
-        for task_id, kind, name in uow.execute(_CANDIDATES, {"ids": task_ids}):
-            found[task_id][0 if kind == "user" else 1].append(name)
-    return found
-
-
-def _require_worker(uow: UnitOfWork, actor: Actor, task: TaskRecord) -> TaskView:
-    users, groups = candidates(uow, [task.id])[task.id]
-    if not may_work_on(actor, task, set(users), set(groups)):
+def _require_worker(actor: Actor, task: TaskRecord) -> None:
+    if not may_work_on(actor, task):
         raise Forbidden("this task is assigned to someone else, or offered to groups you are not in")
-    return TaskView(task, users, groups)
 
 
 def _require_open(task: TaskRecord) -> None:
@@ -93,13 +75,13 @@ def _task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[TaskRecord, Proce
 
 
 def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
-                  expected_revision: int | None = None) -> tuple[TaskView, ProcessInstanceRecord, EngineRun]:
+                  expected_revision: int | None = None) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun]:
     """Complete a task with ``outcome`` and form ``data``, and advance its instance, in one transaction."""
     with rt.uow() as uow:
         task, instance = _task_and_instance(uow, task_id)
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
-        view = _require_worker(uow, actor, task)
+        _require_worker(actor, task)
         if outcome is None and len(task.outcomes) == 1:
             outcome = task.outcomes[0]
         if outcome not in task.outcomes:
@@ -119,10 +101,10 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
         run = run_engine(rt, engine, before, payload)
         save_advance(rt, uow, instance, before, run, actor.username, "task_completed", task.node_id)
         uow.commit()
-        return view, instance, run
+        return task, instance, run
 
 
-def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> TaskView:
+def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> TaskRecord:
     """Take an unassigned task you are a candidate for."""
     with rt.uow() as uow:
         task = get_task(uow, task_id)
@@ -130,13 +112,13 @@ def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int |
         _require_open(task)
         if task.assignee is not None:
             raise ConflictError(f"the task is already claimed by {task.assignee}")
-        view = _require_worker(uow, actor, task)
+        _require_worker(actor, task)
         _bump(uow, task, {"assignee": actor.username})
         uow.commit()
-        return view
+        return task
 
 
-def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> TaskView:
+def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> TaskRecord:
     """Give a claimed task back to its candidates."""
     with rt.uow() as uow:
         task = get_task(uow, task_id)
@@ -146,23 +128,23 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int
             raise Forbidden("only the assignee or an admin may unclaim a task")
         _bump(uow, task, {"assignee": None})
         uow.commit()
-        return TaskView(task, *candidates(uow, [task.id])[task.id])
+        return task
 
 
 def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
-                  expected_revision: int | None = None) -> TaskView:
+                  expected_revision: int | None = None) -> TaskRecord:
     """Hand a task to another active user."""
     with rt.uow() as uow:
         task = get_task(uow, task_id)
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
-        view = _require_worker(uow, actor, task)
+        _require_worker(actor, task)
         target = uow.session.get(User, to)
         if target is None or not target.active:
             raise InvalidRequest("unknown user", {"to": [f"no active user '{to}'"]})
         _bump(uow, task, {"assignee": to})
         uow.commit()
-        return view
+        return task
 
 
 def comment_on_task(rt: Runtime, actor: Actor, task_id: str, body: str) -> TaskComment:

@@ -119,8 +119,9 @@ TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = "open", "completed", "cancelled"
 class TaskRecord(SQLModel):
     """A human task's columns: created when an instance pauses at a ``human-task`` node.
 
-    Candidate users and groups live in ``task_candidate`` so that "my group
-    tasks" is an indexed join on both databases, not a JSON search.
+    Candidate users and groups are on the row (for showing and checking a
+    task in one read) and in ``task_candidate`` (so that "my group tasks" is
+    an indexed join on both databases, not a JSON search).
     """
 
     id: str = Field(primary_key=True, max_length=36)
@@ -131,6 +132,9 @@ class TaskRecord(SQLModel):
     title: str = Field(max_length=500)
     form_id: str | None = Field(default=None, max_length=100)
     assignee: str | None = Field(default=None, max_length=100)
+    # Fixed when the task is made; the same names are rows of task_candidate for the inbox's join.
+    candidate_users: list = _json()
+    candidate_groups: list = _json()
     outcomes: list = _json()
     priority: int = Field(default=50)
     due_at: dt.datetime | None = _when(nullable=True)

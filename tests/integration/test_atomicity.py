@@ -21,15 +21,15 @@ def _explode(*args, **kwargs):
 
 def test_a_crash_while_completing_a_task_leaves_no_trace(rt, monkeypatch):
     _, run = start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
-    task_id = run.created_tasks[0].task.id
+    task_id = run.created_tasks[0].id
     before = database_dump(rt)
     monkeypatch.setattr(advance, "_schedule_follow_up", _explode)
     with pytest.raises(Boom):
         complete_task(rt, rt.actor("bob"), task_id, "approve", {})
     assert database_dump(rt) == before
     monkeypatch.undo()
-    view, instance, _ = complete_task(rt, rt.actor("bob"), task_id, "approve", {})
-    assert view.task.status == "completed" and instance.revision == 2
+    task, instance, _ = complete_task(rt, rt.actor("bob"), task_id, "approve", {})
+    assert task.status == "completed" and instance.revision == 2
 
 
 def test_a_crash_while_starting_leaves_no_instance(rt, monkeypatch):

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import select, text
 
 from bpm.store.db import make_engine
 from bpm.store.migrate import MIGRATIONS, alembic_config, current_revision, upgrade
-from bpm.store.models import metadata
+from bpm.store.models import Task, metadata
+
+from ..conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
+
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def test_the_migrated_schema_matches_the_models(database_url):
@@ -31,4 +40,49 @@ def test_the_database_is_at_the_newest_revision_and_upgrading_again_is_harmless(
 def test_there_is_one_linear_history_of_revisions():
     script = ScriptDirectory(str(MIGRATIONS))
     assert len(script.get_heads()) == 1
-    assert [r.revision for r in script.walk_revisions()][-1] == "0001"
+    assert [r.revision for r in script.walk_revisions()][::-1] == ["0001", "0002"]
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request, tmp_path) -> Iterator[str]:
+    """A database with no schema at all, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    url, name = _create_postgres_database()
+    yield url
+    _drop_postgres_database(name)
+
+
+def test_0002_copies_existing_candidates_onto_their_tasks_and_loses_no_row(empty_database):
+    upgrade(empty_database, "0001")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO process_definition (id, key, version, status, name, body, checksum, created_by,"
+                " created_at, updated_at) VALUES (1, 'p', 1, 'published', 'P', '{}', 'x', 'a', :t, :t)"), {"t": NOW})
+            connection.execute(text(
+                "INSERT INTO process_instance (id, definition_id, definition_key, definition_version, status,"
+                " snapshot, revision, started_by, started_at, updated_at)"
+                " VALUES ('i', 1, 'p', 1, 'paused', '{}', 1, 'a', :t, :t)"), {"t": NOW})
+            for task_id in ("offered", "assigned"):
+                connection.execute(text(
+                    "INSERT INTO task (id, instance_id, node_id, definition_key, title, outcomes, priority, status,"
+                    " revision, created_at) VALUES (:id, 'i', 'n', 'p', 'T', '[]', 50, 'open', 1, :t)"),
+                    {"id": task_id, "t": NOW})
+            for kind, name in (("group", "finance"), ("user", "zoe"), ("user", "bob"), ("group", "audit")):
+                connection.execute(text("INSERT INTO task_candidate (task_id, kind, name) VALUES ('offered', :k, :n)"),
+                                   {"k": kind, "n": name})
+            connection.execute(text("INSERT INTO task_comment (task_id, author, body, created_at)"
+                                    " VALUES ('offered', 'bob', 'on it', :t)"), {"t": NOW})
+        upgrade(empty_database)
+        with engine.connect() as connection:
+            rows = connection.execute(select(Task.id, Task.candidate_users, Task.candidate_groups)
+                                      .order_by(Task.id)).all()
+            # SQLite rebuilds the task table; with foreign keys on, dropping the old one cascaded into these.
+            assert connection.execute(text("SELECT count(*) FROM task_candidate")).scalar() == 4
+            assert connection.execute(text("SELECT count(*) FROM task_comment")).scalar() == 1
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in rows] == [("assigned", [], []), ("offered", ["bob", "zoe"], ["audit", "finance"])]

@@ -55,11 +55,11 @@ def test_every_revision_of_a_looping_process_rebuilds_from_its_history(rt, decis
     task = run.created_tasks[0]
     for decision in decisions:
         data = {"comment": "no"} if decision == "reject" else {}
-        _, instance, run = complete_task(rt, editor, task.task.id, decision, data)
+        _, instance, run = complete_task(rt, editor, task.id, decision, data)
         stored.append(instance.snapshot)
         if instance.status != "paused":
             break
-        _, instance, run = complete_task(rt, author, run.created_tasks[0].task.id, "resubmit",
+        _, instance, run = complete_task(rt, author, run.created_tasks[0].id, "resubmit",
                                          {"author": "ann", "title": "Hello", "body": "A better post, long enough."})
         stored.append(instance.snapshot)
         task = run.created_tasks[0]
