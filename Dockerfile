@@ -1,4 +1,4 @@
-# Refluxo BPM service image: `bpm serve` (gunicorn) by default; `bpm db upgrade` migrates.
+# Refluxo BPM service image: `bpm serve` (granian) by default; `bpm db upgrade` migrates.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1

@@ -1,4 +1,4 @@
-"""The floor for bench.http_floor: Flask on gunicorn with hand-written SQL and nothing else.
+"""The floor for bench.http_floor: Flask on granian with hand-written SQL and nothing else.
 
 It does what an approval process costs in SQL (the same statements and round
 trips as the real service) without SQLAlchemy, flask-smorest, forms or the

@@ -1,8 +1,8 @@
 """What this machine allows the stack at best: ``python -m bench.http_floor`` prints processes/s.
 
 The same approval process as bench.service (start, then complete one task;
-the same SQL statements and round trips on PostgreSQL, the same gunicorn
-configuration and HTTP client) served by a bare Flask app with hand-written
+the same SQL statements and round trips on PostgreSQL, the same server
+(granian) configuration and HTTP client) served by a bare Flask app with hand-written
 SQL (bench/floor_app.py). bench.service divided by this is the share of the
 machine our own layers leave for the work itself.
 """
@@ -13,6 +13,7 @@ import argparse
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -52,6 +53,17 @@ def drive(port: int, clients: int, seconds: float) -> float:
     return sum(counts) / elapsed
 
 
+def _wait_until_listening(port: int, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the floor server did not start")
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -59,16 +71,18 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[4, 16])
     parser.add_argument("--port", type=int, default=5097)
     args = parser.parse_args()
+    defaults = Settings()
     with scratch_database() as url:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(SCHEMA)
         env = {**os.environ, "BPM_FLOOR_DATABASE_URL": url}
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(Settings.workers), "--threads", str(Settings.threads),
-             "-k", "gthread", "-b", f"127.0.0.1:{args.port}", "bench.floor_app:app"],
+            [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(defaults.workers),
+             "--blocking-threads", str(defaults.threads), "--host", "127.0.0.1", "--port", str(args.port),
+             "bench.floor_app:app"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            time.sleep(2)
+            _wait_until_listening(args.port)
             drive(args.port, 2, 1.0)
             for clients in args.clients:
                 rate = drive(args.port, clients, args.seconds)

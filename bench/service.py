@@ -1,7 +1,7 @@
 """End-to-end throughput on PostgreSQL: ``python -m bench.service`` prints processes/s and latencies.
 
 It creates a scratch database, migrates it, starts the real server (`bpm serve`,
-gunicorn) against it, and drives approval processes (start -> complete one
+granian) against it, and drives approval processes (start -> complete one
 human task -> end) over HTTP with 1, 4 and 16 concurrent clients. In the same
 run it measures the machine's ceiling: single-row version-checked
 UPDATE+INSERT transactions per second straight into PostgreSQL.
@@ -216,8 +216,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each load level")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--workers", type=int, default=Settings.workers, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=Settings.threads, help="threads per worker")
+    defaults = Settings()
+    parser.add_argument("--workers", type=int, default=defaults.workers, help="server worker processes")
+    parser.add_argument("--threads", type=int, default=defaults.threads, help="request threads per worker")
     parser.add_argument("--port", type=int, default=5099)
     args = parser.parse_args()
     with scratch_database() as url:
@@ -230,7 +231,7 @@ def main() -> None:
                   f"{ceiling(url, clients, min(args.seconds, 5)):,.0f} tx/s")
         with server(url, args.port, args.workers, args.threads):
             drive(args.port, 2, 1.0)  # warm up: engine cache, connection pools
-            print(f"server: bpm serve, {args.workers} gunicorn workers x {args.threads} threads, PostgreSQL")
+            print(f"server: bpm serve (granian), {args.workers} workers x {args.threads} threads, PostgreSQL")
             for clients in args.clients:
                 count, elapsed, latencies = drive(args.port, clients, args.seconds)
                 cuts = statistics.quantiles(latencies, n=100)

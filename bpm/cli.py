@@ -72,34 +72,25 @@ def run(host: str | None, port: int | None, demo: bool) -> None:
 @main.command()
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)
-@click.option("--workers", type=int, default=None, help="worker processes (default BPM_WORKERS or 2)")
+@click.option("--workers", type=int, default=None, help="worker processes (default BPM_WORKERS or one per CPU)")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
-    """Start the production WSGI server (gunicorn); run `bpm db upgrade` first."""
-    from gunicorn.app.base import BaseApplication
+    """Start the production server (granian, WSGI); run `bpm db upgrade` first."""
+    import os
 
-    settings = _settings(host=host, port=port, workers=workers)
-
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("workers", settings.workers)
-            self.cfg.set("threads", settings.threads)
-            self.cfg.set("worker_class", "gthread")
-            if settings.access_log:
-                self.cfg.set("accesslog", "-")
-            if Path("/dev/shm").is_dir():  # the worker heartbeat touches a file per request: keep it in memory
-                self.cfg.set("worker_tmp_dir", "/dev/shm")
-
-        def load(self) -> Any:
-            from bpm.app import create_app
-
-            return create_app(settings)
+    from granian import Granian
+    from granian.constants import Interfaces
 
     from bpm.app import create_app
 
+    settings = _settings(host=host, port=port, workers=workers)
     with _explained():
-        create_app(settings).extensions["bpm"].close()  # fail here, clearly, before gunicorn forks
-    Server().run()
+        create_app(settings).extensions["bpm"].close()  # fail here, clearly, before the workers start
+    # Each worker builds its app from the environment (bpm.app:create_app); they must share one
+    # signing key, or a session cookie set by one worker would be refused by the next.
+    os.environ["BPM_SECRET_KEY"] = settings.secret_key
+    Granian("bpm.app:create_app", factory=True, interface=Interfaces.WSGI, address=settings.host,
+            port=settings.port, workers=settings.workers, blocking_threads=settings.threads,
+            respawn_failed_workers=True, workers_kill_timeout=30, log_access=settings.access_log).serve()
 
 
 @main.group()

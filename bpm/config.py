@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,8 @@ class Settings:
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 5000
-    workers: int = 4
-    threads: int = 2
+    workers: int = field(default_factory=lambda: os.cpu_count() or 2)  # `bpm serve` worker processes
+    threads: int = 2  # request threads per worker
     db_pool_size: int = 10
     db_idle_ping_seconds: int = 10  # check pooled connections idle this long before use
     log_level: str = "INFO"
@@ -47,16 +47,18 @@ class Settings:
             raise ValueError("BPM_MAX_BODY_BYTES must be at least 1024")
         if self.steps_per_transaction < 1:
             raise ValueError("BPM_STEPS_PER_TRANSACTION must be at least 1")
+        if self.workers < 1 or self.threads < 1:
+            raise ValueError("BPM_WORKERS and BPM_THREADS must be at least 1")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``BPM_*`` variables, then apply ``overrides``."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        for field in fields(cls):
-            raw = environ.get(f"BPM_{field.name.upper()}")
+        for setting in fields(cls):
+            raw = environ.get(f"BPM_{setting.name.upper()}")
             if raw is not None:
-                values[field.name] = _convert(field.type, raw, field.name)
+                values[setting.name] = _convert(setting.type, raw, setting.name)
         values.update(overrides)
         return cls(**values)
 

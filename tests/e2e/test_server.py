@@ -1,4 +1,4 @@
-"""The real servers: `bpm run` (the newcomer's command) and `bpm serve` (gunicorn), over real HTTP."""
+"""The real servers: `bpm run` (the newcomer's command) and `bpm serve` (granian), over real HTTP."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def test_bpm_run_serves_the_demo_with_migrations_applied(start_server, tmp_path)
     assert (tmp_path / "server.db").exists()
 
 
-def test_bpm_serve_runs_gunicorn_on_a_migrated_database(start_server, tmp_path):
+def test_bpm_serve_runs_granian_on_a_migrated_database(start_server, tmp_path):
     from click.testing import CliRunner
 
     from bpm.cli import main
@@ -80,3 +80,29 @@ def test_bpm_serve_runs_gunicorn_on_a_migrated_database(start_server, tmp_path):
     status, body = _request(port, "GET", "/api/definitions")
     assert status == 401, "production mode trusts no identity header"
     assert json.loads(body)["code"] == 401
+
+
+def test_bpm_serve_with_two_workers_runs_a_process_and_enforces_the_body_limit(start_server, tmp_path):
+    from click.testing import CliRunner
+
+    from bpm.app import create_app
+    from bpm.cli import main
+    from bpm.runtime.demo import load_demo
+
+    env = {"BPM_DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}"}
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    app = create_app({"database_url": env["BPM_DATABASE_URL"]})
+    load_demo(app.extensions["bpm"])  # people and the example processes
+    app.extensions["bpm"].close()
+    port = start_server("serve", BPM_WORKERS="2", BPM_THREADS="2", BPM_DEV_IDENTITY="1")
+    for _ in range(4):  # keep-alive-less requests land on both workers
+        status, body = _request(port, "POST", "/api/instances", {"definition": "expense-approval",
+                                                                  "payload": EXPENSE})
+        assert status == 201, body
+        task = json.loads(body)["openTasks"][0]
+        status, body = _request(port, "POST", f"/api/tasks/{task['id']}/complete", {"outcome": "approve"},
+                                user="bob")
+        assert status == 200 and json.loads(body)["status"] == "completed", body
+    huge = {"definition": "expense-approval", "payload": {**EXPENSE, "description": "x" * 2_000_000}}
+    status, body = _request(port, "POST", "/api/instances", huge)
+    assert status == 413 and json.loads(body)["code"] == 413
