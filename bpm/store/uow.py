@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -19,7 +19,7 @@ from bpm.errors import ConflictError
 from bpm.store.models import RECORD_TABLES, metadata
 
 TABLES_IN_INSERT_ORDER = tuple(metadata.sorted_tables)
-# inline: no RETURNING of generated keys (nobody reads them back), so inserts can be pipelined.
+# inline: no RETURNING of generated keys, which nobody reads back.
 _INSERTS = {table: insert(table).inline() for table in TABLES_IN_INSERT_ORDER}
 
 
@@ -114,20 +114,8 @@ class UnitOfWork:
         with _conflicts_reported():
             if self._session is not None:
                 self._session.flush()
-            with self._one_round_trip():
-                self.write_pending()
-                self.connection.commit()
-
-    def _one_round_trip(self) -> AbstractContextManager[Any]:
-        """On PostgreSQL, queue the final inserts and the COMMIT and send them together (psycopg pipeline mode).
-
-        Nothing reads their results, so waiting for each was a round trip
-        apiece: three of the six a process start cost. A failing insert still
-        fails the COMMIT, and the whole unit with it.
-        """
-        if self.connection.dialect.name != "postgresql" or not self._pending:
-            return nullcontext()
-        return self.connection.connection.driver_connection.pipeline()  # type: ignore[union-attr]
+            self.write_pending()
+            self.connection.commit()
 
 
 @contextmanager
