@@ -48,7 +48,6 @@ def complete(task_id: str) -> Response:
     with conn.transaction():
         row = conn.execute("SELECT t.instance_id, i.revision FROM floor_task t JOIN floor_instance i "
                            "ON i.id = t.instance_id WHERE t.id = %s", (task_id,)).fetchone()
-        conn.execute("SELECT name FROM floor_candidate WHERE task_id = %s", (task_id,)).fetchall()
         conn.execute("UPDATE floor_task SET status = 'completed', revision = revision + 1 "
                      "WHERE id = %s AND revision = 1", (task_id,))
         conn.execute("UPDATE floor_instance SET snapshot = %s, revision = revision + 1 "

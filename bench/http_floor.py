@@ -10,8 +10,6 @@ machine our own layers leave for the work itself.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
 import socket
 import subprocess
@@ -20,7 +18,7 @@ import time
 
 import psycopg
 
-from bench.service import run_threads, scratch_database
+from bench.service import Client, run_threads, scratch_database
 from bpm.config import Settings
 
 SCHEMA = """
@@ -29,8 +27,6 @@ INSERT INTO floor_definition (key, version) VALUES ('k', 1);
 CREATE TABLE floor_instance (id text PRIMARY KEY, snapshot jsonb, revision int);
 CREATE TABLE floor_history (id bigserial PRIMARY KEY, instance_id text, revision int, delta jsonb);
 CREATE TABLE floor_task (id text PRIMARY KEY, instance_id text, status text, revision int);
-CREATE TABLE floor_candidate (task_id text, name text);
-CREATE INDEX ON floor_candidate (task_id);
 """
 
 
@@ -38,15 +34,12 @@ def drive(port: int, clients: int, seconds: float) -> float:
     """Processes per second from ``clients`` keep-alive connections."""
     counts = [0] * clients
     stop = time.perf_counter() + seconds
-    headers = {"Content-Type": "application/json"}
 
     def worker(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        client = Client(port)
         while time.perf_counter() < stop:
-            conn.request("POST", "/start", body=json.dumps({"n": i}), headers=headers)
-            task_id = json.loads(conn.getresponse().read())["openTasks"][0]["id"]
-            conn.request("POST", f"/complete/{task_id}", body="{}", headers=headers)
-            conn.getresponse().read()
+            task_id = client.post("/start", {"n": i})["openTasks"][0]["id"]
+            assert client.post(f"/complete/{task_id}", {})["status"] == "completed"
             counts[i] += 1
 
     elapsed = run_threads(worker, clients)
