@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 
 from bpm.engine import Snapshot, WorkflowEngine
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
@@ -22,13 +22,14 @@ from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import (
+    INSTANCE_TABLE,
+    JOB_TABLE,
     TASK_OPEN,
+    TASK_TABLE,
     HistoryEntry,
     Job,
     OutboxMessage,
-    ProcessInstance,
     ProcessInstanceRecord,
-    Task,
     TaskCandidate,
     TaskRecord,
 )
@@ -38,14 +39,12 @@ from bpm.store.uow import UnitOfWork
 CANCELLED = "cancelled"
 FINISHED_STATUSES = (COMPLETED, FAILED, CANCELLED)
 
-_INSTANCES: Table = ProcessInstance.__table__  # type: ignore[attr-defined]
-_TASKS: Table = Task.__table__  # type: ignore[attr-defined]
-_JOBS: Table = Job.__table__  # type: ignore[attr-defined]
-_OPEN_TASK_AT = select(_TASKS.c.id).where(_TASKS.c.instance_id == bindparam("instance_id"),
-                                          _TASKS.c.node_id == bindparam("node_id"), _TASKS.c.status == TASK_OPEN)
-_PENDING_TIMER_AT = select(_JOBS.c.id).where(_JOBS.c.instance_id == bindparam("instance_id"),
-                                             _JOBS.c.node_id == bindparam("node_id"), _JOBS.c.kind == "timer",
-                                             _JOBS.c.status == "pending")
+_OPEN_TASK_AT = select(TASK_TABLE.c.id).where(TASK_TABLE.c.instance_id == bindparam("instance_id"),
+                                               TASK_TABLE.c.node_id == bindparam("node_id"),
+                                               TASK_TABLE.c.status == TASK_OPEN)
+_PENDING_TIMER_AT = select(JOB_TABLE.c.id).where(JOB_TABLE.c.instance_id == bindparam("instance_id"),
+                                                 JOB_TABLE.c.node_id == bindparam("node_id"),
+                                                 JOB_TABLE.c.kind == "timer", JOB_TABLE.c.status == "pending")
 
 
 @dataclass
@@ -120,7 +119,7 @@ def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, 
 def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
     """Version-checked UPDATE of the instance row; bumps ``revision``."""
     read = instance.revision
-    if not versioned_update(uow, _INSTANCES, instance.id, read, values):
+    if not versioned_update(uow, INSTANCE_TABLE, instance.id, read, values):
         raise ConflictError(f"instance {instance.id} was changed by someone else; reload and try again")
     uow.mark_written(instance, {**values, "revision": read + 1})
 
@@ -206,9 +205,9 @@ def _schedule_follow_up(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceR
 def cancel_pending_jobs(uow: UnitOfWork, instance_id: str, kinds: tuple[str, ...] | None = None,
                         task_id: str | None = None) -> None:
     """Mark pending jobs of an instance (or of one task) cancelled."""
-    query = update(_JOBS).where(_JOBS.c.instance_id == instance_id, _JOBS.c.status == "pending")
+    query = update(JOB_TABLE).where(JOB_TABLE.c.instance_id == instance_id, JOB_TABLE.c.status == "pending")
     if kinds is not None:
-        query = query.where(_JOBS.c.kind.in_(kinds))
+        query = query.where(JOB_TABLE.c.kind.in_(kinds))
     if task_id is not None:
-        query = query.where(_JOBS.c.task_id == task_id)
+        query = query.where(JOB_TABLE.c.task_id == task_id)
     uow.execute(query.values(status="cancelled"))

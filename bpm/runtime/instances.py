@@ -26,7 +26,14 @@ from bpm.runtime.advance import (
 )
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import TASK_CANCELLED, TASK_OPEN, HistoryEntry, ProcessInstance, ProcessInstanceRecord, Task
+from bpm.store.models import (
+    TASK_CANCELLED,
+    TASK_OPEN,
+    TASK_TABLE,
+    HistoryEntry,
+    ProcessInstance,
+    ProcessInstanceRecord,
+)
 from bpm.store.statements import load_record
 from bpm.store.uow import UnitOfWork
 
@@ -82,9 +89,8 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
         now = rt.now()
         write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now,
                                        "error": reason})
-        tasks = Task.__table__  # type: ignore[attr-defined]
-        uow.execute(update(tasks).where(tasks.c.instance_id == instance_id, tasks.c.status == TASK_OPEN)
-                    .values(status=TASK_CANCELLED, revision=tasks.c.revision + 1))
+        uow.execute(update(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id, TASK_TABLE.c.status == TASK_OPEN)
+                    .values(status=TASK_CANCELLED, revision=TASK_TABLE.c.revision + 1))
         cancel_pending_jobs(uow, instance_id)
         header = {key: value for key, value in instance.snapshot.items() if key != "context"}
         delta = {"header": header, "appended": {}, "instanceStatus": CANCELLED}

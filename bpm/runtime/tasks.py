@@ -16,9 +16,10 @@ from bpm.runtime.instances import check_revision
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import (
+    INSTANCE_TABLE,
     TASK_COMPLETED,
     TASK_OPEN,
-    ProcessInstance,
+    TASK_TABLE,
     ProcessInstanceRecord,
     Task,
     TaskCandidate,
@@ -53,16 +54,14 @@ def _require_open(task: TaskRecord) -> None:
 def _bump(uow: UnitOfWork, task: TaskRecord, values: dict[str, Any]) -> None:
     """Version-checked task update: a lost race is a ConflictError, never a lost update."""
     read = task.revision
-    if not versioned_update(uow, Task.__table__, task.id, read, values, status=TASK_OPEN):
+    if not versioned_update(uow, TASK_TABLE, task.id, read, values, status=TASK_OPEN):
         raise ConflictError("the task was changed by someone else; reload and try again")
     uow.mark_written(task, {**values, "revision": read + 1})
 
 
-_TASK_ROWS = Task.__table__  # type: ignore[attr-defined]
-_INSTANCE_ROWS = ProcessInstance.__table__  # type: ignore[attr-defined]
-_TASK_AND_INSTANCE = (select(_TASK_ROWS, _INSTANCE_ROWS)
-                      .join(_INSTANCE_ROWS, _INSTANCE_ROWS.c.id == _TASK_ROWS.c.instance_id)
-                      .where(_TASK_ROWS.c.id == bindparam("id")))
+_TASK_AND_INSTANCE = (select(TASK_TABLE, INSTANCE_TABLE)
+                      .join(INSTANCE_TABLE, INSTANCE_TABLE.c.id == TASK_TABLE.c.instance_id)
+                      .where(TASK_TABLE.c.id == bindparam("id")))
 
 
 def _task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord]:
@@ -166,9 +165,9 @@ def task_comments(uow: UnitOfWork, task_id: str) -> list[TaskComment]:
                                  .order_by(TaskComment.created_at, TaskComment.id)).all())
 
 
-_OPEN_TASKS_OF = (select(_TASK_ROWS)
-                  .where(_TASK_ROWS.c.instance_id == bindparam("instance_id"), _TASK_ROWS.c.status == TASK_OPEN)
-                  .order_by(_TASK_ROWS.c.created_at, _TASK_ROWS.c.id))
+_OPEN_TASKS_OF = (select(TASK_TABLE)
+                  .where(TASK_TABLE.c.instance_id == bindparam("instance_id"), TASK_TABLE.c.status == TASK_OPEN)
+                  .order_by(TASK_TABLE.c.created_at, TASK_TABLE.c.id))
 
 
 def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[TaskRecord]:

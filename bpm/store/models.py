@@ -258,7 +258,9 @@ class Membership(SQLModel, table=True):
 
 metadata = SQLModel.metadata
 
-RECORD_TABLES: dict[type[SQLModel], Table] = {
-    ProcessInstanceRecord: ProcessInstance.__table__,  # type: ignore[attr-defined]
-    TaskRecord: Task.__table__,  # type: ignore[attr-defined]
-}
+# The tables the runtime's Core statements name (SQLModel types __table__ loosely).
+INSTANCE_TABLE: Table = ProcessInstance.__table__  # type: ignore[attr-defined]
+TASK_TABLE: Table = Task.__table__  # type: ignore[attr-defined]
+JOB_TABLE: Table = Job.__table__  # type: ignore[attr-defined]
+
+RECORD_TABLES: dict[type[SQLModel], Table] = {ProcessInstanceRecord: INSTANCE_TABLE, TaskRecord: TASK_TABLE}
