@@ -57,6 +57,28 @@ def _wait_until_listening(port: int, seconds: float = 30.0) -> None:
     raise RuntimeError("the floor server did not start")
 
 
+def floor_rates(clients: list[int], seconds: float, port: int, workers: int, threads: int) -> dict[int, float]:
+    """Processes per second of the floor app for each number of clients, on a scratch database."""
+    rates: dict[int, float] = {}
+    with scratch_database() as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(SCHEMA)
+        env = {**os.environ, "BPM_FLOOR_DATABASE_URL": url}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
+             "--blocking-threads", str(threads), "--host", "127.0.0.1", "--port", str(port), "bench.floor_app:app"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_until_listening(port)
+            drive(port, 2, 1.0)
+            for count in clients:
+                rates[count] = drive(port, count, seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    return rates
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -65,24 +87,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5097)
     args = parser.parse_args()
     defaults = Settings()
-    with scratch_database() as url:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(SCHEMA)
-        env = {**os.environ, "BPM_FLOOR_DATABASE_URL": url}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(defaults.workers),
-             "--blocking-threads", str(defaults.threads), "--host", "127.0.0.1", "--port", str(args.port),
-             "bench.floor_app:app"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            _wait_until_listening(args.port)
-            drive(args.port, 2, 1.0)
-            for clients in args.clients:
-                rate = drive(args.port, clients, args.seconds)
-                print(f"floor: bare Flask + hand-written SQL, {clients:>2} clients: {rate:7.1f} processes/s")
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    for clients, rate in floor_rates(args.clients, args.seconds, args.port, defaults.workers,
+                                     defaults.threads).items():
+        print(f"floor: bare Flask + hand-written SQL, {clients:>2} clients: {rate:7.1f} processes/s")
 
 
 if __name__ == "__main__":

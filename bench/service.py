@@ -3,8 +3,11 @@
 It creates a scratch database, migrates it, starts the real server (`bpm serve`,
 granian) against it, and drives approval processes (start -> complete one
 human task -> end) over HTTP with 1, 4 and 16 concurrent clients. In the same
-run it measures the machine's ceiling: single-row version-checked
-UPDATE+INSERT transactions per second straight into PostgreSQL.
+run it measures what the machine allows, because the VM's speed drifts and
+only figures from one run compare: a pure-Python reference (the engine's
+chain benchmark), the ceiling (single-row version-checked UPDATE+INSERT
+transactions per second straight into PostgreSQL) and the floor (the same
+process from a bare Flask app with hand-written SQL, bench.http_floor).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from contextlib import contextmanager
 import orjson
 import psycopg
 
+from bench.engine import bench_chain
 from bpm.config import Settings
 
 ADMIN_URL = os.environ.get("BPM_BENCH_DATABASE_URL",
@@ -253,7 +257,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=defaults.workers, help="server worker processes")
     parser.add_argument("--threads", type=int, default=defaults.threads, help="request threads per worker")
     parser.add_argument("--port", type=int, default=5099)
+    parser.add_argument("--no-floor", action="store_true", help="skip the bare-stack floor (bench.http_floor)")
     args = parser.parse_args()
+    print("machine reference (pure Python, bench.engine):", end=" ")
+    bench_chain(1.0)
+    rates: dict[int, float] = {}
     with scratch_database() as url:
         prepare(url)
         start_ms, complete_ms = runtime_cpu(url)
@@ -267,10 +275,19 @@ def main() -> None:
             print(f"server: bpm serve (granian), {args.workers} workers x {args.threads} threads, PostgreSQL")
             for clients in args.clients:
                 count, elapsed, latencies = drive(args.port, clients, args.seconds)
+                rates[clients] = count / elapsed
                 cuts = statistics.quantiles(latencies, n=100)
                 print(f"{clients:>2} clients: {count / elapsed:7.1f} approval processes/s   "
                       f"task completion p50 {cuts[49] * 1000:6.1f} ms  p95 {cuts[94] * 1000:6.1f} ms   "
                       f"({count} processes in {elapsed:.1f} s)")
+
+    if args.no_floor:
+        return
+    from bench.http_floor import floor_rates  # the floor imports this module's client
+
+    for clients, rate in floor_rates(args.clients, args.seconds, args.port + 1, args.workers, args.threads).items():
+        print(f"floor (bare Flask + hand-written SQL, same server and client), {clients:>2} clients: "
+              f"{rate:7.1f} processes/s; bpm serve reaches {rates[clients] / rate:.0%} of it")
 
 
 if __name__ == "__main__":
