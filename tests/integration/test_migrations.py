@@ -86,3 +86,19 @@ def test_0002_copies_existing_candidates_onto_their_tasks_and_loses_no_row(empty
     finally:
         engine.dispose()
     assert [tuple(row) for row in rows] == [("assigned", [], []), ("offered", ["bob", "zoe"], ["audit", "finance"])]
+
+
+def test_every_revision_downgrades_and_upgrades_again(empty_database):
+    from alembic import command
+
+    upgrade(empty_database)
+    command.downgrade(alembic_config(empty_database), "base")
+    assert current_revision(empty_database) is None
+    upgrade(empty_database)
+    engine = make_engine(empty_database)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        engine.dispose()
