@@ -79,6 +79,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.log import LogLevels
 
     from bpm.app import create_app
 
@@ -90,7 +91,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     os.environ["BPM_SECRET_KEY"] = settings.secret_key
     Granian("bpm.app:create_app", factory=True, interface=Interfaces.WSGI, address=settings.host,
             port=settings.port, workers=settings.workers, blocking_threads=settings.threads,
-            respawn_failed_workers=True, workers_kill_timeout=30, log_access=settings.access_log).serve()
+            respawn_failed_workers=True, workers_kill_timeout=30, log_access=settings.access_log,
+            log_level=LogLevels(settings.log_level.lower())).serve()
 
 
 @main.group()

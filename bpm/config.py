@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _flag(value: str) -> bool:
@@ -49,6 +50,8 @@ class Settings:
             raise ValueError("BPM_STEPS_PER_TRANSACTION must be at least 1")
         if self.workers < 1 or self.threads < 1:
             raise ValueError("BPM_WORKERS and BPM_THREADS must be at least 1")
+        if self.log_level.upper() not in LOG_LEVELS:
+            raise ValueError(f"BPM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
