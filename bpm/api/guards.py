@@ -1,4 +1,4 @@
-"""Input every endpoint refuses before it reaches the runtime: text with NUL characters.
+"""Input every endpoint refuses before it reaches the runtime: text with NUL characters, oversized bodies.
 
 PostgreSQL cannot store U+0000 in text or JSONB, so such input would fail deep
 in a query; refusing it at the door gives the caller a clear 422 instead.
@@ -6,6 +6,8 @@ in a query; refusing it at the door gives the caller a clear 422 instead.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, request
@@ -57,6 +59,29 @@ def refuse_nul_characters() -> None:
             raise InvalidRequest("the body contains a NUL character", {where: ["NUL characters are not allowed"]})
 
 
+class SizedBodies:
+    """WSGI middleware: a chunked request body is read here and handed on with its length.
+
+    Werkzeug ignores Content-Length on a chunked request (as HTTP says) and
+    silently cuts the body at MAX_CONTENT_LENGTH, so an oversized upload
+    reached the API as broken JSON (400). Read here (one byte past the limit
+    is enough to know) and sent on as a sized body, it gets Flask's 413 like
+    any other oversized body.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("wsgi.input_terminated") and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            body = environ["wsgi.input"].read(self.limit + 1)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            del environ["HTTP_TRANSFER_ENCODING"]
+        return self.app(environ, start_response)
+
+
 def register_guards(app: Flask) -> None:
     """Run the guards before every request."""
+    app.wsgi_app = SizedBodies(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
     app.before_request(refuse_nul_characters)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -145,3 +146,17 @@ def test_nul_characters_are_found_in_keys_and_query_names_and_an_escaped_backsla
     response = api.post("/api/instances", json=literal)
     assert response.status_code == 201, response.json
     assert response.json["snapshot"]["context"]["submit"][0]["output"]["description"] == "C:\\u0000"
+
+
+def test_a_chunked_body_is_read_like_a_sized_one_and_refused_with_413_when_too_big(api, rt):
+    chunked = {"Transfer-Encoding": "chunked", "Content-Type": "application/json"}
+    terminated = {"wsgi.input_terminated": True}  # what a server that de-chunks the body says
+    body = json.dumps({"definition": "expense-approval", "payload": EXPENSE}).encode()
+    response = api.client.post("/api/instances", data=io.BytesIO(body), environ_overrides=terminated,
+                               headers={"X-BPM-User": "ann", **chunked})
+    assert response.status_code == 201, response.json
+    big = json.dumps({"definition": "expense-approval", "payload": {**EXPENSE, "description": "x" * 2_000_000}})
+    response = _unchanged(rt, lambda: api.client.post("/api/instances", data=io.BytesIO(big.encode()),
+                                                      environ_overrides=terminated,
+                                                      headers={"X-BPM-User": "ann", **chunked}))
+    assert response.status_code == 413 and response.json["code"] == 413
