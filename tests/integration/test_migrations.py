@@ -20,14 +20,18 @@ from ..conftest import BACKENDS, _create_postgres_database, _drop_postgres_datab
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-def test_the_migrated_schema_matches_the_models(database_url):
+def _differences_from_the_models(database_url: str) -> list:
+    """What Alembic's autogenerate would change to make the database match the models."""
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            assert compare_metadata(context, metadata) == []
+            return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
     finally:
         engine.dispose()
+
+
+def test_the_migrated_schema_matches_the_models(database_url):
+    assert _differences_from_the_models(database_url) == []
 
 
 def test_the_database_is_at_the_newest_revision_and_upgrading_again_is_harmless(database_url):
@@ -95,10 +99,4 @@ def test_every_revision_downgrades_and_upgrades_again(empty_database):
     command.downgrade(alembic_config(empty_database), "base")
     assert current_revision(empty_database) is None
     upgrade(empty_database)
-    engine = make_engine(empty_database)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            assert compare_metadata(context, metadata) == []
-    finally:
-        engine.dispose()
+    assert _differences_from_the_models(empty_database) == []
