@@ -21,6 +21,10 @@ from bpm.store.models import RECORD_TABLES, metadata
 TABLES_IN_INSERT_ORDER = tuple(metadata.sorted_tables)
 # inline: no RETURNING of generated keys, which nobody reads back.
 _INSERTS = {table: insert(table).inline() for table in TABLES_IN_INSERT_ORDER}
+# Python-side column defaults (Field(default=...)), for rows queued as plain values.
+_DEFAULTS = {table: {column.name: column.default.arg for column in table.columns
+                     if column.default is not None and column.default.is_scalar}
+             for table in TABLES_IN_INSERT_ORDER}
 
 
 class UnitOfWork:
@@ -83,12 +87,7 @@ class UnitOfWork:
     def insert_values(self, model: type[SQLModel], **values: Any) -> None:
         """Queue a new row given as column values (no object built: rows nobody reads back)."""
         table: Table = model.__table__  # type: ignore[attr-defined]
-        self._pending[table].append({**self._defaults(table), **values})
-
-    @staticmethod
-    def _defaults(table: Table) -> dict[str, Any]:
-        return {column.name: column.default.arg for column in table.columns
-                if column.default is not None and column.default.is_scalar}
+        self._pending[table].append({**_DEFAULTS[table], **values})
 
     def write_pending(self) -> None:
         """Send the queued inserts now (parents before children)."""
