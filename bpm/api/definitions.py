@@ -49,9 +49,7 @@ class ValidateDefinition(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Report every problem of a definition without saving it."""
         current_actor()
-        problems = definitions.check(runtime(), body)
-        return {"valid": not any(p.severity == "error" for p in problems),
-                "problems": [p.to_dict() for p in problems]}
+        return definitions.validate(runtime(), body)
 
 
 @blp.route("/<string:key>")

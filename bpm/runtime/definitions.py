@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import bindparam, func
@@ -94,6 +94,19 @@ def _static(value: Any) -> bool:
 
 def _errors_only(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]
+
+
+class ValidationReport(NamedTuple):
+    """Every problem of a definition; it can be saved and published when none is an error."""
+
+    valid: bool
+    problems: list[Problem]
+
+
+def validate(rt: Runtime, body: Any) -> ValidationReport:
+    """Check ``body`` without saving it (what the designer shows while editing)."""
+    problems = check(rt, body)
+    return ValidationReport(not _errors_only(problems), problems)
 
 
 def checksum(body: Any) -> str:
