@@ -71,8 +71,8 @@ def prepare(url: str) -> None:
     rt = Runtime.build(Settings(database_url=url), SystemClock())
     with rt.uow() as uow:
         uow.session.add(User(username=USER, display_name="Bench", roles=["employee"], created_at=rt.now()))
-        import_definition(rt, uow, SYSTEM_ACTOR, DEFINITION)
         uow.commit()
+    import_definition(rt, SYSTEM_ACTOR, DEFINITION)
     rt.close()
 
 

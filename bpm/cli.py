@@ -130,9 +130,7 @@ def definitions_import(files: tuple[Path, ...]) -> None:
     for path in files:
         try:
             body = json.loads(path.read_text())
-            with rt.uow() as uow:
-                stored = import_definition(rt, uow, SYSTEM_ACTOR, body)
-                uow.commit()
+            stored = import_definition(rt, SYSTEM_ACTOR, body)
             click.echo(f"{path}: {stored.key} v{stored.version} {stored.status}")
         except ValueError as exc:
             click.echo(f"{path}: not valid JSON: {exc}", err=True)

@@ -35,11 +35,8 @@ class Definitions(MethodView):
     @blp.response(201, DefinitionDetailSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Save a draft: a new version of the key, or a replacement of its current draft."""
-        actor, rt = current_actor(), runtime()
-        with rt.uow() as uow:
-            draft = definitions.save_draft(rt, uow, actor, body)
-            uow.commit()
-            return draft
+        actor = current_actor()
+        return definitions.save_draft(runtime(), actor, body)
 
 
 @blp.route("/validate")
@@ -77,11 +74,8 @@ class PublishDefinition(MethodView):
     @blp.response(200, DefinitionDetailSchema)
     def post(self, key: str, version: int) -> Any:
         """Publish a draft: new instances start this version; it never changes again."""
-        actor, rt = current_actor(), runtime()
-        with rt.uow() as uow:
-            published = definitions.publish(rt, uow, actor, key, version)
-            uow.commit()
-            return published
+        actor = current_actor()
+        return definitions.publish(runtime(), actor, key, version)
 
 
 @blp.route("/<string:key>/versions/<int:version>/retire")
@@ -89,8 +83,5 @@ class RetireDefinition(MethodView):
     @blp.response(200, DefinitionDetailSchema)
     def post(self, key: str, version: int) -> Any:
         """Retire a published version; its running instances carry on."""
-        actor, rt = current_actor(), runtime()
-        with rt.uow() as uow:
-            retired = definitions.retire(rt, uow, actor, key, version)
-            uow.commit()
-            return retired
+        actor = current_actor()
+        return definitions.retire(runtime(), actor, key, version)

@@ -1,4 +1,9 @@
-"""Definition lifecycle: validate, save a draft, publish an immutable numbered version, retire."""
+"""Definition lifecycle: validate, save a draft, publish an immutable numbered version, retire.
+
+The actions (save_draft, publish, retire, import_definition) each run in
+their own unit of work and commit it, like every other runtime action, so
+the API, the designer pages and the CLI call one function per action.
+"""
 
 from __future__ import annotations
 
@@ -114,8 +119,15 @@ def checksum(body: Any) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any) -> ProcessDefinition:
+def save_draft(rt: Runtime, actor: Actor, body: Any) -> ProcessDefinition:
     """Create the key's draft version, or replace the draft that exists; DefinitionError if invalid."""
+    with rt.uow() as uow:
+        draft = _save_draft(rt, uow, actor, body)
+        uow.commit()
+        return draft
+
+
+def _save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any) -> ProcessDefinition:
     require_role(actor, "designer", action="change process definitions")
     errors = _errors_only(check(rt, body))
     if errors:
@@ -172,8 +184,15 @@ def latest_published(uow: UnitOfWork, key: str) -> ProcessDefinition:
     return get_version(uow, key, newest_published_ref(uow, key)[1])
 
 
-def publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
+def publish(rt: Runtime, actor: Actor, key: str, version: int) -> ProcessDefinition:
     """Make a draft the key's newest published version; it is immutable from now on."""
+    with rt.uow() as uow:
+        published = _publish(rt, uow, actor, key, version)
+        uow.commit()
+        return published
+
+
+def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
     require_role(actor, "designer", action="publish process definitions")
     definition = _in_status(uow, key, version, DRAFT, "only a draft can be published")
     errors = _errors_only(check(rt, definition.body))
@@ -184,12 +203,15 @@ def publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) 
     return _move(uow, definition, PUBLISHED, definition.published_at)
 
 
-def retire(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
+def retire(rt: Runtime, actor: Actor, key: str, version: int) -> ProcessDefinition:
     """Stop new instances of a published version; running ones finish on it."""
     require_role(actor, "designer", action="retire process definitions")
-    definition = _in_status(uow, key, version, PUBLISHED, "only a published one retires")
-    definition.retired_at = rt.now()
-    return _move(uow, definition, RETIRED, definition.retired_at)
+    with rt.uow() as uow:
+        definition = _in_status(uow, key, version, PUBLISHED, "only a published one retires")
+        definition.retired_at = rt.now()
+        retired = _move(uow, definition, RETIRED, definition.retired_at)
+        uow.commit()
+        return retired
 
 
 def _in_status(uow: UnitOfWork, key: str, version: int, status: str, rule: str) -> ProcessDefinition:
@@ -217,13 +239,16 @@ def list_definitions(uow: UnitOfWork, status: str | None = None) -> list[Process
     return list(newest.values())
 
 
-def import_definition(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any) -> ProcessDefinition:
-    """Save and publish ``body`` unless the newest published version has the same content."""
-    try:
-        current = latest_published(uow, body.get("id", "") if isinstance(body, dict) else "")
-    except NotFound:
-        current = None
-    if current is not None and checksum({**body, "version": current.version}) == current.checksum:
-        return current
-    draft = save_draft(rt, uow, actor, body)
-    return publish(rt, uow, actor, draft.key, draft.version)
+def import_definition(rt: Runtime, actor: Actor, body: Any) -> ProcessDefinition:
+    """Save and publish ``body`` in one transaction, unless the newest published version has the same content."""
+    with rt.uow() as uow:
+        try:
+            current = latest_published(uow, body.get("id", "") if isinstance(body, dict) else "")
+        except NotFound:
+            current = None
+        if current is not None and checksum({**body, "version": current.version}) == current.checksum:
+            return current
+        draft = _save_draft(rt, uow, actor, body)
+        published = _publish(rt, uow, actor, draft.key, draft.version)
+        uow.commit()
+        return published

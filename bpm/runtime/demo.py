@@ -49,10 +49,8 @@ def load_processes(rt: Runtime, directory: Path) -> list[str]:
     """Publish every ``*.json`` process in ``directory`` whose content is new; return their keys."""
     keys = []
     for path in sorted(directory.glob("*.json")):
-        with rt.uow() as uow:
-            stored = definitions.import_definition(rt, uow, SYSTEM_ACTOR, json.loads(path.read_text()))
-            uow.commit()
-            keys.append(f"{stored.key} v{stored.version}")
+        stored = definitions.import_definition(rt, SYSTEM_ACTOR, json.loads(path.read_text()))
+        keys.append(f"{stored.key} v{stored.version}")
     return keys
 
 

@@ -20,9 +20,7 @@ BROKEN = {"id": "broken", "name": "Broken", "nodes": [
 
 
 def _publish(rt, body):
-    with rt.uow() as uow:
-        import_definition(rt, uow, SYSTEM_ACTOR, body)
-        uow.commit()
+    import_definition(rt, SYSTEM_ACTOR, body)
 
 
 def test_cancelling_closes_the_open_tasks_and_jobs(api, rt):

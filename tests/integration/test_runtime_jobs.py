@@ -26,9 +26,7 @@ def _always_down(data, context, payload, globals_):
 def test_a_node_with_a_retry_policy_waits_in_error_with_a_durable_retry_job(rt, clock):
     rt.node_types["flaky-call"] = NodeDefinition(_always_down, retry_policy=RetryPolicy(3, 60_000, "exponential"))
     try:
-        with rt.uow() as uow:
-            import_definition(rt, uow, SYSTEM_ACTOR, FLAKY)
-            uow.commit()
+        import_definition(rt, SYSTEM_ACTOR, FLAKY)
         instance, _ = start_instance(rt, SYSTEM_ACTOR, "flaky", {})
         assert instance.status == "error" and "remote system is down" in instance.error
         with rt.uow() as uow:
