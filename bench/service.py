@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import orjson
 import psycopg
@@ -77,8 +78,8 @@ def prepare(url: str) -> None:
 
 
 @contextmanager
-def server(url: str, port: int, workers: int, threads: int) -> Iterator[None]:
-    """`bpm serve` in a subprocess, ready when /api/health answers."""
+def server(url: str, port: int, workers: int, threads: int) -> Iterator[int]:
+    """`bpm serve` in a subprocess, ready when /api/health answers; yields its process id."""
     env = {**os.environ, "BPM_DATABASE_URL": url, "BPM_DEV_IDENTITY": "1", "BPM_PORT": str(port),
            "BPM_WORKERS": str(workers), "BPM_THREADS": str(threads), "BPM_LOG_LEVEL": "WARNING",
            "BPM_DB_POOL_SIZE": str(threads)}
@@ -95,10 +96,33 @@ def server(url: str, port: int, workers: int, threads: int) -> Iterator[None]:
                 time.sleep(0.1)
         else:
             raise RuntimeError("the server did not start")
-        yield
+        yield process.pid
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _cpu_seconds(stat_line: str) -> float:
+    fields = stat_line.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def cpu_by_side(server_pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by the server (its process and workers) and by PostgreSQL, read from /proc."""
+    server = database = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if server_pid in (int(entry.name), parent):
+            server += _cpu_seconds(stat)
+        elif "(postgres)" in stat:
+            database += _cpu_seconds(stat)
+    return server, database
 
 
 class Client:
@@ -270,16 +294,21 @@ def main() -> None:
         for clients in (4, 16):
             print(f"ceiling: version-checked UPDATE+INSERT, {clients:>2} clients: "
                   f"{ceiling(url, clients, min(args.seconds, 5)):,.0f} tx/s")
-        with server(url, args.port, args.workers, args.threads):
+        with server(url, args.port, args.workers, args.threads) as server_pid:
             drive(args.port, 2, 1.0)  # warm up: engine cache, connection pools
             print(f"server: bpm serve (granian), {args.workers} workers x {args.threads} threads, PostgreSQL")
             for clients in args.clients:
+                (server_before, database_before), client_before = cpu_by_side(server_pid), time.process_time()
                 count, elapsed, latencies = drive(args.port, clients, args.seconds)
+                (server_after, database_after), client_after = cpu_by_side(server_pid), time.process_time()
                 rates[clients] = count / elapsed
                 cuts = statistics.quantiles(latencies, n=100)
                 print(f"{clients:>2} clients: {count / elapsed:7.1f} approval processes/s   "
                       f"task completion p50 {cuts[49] * 1000:6.1f} ms  p95 {cuts[94] * 1000:6.1f} ms   "
                       f"({count} processes in {elapsed:.1f} s)")
+                print(f"   CPU per process: server {(server_after - server_before) / count * 1000:.2f} ms, "
+                      f"PostgreSQL {(database_after - database_before) / count * 1000:.2f} ms, "
+                      f"load client {(client_after - client_before) / count * 1000:.2f} ms")
 
     if args.no_floor:
         return
