@@ -16,7 +16,7 @@ from bpm.api.schemas import (
     InstanceQuerySchema,
     InstanceSchema,
     StartInstanceSchema,
-    task_view,
+    with_related,
 )
 from bpm.auth import current_actor, runtime
 from bpm.runtime import instances, tasks
@@ -33,9 +33,7 @@ def instance_detail(uow: UnitOfWork, instance: ProcessInstanceRecord) -> tuple[d
 
 
 def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord]) -> tuple[dict[str, Any], dict[str, str]]:
-    view = {column: getattr(instance, column) for column in type(instance).model_fields}
-    view["open_tasks"] = [task_view(t) for t in open_tasks]
-    return view, etag_header(instance.revision)
+    return with_related(instance, open_tasks=open_tasks), etag_header(instance.revision)
 
 
 @blp.route("")

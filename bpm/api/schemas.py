@@ -6,8 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import validate
-
-from bpm.store.models import TaskRecord
+from sqlmodel import SQLModel
 
 
 def _camel(name: str) -> str:
@@ -227,6 +226,9 @@ class HealthSchema(ma.Schema):
     version = ma.fields.String()
 
 
-def task_view(task: TaskRecord, **extra: Any) -> dict[str, Any]:
-    """A task's columns (plus ``extra``), ready for TaskSchema."""
-    return {**{column: getattr(task, column) for column in TaskRecord.model_fields}, **extra}
+def with_related(record: SQLModel, **related: Any) -> dict[str, Any]:
+    """A record's columns plus related facts its schema shows beside them (open tasks, form, comments).
+
+    A record alone needs no conversion: the schemas read its attributes.
+    """
+    return {**{name: getattr(record, name) for name in type(record).model_fields}, **related}

@@ -17,7 +17,7 @@ from bpm.api.schemas import (
     TaskDetailSchema,
     TaskQuerySchema,
     TaskSchema,
-    task_view,
+    with_related,
 )
 from bpm.auth import current_actor, runtime
 from bpm.runtime import tasks
@@ -33,12 +33,12 @@ def task_detail(task_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     with rt.uow() as uow:
         task = tasks.get_task(uow, task_id)
         form = rt.forms.get(task.form_id).to_dict() if task.form_id else None
-        return task_view(task, form=form, comments=tasks.task_comments(uow, task.id)), etag_header(task.revision)
+        return with_related(task, form=form, comments=tasks.task_comments(uow, task.id)), etag_header(task.revision)
 
 
 def _after_change(task: TaskRecord) -> tuple[dict[str, Any], dict[str, str]]:
     """The changed task as the action left it (no second read), with its new ETag."""
-    return task_view(task), etag_header(task.revision)
+    return task, etag_header(task.revision)
 
 
 @blp.route("")
@@ -53,7 +53,7 @@ class Tasks(MethodView):
             rows, total = tasks.list_tasks(uow, actor, query, pagination_parameters.page,
                                            pagination_parameters.page_size)
             pagination_parameters.item_count = total
-            return [task_view(t) for t in rows]
+            return rows
 
 
 @blp.route("/<string:task_id>")
