@@ -128,10 +128,11 @@ def cpu_by_side(server_pid: int) -> tuple[float, float]:
 class Client:
     """One keep-alive HTTP/1.1 connection acting as the benchmark user, spoken on a bare socket.
 
-    The load generator shares the two cores it measures: http.client and the
-    json module cost it about a millisecond of CPU per approval process, a
-    tenth of the machine. This client sends pre-built requests and reads
-    Content-Length bodies, nothing more (the server always sends a length).
+    The load generator shares the two cores it measures, so it should cost
+    little: http.client and the json module cost about three times what this
+    client does (the run prints the client's CPU per process). It sends
+    pre-built requests and reads Content-Length bodies, nothing more (the
+    server always sends a length).
     """
 
     def __init__(self, port: int, user: str = USER) -> None:
