@@ -88,3 +88,8 @@ def test_instances_are_listed_newest_first_with_filters(api, clock):
     assert len(api.get("/api/instances?businessKey=EXP-10&status=paused").json) == 1
     assert api.get("/api/instances?status=sleeping").status_code == 422
     assert api.get("/api/instances/does-not-exist").status_code == 404
+
+
+def test_the_history_of_an_unknown_instance_is_404(api):
+    response = api.get("/api/instances/no-such-instance/history")
+    assert response.status_code == 404 and "no-such-instance" in response.json["message"]
