@@ -21,6 +21,7 @@ from bpm.errors import ConflictError
 from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.runtime import Runtime
+from bpm.store.direct import DirectStatement
 from bpm.store.models import (
     INSTANCE_TABLE,
     JOB_TABLE,
@@ -39,12 +40,13 @@ from bpm.store.uow import UnitOfWork
 CANCELLED = "cancelled"
 FINISHED_STATUSES = (COMPLETED, FAILED, CANCELLED)
 
-_OPEN_TASK_AT = select(TASK_TABLE.c.id).where(TASK_TABLE.c.instance_id == bindparam("instance_id"),
-                                               TASK_TABLE.c.node_id == bindparam("node_id"),
-                                               TASK_TABLE.c.status == TASK_OPEN)
-_PENDING_TIMER_AT = select(JOB_TABLE.c.id).where(JOB_TABLE.c.instance_id == bindparam("instance_id"),
-                                                 JOB_TABLE.c.node_id == bindparam("node_id"),
-                                                 JOB_TABLE.c.kind == "timer", JOB_TABLE.c.status == "pending")
+_OPEN_TASK_AT = DirectStatement(select(TASK_TABLE.c.id).where(TASK_TABLE.c.instance_id == bindparam("instance_id"),
+                                                               TASK_TABLE.c.node_id == bindparam("node_id"),
+                                                               TASK_TABLE.c.status == TASK_OPEN))
+_PENDING_TIMER_AT = DirectStatement(select(JOB_TABLE.c.id).where(JOB_TABLE.c.instance_id == bindparam("instance_id"),
+                                                                 JOB_TABLE.c.node_id == bindparam("node_id"),
+                                                                 JOB_TABLE.c.kind == "timer",
+                                                                 JOB_TABLE.c.status == "pending"))
 
 
 @dataclass
@@ -162,7 +164,7 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
 def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, request: TaskRequest,
                is_new: bool) -> TaskRecord | None:
     if not is_new:
-        existing = uow.execute(_OPEN_TASK_AT, {"instance_id": instance.id, "node_id": request.node_id}).first()
+        existing = _OPEN_TASK_AT.first(uow, {"instance_id": instance.id, "node_id": request.node_id})
         if existing is not None:  # resumed without a payload (a retry): the task is still there
             return None
     task = TaskRecord(id=str(uuid.uuid4()), instance_id=instance.id, node_id=request.node_id,
@@ -185,7 +187,7 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
 def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, kind: str, node_id: str | None,
              due_at: dt.datetime, payload: dict[str, Any], task_id: str | None = None) -> None:
     if kind == "timer":
-        pending = uow.execute(_PENDING_TIMER_AT, {"instance_id": instance.id, "node_id": node_id}).first()
+        pending = _PENDING_TIMER_AT.first(uow, {"instance_id": instance.id, "node_id": node_id})
         if pending is not None:
             return
     uow.insert_values(Job, kind=kind, instance_id=instance.id, node_id=node_id, task_id=task_id, due_at=due_at,

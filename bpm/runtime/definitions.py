@@ -23,6 +23,7 @@ from bpm.nodes import END_HANDLE
 from bpm.nodes.human_task import allowed_outcomes
 from bpm.runtime.actors import Actor, require_role
 from bpm.runtime.runtime import Runtime
+from bpm.store.direct import DirectStatement
 from bpm.store.models import ProcessDefinition
 from bpm.store.uow import UnitOfWork
 
@@ -166,14 +167,15 @@ def list_versions(uow: UnitOfWork, key: str) -> list[ProcessDefinition]:
     return list(versions)
 
 
-_NEWEST_PUBLISHED = (select(ProcessDefinition.id, ProcessDefinition.version)
-                     .where(ProcessDefinition.key == bindparam("key"), ProcessDefinition.status == PUBLISHED)
-                     .order_by(ProcessDefinition.version.desc()).limit(1))
+_NEWEST_PUBLISHED = DirectStatement(select(ProcessDefinition.id, ProcessDefinition.version)
+                                    .where(ProcessDefinition.key == bindparam("key"),
+                                           ProcessDefinition.status == PUBLISHED)
+                                    .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
 def newest_published_ref(uow: UnitOfWork, key: str) -> tuple[int, int]:
     """``(id, version)`` of what new instances of ``key`` start, without reading the definition body."""
-    row = uow.execute(_NEWEST_PUBLISHED, {"key": key}).first()
+    row = _NEWEST_PUBLISHED.first(uow, {"key": key})
     if row is None:
         raise NotFound(f"no published version of process '{key}'")
     return row[0], row[1]

@@ -15,6 +15,7 @@ from bpm.runtime.advance import EngineRun, cancel_pending_jobs, run_engine, save
 from bpm.runtime.instances import check_revision
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
+from bpm.store.direct import DirectStatement
 from bpm.store.models import (
     INSTANCE_TABLE,
     TASK_COMPLETED,
@@ -59,14 +60,14 @@ def _bump(uow: UnitOfWork, task: TaskRecord, values: dict[str, Any]) -> None:
     uow.mark_written(task, {**values, "revision": read + 1})
 
 
-_TASK_AND_INSTANCE = (select(TASK_TABLE, INSTANCE_TABLE)
-                      .join(INSTANCE_TABLE, INSTANCE_TABLE.c.id == TASK_TABLE.c.instance_id)
-                      .where(TASK_TABLE.c.id == bindparam("id")))
+_TASK_AND_INSTANCE = DirectStatement(select(TASK_TABLE, INSTANCE_TABLE)
+                                     .join(INSTANCE_TABLE, INSTANCE_TABLE.c.id == TASK_TABLE.c.instance_id)
+                                     .where(TASK_TABLE.c.id == bindparam("id")))
 
 
 def _task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord]:
     """A task and the instance it belongs to, in one round trip."""
-    row = uow.execute(_TASK_AND_INSTANCE, {"id": task_id}).first()
+    row = _TASK_AND_INSTANCE.first(uow, {"id": task_id})
     if row is None:
         raise NotFound(f"no task '{task_id}'")
     task, instance = split_row(row, TaskRecord, ProcessInstanceRecord)
@@ -165,15 +166,17 @@ def task_comments(uow: UnitOfWork, task_id: str) -> list[TaskComment]:
                                  .order_by(TaskComment.created_at, TaskComment.id)).all())
 
 
-_OPEN_TASKS_OF = (select(TASK_TABLE)
-                  .where(TASK_TABLE.c.instance_id == bindparam("instance_id"), TASK_TABLE.c.status == TASK_OPEN)
-                  .order_by(TASK_TABLE.c.created_at, TASK_TABLE.c.id))
+_OPEN_TASKS_OF = DirectStatement(select(TASK_TABLE)
+                                 .where(TASK_TABLE.c.instance_id == bindparam("instance_id"),
+                                        TASK_TABLE.c.status == TASK_OPEN)
+                                 .order_by(TASK_TABLE.c.created_at, TASK_TABLE.c.id))
 
 
 def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[TaskRecord]:
     """The open tasks of one instance, oldest first."""
-    rows = uow.execute(_OPEN_TASKS_OF, {"instance_id": instance_id}).mappings()
-    return [record_from(TaskRecord, row) for row in rows]
+    keys = _OPEN_TASKS_OF.column_keys
+    return [record_from(TaskRecord, dict(zip(keys, row, strict=True)))
+            for row in _OPEN_TASKS_OF.all(uow, {"instance_id": instance_id})]
 
 
 def _candidate_of(actor: Actor) -> Any:

@@ -2,7 +2,8 @@
 ``UPDATE … SET …, revision = read + 1 WHERE id = :id AND revision = :read``.
 
 Reusing a statement spares rebuilding (and re-keying) a SQL expression on
-every request, which was most of a request's CPU.
+every request, which was most of a request's CPU; running it as a
+DirectStatement spares SQLAlchemy's per-execution machinery.
 """
 
 from __future__ import annotations
@@ -11,28 +12,29 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Update
 from sqlmodel import SQLModel
 
+from bpm.store.direct import DirectStatement
 from bpm.store.models import RECORD_TABLES
 from bpm.store.uow import UnitOfWork
 
 RecordT = TypeVar("RecordT", bound=SQLModel)
 
-_statements: dict[tuple[str, frozenset[str], tuple[tuple[str, Any], ...]], Update] = {}
+_statements: dict[tuple[str, frozenset[str], tuple[tuple[str, Any], ...]], DirectStatement] = {}
 _lock = threading.Lock()
 
 
-def _statement(table: Table, columns: Iterable[str], guards: tuple[tuple[str, Any], ...]) -> Update:
+def _statement(table: Table, columns: Iterable[str], guards: tuple[tuple[str, Any], ...]) -> DirectStatement:
     key = (table.name, frozenset(columns), guards)
     statement = _statements.get(key)
     if statement is None:
-        statement = (update(table)
-                     .where(table.c.id == bindparam("key_"), table.c.revision == bindparam("read_"),
-                            *(table.c[name] == value for name, value in guards))
-                     .values({**{name: bindparam(f"v_{name}") for name in key[1]}, "revision": bindparam("next_")}))
+        statement = DirectStatement(
+            update(table)
+            .where(table.c.id == bindparam("key_"), table.c.revision == bindparam("read_"),
+                   *(table.c[name] == value for name, value in guards))
+            .values({**{name: bindparam(f"v_{name}") for name in key[1]}, "revision": bindparam("next_")}))
         with _lock:
             _statements[key] = statement
     return statement
@@ -43,8 +45,7 @@ def versioned_update(uow: UnitOfWork, table: Table, key: str, read: int, values:
     """Write ``values`` if the row is still at revision ``read`` (and matches ``guards``); False if not."""
     statement = _statement(table, values.keys(), tuple(sorted(guards.items())))
     params = {f"v_{name}": value for name, value in values.items()}
-    result = uow.execute(statement, {**params, "key_": key, "read_": read, "next_": read + 1})
-    return result.rowcount == 1
+    return statement.run(uow, {**params, "key_": key, "read_": read, "next_": read + 1}) == 1
 
 
 def record_from(record_type: type[RecordT], values: Mapping[str, Any]) -> RecordT:
@@ -63,17 +64,17 @@ def split_row(row: Sequence[Any], *record_types: type[SQLModel]) -> list[Any]:
     return records
 
 
-_records_by_id: dict[type[SQLModel], Select[Any]] = {}
+_records_by_id: dict[type[SQLModel], DirectStatement] = {}
 
 
 def load_record(uow: UnitOfWork, record_type: type[RecordT], key: Any) -> RecordT | None:
-    """The record of ``record_type`` with id ``key`` (or None), read through Core."""
+    """The record of ``record_type`` with id ``key`` (or None)."""
     statement = _records_by_id.get(record_type)
     if statement is None:
         table = RECORD_TABLES[record_type]
-        statement = _records_by_id[record_type] = select(table).where(table.c.id == bindparam("id"))
-    row = uow.execute(statement, {"id": key}).mappings().first()
-    return None if row is None else record_from(record_type, row)
+        statement = _records_by_id[record_type] = DirectStatement(select(table).where(table.c.id == bindparam("id")))
+    row = statement.first(uow, {"id": key})
+    return None if row is None else record_from(record_type, dict(zip(statement.column_keys, row, strict=True)))
 
 
 _by_id: dict[type, Any] = {}
