@@ -17,7 +17,6 @@ from sqlalchemy import bindparam, select, update
 
 from bpm.engine import Snapshot, WorkflowEngine
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
-from bpm.errors import ConflictError
 from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.runtime import Runtime
@@ -121,8 +120,8 @@ def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, 
 def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
     """Version-checked UPDATE of the instance row; bumps ``revision``."""
     read = instance.revision
-    if not versioned_update(uow, INSTANCE_TABLE, instance.id, read, values):
-        raise ConflictError(f"instance {instance.id} was changed by someone else; reload and try again")
+    versioned_update(uow, INSTANCE_TABLE, instance.id, read, values,
+                     conflict=f"instance {instance.id} was changed by someone else; reload and try again")
     uow.mark_written(instance, {**values, "revision": read + 1})
 
 

@@ -87,11 +87,12 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
         if instance.status in FINISHED_STATUSES:
             raise ConflictError(f"the instance is already {instance.status}")
         now = rt.now()
-        write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now,
-                                       "error": reason})
+        # rows are locked in the order every action takes them (tasks, jobs, instance): no deadlock with a completion
         uow.execute(update(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id, TASK_TABLE.c.status == TASK_OPEN)
                     .values(status=TASK_CANCELLED, revision=TASK_TABLE.c.revision + 1))
         cancel_pending_jobs(uow, instance_id)
+        write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now,
+                                       "error": reason})
         header = {key: value for key, value in instance.snapshot.items() if key != "context"}
         delta = {"header": header, "appended": {}, "instanceStatus": CANCELLED}
         add_history(rt, uow, instance, delta, actor.username, "cancelled", instance.current_node_id,

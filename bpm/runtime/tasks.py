@@ -55,8 +55,8 @@ def _require_open(task: TaskRecord) -> None:
 def _bump(uow: UnitOfWork, task: TaskRecord, values: dict[str, Any]) -> None:
     """Version-checked task update: a lost race is a ConflictError, never a lost update."""
     read = task.revision
-    if not versioned_update(uow, TASK_TABLE, task.id, read, values, status=TASK_OPEN):
-        raise ConflictError("the task was changed by someone else; reload and try again")
+    versioned_update(uow, TASK_TABLE, task.id, read, values, status=TASK_OPEN,
+                     conflict="the task was changed by someone else; reload and try again")
     uow.mark_written(task, {**values, "revision": read + 1})
 
 

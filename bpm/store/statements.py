@@ -40,12 +40,16 @@ def _statement(table: Table, columns: Iterable[str], guards: tuple[tuple[str, An
     return statement
 
 
-def versioned_update(uow: UnitOfWork, table: Table, key: str, read: int, values: Mapping[str, Any],
-                     **guards: Any) -> bool:
-    """Write ``values`` if the row is still at revision ``read`` (and matches ``guards``); False if not."""
+def versioned_update(uow: UnitOfWork, table: Table, key: str, read: int, values: Mapping[str, Any], conflict: str,
+                     **guards: Any) -> None:
+    """Write ``values`` if the row is still at revision ``read`` (and matches ``guards``).
+
+    Queued on the unit of work: if the row moved on, the unit fails with
+    ConflictError(``conflict``) when the write is sent, at the latest at commit.
+    """
     statement = _statement(table, values.keys(), tuple(sorted(guards.items())))
     params = {f"v_{name}": value for name, value in values.items()}
-    return statement.run(uow, {**params, "key_": key, "read_": read, "next_": read + 1}) == 1
+    uow.write(statement, {**params, "key_": key, "read_": read, "next_": read + 1}, conflict)
 
 
 def record_from(record_type: type[RecordT], values: Mapping[str, Any]) -> RecordT:

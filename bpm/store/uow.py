@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
@@ -16,14 +15,13 @@ from sqlalchemy.sql import Executable
 from sqlmodel import SQLModel
 
 from bpm.errors import ConflictError
-from bpm.store.direct import DirectStatement
+from bpm.store.direct import DirectStatement, QueuedWrite, send_writes
 from bpm.store.models import RECORD_TABLES, metadata
 
-TABLES_IN_INSERT_ORDER = tuple(metadata.sorted_tables)
 # Python-side column defaults (Field(default=...)), for rows queued as plain values.
 _DEFAULTS = {table: {column.name: column.default.arg for column in table.columns
                      if column.default is not None and column.default.is_scalar}
-             for table in TABLES_IN_INSERT_ORDER}
+             for table in metadata.sorted_tables}
 
 
 _inserts: dict[tuple[Table, tuple[str, ...]], DirectStatement] = {}
@@ -40,12 +38,18 @@ def _insert_of(table: Table, columns: tuple[str, ...]) -> DirectStatement:
 class UnitOfWork:
     """``with uow:`` holds one connection and its transaction; leaving without ``commit()`` rolls back.
 
-    The hot path (every step of every instance) runs DirectStatements on
-    ``driver_cursor`` and gets plain records; other Core statements go
-    through ``execute``; the ORM ``session`` is made only when an action
-    wants model objects. All three share the one transaction. New rows given
-    to ``insert`` are written at commit, batched per table in foreign-key
-    order.
+    The hot path (every step of every instance) reads with DirectStatements
+    and gets plain records; other Core statements go through ``execute``; the
+    ORM ``session`` is made only when an action wants model objects. All
+    three share the one transaction.
+
+    Writes of the hot path (``insert``, ``insert_values``, ``write``) are
+    queued in the order given and sent together, in one round trip on
+    PostgreSQL, when the unit commits or before its next read (so reads see
+    them, as with the ORM's autoflush). A write queued with a ``conflict``
+    message must change exactly one row: the optimistic lock. If it changes
+    none, the unit raises ConflictError with that message and is rolled
+    back; like an ORM's version check, the lock is checked at flush.
     """
 
     def __init__(self, db: Engine, session_factory: sessionmaker[Session]) -> None:
@@ -54,18 +58,18 @@ class UnitOfWork:
         self.connection: Connection
         self._session: Session | None = None
         self._cursor: Any = None
-        self._pending: defaultdict[Table, list[dict[str, Any]]] = defaultdict(list)
+        self._writes: list[QueuedWrite] = []
 
     def __enter__(self) -> UnitOfWork:
         self.connection = self._db.connect()
         self._session = None
         self._cursor = None
-        self._pending.clear()
+        self._writes = []
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._pending.clear()
+        self._writes = []
         try:
             if self._cursor is not None:
                 self._cursor.close()
@@ -80,10 +84,11 @@ class UnitOfWork:
 
     @property
     def session(self) -> Session:
-        """An ORM session on this unit's connection, inside its transaction (made on first use)."""
+        """An ORM session on this unit's connection, inside its transaction (queued writes sent first)."""
+        if self._writes:
+            self.flush_writes()
         if self._session is None:
-            if not self.connection.in_transaction():
-                self.connection.begin()
+            self._begin()
             # rollback_only: the session never commits the unit's transaction; commit() below does.
             self._session = self._factory(bind=self.connection, join_transaction_mode="rollback_only")
         return self._session
@@ -94,53 +99,69 @@ class UnitOfWork:
         return self._db.dialect
 
     def driver_cursor(self) -> Any:
-        """The driver's cursor on this unit's connection, inside its transaction (ORM changes flushed first)."""
-        if self._session is not None and (self._session.new or self._session.dirty or self._session.deleted):
-            self.flush()
+        """The driver's cursor inside this unit's transaction, for a read: every change made so far is sent first."""
+        self._send_orm_changes()
+        if self._writes:
+            self.flush_writes()
+        return self._transaction_cursor()
+
+    def _begin(self) -> None:
+        if not self.connection.in_transaction():
+            self.connection.begin()  # SQLite's BEGIN IMMEDIATE comes from this (db._tune_sqlite)
+
+    def _transaction_cursor(self) -> Any:
         if self._cursor is None:
-            if not self.connection.in_transaction():
-                self.connection.begin()  # SQLite's BEGIN IMMEDIATE comes from this (db._tune_sqlite)
+            self._begin()
             self._cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         return self._cursor
 
     def execute(self, statement: Executable, parameters: Mapping[str, Any] | list[dict[str, Any]] | None = None,
                 ) -> CursorResult[Any]:
-        """Run a Core statement in this unit's transaction (after any ORM changes, as autoflush would)."""
-        if self._session is not None and (self._session.new or self._session.dirty or self._session.deleted):
-            self.flush()
+        """Run a Core statement in this unit's transaction, after the changes made so far."""
+        self._send_orm_changes()
+        if self._writes:
+            self.flush_writes()
         return self.connection.execute(statement, parameters)
 
     def insert(self, record: SQLModel) -> None:
-        """Queue a new instance or task record; it is written at commit."""
+        """Queue a new instance or task record."""
         table = RECORD_TABLES[type(record)]
-        self._pending[table].append({column.name: getattr(record, column.key) for column in table.columns})
+        self._queue_insert(table, {column.name: getattr(record, column.key) for column in table.columns})
 
     def insert_values(self, model: type[SQLModel], **values: Any) -> None:
         """Queue a new row given as column values (no object built: rows nobody reads back)."""
         table: Table = model.__table__  # type: ignore[attr-defined]
-        self._pending[table].append({**_DEFAULTS[table], **values})
+        self._queue_insert(table, {**_DEFAULTS[table], **values})
 
-    def write_pending(self) -> None:
-        """Send the queued inserts now (parents before children)."""
-        for table in TABLES_IN_INSERT_ORDER:
-            rows = self._pending.pop(table, None)
-            if not rows:
-                continue
-            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-            for row in rows:
-                by_columns[tuple(row)].append(row)
-            for columns, same_shape in by_columns.items():
-                statement = _insert_of(table, columns)
-                if len(same_shape) == 1:  # a plain execute is cheaper than the driver's executemany
-                    statement.run(self, same_shape[0])
-                else:
-                    statement.run_many(self, same_shape)
+    def _queue_insert(self, table: Table, row: dict[str, Any]) -> None:
+        self._writes.append(QueuedWrite(_insert_of(table, tuple(row)), row))
+
+    def write(self, statement: DirectStatement, values: Mapping[str, Any], conflict: str | None = None) -> None:
+        """Queue a write; with ``conflict``, it must change exactly one row or the unit fails with that message."""
+        self._writes.append(QueuedWrite(statement, values, conflict))
+
+    def flush_writes(self, commit: bool = False) -> bool:
+        """Send the queued writes now; with ``commit``, commit too where that costs no extra round trip.
+
+        Returns whether the transaction was committed. ConflictError if an
+        optimistic lock failed (nothing of this unit is committed then).
+        """
+        writes, self._writes = self._writes, []
+        if not writes:
+            return False
+        with self._conflicts_reported():
+            return send_writes(self.dialect, self.connection.connection.dbapi_connection, self._transaction_cursor(),
+                               writes, commit)
 
     @staticmethod
     def mark_written(record: SQLModel, values: Mapping[str, Any]) -> None:
-        """Reflect an UPDATE already sent to the database in a record loaded by this unit."""
+        """Reflect a write made (or queued) by this unit in a record it loaded."""
         for key, value in values.items():
             setattr(record, key, value)
+
+    def _send_orm_changes(self) -> None:
+        if self._session is not None and (self._session.new or self._session.dirty or self._session.deleted):
+            self.flush()
 
     def flush(self) -> None:
         """Send pending ORM changes now; a uniqueness clash with a concurrent writer is a ConflictError."""
@@ -153,8 +174,8 @@ class UnitOfWork:
         with self._conflicts_reported():
             if self._session is not None:
                 self._session.flush()
-            self.write_pending()
-            self.connection.commit()
+            self.flush_writes(commit=True)
+            self.connection.commit()  # after a batch that committed, this only closes SQLAlchemy's transaction
 
     @contextmanager
     def _conflicts_reported(self) -> Iterator[None]:

@@ -74,7 +74,7 @@ def test_a_bind_used_twice_and_a_value_bound_in_the_statement(rt):
 def test_direct_writes_share_the_transaction_with_the_orm(rt):
     with rt.uow() as uow:
         uow.insert_values(Group, name=f"g-{uuid.uuid4().hex[:6]}", display_name="Shared")
-        uow.write_pending()  # sent directly, not committed
+        uow.flush_writes()  # sent, not committed
         assert uow.session.exec(select(Group).where(Group.display_name == "Shared")).first() is not None
     with rt.uow() as uow:  # left without commit: gone, whichever path wrote it
         assert uow.session.exec(select(Group).where(Group.display_name == "Shared")).first() is None
