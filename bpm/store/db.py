@@ -106,6 +106,7 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
         if now - record.info.get("returned_at", now) >= idle_seconds:
             try:
                 dbapi_connection.execute("SELECT 1")
+                dbapi_connection.rollback()  # hand it over outside a transaction, as the pool keeps it
             except Exception as exc:
                 raise DisconnectionError("idle connection is gone") from exc
 

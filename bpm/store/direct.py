@@ -128,26 +128,43 @@ class QueuedWrite:
             raise ConflictError(self.conflict)
 
 
-def send_writes(dialect: Dialect, connection: Any, cursor: Any, writes: Sequence[QueuedWrite], commit: bool) -> bool:
-    """Send ``writes`` in order on the driver ``connection``; True if ``commit`` was done with them.
+def send_writes(dialect: Dialect, connection: Any, cursor: Any, writes: Sequence[QueuedWrite], commit: bool,
+                begin: bool) -> bool:
+    """Send ``writes`` in order on the driver ``connection``; True if they are committed already.
+
+    ``begin``: no transaction is open yet (PostgreSQL, whose connection the
+    unit keeps in autocommit until it first writes). ``commit``: the unit is
+    committing; the COMMIT rides along unless a write is an optimistic lock,
+    whose row count must be seen before committing.
 
     On PostgreSQL several writes go as one multi-statement query (values
     bound client-side by psycopg, which quotes them), so a transaction's
-    writes cost one round trip instead of one each: measured on two-core
+    writes cost one round trip instead of one each: measured on a two-core
     machine, half the client's and a third of the server's CPU of sending
-    them one by one. The COMMIT rides along unless a write is an optimistic
-    lock, whose row count must be seen before committing. SQLite runs in
-    process, where a round trip costs nothing, so writes go one by one.
+    them one by one. SQLite runs in process, where a round trip costs
+    nothing, so writes go one by one.
     """
-    if dialect.name != "postgresql" or (len(writes) == 1 and not commit):
-        for write in writes:
-            compiled = write.statement.for_dialect(dialect)
-            cursor.execute(compiled.sql, compiled.parameters(write.values))
-            write.check(cursor.rowcount)
+    if dialect.name != "postgresql":
+        _one_by_one(dialect, cursor, writes)
         return False
+    if len(writes) == 1 and begin == commit:
+        # alone and outside a transaction, a statement is a transaction of its own
+        _one_by_one(dialect, cursor, writes)
+        return commit
+    return _batch(dialect, connection, writes, commit, begin)
+
+
+def _one_by_one(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite]) -> None:
+    for write in writes:
+        compiled = write.statement.for_dialect(dialect)
+        cursor.execute(compiled.sql, compiled.parameters(write.values))
+        write.check(cursor.rowcount)
+
+
+def _batch(dialect: Dialect, connection: Any, writes: Sequence[QueuedWrite], commit: bool, begin: bool) -> bool:
     batch = ClientCursor(connection)
     try:
-        statements = []
+        statements = ["BEGIN"] if begin else []
         for write in writes:
             compiled = write.statement.for_dialect(dialect)
             statements.append(batch.mogrify(compiled.sql, compiled.parameters(write.values)))
@@ -160,6 +177,6 @@ def send_writes(dialect: Dialect, connection: Any, cursor: Any, writes: Sequence
             rowcounts.append(batch.rowcount)
     finally:
         batch.close()
-    for write, rowcount in zip(writes, rowcounts, strict=False):  # COMMIT's result has no count to check
-        write.check(rowcount)
+    for write, rowcount in zip(writes, rowcounts[1:] if begin else rowcounts, strict=False):
+        write.check(rowcount)  # (COMMIT's result, last, has no count to check)
     return commit_now

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,7 @@ from bpm.errors import ConflictError
 from bpm.store.direct import DirectStatement, QueuedWrite, send_writes
 from bpm.store.models import RECORD_TABLES, metadata
 
+_IDLE = TransactionStatus.IDLE
 # Python-side column defaults (Field(default=...)), for rows queued as plain values.
 _DEFAULTS = {table: {column.name: column.default.arg for column in table.columns
                      if column.default is not None and column.default.is_scalar}
@@ -50,6 +52,14 @@ class UnitOfWork:
     message must change exactly one row: the optimistic lock. If it changes
     none, the unit raises ConflictError with that message and is rolled
     back; like an ORM's version check, the lock is checked at flush.
+
+    On PostgreSQL the transaction begins with the unit's first write (its
+    BEGIN travels with the writes) or first use of ``execute`` or
+    ``session``; DirectStatement reads before that run in autocommit. Under
+    READ COMMITTED every statement sees what was committed when it began,
+    inside a transaction or not, so this changes no result and saves a round
+    trip per unit. SQLite begins at first use (BEGIN IMMEDIATE: writers
+    queue instead of failing to upgrade a read lock).
     """
 
     def __init__(self, db: Engine, session_factory: sessionmaker[Session]) -> None:
@@ -58,13 +68,19 @@ class UnitOfWork:
         self.connection: Connection
         self._session: Session | None = None
         self._cursor: Any = None
+        self._driver: Any = None
+        self._begins_on_write = False
         self._writes: list[QueuedWrite] = []
 
     def __enter__(self) -> UnitOfWork:
         self.connection = self._db.connect()
+        self._driver = self.connection.connection.dbapi_connection
         self._session = None
         self._cursor = None
         self._writes = []
+        self._begins_on_write = self.dialect.name == "postgresql"
+        if self._begins_on_write:
+            self._driver.autocommit = True  # until the unit begins its transaction itself
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -79,6 +95,8 @@ class UnitOfWork:
                 self._session.close()
                 self._session = None
             self.connection.rollback()  # nothing to undo after a commit
+            if self._begins_on_write:
+                self._driver.autocommit = False  # the pool's other users expect the driver's default
         finally:
             self.connection.close()
 
@@ -88,7 +106,7 @@ class UnitOfWork:
         if self._writes:
             self.flush_writes()
         if self._session is None:
-            self._begin()
+            self._begin(now=True)
             # rollback_only: the session never commits the unit's transaction; commit() below does.
             self._session = self._factory(bind=self.connection, join_transaction_mode="rollback_only")
         return self._session
@@ -105,14 +123,21 @@ class UnitOfWork:
             self.flush_writes()
         return self._transaction_cursor()
 
-    def _begin(self) -> None:
+    def _begin(self, now: bool = False) -> None:
+        """Open the transaction: SQLAlchemy's (SQLite's BEGIN IMMEDIATE comes from it, see db._tune_sqlite)
+        and, with ``now``, PostgreSQL's, which otherwise waits for the first write."""
         if not self.connection.in_transaction():
-            self.connection.begin()  # SQLite's BEGIN IMMEDIATE comes from this (db._tune_sqlite)
+            self.connection.begin()
+        if now and self._begins_on_write and not self._in_database_transaction():
+            self._driver.execute("BEGIN")
+
+    def _in_database_transaction(self) -> bool:
+        return self._driver.info.transaction_status != _IDLE
 
     def _transaction_cursor(self) -> Any:
         if self._cursor is None:
             self._begin()
-            self._cursor = self.connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            self._cursor = self._driver.cursor()
         return self._cursor
 
     def execute(self, statement: Executable, parameters: Mapping[str, Any] | list[dict[str, Any]] | None = None,
@@ -121,6 +146,7 @@ class UnitOfWork:
         self._send_orm_changes()
         if self._writes:
             self.flush_writes()
+        self._begin(now=True)
         return self.connection.execute(statement, parameters)
 
     def insert(self, record: SQLModel) -> None:
@@ -150,8 +176,9 @@ class UnitOfWork:
         if not writes:
             return False
         with self._conflicts_reported():
-            return send_writes(self.dialect, self.connection.connection.dbapi_connection, self._transaction_cursor(),
-                               writes, commit)
+            cursor = self._transaction_cursor()
+            return send_writes(self.dialect, self._driver, cursor, writes, commit,
+                               begin=self._begins_on_write and not self._in_database_transaction())
 
     @staticmethod
     def mark_written(record: SQLModel, values: Mapping[str, Any]) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 
 from bpm.errors import ConflictError
+from bpm.store.direct import DirectStatement
 from bpm.store.models import Group, User
 
 
@@ -47,3 +48,74 @@ def test_leaving_without_commit_writes_nothing(rt):
     assert _groups(rt) == before
     with rt.uow() as uow:
         assert uow.session.get(User, "ghost") is None
+
+
+# --- queued writes: sent together, checked, all or nothing ------------------------------------------------------
+
+_RENAME = DirectStatement(update(Group.__table__).where(Group.__table__.c.name == bindparam("key"))
+                          .values(display_name=bindparam("shown")))
+_SHOWN = DirectStatement(select(Group.__table__.c.display_name).where(Group.__table__.c.name == bindparam("key")))
+
+
+def _shown(rt, name: str) -> str | None:
+    with rt.uow() as uow:
+        row = _SHOWN.first(uow, {"key": name})
+    return None if row is None else row[0]
+
+
+def _group(rt, name: str) -> None:
+    with rt.uow() as uow:
+        uow.insert_values(Group, name=name, display_name="original")
+        uow.commit()
+
+
+def test_a_failed_optimistic_lock_among_queued_writes_commits_none_of_them(rt):
+    _group(rt, "locked")
+    with pytest.raises(ConflictError, match="somebody else renamed it"), rt.uow() as uow:
+        uow.insert_values(Group, name="written-before", display_name="Before")
+        uow.write(_RENAME, {"key": "locked", "shown": "mine"}, conflict="never raised: the row is there")
+        uow.write(_RENAME, {"key": "no-such-group", "shown": "x"}, conflict="somebody else renamed it")
+        uow.insert_values(Group, name="written-after", display_name="After")
+        uow.commit()
+    assert _shown(rt, "locked") == "original"
+    assert _shown(rt, "written-before") is None and _shown(rt, "written-after") is None
+
+
+def test_a_lone_optimistic_lock_that_fails_at_commit_changes_nothing(rt):
+    _group(rt, "alone")
+    with pytest.raises(ConflictError, match="gone"), rt.uow() as uow:
+        uow.write(_RENAME, {"key": "not-alone", "shown": "x"}, conflict="gone")
+        uow.commit()
+    with rt.uow() as uow:
+        uow.write(_RENAME, {"key": "alone", "shown": "renamed"}, conflict="gone")
+        uow.commit()
+    assert _shown(rt, "alone") == "renamed"
+
+
+def test_a_read_sees_the_writes_queued_before_it_and_leaving_undoes_them(rt):
+    _group(rt, "seen")
+    with rt.uow() as uow:
+        uow.write(_RENAME, {"key": "seen", "shown": "queued"})
+        uow.insert_values(Group, name="seen-new", display_name="new")
+        assert _SHOWN.first(uow, {"key": "seen"}) == ("queued",)
+        assert _SHOWN.first(uow, {"key": "seen-new"}) == ("new",)
+        assert uow.execute(select(func.count()).select_from(Group).where(Group.name == "seen-new")).scalar_one() == 1
+    assert _shown(rt, "seen") == "original" and _shown(rt, "seen-new") is None
+
+
+def test_reads_alone_open_no_transaction_on_postgresql_and_the_pool_gets_its_connection_back_as_lent(rt):
+    if rt.db.dialect.name != "postgresql":
+        pytest.skip("SQLite begins at first use on purpose (BEGIN IMMEDIATE)")
+    from psycopg.pq import TransactionStatus
+
+    _group(rt, "reader")
+    with rt.uow() as uow:
+        assert _SHOWN.first(uow, {"key": "reader"}) == ("original",)
+        driver = uow.connection.connection.dbapi_connection
+        assert driver.info.transaction_status == TransactionStatus.IDLE  # no BEGIN was sent for a read
+        uow.write(_RENAME, {"key": "reader", "shown": "written"})
+        uow.flush_writes()
+        assert driver.info.transaction_status == TransactionStatus.INTRANS  # the write began one
+    assert _shown(rt, "reader") == "original"  # left without commit
+    with rt.db.connect() as connection:
+        assert connection.connection.dbapi_connection.autocommit is False
