@@ -41,7 +41,9 @@ def make_engine(url: str, pool_size: int = 10, idle_ping_seconds: float = 10.0) 
         return engine
     engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
                            pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
-                           connect_args={"cursor_factory": DescribedOnDemandCursor})
+                           # prepare_threshold None: the hot statements are PREPAREd by bpm.store.direct;
+                           # psycopg's own preparing would DEALLOCATE ALL of them at every rollback.
+                           connect_args={"cursor_factory": DescribedOnDemandCursor, "prepare_threshold": None})
     _ping_when_idle(engine, idle_ping_seconds)
     return engine
 

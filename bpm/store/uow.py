@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
+from psycopg import ClientCursor
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
@@ -16,7 +17,7 @@ from sqlalchemy.sql import Executable
 from sqlmodel import SQLModel
 
 from bpm.errors import ConflictError
-from bpm.store.direct import DirectStatement, QueuedWrite, send_writes
+from bpm.store.direct import CompiledForDriver, DirectStatement, QueuedWrite, prepare_once, send_writes
 from bpm.store.models import RECORD_TABLES, metadata
 
 _IDLE = TransactionStatus.IDLE
@@ -116,12 +117,19 @@ class UnitOfWork:
         """The database dialect (DirectStatements are compiled for it)."""
         return self._db.dialect
 
-    def driver_cursor(self) -> Any:
-        """The driver's cursor inside this unit's transaction, for a read: every change made so far is sent first."""
+    def cursor_for(self, compiled: CompiledForDriver) -> Any:
+        """The driver's cursor for a read of ``compiled``: every change made so far is sent first."""
         self._send_orm_changes()
         if self._writes:
             self.flush_writes()
-        return self._transaction_cursor()
+        cursor = self._transaction_cursor()
+        prepare_once(cursor, compiled, self._prepared())
+        return cursor
+
+    def _prepared(self) -> set[str]:
+        """Names of the statements PREPAREd on this connection (kept with it in the pool; reset on reconnect)."""
+        prepared: set[str] = self.connection.connection.info.setdefault("bpm_prepared", set())
+        return prepared
 
     def _begin(self, now: bool = False) -> None:
         """Open the transaction: SQLAlchemy's (SQLite's BEGIN IMMEDIATE comes from it, see db._tune_sqlite)
@@ -137,7 +145,8 @@ class UnitOfWork:
     def _transaction_cursor(self) -> Any:
         if self._cursor is None:
             self._begin()
-            self._cursor = self._driver.cursor()
+            # PostgreSQL: client-side binding, for batches of EXECUTEs of prepared statements (see direct.py)
+            self._cursor = ClientCursor(self._driver) if self._begins_on_write else self._driver.cursor()
         return self._cursor
 
     def execute(self, statement: Executable, parameters: Mapping[str, Any] | list[dict[str, Any]] | None = None,
@@ -177,8 +186,9 @@ class UnitOfWork:
             return False
         with self._conflicts_reported():
             cursor = self._transaction_cursor()
-            return send_writes(self.dialect, self._driver, cursor, writes, commit,
-                               begin=self._begins_on_write and not self._in_database_transaction())
+            return send_writes(self.dialect, cursor, writes, commit,
+                               begin=self._begins_on_write and not self._in_database_transaction(),
+                               prepared=self._prepared())
 
     @staticmethod
     def mark_written(record: SQLModel, values: Mapping[str, Any]) -> None:

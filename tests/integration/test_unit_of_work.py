@@ -119,3 +119,32 @@ def test_reads_alone_open_no_transaction_on_postgresql_and_the_pool_gets_its_con
     assert _shown(rt, "reader") == "original"  # left without commit
     with rt.db.connect() as connection:
         assert connection.connection.dbapi_connection.autocommit is False
+
+
+def test_prepared_statements_survive_a_rolled_back_unit_on_the_same_connection(rt):
+    """On PostgreSQL the hot statements are PREPAREd once per connection; a rollback must not lose them."""
+    from bpm.store.db import make_engine, make_session_factory
+    from bpm.store.uow import UnitOfWork
+
+    engine = make_engine(str(rt.db.url.render_as_string(hide_password=False)), pool_size=1)
+    try:
+        def unit() -> UnitOfWork:
+            return UnitOfWork(engine, make_session_factory(engine))
+
+        with unit() as uow:
+            uow.insert_values(Group, name="prep-1", display_name="original")
+            uow.commit()
+        # each time a failed unit, then a good one, on the one pooled connection (past psycopg's prepare threshold)
+        for attempt in range(7):
+            with pytest.raises(ConflictError), unit() as uow:
+                uow.write(_RENAME, {"key": "prep-1", "shown": f"lost {attempt}"})
+                uow.write(_RENAME, {"key": "absent", "shown": "x"}, conflict="conflict")
+                uow.commit()
+            with unit() as uow:
+                assert _SHOWN.first(uow, {"key": "prep-1"}) == ("original",)
+                uow.insert_values(Group, name=f"prep-ok-{attempt}", display_name="ok")
+                uow.write(_RENAME, {"key": "prep-1", "shown": "original"}, conflict="conflict")
+                uow.commit()
+        assert engine.pool.checkedin() == 1
+    finally:
+        engine.dispose()
