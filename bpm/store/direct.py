@@ -1,6 +1,6 @@
 """Hot-path statements run straight on the driver's cursor, inside the unit of work's transaction.
 
-Every approval runs eight statements, and SQLAlchemy's execution path
+An approval runs eight statements, and SQLAlchemy's execution path
 (execution context, events, result objects, around the driver call) cost
 about 100 µs on each: a quarter of a request's CPU. These statements are
 still Core constructs built from the tables and compiled by SQLAlchemy,
@@ -9,6 +9,11 @@ processors (JSON, UTC datetimes) in both directions, so what is stored and
 read back is exactly what the ORM path stores and reads. Only the
 per-execution machinery is left out; statements off the hot path keep
 using ``UnitOfWork.execute``.
+
+On PostgreSQL each statement is PREPAREd once per connection and run with
+EXECUTE, its values bound client-side by psycopg (which quotes them): that
+is what lets the writes of a unit travel as one multi-statement query
+(``send_writes``) while PostgreSQL still plans each statement only once.
 """
 
 from __future__ import annotations
@@ -35,10 +40,10 @@ _statement_numbers = itertools.count(1)
 
 @dataclass(frozen=True)
 class ServerPrepared:
-    """A write as a PostgreSQL prepared statement: PREPAREd once per connection, then EXECUTEd in batches.
+    """A statement as a PostgreSQL prepared statement: PREPAREd once per connection, then EXECUTEd.
 
-    Batched writes carry their values as literals (client-side binding), so
-    PostgreSQL would parse and plan each one every time; EXECUTE of a
+    Values sent as literals (client-side binding, which batching needs) would
+    make PostgreSQL parse and plan each statement every time; EXECUTE of a
     prepared statement skips both (measured: 250-360 instead of 500 µs of
     server CPU for a history insert and an instance update).
     """
