@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 Processor = Callable[[Any], Any]
 _PYFORMAT_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+_ROW_LOCKING = re.compile(r"\bFOR (?:NO KEY |KEY )?(?:UPDATE|SHARE)\b")
 _statement_numbers = itertools.count(1)
 
 
@@ -80,6 +81,7 @@ class CompiledForDriver:
     bind_processors: Mapping[str, Processor]
     result_processors: tuple[Processor | None, ...]
     server_prepared: ServerPrepared | None  # on PostgreSQL, how the statement runs in a batch
+    locks_rows: bool  # SELECT … FOR UPDATE/SHARE: its locks need a transaction, even before any write
 
     @classmethod
     def compile(cls, statement: ClauseElement, dialect: Dialect, insert_columns: Sequence[str] | None = None,
@@ -97,7 +99,8 @@ class CompiledForDriver:
             bind_processors=processors,
             result_processors=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                                     for column in columns),
-            server_prepared=ServerPrepared.of(name, compiled.string) if dialect.name == "postgresql" else None)
+            server_prepared=ServerPrepared.of(name, compiled.string) if dialect.name == "postgresql" else None,
+            locks_rows=_ROW_LOCKING.search(compiled.string) is not None)
 
     def parameters(self, values: Mapping[str, Any]) -> Mapping[str, Any] | list[Any]:
         """``values`` converted for the driver, in its paramstyle."""

@@ -55,8 +55,9 @@ class UnitOfWork:
     back; like an ORM's version check, the lock is checked at flush.
 
     On PostgreSQL the transaction begins with the unit's first write (its
-    BEGIN travels with the writes) or first use of ``execute`` or
-    ``session``; DirectStatement reads before that run in autocommit. Under
+    BEGIN travels with the writes) or first use of ``execute``, ``session``
+    or a row-locking read (FOR UPDATE); other DirectStatement reads before
+    that run in autocommit. Under
     READ COMMITTED every statement sees what was committed when it began,
     inside a transaction or not, so this changes no result and saves a round
     trip per unit. SQLite begins at first use (BEGIN IMMEDIATE: writers
@@ -122,6 +123,8 @@ class UnitOfWork:
         self._send_orm_changes()
         if self._writes:
             self.flush_writes()
+        if compiled.locks_rows:
+            self._begin(now=True)  # a row lock taken in autocommit would be released at once
         cursor = self._transaction_cursor()
         prepare_once(cursor, compiled, self._prepared())
         return cursor
