@@ -102,23 +102,20 @@ class CompiledForDriver:
             server_prepared=ServerPrepared.of(name, compiled.string) if dialect.name == "postgresql" else None,
             locks_rows=_ROW_LOCKING.search(compiled.string) is not None)
 
-    def parameters(self, values: Mapping[str, Any]) -> Mapping[str, Any] | list[Any]:
-        """``values`` converted for the driver, in its paramstyle."""
+    def converted(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` (with the statement's own bound values) through the columns' bind processors."""
         merged = {**self.defaults, **values} if self.defaults else values
         processors = self.bind_processors
-        converted = {name: processors[name](value) if name in processors else value
-                     for name, value in merged.items()}
-        if self.positional_names is None:
-            return converted
-        return [converted[name] for name in self.positional_names]
+        return {name: processors[name](value) if name in processors else value for name, value in merged.items()}
 
     def call(self, values: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | list[Any]]:
-        """What to hand the driver's ``execute`` for ``values``: SQL and parameters."""
-        parameters = self.parameters(values)
-        server = self.server_prepared
-        if server is None:
-            return self.sql, parameters
-        return server.execute_sql, [parameters[name] for name in server.parameter_names]  # type: ignore[call-overload]
+        """What to hand the driver's ``execute`` for ``values``: SQL and parameters in its paramstyle."""
+        converted = self.converted(values)
+        if self.server_prepared is not None:
+            return self.server_prepared.execute_sql, [converted[name] for name in self.server_prepared.parameter_names]
+        if self.positional_names is not None:
+            return self.sql, [converted[name] for name in self.positional_names]
+        return self.sql, converted
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         """A fetched row with each column's result converter applied."""

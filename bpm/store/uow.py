@@ -57,11 +57,11 @@ class UnitOfWork:
     On PostgreSQL the transaction begins with the unit's first write (its
     BEGIN travels with the writes) or first use of ``execute``, ``session``
     or a row-locking read (FOR UPDATE); other DirectStatement reads before
-    that run in autocommit. Under
-    READ COMMITTED every statement sees what was committed when it began,
-    inside a transaction or not, so this changes no result and saves a round
-    trip per unit. SQLite begins at first use (BEGIN IMMEDIATE: writers
-    queue instead of failing to upgrade a read lock).
+    that run in autocommit. Under READ COMMITTED every statement sees what
+    was committed when it began, inside a transaction or not, so this
+    changes no result and saves a round trip per unit. SQLite begins at
+    first use (BEGIN IMMEDIATE: writers queue instead of failing to upgrade
+    a read lock).
     """
 
     def __init__(self, db: Engine, session_factory: sessionmaker[Session]) -> None:
