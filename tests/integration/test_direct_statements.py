@@ -104,3 +104,17 @@ def test_a_direct_statement_is_compiled_once_per_dialect_from_many_threads(rt):
     for thread in threads:
         thread.join()
     assert len(seen) == 4 and all(compiled == seen[0] for compiled in seen)
+
+
+def test_text_that_looks_like_sql_is_stored_verbatim_by_a_batch_of_writes(rt):
+    """On PostgreSQL a unit's writes travel as one query with client-side bound values: quoting must hold."""
+    hostile = ["x'); DROP TABLE bpm_group; --", "back\\slash \\' and \"double\"", "$1 %s %(name)s ;; $$ E'\\x41'",
+               "naïve ✓ 名前 \U0001f600", "line\nbreak\ttab"]
+    with rt.uow() as uow:
+        for number, text in enumerate(hostile):
+            uow.insert_values(Group, name=f"hostile-{number}", display_name=text)
+        uow.commit()
+    shown = DirectStatement(select(Group.display_name).where(Group.name == bindparam("name")))
+    with rt.uow() as uow:
+        assert [shown.first(uow, {"name": f"hostile-{n}"}) for n in range(len(hostile))] == [(t,) for t in hostile]
+        assert uow.execute(select(Group.name).where(Group.name == "hostile-0")).scalar_one() == "hostile-0"
