@@ -106,15 +106,20 @@ def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecor
         setattr(instance, key, value)
     instance.revision = 1
     uow.insert(instance)
-    _record(rt, uow, instance, None, run, actor, "started", None)
+    _record(rt, uow, instance, None, run, actor, "started", None, tasks_may_exist=False)
 
 
 def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot, run: EngineRun,
-                 actor: str, cause: str, node_id: str | None) -> None:
-    """Write the instance's new state if nobody else changed it since it was read; else ConflictError."""
+                 actor: str, cause: str, node_id: str | None, tasks_may_exist: bool = True) -> None:
+    """Write the instance's new state if nobody else changed it since it was read; else ConflictError.
+
+    ``tasks_may_exist``: whether a task the run asks for may be open already
+    (a retry re-runs a node); False spares a query per task, as when the run
+    resumed the instance's only open task by completing it.
+    """
     values = instance_fields(rt, run)
     write_instance(uow, instance, values)
-    _record(rt, uow, instance, before, run, actor, cause, node_id)
+    _record(rt, uow, instance, before, run, actor, cause, node_id, tasks_may_exist)
 
 
 def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
@@ -134,20 +139,20 @@ def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, d
 
 
 def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot | None, run: EngineRun,
-            actor: str, cause: str, node_id: str | None) -> None:
+            actor: str, cause: str, node_id: str | None, tasks_may_exist: bool) -> None:
     add_history(rt, uow, instance, snapshot_delta(before, run.snapshot), actor, cause, node_id,
                 run.snapshot.version)
-    run.created_tasks = apply_effects(rt, uow, instance, run, is_new=before is None)
+    run.created_tasks = apply_effects(rt, uow, instance, run, tasks_may_exist)
     _schedule_follow_up(rt, uow, instance, run.snapshot)
 
 
 def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, run: EngineRun,
-                  is_new: bool = False) -> list[TaskRecord]:
+                  tasks_may_exist: bool = True) -> list[TaskRecord]:
     """Turn the step's requests into task, job and outbox rows."""
     created: list[TaskRecord] = []
     for effect in run.globals.effects.items:
         if isinstance(effect, TaskRequest):
-            task = _open_task(rt, uow, instance, effect, is_new)
+            task = _open_task(rt, uow, instance, effect, tasks_may_exist)
             if task is not None:
                 created.append(task)
         elif isinstance(effect, TimerRequest):
@@ -161,8 +166,8 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
 
 
 def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, request: TaskRequest,
-               is_new: bool) -> TaskRecord | None:
-    if not is_new:
+               may_exist: bool) -> TaskRecord | None:
+    if may_exist:
         existing = _OPEN_TASK_AT.first(uow, {"instance_id": instance.id, "node_id": request.node_id})
         if existing is not None:  # resumed without a payload (a retry): the task is still there
             return None

@@ -99,7 +99,9 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
         payload = {"outcome": outcome, "data": data, "completedBy": actor.username,
                    "completedAt": now.isoformat().replace("+00:00", "Z")}
         run = run_engine(rt, engine, before, payload)
-        save_advance(rt, uow, instance, before, run, actor.username, "task_completed", task.node_id)
+        # The instance was paused at this task's node, so this was its only open task, closed just now.
+        save_advance(rt, uow, instance, before, run, actor.username, "task_completed", task.node_id,
+                     tasks_may_exist=False)
         uow.commit()
         return task, instance, run
 
