@@ -19,8 +19,8 @@ class RecordSchema(ma.Schema):
 
     marshmallow's own lookup first asks ``hasattr(obj, "__getitem__")``; on a
     pydantic record that is an AttributeError raised and caught inside
-    pydantic for every field of every response (a sixth of the start
-    request's time outside the runtime).
+    pydantic for every field of every response (one-off measurement in
+    docs/service.md).
     """
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:

@@ -7,7 +7,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 
 class CookieSessions(SecureCookieSessionInterface):
-    """Flask builds the cookie signer for every request, cookie or not: a sixth of a bare request's CPU.
+    """Flask builds the cookie signer for every request, cookie or not (see docs/service.md for its cost).
 
     API calls carry no session cookie, so they get a fresh empty session
     straight away; a request with the cookie is read exactly as Flask would.

@@ -80,8 +80,8 @@ class DescribedOnDemandCursor(psycopg.Cursor[Any]):
 
     SQLAlchemy reads it after every query but uses the columns only the first
     time it sees a statement (it caches the result layout per compiled
-    statement); for the wide instance and task rows that was a third of a
-    query's CPU. The answer is the same object psycopg describes, built lazily.
+    statement); for wide rows (tasks and instances in lists) that is much
+    of a query's CPU. The answer is the same object psycopg describes, built lazily.
     """
 
     @property

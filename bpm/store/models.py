@@ -3,8 +3,8 @@
 The two rows every step reads and writes, instances and tasks, have a
 *record* class holding their columns (``ProcessInstanceRecord``,
 ``TaskRecord``); the table class adds only the table. The runtime's hot path
-reads and writes records through SQLAlchemy Core: building an ORM object
-costs a quarter of a millisecond, a record a hundredth of that. Anything
+reads and writes records without the ORM, whose objects cost far more to
+build (one-off measurement in docs/service.md). Anything
 typed as a record accepts the ORM object too (it is a subclass).
 """
 
