@@ -28,7 +28,7 @@ from bpm.store.models import (
     TaskRecord,
     User,
 )
-from bpm.store.statements import load_record, record_from, split_row, versioned_update
+from bpm.store.statements import load_record, record_at, split_row, versioned_update
 from bpm.store.uow import UnitOfWork
 
 MAX_COMMENT = 4000
@@ -176,9 +176,7 @@ _OPEN_TASKS_OF = DirectStatement(select(TASK_TABLE)
 
 def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[TaskRecord]:
     """The open tasks of one instance, oldest first."""
-    keys = _OPEN_TASKS_OF.column_keys
-    return [record_from(TaskRecord, dict(zip(keys, row, strict=True)))
-            for row in _OPEN_TASKS_OF.all(uow, {"instance_id": instance_id})]
+    return [record_at(TaskRecord, row) for row in _OPEN_TASKS_OF.all(uow, {"instance_id": instance_id})]
 
 
 def _candidate_of(actor: Actor) -> Any:

@@ -2,7 +2,8 @@
 
 An approval runs eight statements, and SQLAlchemy's execution path
 (execution context, events, result objects, around the driver call) cost
-about 100 µs on each: a quarter of a request's CPU. These statements are
+more than the driver call itself (one-off measurements in
+docs/service.md). These statements are
 still Core constructs built from the tables and compiled by SQLAlchemy,
 once per dialect, and their values pass through the columns' own type
 processors (JSON, UTC datetimes) in both directions, so what is stored and
@@ -45,8 +46,7 @@ class ServerPrepared:
 
     Values sent as literals (client-side binding, which batching needs) would
     make PostgreSQL parse and plan each statement every time; EXECUTE of a
-    prepared statement skips both (measured: 250-360 instead of 500 µs of
-    server CPU for a history insert and an instance update).
+    prepared statement skips both.
     """
 
     name: str
@@ -84,9 +84,12 @@ class CompiledForDriver:
     locks_rows: bool  # SELECT … FOR UPDATE/SHARE: its locks need a transaction, even before any write
 
     @classmethod
-    def compile(cls, statement: ClauseElement, dialect: Dialect, insert_columns: Sequence[str] | None = None,
-                name: str = "") -> CompiledForDriver:
-        """Compile ``statement`` for ``dialect`` (``insert_columns``: the columns an INSERT sets)."""
+    def compile(cls, statement: ClauseElement, dialect: Dialect, name: str,
+                insert_columns: Sequence[str] | None = None) -> CompiledForDriver:
+        """Compile ``statement`` for ``dialect``, as prepared statement ``name`` on PostgreSQL.
+
+        ``insert_columns``: the columns an INSERT sets.
+        """
         compiled = statement.compile(dialect=dialect, column_keys=list(insert_columns) if insert_columns else None)
         binds = compiled.binds.items()
         processors = {name: processor for name, bind in binds
@@ -132,9 +135,6 @@ class DirectStatement:
 
     def __init__(self, statement: ClauseElement, insert_columns: Sequence[str] | None = None) -> None:
         self.statement = statement
-        columns = getattr(statement, "selected_columns", None)
-        # the keys of the selected columns, in order (duplicates suffixed as SQLAlchemy does: ``id_1``)
-        self.column_keys: tuple[str, ...] = tuple(columns.keys()) if columns is not None else ()
         self._insert_columns = tuple(insert_columns) if insert_columns else None
         self.name = f"bpm_{next(_statement_numbers)}"  # of its prepared statement on PostgreSQL
         self._compiled: dict[str, CompiledForDriver] = {}
@@ -144,25 +144,27 @@ class DirectStatement:
         """The statement compiled for ``dialect`` (compiled on first use)."""
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            compiled = CompiledForDriver.compile(self.statement, dialect, self._insert_columns, self.name)
+            compiled = CompiledForDriver.compile(self.statement, dialect, self.name, self._insert_columns)
             with self._lock:
                 self._compiled[dialect.name] = compiled
         return compiled
 
     def first(self, uow: UnitOfWork, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The first row of the result, converted, or None."""
-        compiled = self.for_dialect(uow.dialect)
-        cursor = uow.cursor_for(compiled)
-        cursor.execute(*compiled.call(values))
+        compiled, cursor = self._run(uow, values)
         raw = cursor.fetchone()
         return None if raw is None else compiled.row(raw)
 
     def all(self, uow: UnitOfWork, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row of the result, converted."""
+        compiled, cursor = self._run(uow, values)
+        return [compiled.row(raw) for raw in cursor.fetchall()]
+
+    def _run(self, uow: UnitOfWork, values: Mapping[str, Any]) -> tuple[CompiledForDriver, Any]:
         compiled = self.for_dialect(uow.dialect)
         cursor = uow.cursor_for(compiled)
         cursor.execute(*compiled.call(values))
-        return [compiled.row(raw) for raw in cursor.fetchall()]
+        return compiled, cursor
 
 
 @dataclass(frozen=True)
@@ -204,21 +206,22 @@ def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], co
 
     On PostgreSQL several writes go as one multi-statement query of EXECUTEs
     (values bound client-side by psycopg, which quotes them), so a
-    transaction's writes cost one round trip instead of one each: measured
-    on a two-core machine, half the client's and a third of the server's
-    CPU of sending them one by one. SQLite runs in process, where a round
-    trip costs nothing, so writes go one by one.
+    transaction's writes cost one round trip instead of one each, which
+    saves CPU on both sides as well as waiting. SQLite runs in process,
+    where a round trip costs nothing, so writes go one by one.
     """
-    for write in writes:
-        prepare_once(cursor, write.statement.for_dialect(dialect), prepared)
+    compiled = [write.statement.for_dialect(dialect) for write in writes]
+    for statement in compiled:
+        prepare_once(cursor, statement, prepared)
+    calls = [statement.call(write.values) for statement, write in zip(compiled, writes, strict=True)]
     if dialect.name != "postgresql" or (len(writes) == 1 and begin == commit):
         # (alone and outside a transaction, a statement is a transaction of its own)
-        for write in writes:
-            cursor.execute(*write.statement.for_dialect(dialect).call(write.values))
+        for call, write in zip(calls, writes, strict=True):
+            cursor.execute(*call)
             write.check(cursor.rowcount)
         return dialect.name == "postgresql" and commit
     statements = ["BEGIN"] if begin else []
-    statements += [cursor.mogrify(*write.statement.for_dialect(dialect).call(write.values)) for write in writes]
+    statements += [cursor.mogrify(*call) for call in calls]
     commit_now = commit and all(write.conflict is None for write in writes)
     if commit_now:
         statements.append("COMMIT")

@@ -52,19 +52,24 @@ def versioned_update(uow: UnitOfWork, table: Table, key: str, read: int, values:
     uow.write(statement, {**params, "key_": key, "read_": read, "next_": read + 1}, conflict)
 
 
-def record_from(record_type: type[RecordT], values: Mapping[str, Any]) -> RecordT:
-    """A record from column values read from our own database (trusted: not validated again)."""
-    return record_type.model_construct(**values)
+_COLUMN_KEYS = {record_type: tuple(table.columns.keys()) for record_type, table in RECORD_TABLES.items()}
+
+
+def record_at(record_type: type[RecordT], row: Sequence[Any], start: int = 0) -> RecordT:
+    """The record whose table's columns ``row`` holds from ``start`` on, in table order (``select(table)``).
+
+    Values read from our own database are trusted: not validated again.
+    """
+    keys = _COLUMN_KEYS[record_type]
+    return record_type.model_construct(**dict(zip(keys, row[start:start + len(keys)], strict=True)))
 
 
 def split_row(row: Sequence[Any], *record_types: type[SQLModel]) -> list[Any]:
     """Records from one row that selected the columns of each record's table in turn (a join)."""
     records, start = [], 0
     for record_type in record_types:
-        columns = RECORD_TABLES[record_type].columns
-        records.append(record_from(record_type, dict(zip(columns.keys(), row[start:start + len(columns)],
-                                                         strict=True))))
-        start += len(columns)
+        records.append(record_at(record_type, row, start))
+        start += len(_COLUMN_KEYS[record_type])
     return records
 
 
@@ -78,7 +83,7 @@ def load_record(uow: UnitOfWork, record_type: type[RecordT], key: Any) -> Record
         table = RECORD_TABLES[record_type]
         statement = _records_by_id[record_type] = DirectStatement(select(table).where(table.c.id == bindparam("id")))
     row = statement.first(uow, {"id": key})
-    return None if row is None else record_from(record_type, dict(zip(statement.column_keys, row, strict=True)))
+    return None if row is None else record_at(record_type, row)
 
 
 _by_id: dict[type, Any] = {}
