@@ -120,9 +120,7 @@ class UnitOfWork:
 
     def cursor_for(self, compiled: CompiledForDriver) -> Any:
         """The driver's cursor for a read of ``compiled``: every change made so far is sent first."""
-        self._send_orm_changes()
-        if self._writes:
-            self.flush_writes()
+        self._send_changes()
         if compiled.locks_rows:
             self._begin(now=True)  # a row lock taken in autocommit would be released at once
         cursor = self._transaction_cursor()
@@ -155,9 +153,7 @@ class UnitOfWork:
     def execute(self, statement: Executable, parameters: Mapping[str, Any] | list[dict[str, Any]] | None = None,
                 ) -> CursorResult[Any]:
         """Run a Core statement in this unit's transaction, after the changes made so far."""
-        self._send_orm_changes()
-        if self._writes:
-            self.flush_writes()
+        self._send_changes()
         self._begin(now=True)
         return self.connection.execute(statement, parameters)
 
@@ -199,9 +195,12 @@ class UnitOfWork:
         for key, value in values.items():
             setattr(record, key, value)
 
-    def _send_orm_changes(self) -> None:
+    def _send_changes(self) -> None:
+        """Before a read: pending ORM changes and queued writes go to the database, so the read sees them."""
         if self._session is not None and (self._session.new or self._session.dirty or self._session.deleted):
             self.flush()
+        if self._writes:
+            self.flush_writes()
 
     def flush(self) -> None:
         """Send pending ORM changes now; a uniqueness clash with a concurrent writer is a ConflictError."""
