@@ -55,11 +55,13 @@ def test_an_invalid_definition_is_refused_with_the_field_that_is_wrong(api, rt, 
         assert any(p["path"] == field for p in report.json["problems"])
 
 
-def test_malformed_json_is_a_400_and_changes_nothing(client, rt):
-    response = _unchanged(rt, lambda: client.post("/api/instances", data=b'{"definition": ',
+def test_malformed_json_is_a_400_that_says_where_and_changes_nothing(client, rt):
+    response = _unchanged(rt, lambda: client.post("/api/instances", data=b'{"definition":\n "x" "y"}',
                                                    headers={"X-BPM-User": "ann",
                                                             "Content-Type": "application/json"}))
-    assert response.status_code in (400, 422) and response.json["code"] == response.status_code
+    assert response.status_code == 400 and response.json["code"] == 400
+    assert response.json["message"] == ("the request body is not valid JSON: "
+                                        "Expecting ',' delimiter at line 2, column 6"), response.json
 
 
 def test_starting_an_unknown_process_is_404(api, rt):
@@ -91,6 +93,7 @@ def test_an_oversized_body_is_413(api, rt):
     huge = {"definition": "expense-approval", "payload": {**EXPENSE, "description": "x" * 2_000_000}}
     response = _unchanged(rt, lambda: api.post("/api/instances", json=huge))
     assert response.status_code == 413 and response.json["code"] == 413
+    assert response.json["message"] == "the request body is larger than the limit of 1,048,576 bytes"
 
 
 def test_a_stale_if_match_is_412_and_changes_nothing(api, rt):
