@@ -47,7 +47,7 @@ def run(host: str | None, port: int | None, demo: bool) -> None:
     import os
 
     from bpm.app import create_app
-    from bpm.runtime.demo import load_demo
+    from bpm.runtime.demo import load_demo, people_summary
     from bpm.store.migrate import upgrade
 
     dev_identity = None if "BPM_DEV_IDENTITY" in os.environ else True
@@ -60,8 +60,7 @@ def run(host: str | None, port: int | None, demo: bool) -> None:
     click.echo(f"Refluxo BPM on {base}  (database: {settings.database_url})")
     if loaded:
         click.echo(f"  processes: {', '.join(loaded)}")
-        click.echo("  demo users: ann (employee), bob (manager), carol (finance), dave (department head), "
-                   "erin (editor), dana (designer), admin")
+        click.echo(f"  demo users: {people_summary()}  (anyone can be named manager in a form)")
     click.echo(f"  API docs:   {base}/api/docs")
     click.echo(f"  health:     {base}/api/health")
     if settings.dev_identity:

@@ -28,6 +28,15 @@ USERS = [
 ]
 
 
+def people_summary() -> str:
+    """The demo people with their groups and extra roles, as `bpm run` prints them for a newcomer."""
+    def who(username: str, roles: list[str], groups: list[str]) -> str:
+        extra = [*groups, *(role for role in roles if role != "employee")]
+        return f"{username} ({', '.join(extra)})" if extra else username
+
+    return ", ".join(who(username, roles, groups) for username, _, roles, groups in USERS)
+
+
 def load_people(rt: Runtime) -> None:
     """Create the demo users and groups that do not exist yet."""
     with rt.uow() as uow:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -71,3 +72,14 @@ def test_a_broken_form_is_one_clear_line_when_starting(cli_env, tmp_path):
         assert result.exit_code == 1, result.output
         assert "Error: broken forms in" in result.output and "bad.json" in result.output
         assert "Traceback" not in result.output
+
+
+def test_the_readme_and_bpm_run_name_every_demo_user():
+    from bpm.runtime.demo import USERS, people_summary
+
+    readme = (REPO / "README.md").read_text()
+    summary = people_summary()
+    for username, _, _, groups in USERS:
+        assert re.search(rf"\b{username}\b", readme), f"README.md does not name the demo user {username}"
+        assert username in summary and all(group in summary for group in groups)
+    assert summary.startswith("ann, bob, carol (finance),")
