@@ -1,16 +1,16 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from bpm.store.types import UtcDateTime
-from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None
