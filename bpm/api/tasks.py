@@ -20,7 +20,7 @@ from bpm.api.schemas import (
     with_related,
 )
 from bpm.auth import current_actor, runtime
-from bpm.runtime import tasks
+from bpm.runtime import inbox, tasks
 from bpm.store.models import TaskRecord
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks",
@@ -50,7 +50,7 @@ class Tasks(MethodView):
         """List tasks for me: assigned to me or offered to me (scope), most urgent first."""
         actor = current_actor()
         with runtime().uow() as uow:
-            rows, total = tasks.list_tasks(uow, actor, query, pagination_parameters.page,
+            rows, total = inbox.list_tasks(uow, actor, query, pagination_parameters.page,
                                            pagination_parameters.page_size)
             pagination_parameters.item_count = total
             return rows

@@ -19,6 +19,7 @@ from bpm.engine import Snapshot, WorkflowEngine
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
 from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime.history import snapshot_delta
+from bpm.runtime.offers import offer
 from bpm.runtime.runtime import Runtime
 from bpm.store.direct import DirectStatement
 from bpm.store.models import (
@@ -30,7 +31,6 @@ from bpm.store.models import (
     Job,
     OutboxMessage,
     ProcessInstanceRecord,
-    TaskCandidate,
     TaskRecord,
 )
 from bpm.store.statements import versioned_update
@@ -178,9 +178,7 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
                       priority=request.priority,
                       due_at=request.due_at, status=TASK_OPEN, created_at=rt.now(), data=None)
     uow.insert(task)
-    for kind, names in (("user", task.candidate_users), ("group", task.candidate_groups)):
-        for name in names:
-            uow.insert_values(TaskCandidate, task_id=task.id, kind=kind, name=name)
+    offer(uow, task)
     for escalation in request.escalations:
         due = dt.datetime.fromisoformat(escalation["due_at"])
         payload = {k: v for k, v in escalation.items() if k != "due_at"}

@@ -24,6 +24,7 @@ from bpm.runtime.advance import (
     save_advance,
     write_instance,
 )
+from bpm.runtime.offers import withdraw_all_of_instance
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import (
@@ -90,6 +91,7 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
         # rows are locked in the order every action takes them (tasks, jobs, instance): no deadlock with a completion
         uow.execute(update(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id, TASK_TABLE.c.status == TASK_OPEN)
                     .values(status=TASK_CANCELLED, revision=TASK_TABLE.c.revision + 1))
+        withdraw_all_of_instance(uow, instance_id)
         cancel_pending_jobs(uow, instance_id)
         write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now,
                                        "error": reason})

@@ -1,19 +1,19 @@
-"""Task actions: complete (which resumes the instance), claim, unclaim, delegate, comment; inbox reads."""
+"""Task actions: complete (which resumes the instance), claim, unclaim, delegate, comment; reading one task."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from bpm.engine import Snapshot
 from bpm.engine.snapshot import PAUSED
 from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound
+from bpm.runtime import offers
 from bpm.runtime.actors import Actor, may_work_on
 from bpm.runtime.advance import EngineRun, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.instances import check_revision
-from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
 from bpm.store.direct import DirectStatement
 from bpm.store.models import (
@@ -22,8 +22,6 @@ from bpm.store.models import (
     TASK_OPEN,
     TASK_TABLE,
     ProcessInstanceRecord,
-    Task,
-    TaskCandidate,
     TaskComment,
     TaskRecord,
     User,
@@ -53,11 +51,12 @@ def _require_open(task: TaskRecord) -> None:
 
 
 def _bump(uow: UnitOfWork, task: TaskRecord, values: dict[str, Any]) -> None:
-    """Version-checked task update: a lost race is a ConflictError, never a lost update."""
-    read = task.revision
+    """Version-checked task update (a lost race is a ConflictError, never a lost update); its offers follow."""
+    read, was_claimable = task.revision, offers.claimable(task)
     versioned_update(uow, TASK_TABLE, task.id, read, values, status=TASK_OPEN,
                      conflict="the task was changed by someone else; reload and try again")
     uow.mark_written(task, {**values, "revision": read + 1})
+    offers.follow(uow, task, was_claimable)
 
 
 _TASK_AND_INSTANCE = DirectStatement(select(TASK_TABLE, INSTANCE_TABLE)
@@ -91,8 +90,9 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
         if instance.status != PAUSED or before.current_node_id != task.node_id:
             raise ConflictError("the instance is no longer waiting for this task")
         now = rt.now()
-        _bump(uow, task, {"status": TASK_COMPLETED, "completed_by": actor.username, "completed_at": now,
-                          "outcome": outcome, "data": data})
+        # Completing an unclaimed task claims it: the work stays listed as the completer's (offers.py).
+        _bump(uow, task, {"status": TASK_COMPLETED, "assignee": task.assignee or actor.username,
+                          "completed_by": actor.username, "completed_at": now, "outcome": outcome, "data": data})
         engine = rt.engines.for_instance(uow, instance)
         if engine.workflow.nodes_by_id[task.node_id].data.get("escalations"):
             cancel_pending_jobs(uow, instance.id, task_id=task.id)  # escalations of a done task never fire
@@ -177,31 +177,3 @@ _OPEN_TASKS_OF = DirectStatement(select(TASK_TABLE)
 def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[TaskRecord]:
     """The open tasks of one instance, oldest first."""
     return [record_at(TaskRecord, row) for row in _OPEN_TASKS_OF.all(uow, {"instance_id": instance_id})]
-
-
-def _candidate_of(actor: Actor) -> Any:
-    is_user = and_(TaskCandidate.kind == "user", TaskCandidate.name == actor.username)
-    conditions = [is_user]
-    if actor.groups:
-        conditions.append(and_(TaskCandidate.kind == "group", TaskCandidate.name.in_(sorted(actor.groups))))
-    return exists().where(TaskCandidate.task_id == Task.id, or_(*conditions))
-
-
-def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int,
-               page_size: int) -> tuple[list[Task], int]:
-    """The inbox: ``scope`` mine | candidate | all-open-for-me (default) | all (admins); newest work first."""
-    scope = filters.get("scope") or "available"
-    query = select(Task).where(Task.status == (filters.get("status") or TASK_OPEN))
-    if scope == "mine":
-        query = query.where(Task.assignee == actor.username)
-    elif scope == "candidate":
-        query = query.where(Task.assignee.is_(None), _candidate_of(actor))
-    elif scope == "available":
-        query = query.where(or_(Task.assignee == actor.username, and_(Task.assignee.is_(None), _candidate_of(actor))))
-    elif not actor.is_admin:
-        raise Forbidden("only admins may list every task")
-    for name, column in (("instance_id", Task.instance_id), ("definition_key", Task.definition_key)):
-        if filters.get(name) is not None:
-            query = query.where(column == filters[name])
-    urgency = (Task.priority.desc(), Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
-    return paginate(uow.session, query, urgency, page, page_size)

@@ -120,8 +120,9 @@ class TaskRecord(SQLModel):
     """A human task's columns: created when an instance pauses at a ``human-task`` node.
 
     Candidate users and groups are on the row (for showing and checking a
-    task in one read) and in ``task_candidate`` (so that "my group tasks" is
-    an indexed join on both databases, not a JSON search).
+    task in one read, and for good) and, while the task is open and
+    unclaimed, in ``task_candidate`` (so that "offered to my groups" is an
+    indexed read on both databases, not a JSON search).
     """
 
     id: str = Field(primary_key=True, max_length=36)
@@ -158,7 +159,14 @@ class Task(TaskRecord, table=True):
 
 
 class TaskCandidate(SQLModel, table=True):
-    """Who may claim a task: one row per candidate user or group, so inbox queries are plain joins."""
+    """An open offer: who may claim an unclaimed open task, one row per candidate user or group.
+
+    Rows live only while their task is open and unclaimed (``bpm.runtime.offers``);
+    the task row keeps its candidates for good. Each row carries the task's
+    urgency (priority, due date, creation) and process key, so an inbox page
+    is ordered and counted from these narrow rows and only its own tasks are
+    read in full.
+    """
 
     __tablename__ = "task_candidate"
     __table_args__ = (Index("ix_task_candidate_kind_name", "kind", "name"),)
@@ -166,6 +174,10 @@ class TaskCandidate(SQLModel, table=True):
     task_id: str = Field(sa_column=Column(String(36), ForeignKey("task.id", ondelete="CASCADE"), primary_key=True))
     kind: str = Field(primary_key=True, max_length=10)  # user | group
     name: str = Field(primary_key=True, max_length=100)
+    definition_key: str = Field(max_length=100)
+    priority: int
+    due_at: dt.datetime | None = _when(nullable=True)
+    created_at: dt.datetime = _when()
 
 
 class TaskComment(SQLModel, table=True):

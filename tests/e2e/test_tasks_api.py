@@ -8,7 +8,7 @@ from ..conftest import EXPENSE
 def _finance_task(api):
     started = api.post("/api/instances", json={"definition": "expense-approval", "payload": EXPENSE})
     api.as_("bob").post(f"/api/tasks/{started.json['openTasks'][0]['id']}/complete", json={"outcome": "approve"})
-    return api.as_("carol").get("/api/tasks?scope=candidate").json[0]
+    return api.as_("carol").get(f"/api/tasks?scope=candidate&instanceId={started.json['id']}").json[0]
 
 
 def test_a_group_task_is_claimed_worked_and_given_back(api):
@@ -68,3 +68,89 @@ def test_the_inbox_pages_and_orders_by_priority(api):
     assert '"total": 3' in first.headers["X-Pagination"]
     assert api.as_("ann").get("/api/tasks?scope=all").status_code == 403
     assert len(api.as_("admin").get("/api/tasks?scope=all").json) == 3
+
+
+def _offers(rt) -> list[tuple]:
+    from sqlalchemy import text
+
+    with rt.db.connect() as connection:
+        return sorted(tuple(row) for row in connection.execute(text(
+            "SELECT task_id, kind, name, definition_key, priority FROM task_candidate")))
+
+
+def test_a_task_is_offered_while_it_is_open_and_unclaimed_and_keeps_its_candidates_for_good(api, rt):
+    completed, cancelled, delegated = _finance_task(api), _finance_task(api), _finance_task(api)
+    offer = [(task["id"], "group", "finance", "expense-approval", 50) for task in (completed, cancelled, delegated)]
+    assert _offers(rt) == sorted(offer)
+    carol = api.as_("carol")
+    carol.post(f"/api/tasks/{completed['id']}/claim")
+    assert _offers(rt) == sorted(offer[1:]), "a claimed task is offered to nobody else"
+    carol.post(f"/api/tasks/{completed['id']}/unclaim")
+    assert _offers(rt) == sorted(offer), "given back, it is offered again as it was"
+    carol.post(f"/api/tasks/{delegated['id']}/delegate", json={"to": "dave"})
+    carol.post(f"/api/tasks/{completed['id']}/complete", json={"outcome": "approve"})
+    api.post(f"/api/instances/{cancelled['instanceId']}/cancel", json={})
+    assert _offers(rt) == []
+    for task in (completed, cancelled, delegated):
+        assert carol.get(f"/api/tasks/{task['id']}").json["candidateGroups"] == ["finance"]
+    assert carol.get("/api/tasks").json == []
+    done = carol.get("/api/tasks?status=completed").json
+    assert [t["id"] for t in done] == [completed["id"]], "completing an unclaimed task claims it"
+    assert done[0]["assignee"] == "carol" and done[0]["completedBy"] == "carol"
+
+
+def test_the_inbox_lists_what_is_assigned_to_me_and_what_is_offered_to_me_or_my_groups_unclaimed(api):
+    offered = _finance_task(api)  # offered to carol's group
+    started = api.post("/api/instances", json={"definition": "expense-approval",
+                                               "payload": {**EXPENSE, "manager": "carol"}})
+    assigned = started.json["openTasks"][0]  # carol is this one's manager
+    claimed_by_other = _finance_task(api)
+    api.as_("admin").post(f"/api/tasks/{claimed_by_other['id']}/delegate", json={"to": "dave"})
+    carol = api.as_("carol")
+    assert {t["id"] for t in carol.get("/api/tasks").json} == {offered["id"], assigned["id"]}
+    assert [t["id"] for t in carol.get("/api/tasks?scope=mine").json] == [assigned["id"]]
+    assert [t["id"] for t in carol.get("/api/tasks?scope=candidate").json] == [offered["id"]]
+    assert '"total": 2' in carol.get("/api/tasks").headers["X-Pagination"]
+    assert [t["id"] for t in api.as_("dave").get("/api/tasks").json] == [claimed_by_other["id"]]
+
+
+def test_the_inbox_orders_by_priority_then_due_date_and_filters_by_process_and_instance(api):
+    first, second = _finance_task(api), _finance_task(api)
+    carol = api.as_("carol")
+    ids = [t["id"] for t in carol.get("/api/tasks").json]
+    assert ids == sorted([first["id"], second["id"]], key=lambda i: {first["id"]: first, second["id"]: second}[i]
+                         ["dueAt"] + i)
+    assert [t["id"] for t in carol.get(f"/api/tasks?instanceId={second['instanceId']}").json] == [second["id"]]
+    assert carol.get("/api/tasks?definitionKey=vacation-request").json == []
+    assert len(carol.get("/api/tasks?definitionKey=expense-approval&scope=candidate").json) == 2
+    page_two = carol.get("/api/tasks?page=2&page_size=1")
+    assert [t["id"] for t in page_two.json] == ids[1:] and '"total": 2' in page_two.headers["X-Pagination"]
+    assert carol.get("/api/tasks?page=3&page_size=1").json == []
+
+
+TRIAGE = {
+    "id": "triage", "name": "Triage",
+    "nodes": [{"id": "ask", "type": "start"},
+              {"id": "look", "type": "human-task",
+               "data": {"title": "{{ ask.last.data.title }}", "priority": "{{ ask.last.data.priority }}",
+                        "dueIn": "{{ ask.last.data.dueIn }}", "candidateGroups": ["finance"],
+                        "candidateUsers": "{{ ask.last.data.users }}"}}],
+    "edges": [{"id": "e1", "source": "ask", "target": "look"}],
+}
+
+
+def test_the_inbox_puts_the_most_urgent_first_and_lists_a_task_offered_twice_once(api):
+    designer = api.as_("dana")
+    assert designer.post("/api/definitions", json=TRIAGE).status_code == 201
+    assert designer.post("/api/definitions/triage/versions/1/publish").status_code == 200
+    for title, priority, due_in, users in (("low, due tomorrow", 20, "P1D", []), ("high, due in 3 days", 80, "P3D", []),
+                                           ("high, due tomorrow", 80, "P1D", ["carol"]),
+                                           ("high, due in 2 days", 80, "P2D", ["carol", "erin"])):
+        started = api.post("/api/instances", json={"definition": "triage", "payload": {
+            "title": title, "priority": priority, "dueIn": due_in, "users": users}})
+        assert started.status_code == 201, started.json
+    inbox = api.as_("carol").get("/api/tasks")
+    assert [t["title"] for t in inbox.json] == ["high, due tomorrow", "high, due in 2 days", "high, due in 3 days",
+                                               "low, due tomorrow"]
+    assert '"total": 4' in inbox.headers["X-Pagination"]
+    assert [t["title"] for t in api.as_("erin").get("/api/tasks").json] == ["high, due in 2 days"]

@@ -44,7 +44,7 @@ def test_the_database_is_at_the_newest_revision_and_upgrading_again_is_harmless(
 def test_there_is_one_linear_history_of_revisions():
     script = ScriptDirectory(str(MIGRATIONS))
     assert len(script.get_heads()) == 1
-    assert [r.revision for r in script.walk_revisions()][::-1] == ["0001", "0002"]
+    assert [r.revision for r in script.walk_revisions()][::-1] == ["0001", "0002", "0003"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -58,26 +58,44 @@ def empty_database(request, tmp_path) -> Iterator[str]:
     _drop_postgres_database(name)
 
 
+def _instance_with_tasks(connection, statuses: dict[str, str], lists: str = "") -> None:
+    """One definition, one instance, and a task of each given id and status.
+
+    The SQL is valid from revision 0001 on; from 0002 on, ``lists`` gives the
+    SQL values of the task's candidate_users and candidate_groups.
+    """
+    connection.execute(text(
+        "INSERT INTO process_definition (id, key, version, status, name, body, checksum, created_by,"
+        " created_at, updated_at) VALUES (1, 'p', 1, 'published', 'P', '{}', 'x', 'a', :t, :t)"), {"t": NOW})
+    connection.execute(text(
+        "INSERT INTO process_instance (id, definition_id, definition_key, definition_version, status,"
+        " snapshot, revision, started_by, started_at, updated_at)"
+        " VALUES ('i', 1, 'p', 1, 'paused', '{}', 1, 'a', :t, :t)"), {"t": NOW})
+    for task_id, status in statuses.items():
+        columns, values = (", candidate_users, candidate_groups", f", {lists}") if lists else ("", "")
+        connection.execute(text(
+            f"INSERT INTO task (id, instance_id, node_id, definition_key, title, outcomes, priority, status,"
+            f" revision, created_at{columns}) VALUES (:id, 'i', 'n', 'p', 'T', '[]', 50, :status, 1, :t{values})"),
+            {"id": task_id, "status": status, "t": NOW})
+
+
+def _offer(connection, task_id: str, candidates: tuple[tuple[str, str], ...]) -> None:
+    for kind, name in candidates:
+        connection.execute(text("INSERT INTO task_candidate (task_id, kind, name) VALUES (:id, :k, :n)"),
+                           {"id": task_id, "k": kind, "n": name})
+
+
+def _candidate_rows(connection) -> list[tuple[str, str, str]]:
+    return sorted(tuple(row) for row in connection.execute(text("SELECT task_id, kind, name FROM task_candidate")))
+
+
 def test_0002_copies_existing_candidates_onto_their_tasks_and_loses_no_row(empty_database):
     upgrade(empty_database, "0001")
     engine = make_engine(empty_database)
     try:
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO process_definition (id, key, version, status, name, body, checksum, created_by,"
-                " created_at, updated_at) VALUES (1, 'p', 1, 'published', 'P', '{}', 'x', 'a', :t, :t)"), {"t": NOW})
-            connection.execute(text(
-                "INSERT INTO process_instance (id, definition_id, definition_key, definition_version, status,"
-                " snapshot, revision, started_by, started_at, updated_at)"
-                " VALUES ('i', 1, 'p', 1, 'paused', '{}', 1, 'a', :t, :t)"), {"t": NOW})
-            for task_id in ("offered", "assigned"):
-                connection.execute(text(
-                    "INSERT INTO task (id, instance_id, node_id, definition_key, title, outcomes, priority, status,"
-                    " revision, created_at) VALUES (:id, 'i', 'n', 'p', 'T', '[]', 50, 'open', 1, :t)"),
-                    {"id": task_id, "t": NOW})
-            for kind, name in (("group", "finance"), ("user", "zoe"), ("user", "bob"), ("group", "audit")):
-                connection.execute(text("INSERT INTO task_candidate (task_id, kind, name) VALUES ('offered', :k, :n)"),
-                                   {"k": kind, "n": name})
+            _instance_with_tasks(connection, {"offered": "open", "assigned": "open"})
+            _offer(connection, "offered", (("group", "finance"), ("user", "zoe"), ("user", "bob"), ("group", "audit")))
             connection.execute(text("INSERT INTO task_comment (task_id, author, body, created_at)"
                                     " VALUES ('offered', 'bob', 'on it', :t)"), {"t": NOW})
         upgrade(empty_database)
@@ -90,6 +108,37 @@ def test_0002_copies_existing_candidates_onto_their_tasks_and_loses_no_row(empty
     finally:
         engine.dispose()
     assert [tuple(row) for row in rows] == [("assigned", [], []), ("offered", ["bob", "zoe"], ["audit", "finance"])]
+
+
+def test_0003_keeps_only_the_offers_of_claimable_tasks_with_their_urgency_and_its_downgrade_restores_all(
+        empty_database):
+    from alembic import command
+
+    offers = (("group", "finance"), ("user", "zoe"))
+    tasks = {"waiting": "open", "taken": "open", "done": "completed", "stopped": "cancelled"}
+    upgrade(empty_database, "0002")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            _instance_with_tasks(connection, tasks, lists="""'["zoe"]', '["finance"]'""")
+            connection.execute(text("UPDATE task SET assignee = 'zoe' WHERE id = 'taken'"))
+            connection.execute(text("UPDATE task SET priority = 80, due_at = :t WHERE id = 'waiting'"),
+                               {"t": NOW + dt.timedelta(days=2)})
+            for task_id in tasks:
+                _offer(connection, task_id, offers)
+        upgrade(empty_database, "0003")
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT task_id, kind, name, definition_key, priority, due_at, created_at"
+                                           " FROM task_candidate ORDER BY kind")).all()
+        assert [tuple(row[:5]) for row in kept] == [("waiting", "group", "finance", "p", 80),
+                                                     ("waiting", "user", "zoe", "p", 80)]
+        assert all(row[5] is not None and row[6] is not None for row in kept)
+        command.downgrade(alembic_config(empty_database), "0002")
+        with engine.connect() as connection:
+            assert _candidate_rows(connection) == sorted((task_id, kind, name) for task_id in tasks
+                                                         for kind, name in offers)
+    finally:
+        engine.dispose()
 
 
 def test_every_revision_downgrades_and_upgrades_again(empty_database):

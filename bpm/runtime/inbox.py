@@ -1,0 +1,94 @@
+"""The inbox: the tasks a person sees, most urgent first, one page at a time.
+
+Work assigned to me comes from the task table's (status, assignee) index;
+work offered to me or my groups from the open offers (``offers.py``), which
+carry each task's urgency. Both are ordered, counted and cut to the page as
+narrow (id, urgency) rows, and only the page's own tasks are read in full:
+a page costs what the person's workload costs, whatever the company's
+history or the other teams' backlogs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, or_, union_all
+from sqlmodel import select
+
+from bpm.errors import Forbidden
+from bpm.runtime.actors import Actor
+from bpm.runtime.paging import paginate, window
+from bpm.store.models import TASK_OPEN, Task, TaskCandidate
+from bpm.store.uow import UnitOfWork
+
+
+def _urgency(columns: Any) -> tuple[Any, ...]:
+    """Highest priority first, then the earliest due (undated last), then the oldest; the id settles ties."""
+    return (columns.priority.desc(), columns.due_at.is_(None), columns.due_at, columns.created_at, columns.id)
+
+
+def _assigned(actor: Actor, status: str, filters: dict[str, Any]) -> Any:
+    """(id, urgency) of the tasks in ``status`` assigned to ``actor``."""
+    query = select(Task.id, Task.priority, Task.due_at, Task.created_at).where(
+        Task.status == status, Task.assignee == actor.username)
+    if filters.get("instance_id") is not None:
+        query = query.where(Task.instance_id == filters["instance_id"])
+    if filters.get("definition_key") is not None:
+        query = query.where(Task.definition_key == filters["definition_key"])
+    return query
+
+
+def _offered(actor: Actor, filters: dict[str, Any]) -> Any:
+    """(id, urgency) of the claimable tasks offered to ``actor`` or one of their groups, each once."""
+    to_whom = [and_(TaskCandidate.kind == "user", TaskCandidate.name == actor.username)]
+    if actor.groups:
+        to_whom.append(and_(TaskCandidate.kind == "group", TaskCandidate.name.in_(sorted(actor.groups))))
+    query = select(TaskCandidate.task_id.label("id"), TaskCandidate.priority, TaskCandidate.due_at,
+                   TaskCandidate.created_at).where(or_(*to_whom))
+    if filters.get("instance_id") is not None:
+        of_instance = select(Task.id).where(Task.instance_id == filters["instance_id"])
+        query = query.where(TaskCandidate.task_id.in_(of_instance))
+    if filters.get("definition_key") is not None:
+        query = query.where(TaskCandidate.definition_key == filters["definition_key"])
+    return query.distinct()  # a task offered to me and to my group is one task
+
+
+def _every_task(uow: UnitOfWork, status: str, filters: dict[str, Any], page: int,
+                page_size: int) -> tuple[list[Task], int]:
+    query = select(Task).where(Task.status == status)
+    for name, column in (("instance_id", Task.instance_id), ("definition_key", Task.definition_key)):
+        if filters.get(name) is not None:
+            query = query.where(column == filters[name])
+    return paginate(uow.session, query, _urgency(Task), page, page_size)
+
+
+def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int,
+               page_size: int) -> tuple[list[Task], int]:
+    """A page of tasks and how many there are in all.
+
+    ``scope``: available (default: assigned to me, or offered to me or my
+    groups and unclaimed), mine, candidate (offered and unclaimed), all
+    (admins only). ``status`` defaults to open; only open tasks are offered.
+    """
+    scope = filters.get("scope") or "available"
+    status = filters.get("status") or TASK_OPEN
+    if scope == "all":
+        if not actor.is_admin:
+            raise Forbidden("only admins may list every task")
+        return _every_task(uow, status, filters, page, page_size)
+    parts = []
+    if scope in ("available", "mine"):
+        parts.append(_assigned(actor, status, filters))
+    if scope in ("available", "candidate") and status == TASK_OPEN:
+        parts.append(_offered(actor, filters))
+    if not parts:
+        return [], 0
+    # The parts never overlap: a claimable task is assigned to nobody.
+    keys = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("inbox")
+    total = uow.session.exec(select(func.count()).select_from(keys)).one()
+    bounds = window(page, page_size)
+    if bounds is None or total == 0:
+        return [], total
+    page_keys = select(keys).order_by(*_urgency(keys.c)).offset(bounds[0]).limit(bounds[1]).subquery("page")
+    tasks = select(Task).join(page_keys, page_keys.c.id == Task.id).order_by(*_urgency(page_keys.c))
+    return list(uow.session.exec(tasks).all()), total
