@@ -166,10 +166,17 @@ def main() -> None:
         opened = fill(url, company, args.tasks, args.open_share, seed=2)
         print(f"filled: {args.people:,} people in {args.groups} groups, {args.tasks:,} tasks and instances "
               f"({opened:,} open) in {time.perf_counter() - began:.0f} s")
+        biggest = company.groups[0]
+        with psycopg.connect(url) as conn:
+            waiting = conn.execute("SELECT count(*) FROM task_candidate WHERE kind = 'group' AND name = %s",
+                                   (biggest,)).fetchone()[0]
+        print(f"biggest group: {len(company.by_group[biggest]):,} people, {waiting:,} unclaimed tasks offered to it;"
+              f" timed: {args.users // 2} of its people and {args.users // 2} people at random")
         app = create_app({"database_url": url, "dev_identity": True})
         client = app.test_client()
         # The biggest group's members see the most offered work: time them and a random sample.
-        users = company.people[:args.users // 2] + random.Random(3).sample(company.people, args.users // 2)
+        users = (company.by_group[company.groups[0]][:args.users // 2]
+                 + random.Random(3).sample(company.people, args.users // 2))
         for user in users[:3]:  # warm up: actor cache, connection pool
             timed(client, "/api/tasks", user, 1)
         for label, page in PAGES.items():
