@@ -81,3 +81,29 @@ def test_two_designers_saving_the_first_draft_of_a_process_at_once_never_get_a_5
             versions = uow.session.exec(select_(ProcessDefinition.version).where(
                 ProcessDefinition.key == "purchase")).all()
         assert versions == [1], "one draft, never two version-1 rows"
+
+
+def test_claim_unclaim_complete_and_cancel_racing_on_a_group_task_leave_offers_that_match_the_task(app, api, rt):
+    from sqlalchemy import text
+
+    from bpm.store.models import Task
+
+    def finance_task():
+        started = api.post("/api/instances", json={"definition": "expense-approval", "payload": EXPENSE})
+        api.as_("bob").post(f"/api/tasks/{started.json['openTasks'][0]['id']}/complete", json={"outcome": "approve"})
+        return started.json["id"], api.as_("admin").get(f"/api/tasks?scope=all&instanceId={started.json['id']}"
+                                                         ).json[0]["id"]
+
+    for round_ in range(4):
+        instance_id, task_id = finance_task()
+        calls = [("carol", f"/api/tasks/{task_id}/claim", {}), ("admin", f"/api/tasks/{task_id}/claim", {}),
+                 ("carol", f"/api/tasks/{task_id}/complete", {"outcome": "approve"}),
+                 ("ann", f"/api/instances/{instance_id}/cancel", {})]
+        codes = [r.status_code for r in _race(app, calls)]
+        assert all(code in (200, 403, 409) for code in codes), (round_, codes)
+        with rt.uow() as uow:
+            task = uow.session.get(Task, task_id)
+            offers = uow.execute(text("SELECT count(*) FROM task_candidate WHERE task_id = :id"), {"id": task_id})
+            count = offers.scalar()
+        claimable = task.status == "open" and task.assignee is None
+        assert count == (1 if claimable else 0), (round_, codes, task.status, task.assignee, count)
