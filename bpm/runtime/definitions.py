@@ -49,6 +49,7 @@ def check(rt: Runtime, body: Any) -> list[Problem]:
         problems.append(Problem("$.nodes", f"a process needs exactly one start node, found {len(starts)}"))
     problems.extend(_form_problems(rt, loaded))
     problems.extend(_handle_problems(loaded))
+    problems.extend(_audience_problems(loaded))
     return problems
 
 
@@ -90,6 +91,18 @@ def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
             found.append(Problem(f"$.edges[{i}].sourceHandle",
                                  f"edge '{edge.id}' can never be taken: node '{edge.source}' never leaves by "
                                  f"{handle}; it leaves by: {choices}"))
+    return found
+
+
+def _audience_problems(definition: WorkflowDefinition) -> list[Problem]:
+    """Human tasks offered to nobody: anyone may complete one, but it shows in no one's inbox (a warning)."""
+    audience = ("assignee", "candidateUsers", "candidateGroups")
+    found = []
+    for i, node in enumerate(definition.nodes):
+        data = node.data if isinstance(node.data, dict) else {}
+        if node.type == "human-task" and not any(data.get(key) for key in audience):
+            found.append(Problem(f"$.nodes[{i}].data", f"human task '{node.id}' names no assignee, candidate users "
+                                 "or candidate groups: it will show in no one's inbox", "warning"))
     return found
 
 

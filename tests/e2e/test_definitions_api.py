@@ -104,3 +104,15 @@ def test_a_decision_whose_handles_are_computed_is_not_second_guessed(api):
                   {"id": "e2", "source": "d", "target": "fast", "sourceHandle": "fast"},
                   {"id": "e3", "source": "d", "target": "slow", "sourceHandle": "slow"}]}
     assert api.as_("dana").post("/api/definitions/validate", json=body).json == {"valid": True, "problems": []}
+
+
+def test_a_human_task_offered_to_nobody_is_a_warning_that_still_lets_it_publish(api):
+    body = {"id": "orphan", "name": "Orphan", "nodes": [
+        {"id": "s", "type": "start"}, {"id": "t", "type": "human-task", "data": {"title": "Who sees me?"}}],
+        "edges": [{"id": "e1", "source": "s", "target": "t"}]}
+    report = api.as_("dana").post("/api/definitions/validate", json=body).json
+    assert report == {"valid": True, "problems": [
+        {"path": "$.nodes[1].data", "severity": "warning",
+         "message": "human task 't' names no assignee, candidate users or candidate groups: "
+                    "it will show in no one's inbox"}]}
+    assert api.as_("dana").post("/api/definitions", json=body).status_code == 201
