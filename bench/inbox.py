@@ -138,11 +138,11 @@ def timed(client, path: str, user: str, repeat: int) -> list[float]:
 
 
 PAGES = {
-    "my inbox (assigned or offered to me)": "/api/tasks?pageSize=20",
-    "assigned to me": "/api/tasks?scope=mine&pageSize=20",
-    "offered to me, unclaimed": "/api/tasks?scope=candidate&pageSize=20",
-    "my requests": "/api/instances?startedBy={user}&pageSize=20",
-    "my running requests": "/api/instances?startedBy={user}&status=paused&pageSize=20",
+    "my inbox (assigned or offered to me)": "/api/tasks?page_size=20",
+    "assigned to me": "/api/tasks?scope=mine&page_size=20",
+    "offered to me, unclaimed": "/api/tasks?scope=candidate&page_size=20",
+    "my requests": "/api/instances?startedBy={user}&page_size=20",
+    "my running requests": "/api/instances?startedBy={user}&status=paused&page_size=20",
 }
 
 
