@@ -122,7 +122,7 @@ def definitions_import(files: tuple[Path, ...]) -> None:
     from bpm.engine import SystemClock
     from bpm.errors import DefinitionError
     from bpm.runtime import SYSTEM_ACTOR, Runtime
-    from bpm.runtime.definitions import import_definition
+    from bpm.runtime.definitions import import_definition, validate
 
     rt = Runtime.build(_settings(), SystemClock())
     failed = False
@@ -131,6 +131,8 @@ def definitions_import(files: tuple[Path, ...]) -> None:
             body = json.loads(path.read_text())
             stored = import_definition(rt, SYSTEM_ACTOR, body)
             click.echo(f"{path}: {stored.key} v{stored.version} {stored.status}")
+            for problem in validate(rt, body).problems:  # only warnings are left once it is published
+                click.echo(f"  warning: {problem.path}: {problem.message}", err=True)
         except ValueError as exc:
             click.echo(f"{path}: not valid JSON: {exc}", err=True)
             failed = True

@@ -50,6 +50,19 @@ def test_importing_an_invalid_definition_explains_why_and_fails(cli_env, tmp_pat
     assert "not valid JSON" in result.output
 
 
+def test_importing_shows_the_warnings_of_a_definition_it_publishes(cli_env, tmp_path):
+    runner = CliRunner()
+    runner.invoke(main, ["db", "upgrade"], env=cli_env)
+    orphan = tmp_path / "orphan.json"
+    orphan.write_text(json.dumps({"id": "orphan", "name": "Orphan", "nodes": [
+        {"id": "s", "type": "start"}, {"id": "t", "type": "human-task", "data": {"title": "Who?"}}],
+        "edges": [{"id": "e1", "source": "s", "target": "t"}]}))
+    result = runner.invoke(main, ["definitions", "import", str(orphan)], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert "orphan v1 published" in result.output
+    assert "warning: $.nodes[1].data: human task 't' names no assignee" in result.output
+
+
 def test_a_bad_setting_is_a_clear_error(cli_env):
     result = CliRunner().invoke(main, ["db", "upgrade"], env={**cli_env, "BPM_MAX_BODY_BYTES": "lots"})
     assert result.exit_code != 0 and "BPM_MAX_BODY_BYTES" in result.output
