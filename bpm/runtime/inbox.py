@@ -27,15 +27,19 @@ def _urgency(columns: Any) -> tuple[Any, ...]:
     return (columns.priority.desc(), columns.due_at.is_(None), columns.due_at, columns.created_at, columns.id)
 
 
+def _on_tasks(status: str, filters: dict[str, Any]) -> list[Any]:
+    """The status and the optional instance and process filters, as conditions on the task table."""
+    conditions = [Task.status == status]
+    for name, column in (("instance_id", Task.instance_id), ("definition_key", Task.definition_key)):
+        if filters.get(name) is not None:
+            conditions.append(column == filters[name])
+    return conditions
+
+
 def _assigned(actor: Actor, status: str, filters: dict[str, Any]) -> Any:
     """(id, urgency) of the tasks in ``status`` assigned to ``actor``."""
-    query = select(Task.id, Task.priority, Task.due_at, Task.created_at).where(
-        Task.status == status, Task.assignee == actor.username)
-    if filters.get("instance_id") is not None:
-        query = query.where(Task.instance_id == filters["instance_id"])
-    if filters.get("definition_key") is not None:
-        query = query.where(Task.definition_key == filters["definition_key"])
-    return query
+    return select(Task.id, Task.priority, Task.due_at, Task.created_at).where(
+        Task.assignee == actor.username, *_on_tasks(status, filters))
 
 
 def _offered(actor: Actor, filters: dict[str, Any]) -> Any:
@@ -53,15 +57,6 @@ def _offered(actor: Actor, filters: dict[str, Any]) -> Any:
     return query.distinct()  # a task offered to me and to my group is one task
 
 
-def _every_task(uow: UnitOfWork, status: str, filters: dict[str, Any], page: int,
-                page_size: int) -> tuple[list[Task], int]:
-    query = select(Task).where(Task.status == status)
-    for name, column in (("instance_id", Task.instance_id), ("definition_key", Task.definition_key)):
-        if filters.get(name) is not None:
-            query = query.where(column == filters[name])
-    return paginate(uow.session, query, _urgency(Task), page, page_size)
-
-
 def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int,
                page_size: int) -> tuple[list[Task], int]:
     """A page of tasks and how many there are in all.
@@ -75,7 +70,7 @@ def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int
     if scope == "all":
         if not actor.is_admin:
             raise Forbidden("only admins may list every task")
-        return _every_task(uow, status, filters, page, page_size)
+        return paginate(uow.session, select(Task).where(*_on_tasks(status, filters)), _urgency(Task), page, page_size)
     parts = []
     if scope in ("available", "mine"):
         parts.append(_assigned(actor, status, filters))
