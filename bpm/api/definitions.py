@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from bpm.api.schemas import (
+    QUERY,
     DefinitionBodySchema,
     DefinitionDetailSchema,
     DefinitionListQuerySchema,
@@ -23,7 +24,7 @@ blp = Blueprint("definitions", __name__, url_prefix="/api/definitions",
 
 @blp.route("")
 class Definitions(MethodView):
-    @blp.arguments(DefinitionListQuerySchema(), location="query")
+    @blp.arguments(DefinitionListQuerySchema(), **QUERY)
     @blp.response(200, DefinitionVersionSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """List the newest version of every process."""

@@ -70,15 +70,17 @@ class BpmApi(Api):
         code = error.code or 500
         if code >= 500:
             logger.error("request failed with %s", code, exc_info=error.__cause__ or error)
-        message = data.get("message") or _plain_message(error) or HTTP_STATUS_CODES.get(code, "Error")
+        message = data.get("message") or _plain_message(error, errors) or HTTP_STATUS_CODES.get(code, "Error")
         return error_body(code, message, errors), code, data.get("headers", {})
 
 
-def _plain_message(error: HTTPException) -> str | None:
+def _plain_message(error: HTTPException, errors: Any) -> str | None:
     """What went wrong, said for the caller: werkzeug's own descriptions speak of browsers and proxies."""
     cause = getattr(error, "exc", None)  # flask-smorest's abort keeps webargs' parse error here
     if isinstance(cause, json.JSONDecodeError):
         return f"the request body is not valid JSON: {cause.msg} at line {cause.lineno}, column {cause.colno}"
+    if error.code == 422 and isinstance(errors, dict) and errors:
+        return f"invalid request fields: {', '.join(sorted(map(str, errors)))}"
     if error.code == 413:
         return f"the request body is larger than the limit of {current_app.config['MAX_CONTENT_LENGTH']:,} bytes"
     return error.description

@@ -10,6 +10,7 @@ from flask_smorest.pagination import PaginationParameters
 
 from bpm.api.etag import etag_header, if_match
 from bpm.api.schemas import (
+    QUERY,
     CancelInstanceSchema,
     HistoryEntrySchema,
     InstanceDetailSchema,
@@ -38,7 +39,7 @@ def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord]) -> tu
 
 @blp.route("")
 class Instances(MethodView):
-    @blp.arguments(InstanceQuerySchema(), location="query")
+    @blp.arguments(InstanceQuerySchema(), **QUERY)
     @blp.response(200, InstanceSchema(many=True))
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:

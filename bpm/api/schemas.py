@@ -38,6 +38,26 @@ class CamelSchema(RecordSchema):
         field_obj.data_key = _camel(field_obj.data_key or field_name)
 
 
+# How every list reads its filters: webargs would otherwise drop unknown query parameters silently.
+QUERY: dict[str, Any] = {"location": "query", "unknown": ma.RAISE}
+
+
+class QuerySchema(CamelSchema):
+    """Filters read from the query string (with ``QUERY``): a misspelt one is a 422 naming it, not ignored."""
+
+    error_messages = {"unknown": "unknown query parameter"}
+
+
+class PagedQuerySchema(QuerySchema):
+    """Filters of a paged list: ``page`` and ``page_size`` belong to flask-smorest's pagination, passed over here."""
+
+    PAGING = frozenset({"page", "page_size"})
+
+    @ma.pre_load
+    def _without_paging(self, data: Any, **kwargs: Any) -> dict[str, Any]:
+        return {key: data[key] for key in data if key not in self.PAGING}
+
+
 # --- definitions -------------------------------------------------------------------------------
 
 class DefinitionBodySchema(ma.Schema):
@@ -91,7 +111,7 @@ class DefinitionDetailSchema(DefinitionVersionSchema):
     definition = ma.fields.Dict(attribute="body")
 
 
-class DefinitionListQuerySchema(ma.Schema):
+class DefinitionListQuerySchema(QuerySchema):
     """Filters for the process list."""
 
     status = ma.fields.String(validate=validate.OneOf(["draft", "published", "retired"]))
@@ -139,7 +159,7 @@ class TaskDetailSchema(TaskSchema):
     comments = ma.fields.List(ma.fields.Nested(CommentSchema))
 
 
-class TaskQuerySchema(CamelSchema):
+class TaskQuerySchema(PagedQuerySchema):
     """Which tasks to list."""
 
     scope = ma.fields.String(load_default="available",
@@ -206,7 +226,7 @@ class InstanceDetailSchema(InstanceSchema):
     open_tasks = ma.fields.List(ma.fields.Nested(TaskSchema))
 
 
-class InstanceQuerySchema(CamelSchema):
+class InstanceQuerySchema(PagedQuerySchema):
     """Filters for the instance list."""
 
     status = ma.fields.String(validate=validate.OneOf(

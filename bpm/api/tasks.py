@@ -10,6 +10,7 @@ from flask_smorest.pagination import PaginationParameters
 
 from bpm.api.etag import etag_header, if_match
 from bpm.api.schemas import (
+    QUERY,
     CommentSchema,
     CompleteTaskSchema,
     DelegateTaskSchema,
@@ -43,7 +44,7 @@ def _after_change(task: TaskRecord) -> tuple[dict[str, Any], dict[str, str]]:
 
 @blp.route("")
 class Tasks(MethodView):
-    @blp.arguments(TaskQuerySchema(), location="query")
+    @blp.arguments(TaskQuerySchema(), **QUERY)
     @blp.response(200, TaskSchema(many=True))
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:

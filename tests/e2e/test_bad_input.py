@@ -163,3 +163,22 @@ def test_a_chunked_body_is_read_like_a_sized_one_and_refused_with_413_when_too_b
                                                       environ_overrides=terminated,
                                                       headers={"X-BPM-User": "ann", **chunked}))
     assert response.status_code == 413 and response.json["code"] == 413
+
+
+@pytest.mark.parametrize("url, field", [
+    ("/api/tasks?definitonKey=expense-approval", "definitonKey"),
+    ("/api/instances?startedby=ann&page=1", "startedby"),
+    ("/api/definitions?page=2", "page"),
+])
+def test_a_misspelt_filter_is_a_422_that_names_it_not_an_unfiltered_list(api, url, field):
+    response = api.as_("admin").get(url)
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {field: ["unknown query parameter"]}
+    assert response.json["message"] == f"invalid request fields: {field}"
+
+
+def test_the_paged_lists_still_take_their_paging_and_filters(api):
+    for url in ("/api/tasks?page=1&page_size=5&scope=mine&definitionKey=x&instanceId=y&status=open",
+                "/api/instances?page=2&page_size=1&startedBy=ann&status=paused&definitionKey=x&businessKey=b",
+                "/api/definitions?status=published"):
+        assert api.as_("admin").get(url).status_code == 200, url
