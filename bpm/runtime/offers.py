@@ -9,8 +9,9 @@ not every task a group was ever offered, and needs no look at the task
 rows to know whether a task is still free; each row carries the task's
 urgency, so an inbox page is ordered and counted from these narrow rows.
 
-Every action that changes whether a task is claimable, or its urgency,
-calls this module in the same transaction.
+Task actions update a task through one function that calls ``follow``;
+cancelling an instance calls ``withdraw_all_of_instance``. An action that
+comes to change a task's priority or due date must refresh its offers too.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 
 from bpm.store.direct import DirectStatement
-from bpm.store.models import TASK_OPEN, TASK_TABLE, TaskCandidate, TaskRecord
+from bpm.store.models import CANDIDATE_TABLE, TASK_OPEN, TASK_TABLE, TaskCandidate, TaskRecord
 from bpm.store.uow import UnitOfWork
-
-CANDIDATE_TABLE = TaskCandidate.__table__  # type: ignore[attr-defined]
 
 _WITHDRAW = DirectStatement(delete(CANDIDATE_TABLE).where(CANDIDATE_TABLE.c.task_id == bindparam("task_id")))
 

@@ -274,5 +274,6 @@ metadata = SQLModel.metadata
 INSTANCE_TABLE: Table = ProcessInstance.__table__  # type: ignore[attr-defined]
 TASK_TABLE: Table = Task.__table__  # type: ignore[attr-defined]
 JOB_TABLE: Table = Job.__table__  # type: ignore[attr-defined]
+CANDIDATE_TABLE: Table = TaskCandidate.__table__  # type: ignore[attr-defined]
 
 RECORD_TABLES: dict[type[SQLModel], Table] = {ProcessInstanceRecord: INSTANCE_TABLE, TaskRecord: TASK_TABLE}
