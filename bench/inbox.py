@@ -100,6 +100,7 @@ def fill(url: str, company: Company, tasks: int, open_share: float, seed: int) -
         with conn.cursor().copy("COPY bpm_user (username, display_name, roles, active, created_at) FROM STDIN") as cp:
             for person in company.people:
                 cp.write_row((person, person.title(), '["employee"]', True, now))
+            cp.write_row(("admin", "Admin", '["admin"]', True, now))
         with conn.cursor().copy("COPY bpm_group (name, display_name) FROM STDIN") as cp:
             for group in company.groups:
                 cp.write_row((group, group.title()))
@@ -144,6 +145,11 @@ PAGES = {
     "my requests": "/api/instances?startedBy={user}&page_size=20",
     "my running requests": "/api/instances?startedBy={user}&status=paused&page_size=20",
 }
+ADMIN_PAGES = {  # what an operator opens now and then, over everything
+    "admin: every instance": "/api/instances?page_size=20",
+    "admin: instances in error": "/api/instances?status=error&page_size=20",
+    "admin: every open task": "/api/tasks?scope=all&page_size=20",
+}
 
 
 def main() -> None:
@@ -183,6 +189,9 @@ def main() -> None:
             times = [t for user in users for t in timed(client, page.format(user=user), user, args.repeat)]
             cuts = statistics.quantiles(times, n=100)
             print(f"{label:<40} p50 {cuts[49]:6.1f} ms   p95 {cuts[94]:6.1f} ms   max {max(times):6.1f} ms")
+        for label, page in ADMIN_PAGES.items():
+            times = timed(client, page, "admin", args.repeat * 4)
+            print(f"{label:<40} p50 {statistics.median(times):6.1f} ms   max {max(times):6.1f} ms")
         app.extensions["bpm"].close()
 
 
