@@ -110,6 +110,30 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"database at revision {current_revision(settings.database_url)}")
 
 
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Take the database back to REVISION (e.g. the one the previous release expects; "base" empties it)."""
+    from bpm.store.migrate import current_revision, downgrade
+
+    settings = _settings()
+    downgrade(settings.database_url, revision)
+    click.echo(f"database at revision {current_revision(settings.database_url)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the database's revision; exit 1 unless it is the one this code expects (a deploy check)."""
+    from bpm.store.migrate import current_revision, head_revision
+
+    current, head = current_revision(_settings().database_url), head_revision()
+    if current == head:
+        click.echo(f"database at revision {current} (up to date)")
+        return
+    click.echo(f"database at revision {current or 'none'}; this code expects {head}: run `bpm db upgrade`", err=True)
+    sys.exit(1)
+
+
 @main.group()
 def definitions() -> None:
     """Process definitions."""

@@ -1,4 +1,4 @@
-"""Schema changes only through Alembic: ``upgrade`` is what `bpm db upgrade` and `bpm run` call."""
+"""Schema changes only through Alembic: what `bpm db` and `bpm run` call."""
 
 from __future__ import annotations
 
@@ -22,6 +22,21 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database at ``database_url`` to ``revision``."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    """Take the database at ``database_url`` back to ``revision`` (each revision's downgrade is tested)."""
+    command.downgrade(alembic_config(database_url), revision)
+
+
+def head_revision() -> str:
+    """The newest revision in ``migrations/``: what this code expects."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    if head is None:
+        raise RuntimeError(f"{MIGRATIONS} holds no revision")
+    return head
 
 
 def current_revision(database_url: str) -> str | None:

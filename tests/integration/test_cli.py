@@ -36,6 +36,19 @@ def test_db_upgrade_then_import_and_list_definitions(cli_env, tmp_path):
         "content-approval", "expense-approval", "vacation-request"]
 
 
+def test_db_current_tells_a_deploy_whether_to_migrate_and_downgrade_goes_back(cli_env):
+    runner = CliRunner()
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    fresh = runner.invoke(main, ["db", "current"], env=cli_env)
+    assert fresh.exit_code == 1 and f"database at revision none; this code expects {head}" in fresh.output
+    runner.invoke(main, ["db", "upgrade"], env=cli_env)
+    ready = runner.invoke(main, ["db", "current"], env=cli_env)
+    assert ready.exit_code == 0 and f"database at revision {head} (up to date)" in ready.output
+    back = runner.invoke(main, ["db", "downgrade", "0002"], env=cli_env)
+    assert back.exit_code == 0 and "database at revision 0002" in back.output
+    assert runner.invoke(main, ["db", "current"], env=cli_env).exit_code == 1
+
+
 def test_importing_an_invalid_definition_explains_why_and_fails(cli_env, tmp_path):
     runner = CliRunner()
     runner.invoke(main, ["db", "upgrade"], env=cli_env)
@@ -70,7 +83,8 @@ def test_a_bad_setting_is_a_clear_error(cli_env):
 
 def test_every_command_has_help():
     runner = CliRunner()
-    for command in (["run"], ["serve"], ["db", "upgrade"], ["definitions", "import"], ["definitions", "list"]):
+    for command in (["run"], ["serve"], ["db", "upgrade"], ["db", "downgrade"], ["db", "current"],
+                    ["definitions", "import"], ["definitions", "list"]):
         result = runner.invoke(main, [*command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
 
