@@ -1,0 +1,62 @@
+"""Every benchmark still runs and prints its figures, on a tiny scale (the figures themselves are not judged here)."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from ..conftest import PG_ADMIN_URL, REPO, _postgres_available
+
+needs_postgres = pytest.mark.skipif(not _postgres_available(), reason="the service benchmarks run on PostgreSQL")
+
+
+def _free_port_pair() -> int:
+    """A port whose successor is free too (bench.service puts the floor one port up)."""
+    for _ in range(50):
+        with socket.socket() as first, socket.socket() as second:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no two neighbouring free ports")
+
+
+def _bench(*args: str) -> str:
+    env = {**os.environ, "BPM_BENCH_DATABASE_URL": PG_ADMIN_URL}
+    done = subprocess.run([sys.executable, "-m", *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def test_the_engine_benchmark_prints_each_scenario():
+    out = _bench("bench.engine", "--seconds", "0.02")
+    for scenario in ("(a) linear chain", "(b)", "(c) pause -> JSON round trip -> resume", "(d) node data"):
+        assert scenario in out, out
+
+
+@needs_postgres
+def test_the_service_benchmark_drives_the_real_server_and_the_floor():
+    port = _free_port_pair()
+    out = _bench("bench.service", "--seconds", "0.3", "--clients", "2", "--port", str(port))
+    assert re.search(r"runtime CPU per action .* start_instance [\d.]+ ms, complete_task [\d.]+ ms", out), out
+    assert re.search(r" 2 clients: +[\d.]+ approval processes/s +task completion p50 +[\d.]+ ms +p95", out), out
+    assert re.search(r"CPU per process: server [\d.]+ ms, PostgreSQL [\d.]+ ms, load client [\d.]+ ms", out), out
+    assert re.search(r"floor .* 2 clients: +[\d.]+ processes/s; bpm serve reaches \d+% of it", out), out
+
+
+@needs_postgres
+def test_the_inbox_benchmark_fills_a_company_and_times_its_pages():
+    out = _bench("bench.inbox", "--people", "60", "--groups", "4", "--tasks", "3000", "--users", "4", "--repeat", "1")
+    assert re.search(r"filled: 60 people in 4 groups, 3,000 tasks and instances \([\d,]+ open\)", out), out
+    for page in ("my inbox", "assigned to me", "offered to me, unclaimed", "my requests", "my running requests",
+                 "admin: every instance", "admin: instances in error", "admin: every open task"):
+        assert re.search(rf"{re.escape(page)}.* p50 +[\d.]+ ms", out), (page, out)
