@@ -70,12 +70,13 @@ def _task_rows(company: Company, tasks: int, open_share: float, rng: random.Rand
         instance = (instance_id, definition_id, DEFINITION["id"], 1, f"REQ-{n}", "paused" if is_open else "completed",
                     "approve" if is_open else None, SNAPSHOT, 2, requester, created, done_at or created, done_at,
                     None if is_open else "approved")
+        priority, due_at = rng.choice((20, 50, 50, 80)), created + dt.timedelta(days=2)
         task = (task_id, instance_id, "approve", DEFINITION["id"], f"Approve request {n}", None, assignee,
-                orjson.dumps(users).decode(), orjson.dumps(groups).decode(), OUTCOMES, rng.choice((20, 50, 50, 80)),
-                created + dt.timedelta(days=2), status, 1 if is_open else 2, created,
-                None if is_open else assignee, done_at, None if is_open else "approve", None)
+                orjson.dumps(users).decode(), orjson.dumps(groups).decode(), OUTCOMES, priority, due_at, status,
+                1 if is_open else 2, created, None if is_open else assignee, done_at,
+                None if is_open else "approve", None)
         # Offers exist while a task is open and unclaimed (bpm.runtime.offers); the task row keeps its candidates.
-        urgency = (DEFINITION["id"], task[10], task[11], created)
+        urgency = (DEFINITION["id"], priority, due_at, created)
         offered = is_open and assignee is None
         named = [("user", u) for u in users] + [("group", g) for g in groups]
         candidates = [(task_id, kind, name, *urgency) for kind, name in named] if offered else []
@@ -87,6 +88,7 @@ INSTANCE_COLUMNS = ("id, definition_id, definition_key, definition_version, busi
 TASK_COLUMNS = ("id, instance_id, node_id, definition_key, title, form_id, assignee, candidate_users,"
                 " candidate_groups, outcomes, priority, due_at, status, revision, created_at, completed_by,"
                 " completed_at, outcome, data")
+STATUS_AT = [column.strip() for column in TASK_COLUMNS.split(",")].index("status")  # in a task row
 
 
 def fill(url: str, company: Company, tasks: int, open_share: float, seed: int) -> int:
@@ -115,7 +117,7 @@ def fill(url: str, company: Company, tasks: int, open_share: float, seed: int) -
         with conn.cursor().copy(f"COPY task ({TASK_COLUMNS}) FROM STDIN") as cp:
             for _, task, _ in rows:
                 cp.write_row(task)
-                opened += task[12] == "open"
+                opened += task[STATUS_AT] == "open"
         with conn.cursor().copy("COPY task_candidate (task_id, kind, name, definition_key, priority, due_at,"
                                 " created_at) FROM STDIN") as cp:
             for _, _, candidates in rows:
@@ -181,7 +183,7 @@ def main() -> None:
         app = create_app({"database_url": url, "dev_identity": True})
         client = app.test_client()
         # The biggest group's members see the most offered work: time them and a random sample.
-        users = (company.by_group[company.groups[0]][:args.users // 2]
+        users = (company.by_group[biggest][:args.users // 2]
                  + random.Random(3).sample(company.people, args.users // 2))
         for user in users[:3]:  # warm up: actor cache, connection pool
             timed(client, "/api/tasks", user, 1)
