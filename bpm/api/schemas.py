@@ -8,6 +8,8 @@ import marshmallow as ma
 from marshmallow import validate
 from sqlmodel import SQLModel
 
+from bpm.runtime.inbox import SCOPES
+
 
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
@@ -163,7 +165,7 @@ class TaskQuerySchema(PagedQuerySchema):
     """Which tasks to list."""
 
     scope = ma.fields.String(load_default="available",
-                             validate=validate.OneOf(["available", "mine", "candidate", "all"]),
+                             validate=validate.OneOf(SCOPES),
                              metadata={"description": "available: mine or offered to me; candidate: "
                                                       "offered to me and unclaimed; all: admins only"})
     status = ma.fields.String(load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"]))

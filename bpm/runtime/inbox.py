@@ -21,6 +21,8 @@ from bpm.runtime.paging import paginate, window
 from bpm.store.models import TASK_OPEN, Task, TaskCandidate
 from bpm.store.uow import UnitOfWork
 
+SCOPES = ("available", "mine", "candidate", "all")  # the API offers exactly these
+
 
 def _urgency(columns: Any) -> tuple[Any, ...]:
     """Highest priority first, then the earliest due (undated last), then the oldest; the id settles ties."""
@@ -74,7 +76,7 @@ def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int
         return paginate(uow.session, select(Task).where(*mine, *_on_tasks(status, filters)), _urgency(Task),
                         page, page_size)
     if scope not in ("available", "candidate"):
-        raise InvalidRequest("unknown scope", {"scope": ["one of: available, mine, candidate, all"]})
+        raise InvalidRequest("unknown scope", {"scope": [f"one of: {', '.join(SCOPES)}"]})
     parts = [_assigned(actor, status, filters)] if scope == "available" else []
     if status == TASK_OPEN:
         parts.append(_offered(actor, filters))
