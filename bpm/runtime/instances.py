@@ -88,7 +88,8 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
         if instance.status in FINISHED_STATUSES:
             raise ConflictError(f"the instance is already {instance.status}")
         now = rt.now()
-        # rows are locked in the order every action takes them (tasks, jobs, instance): no deadlock with a completion
+        # rows are locked in the order every action takes them (tasks, their offers, jobs, instance): a completion
+        # and a cancel of the same instance cannot deadlock
         uow.execute(update(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id, TASK_TABLE.c.status == TASK_OPEN)
                     .values(status=TASK_CANCELLED, revision=TASK_TABLE.c.revision + 1))
         withdraw_all_of_instance(uow, instance_id)

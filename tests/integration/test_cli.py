@@ -6,11 +6,10 @@ import json
 import re
 
 import pytest
-from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
 from bpm.cli import main
-from bpm.store.migrate import MIGRATIONS
+from bpm.store.migrate import head_revision
 
 from ..conftest import REPO
 
@@ -23,7 +22,7 @@ def cli_env(tmp_path):
 def test_db_upgrade_then_import_and_list_definitions(cli_env, tmp_path):
     runner = CliRunner()
     upgraded = runner.invoke(main, ["db", "upgrade"], env=cli_env)
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    head = head_revision()
     assert upgraded.exit_code == 0 and f"database at revision {head}" in upgraded.output
     files = [str(p) for p in sorted((REPO / "processes").glob("*.json"))]
     imported = runner.invoke(main, ["definitions", "import", *files], env=cli_env)
@@ -38,7 +37,7 @@ def test_db_upgrade_then_import_and_list_definitions(cli_env, tmp_path):
 
 def test_db_current_tells_a_deploy_whether_to_migrate_and_downgrade_goes_back(cli_env):
     runner = CliRunner()
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    head = head_revision()
     fresh = runner.invoke(main, ["db", "current"], env=cli_env)
     assert fresh.exit_code == 1 and f"database at revision none; this code expects {head}" in fresh.output
     runner.invoke(main, ["db", "upgrade"], env=cli_env)

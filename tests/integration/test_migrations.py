@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
 from bpm.store.db import make_engine
-from bpm.store.migrate import MIGRATIONS, alembic_config, current_revision, upgrade
+from bpm.store.migrate import MIGRATIONS, alembic_config, current_revision, head_revision, upgrade
 from bpm.store.models import Task, metadata
 
 from ..conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
@@ -35,7 +35,7 @@ def test_the_migrated_schema_matches_the_models(database_url):
 
 
 def test_the_database_is_at_the_newest_revision_and_upgrading_again_is_harmless(database_url):
-    head = ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    head = head_revision()
     assert current_revision(database_url) == head
     upgrade(database_url)
     assert current_revision(database_url) == head
