@@ -114,10 +114,11 @@ def test_the_inbox_lists_what_is_assigned_to_me_and_what_is_offered_to_me_or_my_
     assert [t["id"] for t in api.as_("dave").get("/api/tasks").json] == [claimed_by_other["id"]]
 
 
-def test_the_inbox_orders_by_priority_then_due_date_and_filters_by_process_and_instance(api):
+def test_the_inbox_breaks_ties_by_id_and_filters_by_process_and_instance_and_pages(api):
     first, second = _finance_task(api), _finance_task(api)
     carol = api.as_("carol")
     ids = [t["id"] for t in carol.get("/api/tasks").json]
+    # Same priority; the earlier due date first, and the id where the clock gave both the same one.
     assert ids == sorted([first["id"], second["id"]], key=lambda i: {first["id"]: first, second["id"]: second}[i]
                          ["dueAt"] + i)
     assert [t["id"] for t in carol.get(f"/api/tasks?instanceId={second['instanceId']}").json] == [second["id"]]
