@@ -15,11 +15,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, NamedTuple, overload
 
+from bpm.engine.undefined import UNDEFINED
+
 _append_lock = threading.Lock()
 
 
 class NodeRun(NamedTuple):
-    """One execution result of a node, as Refluxo records it."""
+    """One execution result of a node, as Refluxo records it.
+
+    ``output`` is UNDEFINED when the node returned no data: the wire form then
+    has no ``output`` key, as Refluxo's JSON has none.
+    """
 
     output: Any
     timestamp: int
@@ -27,10 +33,14 @@ class NodeRun(NamedTuple):
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the result in wire format (``error`` only when there was one)."""
+        """Return the result in wire format, keys in the order Refluxo writes them."""
         if self.error is None:
+            if self.output is UNDEFINED:
+                return {"timestamp": self.timestamp, "attempt": self.attempt}
             return {"output": self.output, "timestamp": self.timestamp, "attempt": self.attempt}
-        return {"output": self.output, "timestamp": self.timestamp, "error": self.error,
+        if self.output is UNDEFINED:
+            return {"error": self.error, "timestamp": self.timestamp, "attempt": self.attempt}
+        return {"output": self.output, "error": self.error, "timestamp": self.timestamp,
                 "attempt": self.attempt}
 
 

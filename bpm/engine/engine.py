@@ -41,6 +41,7 @@ from bpm.engine.snapshot import (
     RetryState,
     Snapshot,
 )
+from bpm.engine.undefined import UNDEFINED
 
 STEP_LIMIT_REASON = "Step limit exceeded"
 
@@ -198,7 +199,7 @@ class WorkflowEngine:
                 return snapshot._replace(status=PAUSED, last_started_at=now, total_execution_time=total)
             output = self._check_output(node, definition, result.data)
         except Exception as error:  # an executor may raise anything; the run records it
-            return self._fail(snapshot, node, definition, error, attempt, data, payload, globals, now, total)
+            return self._fail(snapshot, node, definition, error, attempt, data, payload, globals)
         if self._hook_after:
             hooks.call("on_after_node_execution",
                        PluginContext(node, definition, snapshot, globals, payload, data, output))
@@ -229,27 +230,38 @@ class WorkflowEngine:
             raise NodeOutputError(f"node '{node.id}' returned output that is not JSON: {exc}") from None
         schema = definition.output_schema
         if schema is not None:
-            checked = self.validator.validate(output, schema)
+            checked = self.validator.validate(None if output is UNDEFINED else output, schema)
             if not checked.valid:
                 raise NodeValidationError(checked.errors, f"output of node '{node.id}' is invalid")
         return output
 
     def _fail(self, snapshot: Snapshot, node: Node, definition: NodeDefinition, error: Exception,
-              attempt: int, data: Any, payload: Any, globals: Any, now: int, total: int) -> Snapshot:
-        """Record a failed attempt: ``error`` with a retry time if attempts are left, else ``failed``."""
+              attempt: int, data: Any, payload: Any, globals: Any) -> Snapshot:
+        """Record a failed attempt: ``error`` with a retry time if attempts are left, else ``failed``.
+
+        As in Refluxo's handleError, the failed work counts: ``lastStartedAt``
+        and ``totalExecutionTime`` are taken when the failure is handled, and
+        the clock is read in Refluxo's order (retry time, then the result's
+        timestamp). The text is JavaScript's ``String(error)``.
+        """
+        now = self.clock.now_ms()
+        started = snapshot.last_started_at
+        total = (snapshot.total_execution_time or 0) + (now - started if started is not None else 0)
         if isinstance(error, ExpressionError):
             error.locate(node_id=node.id)
         if self._hooks.has("on_node_error"):
             self._hooks.call("on_node_error", PluginContext(
                 node, definition, snapshot, globals, payload, data, None, error, attempt))
-        message = str(error) or type(error).__name__
-        failed_at = self.clock.now_ms()
-        context = snapshot.context.appended(node.id, NodeRun(None, failed_at, attempt, message))
+        detail = str(error)
+        message = f"Error: {detail}" if detail else "Error"
         if self.error_handler.should_retry(error, attempt, node, definition):
             delay = self.error_handler.get_retry_delay(attempt, node, definition)
+            retry_at = self.clock.now_ms() + delay
+            context = snapshot.context.appended(node.id, NodeRun(None, self.clock.now_ms(), attempt, message))
             return snapshot._replace(
                 status=ERROR, context=context, last_started_at=now, total_execution_time=total,
-                retry_state=RetryState(node.id, attempt, failed_at + delay),
+                retry_state=RetryState(node.id, attempt, retry_at),
                 metadata=_frozen({**snapshot.metadata, "pausedReason": f"Retry attempt {attempt}"}))
+        context = snapshot.context.appended(node.id, NodeRun(None, self.clock.now_ms(), attempt, message))
         return snapshot._replace(status=FAILED, context=context, last_started_at=now,
                                  total_execution_time=total, retry_state=None)

@@ -11,6 +11,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bpm.engine.undefined import UNDEFINED
+
 JsonValue = Any  # None | bool | int | float | str | list[JsonValue] | dict[str, JsonValue]
 
 _IMMUTABLE_SCALARS = (str, bool, int, type(None))
@@ -29,15 +31,17 @@ def to_json_value(value: Any, path: str = "$") -> JsonValue:
 
     Mappings become dicts (string keys only), sequences other than strings
     become lists, and non-finite floats are refused because JSON has no
-    spelling for them.
+    spelling for them. ``UNDEFINED`` is kept as JavaScript's JSON.stringify
+    keeps it: a key holding it is left out, in a list it is null, and on its
+    own it stays UNDEFINED (no value at all).
     """
     kind = type(value)
-    if kind in _IMMUTABLE_SCALARS:
+    if kind in _IMMUTABLE_SCALARS or value is UNDEFINED:
         return value
     if kind is dict:
-        return {_key(k, path): to_json_value(v, f"{path}.{k}") for k, v in value.items()}
+        return {_key(k, path): to_json_value(v, f"{path}.{k}") for k, v in value.items() if v is not UNDEFINED}
     if kind is list or kind is tuple:
-        return [to_json_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [None if v is UNDEFINED else to_json_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if kind is float:
         if math.isfinite(value):
             return value
@@ -51,9 +55,9 @@ def to_json_value(value: Any, path: str = "$") -> JsonValue:
     if isinstance(value, float):
         return to_json_value(float(value), path)
     if isinstance(value, Mapping):
-        return {_key(k, path): to_json_value(v, f"{path}.{k}") for k, v in value.items()}
+        return {_key(k, path): to_json_value(v, f"{path}.{k}") for k, v in value.items() if v is not UNDEFINED}
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
-        return [to_json_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [None if v is UNDEFINED else to_json_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
     raise NotJsonError(path, f"a {kind.__name__} is not a JSON value")
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from bpm.engine.context import Context
+from bpm.engine.undefined import UNDEFINED
 
 BACKOFFS = ("fixed", "exponential")
 
@@ -14,10 +15,12 @@ BACKOFFS = ("fixed", "exponential")
 class NodeResult(NamedTuple):
     """What an executor returns: its output, whether to pause, and which exit to take.
 
-    ``next_handle`` None follows the default (handle-less) edge.
+    ``next_handle`` None follows the default (handle-less) edge. Leaving
+    ``data`` out records no output at all (Refluxo's ``undefined``: the
+    snapshot's result has no ``output`` key); ``data=None`` records null.
     """
 
-    data: Any = None
+    data: Any = UNDEFINED
     pause: bool = False
     next_handle: str | None = None
 

@@ -15,6 +15,7 @@ import orjson
 from bpm.engine.context import Context, NodeRun, RunLog
 from bpm.engine.errors import Problem, SnapshotError
 from bpm.engine.jsonvalue import NotJsonError, to_json_value
+from bpm.engine.undefined import UNDEFINED
 
 ACTIVE = "active"
 PAUSED = "paused"
@@ -63,19 +64,19 @@ class Snapshot(NamedTuple):
         return self.status in FINISHED
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the snapshot in Refluxo's wire format (camelCase, optional keys omitted)."""
+        """Return the snapshot in Refluxo's wire format: camelCase, optional keys omitted, Refluxo's key order."""
         out: dict[str, Any] = {
             "workflowId": self.workflow_id,
             "status": self.status,
             "currentNodeId": self.current_node_id,
             "context": self.context.to_dict(),
             "version": self.version,
+            "metadata": dict(self.metadata),
         }
         if self.last_started_at is not None:
             out["lastStartedAt"] = self.last_started_at
         if self.total_execution_time is not None:
             out["totalExecutionTime"] = self.total_execution_time
-        out["metadata"] = dict(self.metadata)
         if self.retry_state is not None:
             out["retryState"] = self.retry_state.to_dict()
         return out
@@ -195,7 +196,7 @@ def _parse_run(raw: Any, node_id: str, i: int, problems: list[Problem], owned: b
         timestamp, attempt, error = raw.get("timestamp"), raw.get("attempt", 1), raw.get("error")
         if (type(timestamp) is int and type(attempt) is int and attempt >= 1
                 and (error is None or type(error) is str)):
-            output = raw.get("output")
+            output = raw.get("output", UNDEFINED)
             if owned:
                 return NodeRun(output, timestamp, attempt, error)
             try:
@@ -224,7 +225,7 @@ def _report_run(raw: Any, path: str, problems: list[Problem]) -> NodeRun | None:
     if error is not None and not isinstance(error, str):
         problems.append(Problem(f"{path}.error", "must be a string"))
     try:
-        output = to_json_value(raw.get("output"), f"{path}.output")
+        output = to_json_value(raw.get("output", UNDEFINED), f"{path}.output")
     except NotJsonError as exc:
         problems.append(Problem(exc.path, "not a JSON value"))
         return None

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parents[2] / "bpm" / "engine"
-ALLOWED_THIRD_PARTY = {"pyjexl", "parsimonious", "jsonschema", "isodate", "orjson"}
+ALLOWED_THIRD_PARTY = {"jsonschema", "isodate", "orjson"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -1,89 +1,56 @@
 """Compile Jexl source into a sandboxed Python closure.
 
-pyjexl parses (its grammar is the well-tested part); its evaluator is not a
-sandbox (it calls ``.get`` on any object, lets ``^`` build gigantic numbers and
-leaks Python error text), so the parsed tree is compiled here into closures
-over the safe value rules of ``values``. Compiling once and caching makes an
-evaluation a few plain function calls.
+The tree comes from our port of Jexl 2.3.0's parser (``parser``), so
+precedence and binding are Jexl's; each node becomes a closure over the
+JavaScript value rules of ``values``. Compiling once and caching makes an
+evaluation a few plain function calls. Closures take ``(scope, rel)``:
+``rel`` is the item a filter is looking at, None for the top-level names
+(as in Jexl, a falsy item reads the top-level names too).
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
-
-from parsimonious.exceptions import ParseError as GrammarError
-from pyjexl import JEXL
-from pyjexl.exceptions import ParseError
-from pyjexl.parser import (
-    ArrayLiteral,
-    BinaryExpression,
-    ConditionalExpression,
-    FilterExpression,
-    Identifier,
-    Literal,
-    ObjectLiteral,
-    Transform,
-    UnaryExpression,
-)
 
 from bpm.engine.errors import ExpressionError
 from bpm.engine.expressions import values as v
+from bpm.engine.expressions.parser import Ast, parse
 from bpm.engine.expressions.transforms import TRANSFORMS
-from bpm.engine.jsonvalue import NotJsonError, to_json_value
+from bpm.engine.jsonvalue import NotJsonError
+from bpm.engine.undefined import UNDEFINED
 
 MAX_SOURCE = 10_000
 
 Evaluator = Callable[[Any, Any], Any]
-"""``fn(scope, relative_value) -> value``."""
+"""``fn(scope, relative_item) -> value``."""
 
-# Jexl's own precedences (pyjexl gives && and || the same one).
-_BINARY: dict[str, tuple[int, Callable[[Any, Any], Any]]] = {
-    "||": (10, lambda a, b: None), "&&": (20, lambda a, b: None),
-    "==": (30, v.equal), "!=": (30, v.not_equal), "<": (30, v.less), "<=": (30, v.less_equal),
-    ">": (30, v.greater), ">=": (30, v.greater_equal), "in": (30, v.contains),
-    "+": (40, v.add), "-": (40, v.subtract),
-    "*": (50, v.multiply), "/": (50, v.divide), "//": (50, v.floor_divide), "%": (50, v.modulo),
-    "^": (60, v.power),
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "==": v.equal, "!=": v.not_equal, "<": v.less, "<=": v.less_equal, ">": v.greater,
+    ">=": v.greater_equal, "in": v.contains, "+": v.add, "-": v.subtract, "*": v.multiply,
+    "/": v.divide, "//": v.floor_divide, "%": v.modulo, "^": v.power,
 }
-
-_parser_local = threading.local()
-
-
-def _parser() -> JEXL:
-    """One configured pyjexl instance per thread (its grammar is built lazily)."""
-    jexl = getattr(_parser_local, "jexl", None)
-    if jexl is None:
-        jexl = JEXL()
-        for symbol in list(jexl.config.binary_operators):
-            jexl.remove_binary_operator(symbol)
-        for symbol, (precedence, func) in _BINARY.items():
-            jexl.add_binary_operator(symbol, precedence, func)
-        jexl.add_unary_operator("-", lambda x: x)
-        for name in TRANSFORMS:
-            jexl.add_transform(name, TRANSFORMS[name])
-        _parser_local.jexl = jexl
-    return jexl
 
 
 class CompiledExpression:
-    """A parsed, compiled expression; ``evaluate`` returns plain JSON values."""
+    """A parsed, compiled expression; ``evaluate`` returns JSON values or UNDEFINED."""
 
-    __slots__ = ("_fn", "source")
+    __slots__ = ("_fn", "source", "tree")
 
-    def __init__(self, source: str, fn: Evaluator) -> None:
+    def __init__(self, source: str, fn: Evaluator, tree: Ast) -> None:
         self.source = source
         self._fn = fn
+        self.tree = tree
 
     def evaluate(self, scope: Any) -> Any:
         """Evaluate against ``scope``; any failure is an ExpressionError naming this expression."""
         try:
             result = self._fn(scope, None)
-            if type(result) in (str, int, bool) or result is None:
+            kind = type(result)
+            if kind is str or kind is int or kind is bool or result is None or result is UNDEFINED:
                 return result
-            return to_json_value(result)
+            return v.to_json_result(result)
         except ExpressionError as exc:
             if exc.expression is None:
                 exc.expression = self.source
@@ -96,6 +63,10 @@ class CompiledExpression:
         except (TypeError, ValueError, ArithmeticError, IndexError, KeyError):
             raise ExpressionError("could not evaluate", self.source) from None
 
+    def raw(self, scope: Any) -> Any:
+        """The value before it is made JSON (NaN, -0 and nested undefined kept): for tests against Jexl."""
+        return self._fn(scope, None)
+
     def __repr__(self) -> str:
         return f"CompiledExpression({self.source!r})"
 
@@ -103,19 +74,20 @@ class CompiledExpression:
 @functools.lru_cache(maxsize=8192)
 def compile_expression(source: str) -> CompiledExpression:
     """Parse and compile Jexl ``source``, raising ExpressionError if it is not valid."""
-    text = source.strip()
+    text = source.strip(v._JS_SPACE)  # what Refluxo's expression.trim() removes
     if not text:
         raise ExpressionError("empty expression", source)
     if len(text) > MAX_SOURCE:
         raise ExpressionError(f"longer than {MAX_SOURCE} characters", source[:50] + "...")
     try:
-        tree = _parser().parse(text)
-    except (ParseError, GrammarError):
-        raise ExpressionError("syntax error", text) from None
-    except RecursionError:
-        raise ExpressionError("nested too deeply", text) from None
-    try:
-        return CompiledExpression(text, _compile(tree))
+        try:
+            tree = parse(text)
+        except ExpressionError as exc:
+            exc.detail = f"syntax error: {exc.detail}"
+            raise
+        if tree is None:
+            raise ExpressionError("empty expression")
+        return CompiledExpression(text, _compile(tree), tree)
     except ExpressionError as exc:
         exc.expression = text
         raise exc.locate() from None
@@ -123,128 +95,107 @@ def compile_expression(source: str) -> CompiledExpression:
         raise ExpressionError("nested too deeply", text) from None
 
 
-def _compile(node: Any) -> Evaluator:
-    compiler = _COMPILERS.get(type(node))
-    if compiler is None:
-        raise ExpressionError(f"unsupported syntax ({type(node).__name__})")
-    return compiler(node)
+def _compile(node: Ast | None) -> Evaluator:
+    if node is None:
+        raise ExpressionError("an operand is missing")
+    return _COMPILERS[node.type](node)
 
 
-def _literal(node: Literal) -> Evaluator:
+def _literal(node: Ast) -> Evaluator:
     value = node.value
+    if type(value) is float:
+        value = v.canonical(value)
     return lambda scope, rel: value
 
 
-def _identifier(node: Identifier) -> Evaluator:
+def _identifier(node: Ast) -> Evaluator:
     name = node.value
-    if node.subject is not None:
-        subject = _compile(node.subject)
+    if node.from_ is not None:
+        subject = _compile(node.from_)
         member = v.member
         return lambda scope, rel: member(subject(scope, rel), name)
     if node.relative:
-        return lambda scope, rel: v.member(rel, name)
+        get_property = v.get_property
+        return lambda scope, rel: scope.get(name) if rel is None else get_property(rel, name)
     return lambda scope, rel: scope.get(name)
 
 
-def _binary(node: BinaryExpression) -> Evaluator:
+def _binary(node: Ast) -> Evaluator:
     left, right = _compile(node.left), _compile(node.right)
-    symbol = node.operator.symbol
+    symbol = node.operator
     truthy = v.truthy
     if symbol == "&&":
         return lambda scope, rel: (lambda a: right(scope, rel) if truthy(a) else a)(left(scope, rel))
     if symbol == "||":
         return lambda scope, rel: (lambda a: a if truthy(a) else right(scope, rel))(left(scope, rel))
-    func = _BINARY[symbol][1]
+    func = _BINARY[symbol]
     return lambda scope, rel: func(left(scope, rel), right(scope, rel))
 
 
-def _unary(node: UnaryExpression) -> Evaluator:
+def _unary(node: Ast) -> Evaluator:
     operand = _compile(node.right)
-    if node.operator.symbol == "!":
+    if node.operator == "!":
         truthy = v.truthy
         return lambda scope, rel: not truthy(operand(scope, rel))
-
-    def negate(scope: Any, rel: Any) -> Any:
-        return -v.number(operand(scope, rel), "-")
-
-    return negate
+    negate = v.negate
+    return lambda scope, rel: negate(operand(scope, rel))
 
 
-def _conditional(node: ConditionalExpression) -> Evaluator:
-    test, then, otherwise = _compile(node.test), _compile(node.consequent), _compile(node.alternate)
+def _conditional(node: Ast) -> Evaluator:
+    test, otherwise = _compile(node.test), _compile(node.alternate)
     truthy = v.truthy
+    if node.consequent is None:  # Jexl's `a ?: b`
+        return lambda scope, rel: (lambda t: t if truthy(t) else otherwise(scope, rel))(test(scope, rel))
+    then = _compile(node.consequent)
     return lambda scope, rel: then(scope, rel) if truthy(test(scope, rel)) else otherwise(scope, rel)
 
 
-def _object(node: ObjectLiteral) -> Evaluator:
+def _object(node: Ast) -> Evaluator:
     items = [(key, _compile(value)) for key, value in node.value.items()]
     return lambda scope, rel: {key: fn(scope, rel) for key, fn in items}
 
 
-def _array(node: ArrayLiteral) -> Evaluator:
+def _array(node: Ast) -> Evaluator:
     items = [_compile(value) for value in node.value]
     return lambda scope, rel: [fn(scope, rel) for fn in items]
 
 
-def _transform(node: Transform) -> Evaluator:
+def _function(node: Ast) -> Evaluator:
+    if node.pool == "functions":
+        raise ExpressionError(f"unknown function '{node.name}'; transforms are written value|{node.name}")
     func = TRANSFORMS.get(node.name)
     if func is None:
         raise ExpressionError(f"unknown transform '{node.name}'; known: {', '.join(sorted(TRANSFORMS))}")
-    subject = _compile(node.subject)
     args = [_compile(arg) for arg in node.args]
 
     def apply(scope: Any, rel: Any) -> Any:
-        value = subject(scope, rel)
         arguments = [arg(scope, rel) for arg in args]
         try:
-            return func(value, *arguments)
+            return func(*arguments)
         except TypeError:
             raise ExpressionError(f"wrong number of arguments for '{node.name}'") from None
 
     return apply
 
 
-def _filter(node: FilterExpression) -> Evaluator:
-    subject, expression = _compile(node.subject), _compile(node.expression)
-    if not _uses_relative(node.expression):
+def _filter(node: Ast) -> Evaluator:
+    subject, expression = _compile(node.subject), _compile(node.expr)
+    if not node.relative:
         index = v.index
         return lambda scope, rel: index(subject(scope, rel), expression(scope, rel))
-    truthy = v.truthy
+    truthy, is_list = v.truthy, v.is_list
 
     def keep(scope: Any, rel: Any) -> Any:
         items = subject(scope, rel)
-        if items is None:
-            return None
-        if isinstance(items, str) or not isinstance(items, Sequence):
-            raise ExpressionError(f"a filter needs a list, got {v.type_name(items)}")
-        return [item for item in items if truthy(expression(scope, item))]
+        if not is_list(items):
+            items = [] if items is UNDEFINED else [items]
+        return [item for item in items if truthy(expression(scope, item if truthy(item) else None))]
 
     return keep
 
 
-def _uses_relative(node: Any) -> bool:
-    """True if ``node`` reads the filtered item (``.field``); pyjexl misses nested cases."""
-    if isinstance(node, Identifier):
-        return node.relative or (node.subject is not None and _uses_relative(node.subject))
-    if isinstance(node, FilterExpression):
-        return _uses_relative(node.subject)  # its own expression is relative to its own items
-    if isinstance(node, Transform):
-        return _uses_relative(node.subject) or any(_uses_relative(a) for a in node.args)
-    if isinstance(node, BinaryExpression):
-        return _uses_relative(node.left) or _uses_relative(node.right)
-    if isinstance(node, UnaryExpression):
-        return _uses_relative(node.right)
-    if isinstance(node, ConditionalExpression):
-        return any(_uses_relative(n) for n in (node.test, node.consequent, node.alternate))
-    if isinstance(node, ObjectLiteral):
-        return any(_uses_relative(n) for n in node.value.values())
-    if isinstance(node, ArrayLiteral):
-        return any(_uses_relative(n) for n in node.value)
-    return False
-
-
-_COMPILERS: dict[type, Callable[[Any], Evaluator]] = {
-    Literal: _literal, Identifier: _identifier, BinaryExpression: _binary,
-    UnaryExpression: _unary, ConditionalExpression: _conditional, ObjectLiteral: _object,
-    ArrayLiteral: _array, Transform: _transform, FilterExpression: _filter,
+_COMPILERS: dict[str, Callable[[Ast], Evaluator]] = {
+    "Literal": _literal, "Identifier": _identifier, "BinaryExpression": _binary,
+    "UnaryExpression": _unary, "ConditionalExpression": _conditional, "ObjectLiteral": _object,
+    "ArrayLiteral": _array, "FunctionCall": _function, "FilterExpression": _filter,
 }

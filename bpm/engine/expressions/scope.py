@@ -12,12 +12,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from bpm.engine.context import Context, NodeRun, RunLog
+from bpm.engine.undefined import UNDEFINED
 
 RESERVED_NAMES = ("input", "nodes", "globals")
 
 
 def _run_view(run: NodeRun) -> dict[str, Any]:
-    return {"data": run.output, "timestamp": run.timestamp, "error": run.error}
+    error = run.error
+    return {"data": run.output, "timestamp": run.timestamp, "error": UNDEFINED if error is None else error}
 
 
 class AllRuns(Sequence[dict[str, Any]]):
@@ -49,7 +51,7 @@ class Scope:
                  expose_globals: bool = False) -> None:
         self._context = context
         self._input = input_data
-        self._globals = globals_ if expose_globals else None
+        self._globals = globals_ if expose_globals else UNDEFINED
         self._views: dict[str, Any] | None = None
 
     @property
@@ -57,8 +59,8 @@ class Scope:
         """``nodes.<id>`` access to the same views."""
         return NodesView(self)
 
-    def get(self, name: str, default: Any = None) -> Any:
-        """Resolve a top-level identifier."""
+    def get(self, name: str, default: Any = UNDEFINED) -> Any:
+        """Resolve a top-level identifier; UNDEFINED for a name that means nothing."""
         if name == "input":
             return self._input
         if name == "nodes":
@@ -68,14 +70,14 @@ class Scope:
         return self.node(name)
 
     def node(self, node_id: str) -> Any:
-        """Return ``{output, last, all}`` for a node that has run, else None."""
+        """Return ``{output, last, all}`` for a node that has run, else UNDEFINED."""
         if self._views is None:
             self._views = {}
         view = self._views.get(node_id)
         if view is None:
             log = self._context.get(node_id) if type(node_id) is str else None
             if not log:
-                return None
+                return UNDEFINED
             last = log.last()
             view = {"output": last.output, "last": _run_view(last), "all": AllRuns(log)}
             self._views[node_id] = view
@@ -92,14 +94,14 @@ class NodesView(Mapping[str, Any]):
 
     def __getitem__(self, node_id: str) -> Any:
         view = self._scope.node(node_id)
-        if view is None:
+        if view is UNDEFINED:
             raise KeyError(node_id)
         return view
 
-    def get(self, node_id: str, default: Any = None) -> Any:
-        """Return the node's view, or None if it has not run."""
+    def get(self, node_id: str, default: Any = UNDEFINED) -> Any:
+        """Return the node's view, or ``default`` if it has not run."""
         view = self._scope.node(node_id)
-        return default if view is None else view
+        return default if view is UNDEFINED else view
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._scope._context)

@@ -8,6 +8,7 @@ from bpm.engine.context import Context
 from bpm.engine.errors import ExpressionError
 from bpm.engine.expressions.scope import Scope
 from bpm.engine.expressions.template import compile_template
+from bpm.engine.undefined import UNDEFINED
 
 
 class TransformEngine(Protocol):
@@ -32,13 +33,17 @@ class JexlTransformEngine:
         """Resolve every expression in ``input`` against ``context``."""
         scope = Scope(context, input, globals, self.expose_globals)  # cheap: views are built on demand
         try:
-            return _resolve(input, scope)
+            resolved = _resolve(input, scope)
+            return None if resolved is UNDEFINED else resolved
         except ExpressionError as exc:
             raise exc.nest("data") from None
 
 
 def _resolve(value: Any, scope: Scope) -> Any:
-    """Walk the data; the error path is assembled only when something fails."""
+    """Walk the data, as JSON.stringify would keep it: a key whose value is undefined goes, in a list it is null.
+
+    The error path is assembled only when something fails.
+    """
     kind = type(value)
     if kind is str:
         return compile_template(value).render(scope) if "{{" in value else value
@@ -46,15 +51,18 @@ def _resolve(value: Any, scope: Scope) -> Any:
         resolved = {}
         for key, item in value.items():
             try:
-                resolved[key] = _resolve(item, scope)
+                item = _resolve(item, scope)
             except ExpressionError as exc:
                 raise exc.nest(f".{key}") from None
+            if item is not UNDEFINED:
+                resolved[key] = item
         return resolved
     if kind is list:
         items = []
         for i, item in enumerate(value):
             try:
-                items.append(_resolve(item, scope))
+                item = _resolve(item, scope)
+                items.append(None if item is UNDEFINED else item)
             except ExpressionError as exc:
                 raise exc.nest(f"[{i}]") from None
         return items

@@ -15,6 +15,7 @@ import isodate
 
 from bpm.engine.errors import ExpressionError
 from bpm.engine.expressions.values import MAX_STRING, is_number, to_text, type_name
+from bpm.engine.undefined import UNDEFINED
 
 
 def _text(value: Any, name: str) -> str:
@@ -59,8 +60,8 @@ def split(value: Any, separator: Any = ",") -> list[str]:
 
 
 def default(value: Any, fallback: Any = None) -> Any:
-    """The value, or ``fallback`` when it is null or empty text."""
-    return fallback if value is None or value == "" else value
+    """The value, or ``fallback`` when it is undefined, null or empty text."""
+    return fallback if value is None or value is UNDEFINED or value == "" else value
 
 
 def to_number(value: Any) -> int | float:

@@ -33,7 +33,7 @@ HOSTILE = [
 def test_hostile_expressions_yield_only_plain_json(expression):
     for template in (f"{{{{ {expression} }}}}", f"text {{{{ {expression} }}}}"):
         try:
-            value = ENGINE.transform({"v": template}, CONTEXT, {"token": "s3cret"})["v"]
+            value = ENGINE.transform({"v": template}, CONTEXT, {"token": "s3cret"}).get("v")
         except ExpressionError as error:
             assert not LEAKS.search(error.detail), error.detail
             continue
@@ -48,15 +48,19 @@ def test_hostile_expressions_yield_only_plain_json(expression):
     "[x for x in submit]", "submit; 1", "`id`", "input = 1",
 ])
 def test_code_execution_syntax_does_not_parse(expression):
-    with pytest.raises(ExpressionError, match="syntax error"):
+    with pytest.raises(ExpressionError, match=r"syntax error|unknown function"):
         ENGINE.transform({"v": f"{{{{ {expression} }}}}"}, CONTEXT)
 
 
+@pytest.mark.parametrize("expression", ["'a' * 1000000000", "(2 ^ 64) ^ 64", "2 ^ 100000", "2 ^ 2 ^ 2 ^ 2 ^ 2 ^ 2"])
+def test_numbers_are_doubles_so_no_expression_can_build_a_huge_one(expression):
+    value = ENGINE.transform({"v": f"{{{{ {expression} }}}}"}, CONTEXT)["v"]
+    assert value is None or type(value) in (int, float)  # NaN and Infinity are stored as null, as JSON.stringify does
+
+
 @pytest.mark.parametrize("expression, message", [
-    ("'a' * 1000000000", "needs numbers"),
-    ("(2 ^ 64) ^ 64", "number too large"),
-    ("2 ^ 100000", "number too large"),
-    ("(" * 3000 + "1" + ")" * 3000, "nested too deeply"),
+    ("(" * 3000 + "1" + ")" * 3000, "nested more than 64"),
+    ("[" * 100 + "]" * 100, "nested more than 64"),
     ("1" + " + 1" * 20000, "longer than"),
 ])
 def test_resource_exhaustion_is_refused(expression, message):
@@ -67,7 +71,7 @@ def test_resource_exhaustion_is_refused(expression, message):
 def test_text_cannot_grow_without_bound():
     big = "x" * 600_000
     context = Context.from_runs({"s": [NodeRun({"big": big}, 1)]})
-    with pytest.raises(ExpressionError, match="text too long"):
+    with pytest.raises(ExpressionError, match="text longer than"):
         ENGINE.transform({"v": "{{ s.last.data.big + s.last.data.big }}"}, context)
 
 
@@ -83,7 +87,7 @@ TOKENS = st.sampled_from([
 def test_random_token_soup_only_ever_raises_expression_errors(tokens):
     template = "{{ " + "".join(tokens) + " }}"
     try:
-        value = ENGINE.transform({"v": template}, CONTEXT)["v"]
+        value = ENGINE.transform({"v": template}, CONTEXT).get("v")
     except ExpressionError:
         return
     assert to_json_value(value) == value

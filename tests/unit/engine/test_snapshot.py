@@ -13,9 +13,8 @@ from bpm.engine import Snapshot, SnapshotError
 GOOD = {
     "workflowId": "wf-1", "status": "error", "currentNodeId": "f",
     "context": {"a": [{"output": {"x": [1, 2.5, None, True, "s"]}, "timestamp": 1, "attempt": 1}],
-                "f": [{"output": None, "timestamp": 2, "error": "boom", "attempt": 1}]},
-    "version": 1, "lastStartedAt": 2, "totalExecutionTime": 0,
-    "metadata": {"pausedReason": "Retry attempt 1"},
+                "f": [{"output": None, "error": "Error: boom", "timestamp": 2, "attempt": 1}]},
+    "version": 1, "metadata": {"pausedReason": "Retry attempt 1"}, "lastStartedAt": 2, "totalExecutionTime": 0,
     "retryState": {"nodeId": "f", "attempts": 1, "nextRetryAt": 1002},
 }
 

@@ -51,7 +51,7 @@ def test_a_broken_definition_reports_every_problem_at_once():
     assert "unknown type 'mystery'" in errors["$.nodes[2].type"]
     assert "'title' is a required property" in errors["$.nodes[1].data"]
     assert "500 is greater than the maximum of 100" in errors["$.nodes[1].data.priority"]
-    assert "syntax error" in errors["$.nodes[3].data.values.x"]
+    assert "syntax error: unexpected end of expression" in errors["$.nodes[3].data.values.x"]
     assert "unknown transform 'nosuch'" in errors["$.nodes[3].data.values.y[1]"]
     assert "cannot be reached" in errors["$.nodes[4]"]
     assert "cannot be reached" in errors["$.nodes[5]"] and "cannot be reached" in errors["$.nodes[6]"]
