@@ -170,6 +170,39 @@ def definitions_import(files: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
+@definitions.command("validate")
+@click.option("--portable", is_flag=True,
+              help="Also fail when an expression may mean something else in Refluxo's TypeScript engine.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def definitions_validate(files: tuple[Path, ...], portable: bool) -> None:
+    """Check definition FILES without saving them; exit 1 if one has an error."""
+    from bpm.engine import SystemClock, validate_definition
+    from bpm.runtime import Runtime
+    from bpm.runtime.definitions import check
+
+    rt = Runtime.build(_settings(), SystemClock())
+    failed = False
+    for path in files:
+        try:
+            body = json.loads(path.read_text())
+        except ValueError as exc:
+            click.echo(f"{path}: not valid JSON: {exc}", err=True)
+            failed = True
+            continue
+        problems = check(rt, body)
+        gate = [p for p in problems if p.severity == "error"]
+        if portable:  # the portability findings, failing this time
+            native = set(validate_definition(body, rt.node_types))
+            gate += [p for p in validate_definition(body, rt.node_types, portable=True) if p not in native]
+        click.echo(f"{path}: {'invalid' if gate else 'valid'}")
+        for problem in problems:
+            click.echo(f"  {problem.severity}: {problem.path}: {problem.message}", err=True)
+        failed = failed or bool(gate)
+    rt.close()
+    if failed:
+        sys.exit(1)
+
+
 @definitions.command("list")
 def definitions_list() -> None:
     """Show the newest version of every process."""

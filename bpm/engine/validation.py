@@ -8,6 +8,7 @@ from typing import Any
 
 from bpm.engine.definition import WorkflowDefinition, load_definition, parse_definition
 from bpm.engine.errors import DefinitionError, ExpressionError, Problem
+from bpm.engine.expressions.portability import template_findings
 from bpm.engine.expressions.scope import RESERVED_NAMES
 from bpm.engine.expressions.template import compile_template, iter_expressions
 from bpm.engine.node import NodeDefinition
@@ -20,6 +21,7 @@ def validate_definition(
     definition: WorkflowDefinition | Mapping[str, Any] | str | bytes,
     node_definitions: Mapping[str, NodeDefinition],
     start_node_ids: Collection[str] | None = None,
+    portable: bool = False,
 ) -> list[Problem]:
     """Return every problem in ``definition`` (errors and warnings), or [] if it is sound.
 
@@ -27,6 +29,8 @@ def validate_definition(
         definition: the definition as an object, dict or JSON text.
         node_definitions: the node types it may use.
         start_node_ids: nodes a run may start at; by default, nodes with no incoming edge.
+        portable: also warn of every expression that may mean something else in Refluxo's
+            TypeScript engine with jexl@2.3.0 (our transforms and shorthand, see docs/engine.md).
 
     Returns:
         Problems with JSON paths, in document order; ``severity`` tells errors from warnings.
@@ -48,7 +52,7 @@ def validate_definition(
         if node_type is None:
             problems.append(Problem(f"{path}.type", f"node '{node.id}' has unknown type '{node.type}'; "
                                     f"known types: {', '.join(sorted(node_definitions))}"))
-        problems.extend(_expression_problems(node.id, node.data, f"{path}.data"))
+        problems.extend(_expression_problems(node.id, node.data, f"{path}.data", portable))
         if node_type is not None and node_type.input_schema is not None:
             problems.extend(_data_problems(node.id, node.data, node_type.input_schema, f"{path}.data"))
     problems.extend(_edge_problems(loaded))
@@ -66,13 +70,17 @@ def check_definition(definition: Any, node_definitions: Mapping[str, NodeDefinit
     return load_definition(definition)
 
 
-def _expression_problems(node_id: str, data: Any, path: str) -> list[Problem]:
+def _expression_problems(node_id: str, data: Any, path: str, portable: bool) -> list[Problem]:
     found = []
     for where, text in iter_expressions(data, path):
         try:
-            compile_template(text)
+            template = compile_template(text)
         except ExpressionError as exc:
             found.append(Problem(where, f"node '{node_id}': expression '{exc.expression}' {exc.detail}"))
+            continue
+        if portable:
+            found.extend(Problem(where, f"node '{node_id}': not portable to Refluxo's Jexl: {finding.message}",
+                                 "warning") for finding in template_findings(template))
     return found
 
 

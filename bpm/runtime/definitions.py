@@ -33,7 +33,11 @@ MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer
 
 
 def check(rt: Runtime, body: Any) -> list[Problem]:
-    """Every problem in ``body``: engine rules, process rules (one start, form references), handles."""
+    """Every problem in ``body``: engine rules, process rules (one start, form references), handles.
+
+    Portability to Refluxo's TypeScript engine is checked too: its findings are warnings (a
+    definition that uses our transforms is fine here), shown wherever a definition is validated.
+    """
     problems: list[Problem] = []
     loaded = parse_definition(body, problems)
     if loaded is None:
@@ -44,7 +48,7 @@ def check(rt: Runtime, body: Any) -> list[Problem]:
     if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
         problems.append(Problem("$.name", "a process needs a name"))
     starts = [n.id for n in loaded.nodes if n.type == "start"]
-    problems.extend(validate_definition(loaded, rt.node_types, start_node_ids=starts or None))
+    problems.extend(validate_definition(loaded, rt.node_types, start_node_ids=starts or None, portable=True))
     if len(starts) != 1:
         problems.append(Problem("$.nodes", f"a process needs exactly one start node, found {len(starts)}"))
     problems.extend(_form_problems(rt, loaded))

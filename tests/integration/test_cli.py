@@ -109,3 +109,22 @@ def test_the_readme_and_bpm_run_name_every_demo_user():
         assert re.search(rf"\b{username}\b", readme), f"README.md does not name the demo user {username}"
         assert username in summary and all(group in summary for group in groups)
     assert summary.startswith("ann, bob, carol (finance),")
+
+
+def test_validate_checks_without_saving_and_portable_fails_on_what_refluxo_reads_differently(cli_env, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=cli_env).exit_code == 0
+    ours = str(REPO / "processes" / "expense-approval.json")  # uses the <id> shorthand
+    checked = runner.invoke(main, ["definitions", "validate", ours], env=cli_env)
+    assert checked.exit_code == 0 and "valid" in checked.output
+    assert "not portable to Refluxo's Jexl: 'submit' is our shorthand" in checked.output
+    assert runner.invoke(main, ["definitions", "validate", "--portable", ours], env=cli_env).exit_code == 1
+    portable = json.loads((REPO / "processes" / "expense-approval.json").read_text())
+    text = json.dumps(portable)
+    text = re.sub(r"\{\{ submit\.", "{{ nodes.submit.", text)
+    (tmp_path / "portable.json").write_text(text)
+    passed = runner.invoke(main, ["definitions", "validate", "--portable", str(tmp_path / "portable.json")],
+                           env=cli_env)
+    assert passed.exit_code == 0, passed.output
+    listed = runner.invoke(main, ["definitions", "list"], env=cli_env)
+    assert listed.output.strip() == "", "validate saves nothing"

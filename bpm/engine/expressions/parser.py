@@ -22,7 +22,7 @@ MAX_NESTING = 64
 class Ast:
     """A node of Jexl's tree; the fields used depend on ``type``, as in Jexl."""
 
-    __slots__ = ("alternate", "args", "consequent", "expr", "from_", "left", "name", "operator",
+    __slots__ = ("alternate", "args", "consequent", "expr", "from_", "grouped", "left", "name", "operator",
                  "parent", "pool", "relative", "right", "subject", "test", "type", "value")
 
     def __init__(self, type: str, **fields: Any) -> None:
@@ -226,6 +226,7 @@ class Parser:
     def _sub_sub_expression(self, ast: Ast | None) -> None:
         if ast is None:
             raise ExpressionError("empty parentheses")
+        ast.grouped = True  # not Jexl's: lets the portability check see written parentheses
         self._place_at_cursor(ast)
 
     def _sub_arg_val(self, ast: Ast | None) -> None:

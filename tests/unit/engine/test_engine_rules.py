@@ -227,3 +227,23 @@ def test_a_snapshot_written_by_refluxos_typescript_engine_loads_and_resumes(make
     assert done.status == "completed" and done.version == 3
     assert done.context["z"][0].output == {"got": 1}
     assert done.context["a"][0].error == "Error: boom"
+
+
+def test_an_executor_that_returns_no_data_records_no_output_as_refluxo_does(make_engine):
+    types = node_types(quiet=NodeDefinition(lambda data, context, payload, globals_: NodeResult()))
+    snap = make_engine(chain(("q", "quiet"), ("after", "pass", {"seen": "{{ nodes.q.output }}", "n": 1})),
+                       node_definitions=types).execute(initial_node_id="q")
+    assert snap.to_dict()["context"]["q"] == [{"timestamp": 1_700_000_000_000, "attempt": 1}]
+    assert snap.context["after"][0].output == {"n": 1}, "an undefined value leaves its key out"
+
+
+def test_a_failed_node_counts_the_time_its_executor_took(make_engine, clock):
+    def slow_failure(data, context, payload, globals_):
+        clock.advance(250)
+        raise RuntimeError("boom")
+
+    types = node_types(slow=NodeDefinition(slow_failure))
+    started = clock.now_ms()
+    failed = make_engine(chain(("s", "slow")), node_definitions=types).execute(initial_node_id="s")
+    assert (failed.status, failed.last_started_at, failed.total_execution_time) == ("failed", started + 250, 250)
+    assert failed.context["s"][0].error == "Error: boom"

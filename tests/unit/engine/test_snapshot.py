@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bpm.engine import Snapshot, SnapshotError
+from bpm.engine.undefined import UNDEFINED
 
 GOOD = {
     "workflowId": "wf-1", "status": "error", "currentNodeId": "f",
@@ -107,3 +109,36 @@ def test_taking_over_a_freshly_decoded_dict_gives_the_same_snapshot():
     assert Snapshot.from_dict(json.loads(json.dumps(GOOD)), copy=False) == Snapshot.from_dict(GOOD)
     with pytest.raises(SnapshotError):
         Snapshot.from_dict(_with(version=-1), copy=False)
+
+
+# As Refluxo's engine writes them (JSON.stringify of its snapshots): its key order, an error
+# entry's keys as handleError writes them, no retryState once it is undefined, and a result
+# whose executor returned no data without an "output" key.
+REFLUXO_WRITTEN = [
+    '{"workflowId":"wf-1","status":"paused","currentNodeId":"review","context":{"start":[{"output":'
+    '{"amount":2.5,"tags":["a"],"who":null},"timestamp":1700000000001,"attempt":1}]},"version":1,'
+    '"metadata":{},"lastStartedAt":1700000000000,"totalExecutionTime":3}',
+    '{"workflowId":"wf-1","status":"error","currentNodeId":"call","context":{"call":[{"output":null,'
+    '"error":"Error: boom","timestamp":1700000000005,"attempt":1}]},"version":0,"metadata":'
+    '{"pausedReason":"Retry attempt 1"},"lastStartedAt":1700000000004,"totalExecutionTime":4,'
+    '"retryState":{"nodeId":"call","attempts":1,"nextRetryAt":1700000001004}}',
+    '{"workflowId":"wf-1","status":"failed","currentNodeId":"call","context":{"call":[{"output":null,'
+    '"error":"Error: boom","timestamp":1700000000005,"attempt":1},{"output":null,"error":"Error: boom",'
+    '"timestamp":1700000002000,"attempt":2}]},"version":0,"metadata":{"pausedReason":"Retry attempt 1"},'
+    '"lastStartedAt":1700000001999,"totalExecutionTime":9}',
+    '{"workflowId":"wf-1","status":"completed","currentNodeId":null,"context":{"start":[{"output":{"a":1},'
+    '"timestamp":1700000000001,"attempt":1}],"log":[{"timestamp":1700000000002,"attempt":1}]},"version":2,'
+    '"metadata":{},"lastStartedAt":1700000000000,"totalExecutionTime":2}',
+]
+
+
+@pytest.mark.parametrize("text", REFLUXO_WRITTEN, ids=["paused", "error with retry", "failed", "completed"])
+def test_a_snapshot_refluxo_wrote_round_trips_byte_for_byte(text):
+    assert Snapshot.from_json(text).to_json() == text.encode()
+    assert orjson.dumps(Snapshot.from_dict(json.loads(text)).to_dict()) == text.encode()
+
+
+def test_a_result_without_output_stays_without_output():
+    snap = Snapshot.from_json(REFLUXO_WRITTEN[3])
+    assert snap.context["log"][0].output is UNDEFINED
+    assert "output" not in snap.to_dict()["context"]["log"][0]
