@@ -26,8 +26,6 @@ BINARY_PRECEDENCE: dict[str, int] = {
     "+": 30, "-": 30, "*": 40, "/": 40, "//": 40, "%": 50, "^": 50,
     "==": 20, "!=": 20, ">": 20, ">=": 20, "<": 20, "<=": 20, "&&": 10, "||": 10, "in": 20,
 }
-UNARY = ("!",)
-"""Jexl's unary operators; our unary minus is produced by the lexer, never written as an element."""
 
 _CONTROL = {
     ".": "dot", "[": "openBracket", "]": "closeBracket", "|": "pipe", "{": "openCurl", "}": "closeCurl",
@@ -80,7 +78,7 @@ def tokenize(source: str) -> list[Token]:
         else:
             if negate:
                 negate = False
-                if not _NUMERIC.fullmatch("-" + element) and (element == "(" or _IDENTIFIER.fullmatch(element)):
+                if element == "(" or _IDENTIFIER.fullmatch(element):
                     tokens.append(Token("unaryOp", "neg", "-"))  # our extension: -name, -(...)
                 else:
                     element = "-" + element
