@@ -52,7 +52,9 @@ def validate_definition(
         if node_type is None:
             problems.append(Problem(f"{path}.type", f"node '{node.id}' has unknown type '{node.type}'; "
                                     f"known types: {', '.join(sorted(node_definitions))}"))
-        problems.extend(_expression_problems(node.id, node.data, f"{path}.data", portable))
+        problems.extend(_expression_problems(node.id, node.data, f"{path}.data"))
+        if portable:
+            problems.extend(_portability_problems(node.id, node.data, f"{path}.data"))
         if node_type is not None and node_type.input_schema is not None:
             problems.extend(_data_problems(node.id, node.data, node_type.input_schema, f"{path}.data"))
     problems.extend(_edge_problems(loaded))
@@ -70,17 +72,34 @@ def check_definition(definition: Any, node_definitions: Mapping[str, NodeDefinit
     return load_definition(definition)
 
 
-def _expression_problems(node_id: str, data: Any, path: str, portable: bool) -> list[Problem]:
+def portability_problems(definition: WorkflowDefinition | Mapping[str, Any] | str | bytes) -> list[Problem]:
+    """Only the warnings ``portable=True`` adds: what may mean something else in Refluxo's engine."""
+    loaded = definition if isinstance(definition, WorkflowDefinition) else parse_definition(definition, [])
+    if loaded is None:
+        return []
+    return [problem for i, node in enumerate(loaded.nodes)
+            for problem in _portability_problems(node.id, node.data, f"$.nodes[{i}].data")]
+
+
+def _expression_problems(node_id: str, data: Any, path: str) -> list[Problem]:
+    found = []
+    for where, text in iter_expressions(data, path):
+        try:
+            compile_template(text)
+        except ExpressionError as exc:
+            found.append(Problem(where, f"node '{node_id}': expression '{exc.expression}' {exc.detail}"))
+    return found
+
+
+def _portability_problems(node_id: str, data: Any, path: str) -> list[Problem]:
     found = []
     for where, text in iter_expressions(data, path):
         try:
             template = compile_template(text)
-        except ExpressionError as exc:
-            found.append(Problem(where, f"node '{node_id}': expression '{exc.expression}' {exc.detail}"))
-            continue
-        if portable:
-            found.extend(Problem(where, f"node '{node_id}': not portable to Refluxo's Jexl: {finding.message}",
-                                 "warning") for finding in template_findings(template))
+        except ExpressionError:
+            continue  # an error already, reported by _expression_problems
+        found.extend(Problem(where, f"node '{node_id}': not portable to Refluxo's Jexl: {finding.message}",
+                             "warning") for finding in template_findings(template))
     return found
 
 

@@ -27,7 +27,7 @@ Evaluator = Callable[[Any, Any], Any]
 """``fn(scope, relative_item) -> value``."""
 
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "==": v.equal, "!=": v.not_equal, "<": v.less, "<=": v.less_equal, ">": v.greater,
+    "==": v.loose_equal, "!=": v.not_equal, "<": v.less, "<=": v.less_equal, ">": v.greater,
     ">=": v.greater_equal, "in": v.contains, "+": v.add, "-": v.subtract, "*": v.multiply,
     "/": v.divide, "//": v.floor_divide, "%": v.modulo, "^": v.power,
 }
@@ -74,7 +74,7 @@ class CompiledExpression:
 @functools.lru_cache(maxsize=8192)
 def compile_expression(source: str) -> CompiledExpression:
     """Parse and compile Jexl ``source``, raising ExpressionError if it is not valid."""
-    text = source.strip(v._JS_SPACE)  # what Refluxo's expression.trim() removes
+    text = source.strip(v.JS_SPACE)  # what Refluxo's expression.trim() removes
     if not text:
         raise ExpressionError("empty expression", source)
     if len(text) > MAX_SOURCE:

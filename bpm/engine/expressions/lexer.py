@@ -14,9 +14,9 @@ import re
 from typing import Any, NamedTuple
 
 from bpm.engine.errors import ExpressionError
+from bpm.engine.expressions.values import JS_SPACE
 
-# JavaScript's \s: WhiteSpace and LineTerminator (Python's \s differs).
-JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_SPACE = "[" + re.escape(JS_SPACE) + "]"  # JavaScript's \s
 _IDENT_START = "a-zA-Z\u0430-\u044f\u0410-\u042f_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff$"
 _IDENT_REST = "a-zA-Z0-9\u0430-\u044f\u0410-\u042f_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff$"
 _IDENT = f"[{_IDENT_START}][{_IDENT_REST}]*"
@@ -47,13 +47,13 @@ def _escape(element: str) -> str:
 
 
 _SPLIT = re.compile("(" + "|".join([
-    r"'(?:(?:\\')|[^'])*'", r'"(?:(?:\\")|[^"])*"', f"[{JS_SPACE}]+", r"\btrue\b", r"\bfalse\b",
+    r"'(?:(?:\\')|[^'])*'", r'"(?:(?:\\")|[^"])*"', f"{_SPACE}+", r"\btrue\b", r"\bfalse\b",
     *(_escape(e) for e in sorted(_ELEMENTS, key=len, reverse=True)),
     _IDENT, _NUMBER,
 ]) + ")", re.ASCII)
 _NUMERIC = re.compile(rf"-?{_NUMBER}", re.ASCII)
 _IDENTIFIER = re.compile(_IDENT, re.ASCII)
-_WHITESPACE = re.compile(f"[{JS_SPACE}]*")
+_WHITESPACE = re.compile(f"{_SPACE}*")
 
 
 class Token(NamedTuple):

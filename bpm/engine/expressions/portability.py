@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from bpm.engine.expressions.compiler import CompiledExpression
 from bpm.engine.expressions.parser import Ast
-from bpm.engine.expressions.template import _PART, _WHOLE, Template
+from bpm.engine.expressions.template import Template, refluxo_reads_as_one
 
 TOP_LEVEL_NAMES = ("nodes", "input", "globals")
 """The names Refluxo's JexlTransformEngine puts in the context."""
@@ -64,11 +64,7 @@ def expression_findings(expression: CompiledExpression) -> list[Finding]:
 
 def template_findings(template: Template) -> list[Finding]:
     """Findings of a whole ``{{ }}`` string: its own scanning, then each expression's."""
-    found = []
-    if not template.single and len(template.expressions) > 0 and _WHOLE.fullmatch(template.source):
-        first = _PART.match(template.source)
-        if first is None or first.end() != len(template.source):
-            found.append(_say("several"))
+    found = [_say("several")] if refluxo_reads_as_one(template) else []
     for expression in template.expressions:
         found.extend(expression_findings(expression))
     return list(dict.fromkeys(found))

@@ -72,6 +72,14 @@ def compile_template(source: str) -> Template:
     return Template(source, parts, False)
 
 
+def refluxo_reads_as_one(template: Template) -> bool:
+    """True if Refluxo would take this multi-part string for one expression (and fail on it)."""
+    if template.single or not template.expressions or _WHOLE.fullmatch(template.source) is None:
+        return False
+    first = _PART.match(template.source)
+    return first is None or first.end() != len(template.source)
+
+
 def has_expression(value: str) -> bool:
     """True if the string holds at least one ``{{ ... }}`` that Refluxo would evaluate."""
     return "{{" in value and _PART.search(value) is not None

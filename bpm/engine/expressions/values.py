@@ -28,8 +28,9 @@ from bpm.engine.undefined import UNDEFINED
 MAX_STRING = 1_000_000
 SAFE = 2**53
 _INF = math.inf
-_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-            "\u2028\u2029\u202f\u205f\u3000\ufeff"
+JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+           "\u2028\u2029\u202f\u205f\u3000\ufeff"
+"""JavaScript's WhiteSpace and LineTerminator (its \\s and what trim() removes; Python's differ)."""
 _DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)", re.ASCII)
 _RADIX = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)", re.ASCII)
 _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*", re.ASCII)
@@ -116,7 +117,7 @@ def to_number(value: Any) -> int | float:
 
 
 def _string_to_number(text: str) -> int | float:
-    text = text.strip(_JS_SPACE)
+    text = text.strip(JS_SPACE)
     if not text:
         return 0
     if _DECIMAL.fullmatch(text):
@@ -279,11 +280,6 @@ def strict_equal(left: Any, right: Any) -> bool:
     if a == _OBJECT:
         return left is right
     return a <= _NULL or left == right
-
-
-def equal(left: Any, right: Any) -> bool:
-    """Jexl's ``==``."""
-    return loose_equal(left, right)
 
 
 def not_equal(left: Any, right: Any) -> bool:
