@@ -39,8 +39,8 @@ _KINDS = {
     "shorthand": "'{name}' is our shorthand for nodes.{name}; Refluxo's Jexl has only nodes.{name}",
     "globals": "'globals' is hidden from expressions here unless the engine exposes it; Refluxo's Jexl sees it",
     "built-in": "'{name}' is a JavaScript built-in that Jexl reaches and we do not (here it is undefined)",
-    "power": "'^' is JavaScript's Math.pow, which V8 computes with fdlibm: a result that is not exact can "
-             "differ from ours in the last digit",
+    "power": "'^' is JavaScript's Math.pow, which ECMAScript leaves implementation-approximated: browsers "
+             "differ among themselves and from us in the last digit of a result that is not exact",
     "several": "Refluxo reads a string that starts with {{{{ and ends with }}}} as one expression, so it fails "
                "on several {{{{ }}}} in one string; we read each",
     "and-or": "mixes && and || without parentheses: Jexl (and we) give them one precedence and read "
