@@ -25,7 +25,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock 
     app = Flask("bpm", static_folder=str(STATIC), static_url_path="/static")
     app.json = OrjsonProvider(app)
     app.session_interface = CookieSessions()
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
+                      BPM_MAX_JSON_DEPTH=settings.max_json_depth)
     runtime = Runtime.build(settings, clock or SystemClock())
     app.extensions["bpm"] = runtime
 

@@ -30,6 +30,7 @@ class Settings:
     forms_dir: Path = REPO_ROOT / "forms"
     processes_dir: Path = REPO_ROOT / "processes"
     max_body_bytes: int = 1024 * 1024
+    max_json_depth: int = 64  # nesting of objects and lists in a request body
     steps_per_transaction: int = 200
     secret_key: str = ""
     host: str = "127.0.0.1"
@@ -46,6 +47,8 @@ class Settings:
             object.__setattr__(self, "secret_key", secrets.token_urlsafe(32))
         if self.max_body_bytes < 1024:
             raise ValueError("BPM_MAX_BODY_BYTES must be at least 1024")
+        if not 2 <= self.max_json_depth <= 1000:
+            raise ValueError("BPM_MAX_JSON_DEPTH must be between 2 and 1000")
         if self.steps_per_transaction < 1:
             raise ValueError("BPM_STEPS_PER_TRANSACTION must be at least 1")
         if self.workers < 1 or self.threads < 1:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from bpm.engine.errors import BpmError, DefinitionError, Problem
 
 __all__ = ["BpmError", "ConflictError", "DefinitionError", "Forbidden", "FormInvalid", "InvalidRequest",
-           "NotFound", "PreconditionFailed", "Problem", "Unauthorized"]
+           "MalformedRequest", "NotFound", "PreconditionFailed", "Problem", "Unauthorized", "shown"]
 
 
 class NotFound(BpmError):
@@ -40,3 +40,15 @@ class InvalidRequest(BpmError):
 
 class FormInvalid(InvalidRequest):
     """Submitted form data breaks the form's schema or rules; ``errors`` maps field to messages."""
+
+
+class MalformedRequest(BpmError):
+    """A body or header not in a form we accept (JSON syntax, NaN, lone surrogates, nesting, a bad If-Match)."""
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """Caller-supplied text as an error message may echo it: quoted, and cut to ``limit`` characters."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return f"'{text}'"

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from bpm.engine.errors import BpmError
-from bpm.errors import FormInvalid, NotFound
+from bpm.errors import FormInvalid, NotFound, shown
 
 ROOT_FIELD = "_form"
 
@@ -79,7 +79,7 @@ class FormRegistry:
         try:
             return self._forms[form_id]
         except KeyError:
-            raise NotFound(f"no form '{form_id}'") from None
+            raise NotFound(f"no form {shown(form_id)}") from None
 
     def validate(self, form_id: str | None, data: Any, outcome: str | None = None) -> dict[str, Any]:
         """Check submitted ``data`` (for ``outcome``); return it, or raise FormInvalid with field errors.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from bpm.api.blueprint import Blueprint
 from bpm.api.schemas import (
     QUERY,
     DefinitionBodySchema,

@@ -17,6 +17,7 @@ from bpm.errors import (
     ConflictError,
     Forbidden,
     InvalidRequest,
+    MalformedRequest,
     NotFound,
     PreconditionFailed,
     Unauthorized,
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: tuple[tuple[type[BpmError], int], ...] = (
     (NotFound, 404), (ConflictError, 409), (PreconditionFailed, 412), (Unauthorized, 401), (Forbidden, 403),
-    (InvalidRequest, 422), (ProblemsError, 422),
+    (InvalidRequest, 422), (ProblemsError, 422), (MalformedRequest, 400),
 )
 
 

@@ -1,7 +1,9 @@
-"""Input every endpoint refuses before it reaches the runtime: text with NUL characters, oversized bodies.
+"""Input every endpoint refuses before it reaches the runtime: NUL characters, oversized or hostile bodies.
 
 PostgreSQL cannot store U+0000 in text or JSONB, so such input would fail deep
 in a query; refusing it at the door gives the caller a clear 422 instead.
+A JSON body is parsed here, once, by ``bpm.inbound`` (depth, NaN, surrogates, 64-bit
+integers, NUL), before any view runs.
 """
 
 from __future__ import annotations
@@ -10,53 +12,35 @@ import io
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, g, request
+from webargs.flaskparser import is_json_request
 
 from bpm.errors import InvalidRequest
-
-
-def _nul_path(value: Any, path: str) -> str | None:
-    """The JSON path of the first string (or key) holding U+0000, if any."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if "\x00" in key:
-                return path
-            found = _nul_path(item, f"{path}.{key}")
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _nul_path(item, f"{path}[{i}]")
-            if found is not None:
-                return found
-    return None
+from bpm.inbound import parse_json_body
 
 
 def _may_hold_nul(raw: bytes) -> bool:
-    """False when ``raw`` (a query string or JSON text) cannot hold U+0000: the common case, decided without parsing.
-
-    In a query string NUL arrives raw or as ``%00``; in JSON only as the escape
-    ``\\u0000`` (a raw control character is not valid JSON). A match may be a
-    false alarm (an escaped backslash before "u0000"); the parsed value decides.
-    """
-    return b"\x00" in raw or b"%00" in raw or b"\\u0000" in raw
+    """False when a query string cannot hold U+0000 (the common case), decided without parsing it."""
+    return b"\x00" in raw or b"%00" in raw
 
 
 def refuse_nul_characters() -> None:
-    """Raise InvalidRequest if the path, the query or a JSON body holds a NUL character."""
+    """Raise InvalidRequest if the path or the query holds a NUL character (bodies: ``bpm.inbound``)."""
     if "\x00" in request.path:
         raise InvalidRequest("the path contains a NUL character", {"path": ["NUL characters are not allowed"]})
     if _may_hold_nul(request.query_string):
         for key, value in request.args.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 raise InvalidRequest("the query contains a NUL character", {key: ["NUL characters are not allowed"]})
-    if request.is_json and request.content_length and _may_hold_nul(request.get_data(cache=True)):
-        body = request.get_json(silent=True)
-        where = _nul_path(body, "$") if body is not None else None
-        if where is not None:
-            raise InvalidRequest("the body contains a NUL character", {where: ["NUL characters are not allowed"]})
+
+
+def parse_request_body() -> None:
+    """A JSON body passes ``bpm.inbound.parse_json_body`` or the request is refused; views get the value."""
+    if not is_json_request(request):
+        return
+    raw = request.get_data(cache=True)
+    if raw:  # as webargs: an empty body is a missing one
+        g.json_body = parse_json_body(raw, current_app.config["BPM_MAX_JSON_DEPTH"])
 
 
 class SizedBodies:
@@ -85,3 +69,4 @@ def register_guards(app: Flask) -> None:
     """Run the guards before every request."""
     app.wsgi_app = SizedBodies(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
     app.before_request(refuse_nul_characters)
+    app.before_request(parse_request_body)

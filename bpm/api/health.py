@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from bpm import __version__
+from bpm.api.blueprint import Blueprint
 from bpm.api.schemas import HealthSchema
 from bpm.auth import runtime
 

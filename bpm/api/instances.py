@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
+from bpm.api.blueprint import Blueprint
 from bpm.api.etag import etag_header, if_match
 from bpm.api.schemas import (
     QUERY,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from bpm.engine import Clock
-from bpm.errors import Forbidden, Unauthorized
+from bpm.errors import Forbidden, Unauthorized, shown
 from bpm.store.models import Membership, TaskRecord, User
 
 SYSTEM = "system"
@@ -42,7 +42,7 @@ def load_actor(session: Session, username: str | None) -> Actor:
         raise Unauthorized("sign in first")
     user = session.get(User, username)
     if user is None or not user.active:
-        raise Unauthorized(f"unknown or inactive user '{username}'")
+        raise Unauthorized(f"unknown or inactive user {shown(username)}")
     groups = session.exec(select(Membership.group_name).where(Membership.username == username)).all()
     return Actor(user.username, frozenset(user.roles), frozenset(groups))
 

@@ -18,7 +18,7 @@ from sqlmodel import select
 from bpm.engine import Problem, WorkflowDefinition, validate_definition
 from bpm.engine.definition import parse_definition
 from bpm.engine.expressions.template import has_expression, iter_expressions
-from bpm.errors import ConflictError, DefinitionError, NotFound
+from bpm.errors import ConflictError, DefinitionError, NotFound, shown
 from bpm.nodes import END_HANDLE
 from bpm.nodes.human_task import allowed_outcomes
 from bpm.runtime.actors import Actor, require_role
@@ -167,11 +167,11 @@ def _save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any) -> Proces
 def get_version(uow: UnitOfWork, key: str, version: int) -> ProcessDefinition:
     """One stored version, or NotFound."""
     if not 1 <= version <= MAX_VERSION:
-        raise NotFound(f"no version {version} of process '{key}'")
+        raise NotFound(f"no version {version} of process {shown(key)}")
     found = uow.session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key,
                                                              ProcessDefinition.version == version)).first()
     if found is None:
-        raise NotFound(f"no version {version} of process '{key}'")
+        raise NotFound(f"no version {version} of process {shown(key)}")
     return found
 
 
@@ -180,7 +180,7 @@ def list_versions(uow: UnitOfWork, key: str) -> list[ProcessDefinition]:
     versions = uow.session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key)
                                 .order_by(ProcessDefinition.version.desc())).all()
     if not versions:
-        raise NotFound(f"no process '{key}'")
+        raise NotFound(f"no process {shown(key)}")
     return list(versions)
 
 
@@ -194,7 +194,7 @@ def newest_published_ref(uow: UnitOfWork, key: str) -> tuple[int, int]:
     """``(id, version)`` of what new instances of ``key`` start, without reading the definition body."""
     row = _NEWEST_PUBLISHED.first(uow, {"key": key})
     if row is None:
-        raise NotFound(f"no published version of process '{key}'")
+        raise NotFound(f"no published version of process {shown(key)}")
     return row[0], row[1]
 
 

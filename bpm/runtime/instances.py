@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bpm.engine import Snapshot
 from bpm.engine.snapshot import ERROR, FAILED
-from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, PreconditionFailed
+from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, PreconditionFailed, shown
 from bpm.runtime import definitions
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import (
@@ -67,7 +67,7 @@ def get_instance(uow: UnitOfWork, instance_id: str) -> ProcessInstanceRecord:
     """One instance, or NotFound."""
     instance = load_record(uow, ProcessInstanceRecord, instance_id)
     if instance is None:
-        raise NotFound(f"no instance '{instance_id}'")
+        raise NotFound(f"no instance {shown(instance_id)}")
     return instance
 
 

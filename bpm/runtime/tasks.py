@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bpm.engine import Snapshot
 from bpm.engine.snapshot import PAUSED
-from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound
+from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, shown
 from bpm.runtime import offers
 from bpm.runtime.actors import Actor, may_work_on
 from bpm.runtime.advance import EngineRun, cancel_pending_jobs, run_engine, save_advance
@@ -36,7 +36,7 @@ def get_task(uow: UnitOfWork, task_id: str) -> TaskRecord:
     """One task, or NotFound."""
     task = load_record(uow, TaskRecord, task_id)
     if task is None:
-        raise NotFound(f"no task '{task_id}'")
+        raise NotFound(f"no task {shown(task_id)}")
     return task
 
 
@@ -68,7 +68,7 @@ def _task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[TaskRecord, Proce
     """A task and the instance it belongs to, in one round trip."""
     row = _TASK_AND_INSTANCE.first(uow, {"id": task_id})
     if row is None:
-        raise NotFound(f"no task '{task_id}'")
+        raise NotFound(f"no task {shown(task_id)}")
     task, instance = split_row(row, TaskRecord, ProcessInstanceRecord)
     return task, instance
 
@@ -143,7 +143,7 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
         _require_worker(actor, task)
         target = uow.session.get(User, to)
         if target is None or not target.active:
-            raise InvalidRequest("unknown user", {"to": [f"no active user '{to}'"]})
+            raise InvalidRequest("unknown user", {"to": [f"no active user {shown(to)}"]})
         _bump(uow, task, {"assignee": to})
         uow.commit()
         return task

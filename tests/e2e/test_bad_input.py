@@ -61,7 +61,7 @@ def test_malformed_json_is_a_400_that_says_where_and_changes_nothing(client, rt)
                                                             "Content-Type": "application/json"}))
     assert response.status_code == 400 and response.json["code"] == 400
     assert response.json["message"] == ("the request body is not valid JSON: "
-                                        "Expecting ',' delimiter at line 2, column 6"), response.json
+                                        "unexpected character, expected ',' or '}' at line 2, column 6"), response.json
 
 
 def test_starting_an_unknown_process_is_404(api, rt):
