@@ -32,6 +32,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_json_depth: int = 64  # nesting of objects and lists in a request body
     steps_per_transaction: int = 200
+    max_output_bytes: int = 1_000_000  # one node's output, as JSON
+    max_snapshot_bytes: int = 16_000_000  # one instance's whole snapshot, as JSON
+    transaction_cpu_ms: int = 5_000  # CPU time one transaction may spend running steps
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 5000
@@ -49,6 +52,10 @@ class Settings:
             raise ValueError("BPM_MAX_BODY_BYTES must be at least 1024")
         if not 2 <= self.max_json_depth <= 1000:
             raise ValueError("BPM_MAX_JSON_DEPTH must be between 2 and 1000")
+        if self.max_output_bytes < 1024 or self.max_snapshot_bytes < self.max_output_bytes:
+            raise ValueError("BPM_MAX_OUTPUT_BYTES must be at least 1024 and BPM_MAX_SNAPSHOT_BYTES at least that")
+        if self.transaction_cpu_ms < 1:
+            raise ValueError("BPM_TRANSACTION_CPU_MS must be at least 1")
         if self.steps_per_transaction < 1:
             raise ValueError("BPM_STEPS_PER_TRANSACTION must be at least 1")
         if self.workers < 1 or self.threads < 1:

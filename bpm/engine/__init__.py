@@ -13,6 +13,7 @@ from bpm.engine.errors import (
     DefinitionError,
     EngineError,
     ExpressionError,
+    LimitExceeded,
     NodeOutputError,
     NodeValidationError,
     Problem,
@@ -21,6 +22,7 @@ from bpm.engine.errors import (
     UnknownNodeError,
 )
 from bpm.engine.expressions import JexlTransformEngine, TransformEngine
+from bpm.engine.limits import Limits
 from bpm.engine.node import NodeDefinition, NodeResult, RetryPolicy
 from bpm.engine.plugins import Plugin, PluginContext
 from bpm.engine.retry import DefaultErrorHandler, ErrorHandler
@@ -31,7 +33,8 @@ from bpm.engine.validation import check_definition, validate_definition
 __all__ = [
     "STEP_LIMIT_REASON", "BpmError", "Clock", "Context", "DefaultErrorHandler", "DefinitionError",
     "Edge", "EngineError", "ErrorHandler", "ExpressionError", "JexlTransformEngine",
-    "JsonSchemaValidator", "ManualClock", "Node", "NodeDefinition", "NodeOutputError", "NodeResult",
+    "JsonSchemaValidator", "LimitExceeded", "Limits", "ManualClock", "Node", "NodeDefinition", "NodeOutputError",
+    "NodeResult",
     "NodeRun", "NodeValidationError", "Plugin", "PluginContext", "Problem", "ProblemsError",
     "RetryPolicy", "RetryState", "RunLog", "Snapshot", "SnapshotError", "SystemClock",
     "TransformEngine", "UnknownNodeError", "ValidationResult", "Validator", "WorkflowDefinition",

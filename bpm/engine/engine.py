@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+import orjson
+
 from bpm.engine.clock import Clock, SystemClock
 from bpm.engine.context import Context, NodeRun
 from bpm.engine.definition import Node, WorkflowDefinition, load_definition
@@ -20,13 +22,15 @@ from bpm.engine.errors import (
     DefinitionError,
     EngineError,
     ExpressionError,
+    LimitExceeded,
     NodeOutputError,
     NodeValidationError,
     Problem,
     UnknownNodeError,
 )
 from bpm.engine.expressions import JexlTransformEngine, TransformEngine
-from bpm.engine.jsonvalue import NotJsonError, to_json_value
+from bpm.engine.jsonvalue import NotJsonError, TooManyValues, to_json_value
+from bpm.engine.limits import Limits
 from bpm.engine.node import NodeDefinition, NodeResult
 from bpm.engine.plugins import HookRunner, PluginContext
 from bpm.engine.retry import DefaultErrorHandler, ErrorHandler
@@ -66,6 +70,7 @@ class WorkflowEngine:
         error_handler: ErrorHandler | None = None,
         plugins: Sequence[Any] | None = None,
         clock: Clock | None = None,
+        limits: Limits | None = None,
     ) -> None:
         """Load the definition and check every node has a known type.
 
@@ -78,6 +83,7 @@ class WorkflowEngine:
             error_handler: retry decisions; None reads each type's RetryPolicy.
             plugins: lifecycle observers; a failing hook is logged and ignored.
             clock: source of time (epoch ms); None means the system clock.
+            limits: what one step may produce; None means ``Limits()``'s defaults.
 
         Raises:
             DefinitionError: the definition is malformed or uses an unknown node type.
@@ -96,6 +102,7 @@ class WorkflowEngine:
         self.error_handler = error_handler if error_handler is not None else DefaultErrorHandler()
         self.plugins = list(plugins or [])
         self.clock = clock if clock is not None else SystemClock()
+        self.limits = limits if limits is not None else Limits()
         self._hooks = HookRunner(self.plugins)
         self._hook_before = self._hooks.has("on_before_node_execution")
         self._hook_after = self._hooks.has("on_after_node_execution")
@@ -226,8 +233,17 @@ class WorkflowEngine:
     def _check_output(self, node: Node, definition: NodeDefinition, output: Any) -> Any:
         try:
             output = to_json_value(output, "output")
+        except TooManyValues as exc:
+            raise LimitExceeded(f"the output of node '{node.id}' holds {exc}") from None
         except NotJsonError as exc:
             raise NodeOutputError(f"node '{node.id}' returned output that is not JSON: {exc}") from None
+        kind = type(output)
+        if kind is dict or kind is list or kind is str:
+            size = len(orjson.dumps(output))
+            limits = self.limits
+            if size > limits.max_output_bytes:
+                raise LimitExceeded(f"the output of node '{node.id}' is {size:,} bytes, over the limit of "
+                                    f"{limits.max_output_bytes:,} ({limits.setting})")
         schema = definition.output_schema
         if schema is not None:
             checked = self.validator.validate(None if output is UNDEFINED else output, schema)

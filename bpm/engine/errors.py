@@ -115,5 +115,9 @@ class NodeOutputError(EngineError):
     """An executor returned something that cannot live in a snapshot."""
 
 
+class LimitExceeded(EngineError):
+    """A step produced more than a limit allows (output size, values); the node fails and is not retried."""
+
+
 class UnknownNodeError(EngineError):
     """A snapshot points at a node the definition does not have."""

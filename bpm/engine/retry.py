@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bpm.engine.definition import Node
+from bpm.engine.errors import LimitExceeded
 from bpm.engine.node import NodeDefinition
 
 
@@ -26,9 +27,9 @@ class DefaultErrorHandler:
 
     def should_retry(self, error: BaseException, attempt: int, node: Node,
                      definition: NodeDefinition) -> bool:
-        """Retry while attempts are left under the type's policy."""
+        """Retry while attempts are left under the type's policy; a broken limit never (it would break again)."""
         policy = definition.retry_policy
-        return policy is not None and attempt < policy.max_attempts
+        return policy is not None and attempt < policy.max_attempts and not isinstance(error, LimitExceeded)
 
     def get_retry_delay(self, attempt: int, node: Node, definition: NodeDefinition) -> int:
         """Wait what the policy's backoff says; no policy means no wait."""

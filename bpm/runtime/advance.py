@@ -9,10 +9,13 @@ transaction, so a notification or timer exists exactly when its step does.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, select, update
 
 from bpm.engine import Snapshot, WorkflowEngine
@@ -61,15 +64,53 @@ class EngineRun:
 
 
 def run_engine(rt: Runtime, engine: WorkflowEngine, snapshot: Snapshot, payload: Any) -> EngineRun:
-    """Step until the run pauses, errors, ends or spends this transaction's step budget."""
+    """Step until the run pauses, errors, ends or spends this transaction's step budget.
+
+    Two limits guard the host from a runaway definition (the engine bounds each
+    node's output): the whole snapshot's size and the CPU time of this
+    transaction. A step that breaks one is undone and the instance fails at
+    that node, saying which limit it broke; what is written is the snapshot
+    before that step, marked failed.
+    """
     run = EngineRun(snapshot, StepGlobals(), engine)
-    limit = rt.settings.steps_per_transaction
+    settings = rt.settings
+    limit = settings.steps_per_transaction
+    size = _snapshot_bytes(snapshot)
+    cpu_started = time.thread_time()
     while True:
-        run.globals.effects.node_id = run.last_node_id = run.snapshot.current_node_id
-        run.snapshot = engine.execute_step(run.snapshot, payload if run.steps == 0 else None, run.globals)
+        before, effects_before = run.snapshot, len(run.globals.effects.items)
+        run.globals.effects.node_id = run.last_node_id = node_id = before.current_node_id
+        run.snapshot = engine.execute_step(before, payload if run.steps == 0 else None, run.globals)
         run.steps += 1
+        size += _added_bytes(before, run.snapshot, node_id)
+        broken = None
+        if size > settings.max_snapshot_bytes:
+            broken = (f"the snapshot would grow to {size:,} bytes at node '{node_id}', over the limit of "
+                      f"{settings.max_snapshot_bytes:,} (BPM_MAX_SNAPSHOT_BYTES)")
+        elif (time.thread_time() - cpu_started) * 1000 > settings.transaction_cpu_ms:
+            broken = (f"the run spent more than {settings.transaction_cpu_ms:,} ms of CPU in one transaction at "
+                      f"node '{node_id}' (BPM_TRANSACTION_CPU_MS)")
+        if broken is not None:
+            del run.globals.effects.items[effects_before:]
+            run.snapshot = before._replace(status=FAILED, metadata=MappingProxyType(
+                {**before.metadata, "failedReason": broken}))
+            return run
         if run.snapshot.status != ACTIVE or run.steps >= limit:
             return run
+
+
+def _snapshot_bytes(snapshot: Snapshot) -> int:
+    return len(orjson.dumps(snapshot.context.to_dict()))
+
+
+def _added_bytes(before: Snapshot, after: Snapshot, node_id: str | None) -> int:
+    """The size of the result a step appended (0 if it appended none)."""
+    if node_id is None:
+        return 0
+    new, old = after.context.get(node_id), before.context.get(node_id)
+    if new is None or len(new) == (len(old) if old is not None else 0):
+        return 0
+    return len(orjson.dumps(new.last().to_dict()))
 
 
 def instance_fields(rt: Runtime, run: EngineRun) -> dict[str, Any]:

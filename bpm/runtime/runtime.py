@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bpm.config import Settings
-from bpm.engine import Clock, NodeDefinition, WorkflowEngine
+from bpm.engine import Clock, Limits, NodeDefinition, WorkflowEngine
 from bpm.errors import NotFound
 from bpm.forms import FormRegistry
 from bpm.nodes import build_node_types
@@ -24,9 +24,11 @@ from bpm.store.statements import load_by_id
 class EngineCache:
     """WorkflowEngines by definition row and checksum: building one indexes the graph, so reuse it."""
 
-    def __init__(self, node_types: dict[str, NodeDefinition], clock: Clock, size: int = 256) -> None:
+    def __init__(self, node_types: dict[str, NodeDefinition], clock: Clock, limits: Limits,
+                 size: int = 256) -> None:
         self._node_types = node_types
         self._clock = clock
+        self._limits = limits
         self._size = size
         self._engines: OrderedDict[tuple[int, str], WorkflowEngine] = OrderedDict()
         self._by_definition_id: dict[int, WorkflowEngine] = {}
@@ -59,7 +61,7 @@ class EngineCache:
             if engine is not None:
                 self._engines.move_to_end(key)
                 return engine
-        engine = WorkflowEngine(definition.body, self._node_types, clock=self._clock)
+        engine = WorkflowEngine(definition.body, self._node_types, clock=self._clock, limits=self._limits)
         with self._lock:
             self._engines[key] = engine
             if definition.status != "draft":  # published versions never change: found by id without a query
@@ -85,7 +87,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.node_types = build_node_types(self.forms, self.clock)
-        self.engines = EngineCache(self.node_types, self.clock)
+        self.engines = EngineCache(self.node_types, self.clock, Limits(self.settings.max_output_bytes))
         self.actors = ActorCache(self.clock)
 
     def actor(self, username: str | None) -> Actor:

@@ -18,7 +18,7 @@ from bpm.engine.errors import ExpressionError
 from bpm.engine.expressions import values as v
 from bpm.engine.expressions.parser import Ast, parse
 from bpm.engine.expressions.transforms import TRANSFORMS
-from bpm.engine.jsonvalue import NotJsonError
+from bpm.engine.jsonvalue import NotJsonError, TooManyValues
 from bpm.engine.undefined import UNDEFINED
 
 MAX_SOURCE = 10_000
@@ -56,6 +56,8 @@ class CompiledExpression:
                 exc.expression = self.source
                 exc.locate()
             raise
+        except TooManyValues as exc:
+            raise ExpressionError(f"the result holds {exc} (a limit)", self.source) from None
         except NotJsonError:
             raise ExpressionError("the result is not a JSON value", self.source) from None
         except RecursionError:

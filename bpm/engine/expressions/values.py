@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bpm.engine.errors import ExpressionError
-from bpm.engine.jsonvalue import NotJsonError
+from bpm.engine.jsonvalue import Budget, NotJsonError
 from bpm.engine.undefined import UNDEFINED
 
 MAX_STRING = 1_000_000
@@ -494,11 +494,18 @@ def index(subject: Any, key: Any) -> Any:
     return get_property(subject, name)
 
 
-def to_json_result(value: Any, path: str = "$") -> Any:
-    """What ``JSON.stringify`` keeps of a result: undefined keys dropped, NaN and Infinity as null."""
+def to_json_result(value: Any, path: str = "$", budget: Budget | None = None) -> Any:
+    """What ``JSON.stringify`` keeps of a result: undefined keys dropped, NaN and Infinity as null.
+
+    At most ``jsonvalue.MAX_VALUES`` values (else TooManyValues): ``[a, a]`` shares ``a`` in
+    memory, so only the copy would pay for a result doubled step after step.
+    """
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None or value is UNDEFINED:
         return value
+    if budget is None:
+        budget = Budget()
+    budget.spend()
     if kind is float:
         if value != value or value in (_INF, -_INF):
             return None
@@ -508,11 +515,11 @@ def to_json_result(value: Any, path: str = "$") -> Any:
         for key, item in value.items():
             if type(key) is not str:
                 raise NotJsonError(path, f"object key {key!r} is not a string")
-            item = to_json_result(item, f"{path}.{key}")
+            item = to_json_result(item, f"{path}.{key}", budget)
             if item is not UNDEFINED:
                 out[key] = item
         return out
     if is_list(value):
-        return [None if (item := to_json_result(element, f"{path}[{i}]")) is UNDEFINED else item
+        return [None if (item := to_json_result(element, f"{path}[{i}]", budget)) is UNDEFINED else item
                 for i, element in enumerate(value)]
     raise NotJsonError(path, f"a {kind.__name__} is not a JSON value")
