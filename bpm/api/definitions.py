@@ -7,13 +7,17 @@ from typing import Any
 from flask.views import MethodView
 
 from bpm.api.blueprint import Blueprint
+from bpm.api.etag import etag_header, if_match
 from bpm.api.schemas import (
     QUERY,
     DefinitionBodySchema,
     DefinitionDetailSchema,
     DefinitionListQuerySchema,
     DefinitionVersionSchema,
+    RetirementSchema,
+    RetireQuerySchema,
     ValidationReportSchema,
+    with_related,
 )
 from bpm.auth import current_actor, runtime
 from bpm.runtime import definitions
@@ -35,9 +39,10 @@ class Definitions(MethodView):
     @blp.arguments(DefinitionBodySchema())
     @blp.response(201, DefinitionDetailSchema)
     def post(self, body: dict[str, Any]) -> Any:
-        """Save a draft: a new version of the key, or a replacement of its current draft."""
+        """Save a draft: a new version of the key, or a replacement of its draft (honours If-Match; ETag)."""
         actor = current_actor()
-        return definitions.save_draft(runtime(), actor, body)
+        draft = definitions.save_draft(runtime(), actor, body, if_match())
+        return draft, etag_header(draft.revision)
 
 
 @blp.route("/validate")
@@ -64,10 +69,11 @@ class DefinitionVersions(MethodView):
 class DefinitionVersion(MethodView):
     @blp.response(200, DefinitionDetailSchema)
     def get(self, key: str, version: int) -> Any:
-        """Get one version with its definition."""
+        """Get one version with its definition (ETag: its revision)."""
         current_actor()
         with runtime().uow() as uow:
-            return definitions.get_version(uow, key, version)
+            found = definitions.get_version(uow, key, version)
+            return found, etag_header(found.revision)
 
 
 @blp.route("/<string:key>/versions/<int:version>/publish")
@@ -81,8 +87,10 @@ class PublishDefinition(MethodView):
 
 @blp.route("/<string:key>/versions/<int:version>/retire")
 class RetireDefinition(MethodView):
-    @blp.response(200, DefinitionDetailSchema)
-    def post(self, key: str, version: int) -> Any:
-        """Retire a published version; its running instances carry on."""
+    @blp.arguments(RetireQuerySchema(), **QUERY)
+    @blp.response(200, RetirementSchema)
+    def post(self, query: dict[str, Any], key: str, version: int) -> Any:
+        """Retire a published version; its running instances carry on (the newest one needs fallback=true)."""
         actor = current_actor()
-        return definitions.retire(runtime(), actor, key, version)
+        retired, starts = definitions.retire(runtime(), actor, key, version, fallback=query["fallback"])
+        return with_related(retired, new_instances_start=starts)

@@ -113,6 +113,20 @@ class DefinitionDetailSchema(DefinitionVersionSchema):
     definition = ma.fields.Dict(attribute="body")
 
 
+class RetirementSchema(DefinitionDetailSchema):
+    """A retired version, and what new instances start now."""
+
+    new_instances_start = ma.fields.Integer(allow_none=True, metadata={
+        "description": "the version new instances of the process start from now on; null: it cannot be started"})
+
+
+class RetireQuerySchema(QuerySchema):
+    """How to retire the newest published version."""
+
+    fallback = ma.fields.Boolean(load_default=False, metadata={
+        "description": "retire the newest published version even though new instances then start an older one"})
+
+
 class DefinitionListQuerySchema(QuerySchema):
     """Filters for the process list."""
 

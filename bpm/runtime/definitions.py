@@ -18,7 +18,7 @@ from sqlmodel import select
 from bpm.engine import Problem, WorkflowDefinition, validate_definition
 from bpm.engine.definition import parse_definition
 from bpm.engine.expressions.template import has_expression, iter_expressions
-from bpm.errors import ConflictError, DefinitionError, NotFound, shown
+from bpm.errors import ConflictError, DefinitionError, NotFound, PreconditionFailed, shown
 from bpm.nodes import END_HANDLE
 from bpm.nodes.human_task import allowed_outcomes
 from bpm.runtime.actors import Actor, require_role
@@ -137,26 +137,37 @@ def checksum(body: Any) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def save_draft(rt: Runtime, actor: Actor, body: Any) -> ProcessDefinition:
-    """Create the key's draft version, or replace the draft that exists; DefinitionError if invalid."""
+def save_draft(rt: Runtime, actor: Actor, body: Any, if_match: int | None = None) -> ProcessDefinition:
+    """Create the key's draft version, or replace the draft that exists; DefinitionError if invalid.
+
+    With ``if_match`` the draft must still be at that revision (PreconditionFailed if
+    someone saved it since, or if there is no draft to replace).
+    """
     with rt.uow() as uow:
-        draft = _save_draft(rt, uow, actor, body)
+        draft = _save_draft(rt, uow, actor, body, if_match)
         uow.commit()
         return draft
 
 
-def _save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any) -> ProcessDefinition:
+def _save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any,
+                if_match: int | None = None) -> ProcessDefinition:
     require_role(actor, "designer", action="change process definitions")
     errors = _errors_only(check(rt, body))
     if errors:
         raise DefinitionError(errors)
     key, session, now = body["id"], uow.session, rt.now()
     draft = session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key,
-                                                         ProcessDefinition.status == DRAFT)).first()
+                                                         ProcessDefinition.status == DRAFT)
+                         .with_for_update()).first()
+    if if_match is not None and (draft is None or draft.revision != if_match):
+        at = f"at revision {draft.revision}" if draft is not None else "gone (published or never saved)"
+        raise PreconditionFailed(f"the draft of {shown(key)} is {at}, not {if_match}; reload it")
     if draft is None:
         latest = session.exec(select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key)).one()
         draft = ProcessDefinition(key=key, version=(latest or 0) + 1, status=DRAFT, name=body["name"], body={},
                                   checksum="", created_by=actor.username, created_at=now, updated_at=now)
+    else:
+        draft.revision += 1
     stored = {**body, "version": draft.version}
     draft.body, draft.name, draft.checksum, draft.updated_at = stored, body["name"], checksum(stored), now
     session.add(draft)
@@ -164,15 +175,22 @@ def _save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any) -> Proces
     return draft
 
 
-def get_version(uow: UnitOfWork, key: str, version: int) -> ProcessDefinition:
-    """One stored version, or NotFound."""
+def get_version(uow: UnitOfWork, key: str, version: int, lock: bool = False) -> ProcessDefinition:
+    """One stored version, or NotFound; ``lock`` holds it (FOR UPDATE) until the unit ends."""
     if not 1 <= version <= MAX_VERSION:
         raise NotFound(f"no version {version} of process {shown(key)}")
-    found = uow.session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key,
-                                                             ProcessDefinition.version == version)).first()
+    query = select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
+    found = uow.session.exec(query.with_for_update() if lock else query).first()
     if found is None:
         raise NotFound(f"no version {version} of process {shown(key)}")
     return found
+
+
+def authors(uow: UnitOfWork, key: str) -> set[str]:
+    """Who created or published any version of ``key`` (empty for a new key)."""
+    rows = uow.session.exec(select(ProcessDefinition.created_by, ProcessDefinition.published_by)
+                            .where(ProcessDefinition.key == key)).all()
+    return {name for row in rows for name in row if name is not None}
 
 
 def list_versions(uow: UnitOfWork, key: str) -> list[ProcessDefinition]:
@@ -222,26 +240,46 @@ def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int)
     return _move(uow, definition, PUBLISHED, definition.published_at)
 
 
-def retire(rt: Runtime, actor: Actor, key: str, version: int) -> ProcessDefinition:
-    """Stop new instances of a published version; running ones finish on it."""
+class Retirement(NamedTuple):
+    """A retired version, and the version new instances start from now on (None: the process cannot start)."""
+
+    definition: ProcessDefinition
+    new_instances_start: int | None
+
+
+def retire(rt: Runtime, actor: Actor, key: str, version: int, fallback: bool = False) -> Retirement:
+    """Stop new instances of a published version; running ones finish on it.
+
+    Retiring the newest published version while an older one is published
+    would silently make new instances start the older one: that takes
+    ``fallback=True``. Retiring the only published version stops the process.
+    """
     require_role(actor, "designer", action="retire process definitions")
     with rt.uow() as uow:
         definition = _in_status(uow, key, version, PUBLISHED, "only a published one retires")
+        older = uow.session.exec(select(func.max(ProcessDefinition.version)).where(
+            ProcessDefinition.key == key, ProcessDefinition.status == PUBLISHED,
+            ProcessDefinition.version != version)).one()
+        if older is not None and older < version and not fallback:
+            raise ConflictError(f"version {version} is the newest published version of {shown(key)}: retiring it "
+                                f"makes new instances start version {older}; ask again with fallback=true to do that")
         definition.retired_at = rt.now()
         retired = _move(uow, definition, RETIRED, definition.retired_at)
         uow.commit()
-        return retired
+        return Retirement(retired, older)
 
 
 def _in_status(uow: UnitOfWork, key: str, version: int, status: str, rule: str) -> ProcessDefinition:
-    definition = get_version(uow, key, version)
+    """The version, locked against concurrent changes of status, if it is in ``status``."""
+    definition = get_version(uow, key, version, lock=True)
     if definition.status != status:
-        raise ConflictError(f"version {version} of '{key}' is {definition.status}; {rule}")
+        raise ConflictError(f"version {version} of {shown(key)} is {definition.status}; {rule}")
     return definition
 
 
 def _move(uow: UnitOfWork, definition: ProcessDefinition, status: str, at: Any) -> ProcessDefinition:
     definition.status, definition.updated_at = status, at
+    definition.revision += 1
     uow.session.add(definition)
     uow.flush()
     return definition

@@ -55,10 +55,20 @@ def load_people(rt: Runtime) -> None:
 
 
 def load_processes(rt: Runtime, directory: Path) -> list[str]:
-    """Publish every ``*.json`` process in ``directory`` whose content is new; return their keys."""
+    """Publish every ``*.json`` process in ``directory`` whose content is new; return their keys.
+
+    A process a person has worked on (any version not created by the system)
+    is left alone: restarting ``bpm run`` must never publish the demo file over
+    a designer's newer version.
+    """
     keys = []
     for path in sorted(directory.glob("*.json")):
-        stored = definitions.import_definition(rt, SYSTEM_ACTOR, json.loads(path.read_text()))
+        body = json.loads(path.read_text())
+        with rt.uow() as uow:
+            authors = definitions.authors(uow, body.get("id", ""))
+        if authors - {SYSTEM_ACTOR.username}:
+            continue
+        stored = definitions.import_definition(rt, SYSTEM_ACTOR, body)
         keys.append(f"{stored.key} v{stored.version}")
     return keys
 

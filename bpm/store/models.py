@@ -46,6 +46,7 @@ class ProcessDefinition(SQLModel, table=True):
     key: str = Field(max_length=100, index=True)
     version: int
     status: str = Field(max_length=20, index=True)  # draft | published | retired
+    revision: int = Field(default=1, sa_column_kwargs={"server_default": "1"})  # counts writes; the ETag
     name: str = Field(max_length=200)
     body: dict = _json()
     checksum: str = Field(max_length=64)
