@@ -259,16 +259,19 @@ class CancelInstanceSchema(ma.Schema):
 
 
 class HistoryEntrySchema(CamelSchema):
-    """One persisted revision of an instance."""
+    """One event of an instance: a snapshot revision, or a task event (claim, delegation, comment, ...)."""
 
     revision = ma.fields.Integer()
     at = ma.fields.AwareDateTime()
     actor = ma.fields.String()
+    on_behalf_of = ma.fields.String(allow_none=True)
     cause = ma.fields.String()
     node_id = ma.fields.String(allow_none=True)
     status = ma.fields.String()
-    snapshot_version = ma.fields.Integer()
+    snapshot_version = ma.fields.Integer(allow_none=True, metadata={"description": "null for a task event"})
     delta = ma.fields.Dict()
+    task_id = ma.fields.String(allow_none=True)
+    changes = ma.fields.Dict(allow_none=True, metadata={"description": "field -> [old, new], for a task event"})
 
 
 class HealthSchema(ma.Schema):

@@ -176,7 +176,21 @@ def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, d
     """Append the history row for the instance's current revision."""
     uow.insert_values(HistoryEntry, instance_id=instance.id, revision=instance.revision, at=rt.now(), actor=actor,
                       cause=cause, node_id=node_id, status=instance.status, snapshot_version=snapshot_version,
-                      delta=delta)
+                      delta=delta, task_id=None, on_behalf_of=None, changes=None)
+
+
+_INSTANCE_STATE = DirectStatement(select(INSTANCE_TABLE.c.revision, INSTANCE_TABLE.c.status)
+                                  .where(INSTANCE_TABLE.c.id == bindparam("id")))
+
+
+def add_task_event(rt: Runtime, uow: UnitOfWork, task: TaskRecord, actor: str, cause: str,
+                   changes: dict[str, list[Any]], on_behalf_of: str | None = None) -> None:
+    """Append a history row for a change of who may act on a task, or a comment (``changes``: field -> [old, new])."""
+    row = _INSTANCE_STATE.first(uow, {"id": task.instance_id})
+    revision, status = (row[0], row[1]) if row is not None else (0, "unknown")
+    uow.insert_values(HistoryEntry, instance_id=task.instance_id, revision=revision, at=rt.now(), actor=actor,
+                      cause=cause, node_id=task.node_id, status=status, snapshot_version=None, delta={},
+                      task_id=task.id, on_behalf_of=on_behalf_of, changes=changes)
 
 
 def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot | None, run: EngineRun,

@@ -30,6 +30,8 @@ def rebuild_snapshot(deltas: Iterable[dict[str, Any]]) -> Snapshot:
     context: dict[str, list[dict[str, Any]]] = {}
     header: dict[str, Any] | None = None
     for delta in deltas:
+        if "header" not in delta:
+            continue  # a task event: it changed no snapshot
         header = delta["header"]
         for node_id, runs in delta["appended"].items():
             context.setdefault(node_id, []).extend(runs)

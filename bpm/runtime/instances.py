@@ -140,7 +140,7 @@ def list_instances(uow: UnitOfWork, filters: dict[str, Any], page: int,
 def instance_history(uow: UnitOfWork, instance_id: str) -> list[HistoryEntry]:
     """Every revision of an instance, oldest first (NotFound for an unknown instance)."""
     entries = list(uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)
-                                    .order_by(HistoryEntry.revision)).all())
+                                    .order_by(HistoryEntry.revision, HistoryEntry.id)).all())
     if not entries:  # every instance has its "started" entry, so none means no such instance
         get_instance(uow, instance_id)
     return entries

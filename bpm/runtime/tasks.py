@@ -12,7 +12,7 @@ from bpm.engine.snapshot import PAUSED
 from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, shown
 from bpm.runtime import offers
 from bpm.runtime.actors import Actor, may_work_on
-from bpm.runtime.advance import EngineRun, cancel_pending_jobs, run_engine, save_advance
+from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.instances import check_revision
 from bpm.runtime.runtime import Runtime
 from bpm.store.direct import DirectStatement
@@ -116,6 +116,7 @@ def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int |
             raise ConflictError(f"the task is already claimed by {task.assignee}")
         _require_worker(actor, task)
         _bump(uow, task, {"assignee": actor.username})
+        add_task_event(rt, uow, task, actor.username, "task_claimed", {"assignee": [None, actor.username]})
         uow.commit()
         return task
 
@@ -128,7 +129,9 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int
         _require_open(task)
         if task.assignee != actor.username and not actor.is_admin:
             raise Forbidden("only the assignee or an admin may unclaim a task")
+        assignee = task.assignee
         _bump(uow, task, {"assignee": None})
+        add_task_event(rt, uow, task, actor.username, "task_unclaimed", {"assignee": [assignee, None]})
         uow.commit()
         return task
 
@@ -144,7 +147,9 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
         target = uow.session.get(User, to)
         if target is None or not target.active:
             raise InvalidRequest("unknown user", {"to": [f"no active user {shown(to)}"]})
+        assignee = task.assignee
         _bump(uow, task, {"assignee": to})
+        add_task_event(rt, uow, task, actor.username, "task_delegated", {"assignee": [assignee, to]})
         uow.commit()
         return task
 
@@ -155,9 +160,10 @@ def comment_on_task(rt: Runtime, actor: Actor, task_id: str, body: str) -> TaskC
     if not text or len(text) > MAX_COMMENT:
         raise InvalidRequest("invalid comment", {"body": [f"1 to {MAX_COMMENT} characters"]})
     with rt.uow() as uow:
-        get_task(uow, task_id)
+        task = get_task(uow, task_id)
         comment = TaskComment(task_id=task_id, author=actor.username, body=text, created_at=rt.now())
         uow.session.add(comment)
+        add_task_event(rt, uow, task, actor.username, "task_commented", {"comment": [None, text]})
         uow.commit()
         return comment
 

@@ -94,14 +94,21 @@ class ProcessInstance(ProcessInstanceRecord, table=True):
 
 
 class HistoryEntry(SQLModel, table=True):
-    """One persisted revision of an instance: who, when, why, and what changed.
+    """One event of an instance: who, when, why, and what changed.
 
-    ``delta`` holds the snapshot header and only the context results added
-    since the previous revision; folding the deltas rebuilds any snapshot.
+    A snapshot revision's ``delta`` holds the snapshot header and only the
+    context results added since the previous revision; folding the deltas
+    rebuilds any snapshot. A task event (claim, delegation, comment, ...) names
+    its ``task_id`` and ``changes`` (field -> [old, new]) at the instance's
+    current revision, with an empty delta and no snapshot version.
     """
 
     __tablename__ = "history_entry"
-    __table_args__ = (UniqueConstraint("instance_id", "revision", name="uq_history_entry_instance_revision"),)
+    __table_args__ = (
+        Index("ix_history_entry_instance_revision", "instance_id", "revision"),
+        Index("uq_history_entry_snapshot_revision", "instance_id", "revision", unique=True,
+              postgresql_where=text("task_id IS NULL"), sqlite_where=text("task_id IS NULL")),
+    )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
                                                           primary_key=True, autoincrement=True))
@@ -112,8 +119,11 @@ class HistoryEntry(SQLModel, table=True):
     cause: str = Field(max_length=40)  # started | task_completed | cancelled | retried | ...
     node_id: str | None = Field(default=None, max_length=200)
     status: str = Field(max_length=20)
-    snapshot_version: int
+    snapshot_version: int | None = None
     delta: dict = _json()
+    task_id: str | None = Field(default=None, max_length=36)
+    on_behalf_of: str | None = Field(default=None, max_length=100)
+    changes: dict | None = _json(nullable=True)
 
 
 TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = "open", "completed", "cancelled"

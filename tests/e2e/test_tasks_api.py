@@ -155,3 +155,28 @@ def test_the_inbox_puts_the_most_urgent_first_and_lists_a_task_offered_twice_onc
                                                "low, due tomorrow"]
     assert '"total": 4' in inbox.headers["X-Pagination"]
     assert [t["title"] for t in api.as_("erin").get("/api/tasks").json] == ["high, due in 2 days"]
+
+
+def test_every_change_of_who_may_act_and_every_comment_is_a_history_entry(api, rt):
+    from ..conftest import database_dump
+
+    task = _finance_task(api)
+    carol = api.as_("carol")
+    assert carol.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+    assert carol.post(f"/api/tasks/{task['id']}/unclaim").status_code == 200
+    assert carol.post(f"/api/tasks/{task['id']}/delegate", json={"to": "dave"}).status_code == 200
+    assert api.as_("dave").post(f"/api/tasks/{task['id']}/comments", json={"body": "on it"}).status_code == 201
+    before = database_dump(rt)
+    assert api.as_("erin").post(f"/api/tasks/{task['id']}/claim").status_code in (403, 409)
+    assert database_dump(rt) == before, "a refused claim records nothing"
+    history = api.get(f"/api/instances/{task['instanceId']}/history").json
+    events = [(h["cause"], h["actor"], h["taskId"], h["changes"]) for h in history if h["taskId"]]
+    assert events == [
+        ("task_claimed", "carol", task["id"], {"assignee": [None, "carol"]}),
+        ("task_unclaimed", "carol", task["id"], {"assignee": ["carol", None]}),
+        ("task_delegated", "carol", task["id"], {"assignee": [None, "dave"]}),
+        ("task_commented", "dave", task["id"], {"comment": [None, "on it"]}),
+    ]
+    snapshots = [h for h in history if not h["taskId"]]
+    assert [h["revision"] for h in snapshots] == sorted({h["revision"] for h in snapshots}), "one per revision"
+    assert all(h["snapshotVersion"] is None and h["delta"] == {} for h in history if h["taskId"])
