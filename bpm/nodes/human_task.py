@@ -10,10 +10,13 @@ from bpm.engine.expressions.transforms import parse_duration
 from bpm.nodes.effects import TaskRequest, effects_of
 
 DURATION = {"type": "string", "pattern": "^-?P", "minLength": 2}
+MAX_TITLE = 500
+"""A task title's length in the inbox (and its column); a longer one is cut with an ellipsis, not refused:
+a title computed from a form (a long description) must not fail the instance after earlier steps were done."""
 HUMAN_TASK_SCHEMA = {
     "type": "object", "required": ["title"],
     "properties": {
-        "title": {"type": "string", "minLength": 1, "maxLength": 500},
+        "title": {"type": "string", "minLength": 1},
         "form": {"type": "string", "minLength": 1},
         "assignee": {"type": ["string", "null"], "maxLength": 100},
         "candidateUsers": {"type": "array", "items": {"type": "string", "minLength": 1}},
@@ -63,13 +66,18 @@ def human_task_type(clock: Clock) -> NodeDefinition:
     return NodeDefinition(human_task, metadata={"input": HUMAN_TASK_SCHEMA, "role": "human-task"})
 
 
+def fit_title(title: str) -> str:
+    """``title`` cut to ``MAX_TITLE`` characters, ending in an ellipsis when cut."""
+    return title if len(title) <= MAX_TITLE else title[:MAX_TITLE - 1] + "…"
+
+
 def _task_request(node_id: str, data: Any, now: dt.datetime) -> TaskRequest:
     escalations = tuple({**e, "due_at": (now + parse_duration(e["after"])).isoformat()}
                         for e in data.get("escalations", []))
     due_in = data.get("dueIn")
     return TaskRequest(
         node_id=node_id,
-        title=data["title"],
+        title=fit_title(data["title"]),
         form=data.get("form"),
         assignee=data.get("assignee") or None,
         candidate_users=tuple(data.get("candidateUsers", ())),

@@ -18,10 +18,10 @@ from sqlmodel import select
 from bpm.errors import Forbidden, InvalidRequest
 from bpm.runtime.actors import Actor
 from bpm.runtime.paging import paginate, window
-from bpm.store.models import TASK_OPEN, Task, TaskCandidate
+from bpm.store.models import TASK_OPEN, Task, TaskCandidate, User
 from bpm.store.uow import UnitOfWork
 
-SCOPES = ("available", "mine", "candidate", "all")  # the API offers exactly these
+SCOPES = ("available", "mine", "candidate", "all", "orphaned")  # the API offers exactly these
 
 
 def _urgency(columns: Any) -> tuple[Any, ...]:
@@ -59,21 +59,31 @@ def _offered(actor: Actor, filters: dict[str, Any]) -> Any:
     return query.distinct()  # a task offered to me and to my group is one task
 
 
+def _orphaned() -> Any:
+    """An open task no one can act on: its assignee is no active user, or it has none and no open offer."""
+    active = select(User.username).where(User.active)
+    offered = select(TaskCandidate.task_id).where(TaskCandidate.task_id == Task.id).exists()
+    return or_(and_(Task.assignee.is_not(None), Task.assignee.not_in(active)),
+               and_(Task.assignee.is_(None), ~offered))
+
+
 def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int,
                page_size: int) -> tuple[list[Task], int]:
     """A page of tasks and how many there are in all.
 
     ``scope``: available (default: assigned to me, or offered to me or my
     groups and unclaimed), mine, candidate (offered and unclaimed), all
-    (admins only). ``status`` defaults to open; only open tasks are offered.
+    (admins only), orphaned (admins only: open tasks no one can act on, assigned to
+    nobody who exists or offered to nobody). ``status`` defaults to open; only
+    open tasks are offered.
     """
     scope = filters.get("scope") or "available"
     status = filters.get("status") or TASK_OPEN
-    if scope in ("all", "mine"):  # one index of the task table serves each: read the tasks straight
-        if scope == "all" and not actor.is_admin:
-            raise Forbidden("only admins may list every task")
-        mine = [Task.assignee == actor.username] if scope == "mine" else []
-        return paginate(uow.session, select(Task).where(*mine, *_on_tasks(status, filters)), _urgency(Task),
+    if scope in ("all", "mine", "orphaned"):  # the task table serves each: read the tasks straight
+        if scope != "mine" and not actor.is_admin:
+            raise Forbidden(f"only admins may list {'every task' if scope == 'all' else 'orphan tasks'}")
+        which = {"mine": [Task.assignee == actor.username], "all": [], "orphaned": [_orphaned()]}[scope]
+        return paginate(uow.session, select(Task).where(*which, *_on_tasks(status, filters)), _urgency(Task),
                         page, page_size)
     if scope not in ("available", "candidate"):
         raise InvalidRequest("unknown scope", {"scope": [f"one of: {', '.join(SCOPES)}"]})

@@ -8,9 +8,19 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import select
 
-from bpm.engine import Snapshot
+from bpm.engine import Node, Snapshot, WorkflowEngine
+from bpm.engine.expressions.reads import field_read
 from bpm.engine.snapshot import ERROR, FAILED
-from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, PreconditionFailed, shown
+from bpm.errors import (
+    ConflictError,
+    Forbidden,
+    FormInvalid,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+    shown,
+)
+from bpm.nodes import TaskRequest
 from bpm.runtime import definitions
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import (
@@ -53,6 +63,7 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
         rt.forms.validate(start.data.get("form"), payload)  # 422 before anything is written
         instance_id = str(uuid.uuid4())
         run = run_engine(rt, engine, engine.initial_snapshot(start.id, instance_id), payload)
+        _refuse_unknown_assignees(rt, uow, engine, start, run)
         now = rt.now()
         instance = ProcessInstanceRecord(id=instance_id, definition_id=definition_id,
                                          definition_key=definition_key, definition_version=version,
@@ -61,6 +72,26 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
         insert_instance(rt, uow, instance, run, actor.username)
         uow.commit()
         return instance, run
+
+
+def _refuse_unknown_assignees(rt: Runtime, uow: UnitOfWork, engine: WorkflowEngine, start: Node,
+                              run: EngineRun) -> None:
+    """A task the start form assigns to nobody who exists is a field error on that form field (nothing is written).
+
+    An assignee that does not come from the start form is let through; the
+    admins' list of orphan tasks shows such a task.
+    """
+    form = start.data.get("form")
+    for effect in run.globals.effects.items:
+        if not isinstance(effect, TaskRequest) or effect.assignee is None:
+            continue
+        if rt.actors.is_active_user(uow.session, effect.assignee):
+            continue
+        template = engine.workflow.nodes_by_id[effect.node_id].data.get("assignee")
+        field = field_read(template, start.id) if isinstance(template, str) else None
+        if field is not None:
+            raise FormInvalid(f"the data does not fit form {shown(form)}",
+                              {field: [f"no active user {shown(effect.assignee)}"]})
 
 
 def get_instance(uow: UnitOfWork, instance_id: str) -> ProcessInstanceRecord:

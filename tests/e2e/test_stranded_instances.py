@@ -1,0 +1,44 @@
+"""Valid input never strands an instance: long titles fit, ghosts are caught at the door or listed."""
+
+from __future__ import annotations
+
+from bpm.runtime import SYSTEM_ACTOR
+from bpm.runtime.definitions import import_definition
+
+from ..conftest import EXPENSE, database_dump
+
+
+def test_a_long_description_makes_a_task_title_that_is_cut_not_a_failed_instance(api):
+    long = "new laptop and a docking station " * 20  # 660 characters: the finance title is longer than 500
+    started = api.post("/api/instances", json={"definition": "expense-approval",
+                                                "payload": {**EXPENSE, "description": long}}).json
+    approved = api.as_("bob").post(f"/api/tasks/{started['openTasks'][0]['id']}/complete",
+                                   json={"outcome": "approve"})
+    assert approved.status_code == 200, approved.json
+    instance = api.get(f"/api/instances/{started['id']}").json
+    assert instance["status"] == "paused", instance.get("error")
+    title = instance["openTasks"][0]["title"]
+    assert len(title) == 500 and title.endswith("…") and title.startswith("Finance check: 1500 EUR")
+
+
+def test_an_assignee_from_the_start_form_who_does_not_exist_is_a_field_error(api, rt):
+    before = database_dump(rt)
+    response = api.post("/api/instances", json={"definition": "expense-approval",
+                                                 "payload": {**EXPENSE, "manager": "ghost"}})
+    assert response.status_code == 422 and response.json["errors"] == {"manager": ["no active user 'ghost'"]}
+    assert database_dump(rt) == before, "nothing was written"
+
+
+def test_a_task_no_one_can_act_on_is_listed_for_admins(api, rt):
+    orphan = {"id": "orphan", "name": "Orphan", "nodes": [
+        {"id": "s", "type": "start"},
+        {"id": "t", "type": "human-task", "data": {"title": "For someone who left", "assignee": "ghost"}}],
+        "edges": [{"id": "e", "source": "s", "target": "t"}]}
+    import_definition(rt, SYSTEM_ACTOR, orphan)
+    started = api.post("/api/instances", json={"definition": "orphan", "payload": {}})
+    assert started.status_code == 201 and started.json["status"] == "paused"
+    normal = api.post("/api/instances", json={"definition": "expense-approval", "payload": EXPENSE}).json
+    listed = api.as_("admin").get("/api/tasks?scope=orphaned").json
+    assert [t["instanceId"] for t in listed] == [started.json["id"]]
+    assert normal["id"] not in {t["instanceId"] for t in listed}
+    assert api.as_("bob").get("/api/tasks?scope=orphaned").status_code == 403
