@@ -16,6 +16,7 @@ from bpm.api.schemas import (
     InstanceDetailSchema,
     InstanceQuerySchema,
     InstanceSchema,
+    RepairInstanceSchema,
     StartInstanceSchema,
     with_related,
 )
@@ -90,6 +91,18 @@ class RetryInstance(MethodView):
         actor, rt = current_actor(), runtime()
         instance, run = instances.retry_instance(rt, actor, instance_id, if_match())
         return _detail(instance, run.created_tasks)  # a failed instance had no open tasks before
+
+
+@blp.route("/<string:instance_id>/repair")
+class RepairInstance(MethodView):
+    @blp.arguments(RepairInstanceSchema())
+    @blp.response(200, InstanceDetailSchema)
+    def post(self, body: dict[str, Any], instance_id: str) -> Any:
+        """Admins: move a stranded instance to a fixed version and/or another node, and run it (honours If-Match)."""
+        actor, rt = current_actor(), runtime()
+        instance, run = instances.repair_instance(rt, actor, instance_id, body["reason"], body["version"],
+                                                  body["node"], if_match())
+        return _detail(instance, run.created_tasks)  # its old open tasks were cancelled; these are new
 
 
 @blp.route("/<string:instance_id>/history")

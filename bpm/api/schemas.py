@@ -258,6 +258,16 @@ class CancelInstanceSchema(ma.Schema):
     reason = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1000))
 
 
+class RepairInstanceSchema(ma.Schema):
+    """Where to move a stranded instance, and why."""
+
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    version = ma.fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
+                                metadata={"description": "a published version of the same process; default: its own"})
+    node = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200),
+                            metadata={"description": "the node to run from; default: where it stopped"})
+
+
 class HistoryEntrySchema(CamelSchema):
     """One event of an instance: a snapshot revision, or a task event (claim, delegation, comment, ...)."""
 

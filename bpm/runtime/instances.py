@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bpm.engine import Node, Snapshot, WorkflowEngine
 from bpm.engine.expressions.reads import field_read
-from bpm.engine.snapshot import ERROR, FAILED
+from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
 from bpm.errors import (
     ConflictError,
     Forbidden,
@@ -25,7 +25,6 @@ from bpm.runtime import definitions
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import (
     CANCELLED,
-    FINISHED_STATUSES,
     EngineRun,
     add_history,
     cancel_pending_jobs,
@@ -116,15 +115,12 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
         if not (actor.is_admin or actor.username == instance.started_by):
             raise Forbidden("only the person who started an instance, or an admin, may cancel it")
         check_revision(instance.revision, expected_revision, "the instance")
-        if instance.status in FINISHED_STATUSES:
+        if instance.status in (COMPLETED, CANCELLED):
             raise ConflictError(f"the instance is already {instance.status}")
+        if instance.status == FAILED and not actor.is_admin:
+            raise Forbidden("only an admin may cancel a failed instance (to close it for good)")
         now = rt.now()
-        # rows are locked in the order every action takes them (tasks, their offers, jobs, instance): a completion
-        # and a cancel of the same instance cannot deadlock
-        uow.execute(update(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id, TASK_TABLE.c.status == TASK_OPEN)
-                    .values(status=TASK_CANCELLED, revision=TASK_TABLE.c.revision + 1))
-        withdraw_all_of_instance(uow, instance_id)
-        cancel_pending_jobs(uow, instance_id)
+        _close_open_work(uow, instance_id)
         write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now,
                                        "error": reason})
         header = {key: value for key, value in instance.snapshot.items() if key != "context"}
@@ -133,6 +129,62 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
                     header["version"])
         uow.commit()
         return instance
+
+
+def _close_open_work(uow: UnitOfWork, instance_id: str) -> None:
+    """Cancel an instance's open tasks (and their offers) and pending jobs.
+
+    Rows are locked in the order every action takes them (tasks, their offers,
+    jobs, then the instance): a completion and a cancel cannot deadlock.
+    """
+    uow.execute(update(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id, TASK_TABLE.c.status == TASK_OPEN)
+                .values(status=TASK_CANCELLED, revision=TASK_TABLE.c.revision + 1))
+    withdraw_all_of_instance(uow, instance_id)
+    cancel_pending_jobs(uow, instance_id)
+
+
+def repair_instance(rt: Runtime, actor: Actor, instance_id: str, reason: str, version: int | None = None,
+                    node_id: str | None = None,
+                    expected_revision: int | None = None) -> tuple[ProcessInstanceRecord, EngineRun]:
+    """Move an unfinished or failed instance to ``version`` of its process and/or to ``node_id``, and run it there.
+
+    For an instance a broken definition stranded: after a designer publishes a
+    fixed version, the admin moves the instance onto it (at its current node,
+    or a chosen one) and it runs again. Its open tasks and pending jobs are
+    cancelled first; the history entry names the actor, the reason, and the old
+    and new node and version.
+    """
+    if not actor.is_admin:
+        raise Forbidden("only admins may repair instances")
+    if not reason or not reason.strip():
+        raise InvalidRequest("a repair needs a reason", {"reason": ["say why, for the history"]})
+    with rt.uow() as uow:
+        instance = get_instance(uow, instance_id)
+        check_revision(instance.revision, expected_revision, "the instance")
+        if instance.status in (COMPLETED, CANCELLED):
+            raise ConflictError(f"the instance is already {instance.status}; there is nothing to repair")
+        key, old_version = instance.definition_key, instance.definition_version
+        target_version = version if version is not None else old_version
+        definition = definitions.get_version(uow, key, target_version)
+        if definition.status == definitions.DRAFT:
+            raise InvalidRequest("not published", {"version": [f"version {target_version} is a draft; publish it"]})
+        engine = rt.engines.for_definition(definition)
+        before = Snapshot.from_dict(instance.snapshot, copy=False)
+        target = node_id if node_id is not None else before.current_node_id
+        if target not in engine.workflow.nodes_by_id:
+            field = "node" if node_id is not None else "version"
+            raise InvalidRequest("no such node", {field: [f"version {target_version} of {shown(key)} has no node "
+                                                          f"{shown(target)}; name the node to move to"]})
+        _close_open_work(uow, instance_id)
+        metadata = {k: v for k, v in before.metadata.items() if k not in ("failedReason", "pausedReason")}
+        moved = before._replace(status=ACTIVE, current_node_id=target, retry_state=None, metadata=metadata)
+        run = run_engine(rt, engine, moved, None)
+        changes = {"node": [before.current_node_id, target], "definitionVersion": [old_version, target_version],
+                   "reason": [None, reason.strip()]}
+        save_advance(rt, uow, instance, before, run, actor.username, "repaired", target, changes=changes,
+                     moved_to={"definition_id": definition.id, "definition_version": target_version})
+        uow.commit()
+        return instance, run
 
 
 def retry_instance(rt: Runtime, actor: Actor, instance_id: str,
