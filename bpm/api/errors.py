@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 
 from bpm.engine.errors import ProblemsError
@@ -25,6 +26,7 @@ from bpm.errors import (
 
 logger = logging.getLogger(__name__)
 
+_EXCEPTION_BY_CODE: dict[int, type[HTTPException]] = dict(default_exceptions)
 STATUS_BY_ERROR: tuple[tuple[type[BpmError], int], ...] = (
     (NotFound, 404), (ConflictError, 409), (PreconditionFailed, 412), (Unauthorized, 401), (Forbidden, 403),
     (InvalidRequest, 422), (ProblemsError, 422), (MalformedRequest, 400),
@@ -50,17 +52,31 @@ def _field_errors(error: BpmError) -> dict[str, list[str]] | None:
     return None
 
 
-def handle_bpm_error(error: BpmError) -> tuple[dict[str, Any], int]:
-    """Turn a domain error into its HTTP response."""
-    code = next((status for kind, status in STATUS_BY_ERROR if isinstance(error, kind)), 400)
+def is_api_request() -> bool:
+    """True for requests under /api: only they get the JSON error shape (pages answer in their own way)."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def status_of(error: BpmError) -> int:
+    """The HTTP status a domain error maps to (the one table, for API and pages alike)."""
+    return next((status for kind, status in STATUS_BY_ERROR if isinstance(error, kind)), 400)
+
+
+def handle_bpm_error(error: BpmError) -> Any:
+    """Turn a domain error into its HTTP response: JSON under /api, werkzeug's exception elsewhere."""
+    code = status_of(error)
     message = error.summary if isinstance(error, ProblemsError) else str(error)
+    if not is_api_request():
+        return _EXCEPTION_BY_CODE.get(code, BadRequest)(description=message)
     return error_body(code, message, _field_errors(error)), code
 
 
 class BpmApi(Api):
     """flask-smorest's Api with errors always in our shape (message included, fields flattened)."""
 
-    def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        if not is_api_request():
+            return error  # pages register their own handlers; werkzeug's response otherwise
         data = getattr(error, "data", None) or {}
         errors = data.get("errors") or data.get("messages")
         if isinstance(errors, dict) and set(errors) <= {"json", "query", "headers", "path", "form"}:
@@ -70,7 +86,11 @@ class BpmApi(Api):
             errors = flat
         code = error.code or 500
         if code >= 500:
-            logger.error("request failed with %s", code, exc_info=error.__cause__ or error)
+            reference = uuid.uuid4().hex[:12]
+            cause = getattr(error, "original_exception", None) or error.__cause__ or error
+            logger.error("request failed with %s [reference %s]", code, reference, exc_info=cause)
+            message = f"an internal error occurred; quote reference {reference} to the operator"
+            return error_body(code, message), code, {}
         message = data.get("message") or _plain_message(error, errors) or HTTP_STATUS_CODES.get(code, "Error")
         return error_body(code, message, errors), code, data.get("headers", {})
 

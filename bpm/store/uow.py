@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
@@ -20,7 +21,23 @@ from bpm.errors import ConflictError
 from bpm.store.direct import CompiledForDriver, DirectStatement, QueuedWrite, prepare_once, send_writes
 from bpm.store.models import RECORD_TABLES, metadata
 
+logger = logging.getLogger(__name__)
 _IDLE = TransactionStatus.IDLE
+
+
+class StoreBug(RuntimeError):
+    """The database refused a write for a reason no caller can fix (not a concurrent change): a bug."""
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """True if ``error`` (SQLAlchemy's or the driver's) is a unique or primary-key clash."""
+    driver_error = getattr(error, "orig", None) or error
+    if getattr(driver_error, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    name = getattr(driver_error, "sqlite_errorname", "")
+    if name:
+        return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+    return str(driver_error).startswith("UNIQUE constraint failed")
 # Python-side column defaults (Field(default=...)), for rows queued as plain values.
 _DEFAULTS = {table: {column.name: column.default.arg for column in table.columns
                      if column.default is not None and column.default.is_scalar}
@@ -155,7 +172,8 @@ class UnitOfWork:
         """Run a Core statement in this unit's transaction, after the changes made so far."""
         self._send_changes()
         self._begin(now=True)
-        return self.connection.execute(statement, parameters)
+        with self._conflicts_reported():
+            return self.connection.execute(statement, parameters)
 
     def insert(self, record: SQLModel) -> None:
         """Queue a new instance or task record."""
@@ -218,11 +236,18 @@ class UnitOfWork:
 
     @contextmanager
     def _conflicts_reported(self) -> Iterator[None]:
-        """A constraint violated at write time means another transaction wrote the same thing first.
+        """A unique clash at write time means another transaction wrote the same thing first: a ConflictError.
 
-        The driver's own IntegrityError comes from DirectStatements, SQLAlchemy's from everything else.
+        Any other violated constraint (NOT NULL, foreign key, check) is a bug in
+        this code, not the caller's to retry: it is logged with its statement
+        and raised as StoreBug (a 500). The driver's own IntegrityError comes
+        from DirectStatements, SQLAlchemy's from everything else.
         """
         try:
             yield
         except (IntegrityError, self.dialect.loaded_dbapi.IntegrityError) as exc:
-            raise ConflictError("a concurrent change conflicts with this one; reload and try again") from exc
+            if is_unique_violation(exc):
+                raise ConflictError("a concurrent change conflicts with this one; reload and try again") from exc
+            statement = getattr(exc, "statement", None) or "(a batch of direct statements)"
+            logger.error("a constraint other than uniqueness failed: %s\nstatement: %s", exc, statement)
+            raise StoreBug(f"the database refused a write ({type(getattr(exc, 'orig', exc)).__name__})") from exc
