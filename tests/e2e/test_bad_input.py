@@ -99,18 +99,19 @@ def test_an_oversized_body_is_413(api, rt):
 def test_a_stale_if_match_is_412_and_changes_nothing(api, rt):
     started = api.post("/api/instances", json={"definition": "expense-approval", "payload": EXPENSE})
     task_id = started.json["openTasks"][0]["id"]
-    current = api.as_("bob").get(f"/api/tasks/{task_id}")
-    assert current.headers["ETag"] == '"1"'
-    claimed_elsewhere = api.as_("bob").post(f"/api/tasks/{task_id}/comments", json={"body": "looking"})
-    assert claimed_elsewhere.status_code == 201
-    stale = _unchanged(rt, lambda: api.as_("bob").post(f"/api/tasks/{task_id}/complete",
-                                                        json={"outcome": "approve"}, headers={"If-Match": '"0"'}))
-    assert stale.status_code == 412
+    seen = api.as_("bob").get(f"/api/tasks/{task_id}")
+    assert seen.headers["ETag"] == '"1"'
+    changed_elsewhere = api.as_("bob").post(f"/api/tasks/{task_id}/delegate", json={"to": "dave"})
+    assert changed_elsewhere.status_code == 200 and changed_elsewhere.headers["ETag"] == '"2"'
+    stale = _unchanged(rt, lambda: api.as_("dave").post(f"/api/tasks/{task_id}/complete",
+                                                         json={"outcome": "approve"}, headers={"If-Match": '"1"'}))
+    assert stale.status_code == 412, "the ETag seen before the delegation is stale"
     cancel = _unchanged(rt, lambda: api.post(f"/api/instances/{started.json['id']}/cancel", json={},
                                              headers={"If-Match": '"7"'}))
     assert cancel.status_code == 412
-    ok = api.as_("bob").post(f"/api/tasks/{task_id}/complete", json={"outcome": "approve"},
-                             headers={"If-Match": current.headers["ETag"]})
+    current = api.as_("dave").get(f"/api/tasks/{task_id}")
+    ok = api.as_("dave").post(f"/api/tasks/{task_id}/complete", json={"outcome": "approve"},
+                              headers={"If-Match": current.headers["ETag"]})
     assert ok.status_code == 200
 
 

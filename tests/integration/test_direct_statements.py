@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import bindparam, or_, select
 
 from bpm.errors import ConflictError
-from bpm.store.direct import DirectStatement
+from bpm.store.direct import CompiledForDriver, DirectStatement
 from bpm.store.models import Group, HistoryEntry, ProcessInstance, ProcessInstanceRecord
 from bpm.store.statements import load_record
 from tests.conftest import EXPENSE
@@ -89,7 +89,7 @@ def test_a_duplicate_key_from_a_direct_insert_is_a_conflict(rt):
         uow.commit()
 
 
-def test_a_direct_statement_serves_many_threads_and_keeps_its_compiled_form(rt):
+def test_a_direct_statement_serves_many_threads_and_keeps_its_compiled_form(rt, monkeypatch):
     with rt.uow() as uow:
         uow.insert_values(Group, name="threaded", display_name="Threaded")
         uow.commit()
@@ -106,8 +106,13 @@ def test_a_direct_statement_serves_many_threads_and_keeps_its_compiled_form(rt):
     for thread in threads:
         thread.join()
     assert answers == [("Threaded",)] * 4
-    # compiled once and kept (threads racing at first use may each compile; one result stays)
-    assert statement.for_dialect(rt.db.dialect) is statement.for_dialect(rt.db.dialect)
+    # kept: threads racing at first use may each compile, but later uses compile nothing
+    compiles = []
+    original = CompiledForDriver.compile
+    monkeypatch.setattr(CompiledForDriver, "compile", lambda *a, **k: compiles.append(1) or original(*a, **k))
+    use()
+    use()
+    assert answers[-2:] == [("Threaded",)] * 2 and compiles == []
 
 
 def test_text_that_looks_like_sql_is_stored_verbatim_by_a_batch_of_writes(rt):

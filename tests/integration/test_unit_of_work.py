@@ -152,13 +152,13 @@ def test_prepared_statements_survive_a_rolled_back_unit_on_the_same_connection(r
 
 def test_a_row_locking_read_holds_its_lock_until_the_unit_ends(rt):
     """Reads before the first write run in autocommit on PostgreSQL, except those that lock rows."""
+    if rt.db.dialect.name != "postgresql":
+        pytest.skip("SQLite locks the whole database at BEGIN IMMEDIATE; FOR UPDATE is not SQL there")
     _group(rt, "locked-row")
     locking = DirectStatement(select(Group.__table__.c.name).where(Group.__table__.c.name == bindparam("key"))
                               .with_for_update(nowait=True))
     with rt.uow() as holder:
         assert locking.first(holder, {"key": "locked-row"}) == ("locked-row",)
-        if rt.db.dialect.name != "postgresql":
-            return  # SQLite locks the whole database at BEGIN IMMEDIATE; FOR UPDATE is not SQL there
         with pytest.raises(Exception, match="could not obtain lock"), rt.uow() as other:
             locking.first(other, {"key": "locked-row"})
     with rt.uow() as later:  # released with the unit
