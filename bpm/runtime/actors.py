@@ -59,12 +59,12 @@ class ActorCache:
         self._entries: dict[str, tuple[int, Actor]] = {}
         self._lock = threading.Lock()
 
-    def is_active_user(self, session: Session, username: str) -> bool:
-        """True if ``username`` is an active user: from the cache, else asked on ``session`` (the caller's)."""
+    def is_active_user(self, username: str, session: Callable[[], Session]) -> bool:
+        """True if ``username`` is an active user: from the cache, else asked on ``session()`` (the caller's)."""
         entry = self._entries.get(username)
         if entry is not None and self._clock.now_ms() - entry[0] < self._ttl:
             return True
-        user = session.get(User, username)
+        user = session().get(User, username)
         return user is not None and user.active
 
     def get(self, sessions: Callable[[], Session], username: str | None) -> Actor:

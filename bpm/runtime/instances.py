@@ -84,7 +84,7 @@ def _refuse_unknown_assignees(rt: Runtime, uow: UnitOfWork, engine: WorkflowEngi
     for effect in run.globals.effects.items:
         if not isinstance(effect, TaskRequest) or effect.assignee is None:
             continue
-        if rt.actors.is_active_user(uow.session, effect.assignee):
+        if rt.actors.is_active_user(effect.assignee, lambda: uow.session):
             continue
         template = engine.workflow.nodes_by_id[effect.node_id].data.get("assignee")
         field = field_read(template, start.id) if isinstance(template, str) else None
