@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from bpm.engine import Problem, WorkflowDefinition, validate_definition
 from bpm.engine.definition import parse_definition
+from bpm.engine.expressions.reads import field_read
 from bpm.engine.expressions.template import has_expression, iter_expressions
 from bpm.errors import ConflictError, DefinitionError, NotFound, PreconditionFailed, shown
 from bpm.nodes import END_HANDLE
@@ -54,7 +55,37 @@ def check(rt: Runtime, body: Any) -> list[Problem]:
     problems.extend(_form_problems(rt, loaded))
     problems.extend(_handle_problems(loaded))
     problems.extend(_audience_problems(loaded))
+    problems.extend(_form_limit_problems(rt, loaded))
     return problems
+
+
+def _form_limit_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]:
+    """Warn where a start form field, read straight into node data, may be longer than that data field takes.
+
+    ``"assignee": "{{ submit.last.data.manager }}"`` fails the instance at that
+    node if someone types a 150-character manager; the form is where to stop it.
+    """
+    start = next((n for n in definition.nodes if n.type == "start"), None)
+    form_id = start.data.get("form") if start is not None and isinstance(start.data, dict) else None
+    if not isinstance(form_id, str) or form_id not in rt.forms:
+        return []
+    fields = rt.forms.get(form_id).schema.get("properties", {})
+    found = []
+    for i, node in enumerate(definition.nodes):
+        node_type = rt.node_types.get(node.type)
+        limits = (node_type.input_schema or {}).get("properties", {}) if node_type is not None else {}
+        for key, value in (node.data.items() if isinstance(node.data, dict) else ()):
+            field = field_read(value, start.id) if isinstance(value, str) else None
+            longest = limits.get(key, {}).get("maxLength")
+            if field is None or longest is None or not isinstance(fields.get(field), dict):
+                continue
+            allowed = fields[field].get("maxLength")
+            if allowed is None or allowed > longest:
+                found.append(Problem(f"$.nodes[{i}].data.{key}", (
+                    f"node '{node.id}' takes at most {longest} characters here, but field '{field}' of form "
+                    f"'{form_id}' allows {'any length' if allowed is None else allowed}: give the field "
+                    f"maxLength {longest}, or an instance with a longer value fails at this node"), "warning"))
+    return found
 
 
 def _form_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]:

@@ -42,3 +42,18 @@ def test_a_task_no_one_can_act_on_is_listed_for_admins(api, rt):
     assert [t["instanceId"] for t in listed] == [started.json["id"]]
     assert normal["id"] not in {t["instanceId"] for t in listed}
     assert api.as_("bob").get("/api/tasks?scope=orphaned").status_code == 403
+
+
+def test_publishing_warns_when_a_form_field_can_be_longer_than_the_node_field_it_fills(api):
+    import json
+
+    from ..conftest import REPO
+
+    body = json.loads((REPO / "processes" / "expense-approval.json").read_text())
+    report = api.as_("dana").post("/api/definitions/validate", json=body).json
+    assert not [p for p in report["problems"] if "takes at most" in p["message"]], "our forms bound their fields"
+    body["nodes"][1]["data"]["assignee"] = "{{ submit.last.data.description }}"  # up to 2,000 characters
+    report = api.as_("dana").post("/api/definitions/validate", json=body).json
+    warned = [p for p in report["problems"] if "takes at most 100 characters" in p["message"]]
+    assert [(p["path"], p["severity"]) for p in warned] == [("$.nodes[1].data.assignee", "warning")]
+    assert "field 'description' of form 'expense-request' allows 2000" in warned[0]["message"]
