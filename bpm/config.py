@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from bpm.engine.limits import DEFAULT_MAX_OUTPUT_BYTES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -32,7 +34,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_json_depth: int = 64  # nesting of objects and lists in a request body
     steps_per_transaction: int = 200
-    max_output_bytes: int = 1_000_000  # one node's output, as JSON
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES  # one node's output, as JSON
     max_snapshot_bytes: int = 16_000_000  # one instance's whole snapshot, as JSON
     transaction_cpu_ms: int = 5_000  # CPU time one transaction may spend running steps
     secret_key: str = ""

@@ -9,6 +9,7 @@ from marshmallow import validate
 from sqlmodel import SQLModel
 
 from bpm.runtime.inbox import SCOPES
+from bpm.store.vocabulary import DefinitionStatus, InstanceStatus, TaskStatus
 
 
 def _camel(name: str) -> str:
@@ -96,7 +97,7 @@ class DefinitionVersionSchema(CamelSchema):
 
     key = ma.fields.String()
     version = ma.fields.Integer()
-    status = ma.fields.String(validate=validate.OneOf(["draft", "published", "retired"]))
+    status = ma.fields.String(validate=validate.OneOf(list(DefinitionStatus)))
     name = ma.fields.String()
     checksum = ma.fields.String()
     created_by = ma.fields.String()
@@ -130,7 +131,7 @@ class RetireQuerySchema(QuerySchema):
 class DefinitionListQuerySchema(QuerySchema):
     """Filters for the process list."""
 
-    status = ma.fields.String(validate=validate.OneOf(["draft", "published", "retired"]))
+    status = ma.fields.String(validate=validate.OneOf(list(DefinitionStatus)))
 
 
 # --- tasks ---------------------------------------------------------------------------------------
@@ -182,7 +183,7 @@ class TaskQuerySchema(PagedQuerySchema):
                              validate=validate.OneOf(SCOPES),
                              metadata={"description": "available: mine or offered to me; candidate: "
                                                       "offered to me and unclaimed; all: admins only"})
-    status = ma.fields.String(load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"]))
+    status = ma.fields.String(load_default=TaskStatus.OPEN.value, validate=validate.OneOf(list(TaskStatus)))
     instance_id = ma.fields.String()
     definition_key = ma.fields.String()
 
@@ -245,8 +246,7 @@ class InstanceDetailSchema(InstanceSchema):
 class InstanceQuerySchema(PagedQuerySchema):
     """Filters for the instance list."""
 
-    status = ma.fields.String(validate=validate.OneOf(
-        ["active", "paused", "error", "completed", "failed", "cancelled"]))
+    status = ma.fields.String(validate=validate.OneOf(list(InstanceStatus)))
     definition_key = ma.fields.String()
     business_key = ma.fields.String()
     started_by = ma.fields.String()

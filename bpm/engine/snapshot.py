@@ -7,6 +7,7 @@ tuple is built four times faster, which is most of a step's budget.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -17,12 +18,19 @@ from bpm.engine.errors import Problem, SnapshotError
 from bpm.engine.jsonvalue import NotJsonError, to_json_value
 from bpm.engine.undefined import UNDEFINED
 
-ACTIVE = "active"
-PAUSED = "paused"
-ERROR = "error"
-COMPLETED = "completed"
-FAILED = "failed"
-STATUSES = (ACTIVE, PAUSED, ERROR, COMPLETED, FAILED)
+
+class RunStatus(StrEnum):
+    """A run's status, as Refluxo names it."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ERROR = "error"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+ACTIVE, PAUSED, ERROR, COMPLETED, FAILED = RunStatus
+STATUSES = tuple(RunStatus)
 FINISHED = (COMPLETED, FAILED)
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

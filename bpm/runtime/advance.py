@@ -38,8 +38,9 @@ from bpm.store.models import (
 )
 from bpm.store.statements import versioned_update
 from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import Cause, InstanceStatus, JobKind, JobStatus
 
-CANCELLED = "cancelled"
+CANCELLED = InstanceStatus.CANCELLED
 FINISHED_STATUSES = (COMPLETED, FAILED, CANCELLED)
 
 _OPEN_TASK_AT = DirectStatement(select(TASK_TABLE.c.id).where(TASK_TABLE.c.instance_id == bindparam("instance_id"),
@@ -47,8 +48,8 @@ _OPEN_TASK_AT = DirectStatement(select(TASK_TABLE.c.id).where(TASK_TABLE.c.insta
                                                                TASK_TABLE.c.status == TASK_OPEN))
 _PENDING_TIMER_AT = DirectStatement(select(JOB_TABLE.c.id).where(JOB_TABLE.c.instance_id == bindparam("instance_id"),
                                                                  JOB_TABLE.c.node_id == bindparam("node_id"),
-                                                                 JOB_TABLE.c.kind == "timer",
-                                                                 JOB_TABLE.c.status == "pending"))
+                                                                 JOB_TABLE.c.kind == JobKind.TIMER,
+                                                                 JOB_TABLE.c.status == JobStatus.PENDING))
 
 
 @dataclass
@@ -147,7 +148,7 @@ def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecor
         setattr(instance, key, value)
     instance.revision = 1
     uow.insert(instance)
-    _record(rt, uow, instance, None, run, actor, "started", None, tasks_may_exist=False)
+    _record(rt, uow, instance, None, run, actor, Cause.STARTED, None, tasks_may_exist=False)
 
 
 def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot, run: EngineRun,
@@ -215,7 +216,7 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
             if task is not None:
                 created.append(task)
         elif isinstance(effect, TimerRequest):
-            _add_job(rt, uow, instance, "timer", effect.node_id, effect.due_at, {})
+            _add_job(rt, uow, instance, JobKind.TIMER, effect.node_id, effect.due_at, {})
         elif isinstance(effect, MessageRequest):
             uow.insert_values(
                 OutboxMessage, id=effect.message_id, instance_id=instance.id, node_id=effect.node_id,
@@ -241,13 +242,13 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
     for escalation in request.escalations:
         due = dt.datetime.fromisoformat(escalation["due_at"])
         payload = {k: v for k, v in escalation.items() if k != "due_at"}
-        _add_job(rt, uow, instance, "escalation", request.node_id, due, payload, task_id=task.id)
+        _add_job(rt, uow, instance, JobKind.ESCALATION, request.node_id, due, payload, task_id=task.id)
     return task
 
 
-def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, kind: str, node_id: str | None,
+def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, kind: JobKind, node_id: str | None,
              due_at: dt.datetime, payload: dict[str, Any], task_id: str | None = None) -> None:
-    if kind == "timer":
+    if kind == JobKind.TIMER:
         pending = _PENDING_TIMER_AT.first(uow, {"instance_id": instance.id, "node_id": node_id})
         if pending is not None:
             return
@@ -259,18 +260,18 @@ def _schedule_follow_up(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceR
     """An ``error`` snapshot waits for its retry; an ``active`` one continues in a later transaction."""
     if snap.status == ERROR and snap.retry_state is not None:
         due = snap.retry_state.next_retry_at or rt.clock.now_ms()
-        _add_job(rt, uow, instance, "retry", snap.current_node_id,
+        _add_job(rt, uow, instance, JobKind.RETRY, snap.current_node_id,
                  dt.datetime.fromtimestamp(due / 1000, tz=dt.UTC), {"attempts": snap.retry_state.attempts})
     elif snap.status == ACTIVE:
-        _add_job(rt, uow, instance, "continuation", snap.current_node_id, rt.now(), {})
+        _add_job(rt, uow, instance, JobKind.CONTINUATION, snap.current_node_id, rt.now(), {})
 
 
 def cancel_pending_jobs(uow: UnitOfWork, instance_id: str, kinds: tuple[str, ...] | None = None,
                         task_id: str | None = None) -> None:
     """Mark pending jobs of an instance (or of one task) cancelled."""
-    query = update(JOB_TABLE).where(JOB_TABLE.c.instance_id == instance_id, JOB_TABLE.c.status == "pending")
+    query = update(JOB_TABLE).where(JOB_TABLE.c.instance_id == instance_id, JOB_TABLE.c.status == JobStatus.PENDING)
     if kinds is not None:
         query = query.where(JOB_TABLE.c.kind.in_(kinds))
     if task_id is not None:
         query = query.where(JOB_TABLE.c.task_id == task_id)
-    uow.execute(query.values(status="cancelled"))
+    uow.execute(query.values(status=JobStatus.CANCELLED))

@@ -27,9 +27,10 @@ from bpm.runtime.runtime import Runtime
 from bpm.store.direct import DirectStatement
 from bpm.store.models import ProcessDefinition
 from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import DefinitionStatus
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-DRAFT, PUBLISHED, RETIRED = "draft", "published", "retired"
+DRAFT, PUBLISHED, RETIRED = DefinitionStatus
 MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer
 
 

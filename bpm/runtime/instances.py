@@ -46,6 +46,7 @@ from bpm.store.models import (
 )
 from bpm.store.statements import load_record
 from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import Cause, JobKind
 
 MAX_BUSINESS_KEY = 200
 
@@ -125,7 +126,7 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
                                        "error": reason})
         header = {key: value for key, value in instance.snapshot.items() if key != "context"}
         delta = {"header": header, "appended": {}, "instanceStatus": CANCELLED}
-        add_history(rt, uow, instance, delta, actor.username, "cancelled", instance.current_node_id,
+        add_history(rt, uow, instance, delta, actor.username, Cause.CANCELLED, instance.current_node_id,
                     header["version"])
         uow.commit()
         return instance
@@ -181,7 +182,7 @@ def repair_instance(rt: Runtime, actor: Actor, instance_id: str, reason: str, ve
         run = run_engine(rt, engine, moved, None)
         changes = {"node": [before.current_node_id, target], "definitionVersion": [old_version, target_version],
                    "reason": [None, reason.strip()]}
-        save_advance(rt, uow, instance, before, run, actor.username, "repaired", target, changes=changes,
+        save_advance(rt, uow, instance, before, run, actor.username, Cause.REPAIRED, target, changes=changes,
                      moved_to={"definition_id": definition.id, "definition_version": target_version})
         uow.commit()
         return instance, run
@@ -201,9 +202,9 @@ def retry_instance(rt: Runtime, actor: Actor, instance_id: str,
         before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh from the database
         metadata = {k: v for k, v in before.metadata.items() if k not in ("failedReason", "pausedReason")}
         revived = before._replace(status=ERROR, retry_state=None, metadata=metadata)
-        cancel_pending_jobs(uow, instance_id, kinds=("retry",))
+        cancel_pending_jobs(uow, instance_id, kinds=(JobKind.RETRY,))
         run = run_engine(rt, engine, revived, None)
-        save_advance(rt, uow, instance, before, run, actor.username, "retried", before.current_node_id)
+        save_advance(rt, uow, instance, before, run, actor.username, Cause.RETRIED, before.current_node_id)
         uow.commit()
         return instance, run
 

@@ -19,6 +19,7 @@ from bpm.runtime.actors import Actor, ActorCache
 from bpm.store import UnitOfWork, make_engine, make_session_factory
 from bpm.store.models import ProcessDefinition, ProcessInstanceRecord
 from bpm.store.statements import load_by_id
+from bpm.store.vocabulary import DefinitionStatus
 
 
 class EngineCache:
@@ -64,7 +65,7 @@ class EngineCache:
         engine = WorkflowEngine(definition.body, self._node_types, clock=self._clock, limits=self._limits)
         with self._lock:
             self._engines[key] = engine
-            if definition.status != "draft":  # published versions never change: found by id without a query
+            if definition.status != DefinitionStatus.DRAFT:  # published versions never change: found by id
                 self._by_definition_id[definition.id or 0] = engine
             while len(self._engines) > self._size:
                 (definition_id, _), _ = self._engines.popitem(last=False)

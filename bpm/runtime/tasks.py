@@ -28,6 +28,7 @@ from bpm.store.models import (
 )
 from bpm.store.statements import load_record, record_at, split_row, versioned_update
 from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import Cause
 
 MAX_COMMENT = 4000
 
@@ -100,7 +101,7 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
                    "completedAt": now.isoformat().replace("+00:00", "Z")}
         run = run_engine(rt, engine, before, payload)
         # The instance was paused at this task's node, so this was its only open task, closed just now.
-        save_advance(rt, uow, instance, before, run, actor.username, "task_completed", task.node_id,
+        save_advance(rt, uow, instance, before, run, actor.username, Cause.TASK_COMPLETED, task.node_id,
                      tasks_may_exist=False)
         uow.commit()
         return task, instance, run
@@ -116,7 +117,7 @@ def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int |
             raise ConflictError(f"the task is already claimed by {task.assignee}")
         _require_worker(actor, task)
         _bump(uow, task, {"assignee": actor.username})
-        add_task_event(rt, uow, task, actor.username, "task_claimed", {"assignee": [None, actor.username]})
+        add_task_event(rt, uow, task, actor.username, Cause.TASK_CLAIMED, {"assignee": [None, actor.username]})
         uow.commit()
         return task
 
@@ -131,7 +132,7 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int
             raise Forbidden("only the assignee or an admin may unclaim a task")
         assignee = task.assignee
         _bump(uow, task, {"assignee": None})
-        add_task_event(rt, uow, task, actor.username, "task_unclaimed", {"assignee": [assignee, None]})
+        add_task_event(rt, uow, task, actor.username, Cause.TASK_UNCLAIMED, {"assignee": [assignee, None]})
         uow.commit()
         return task
 
@@ -149,7 +150,7 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
             raise InvalidRequest("unknown user", {"to": [f"no active user {shown(to)}"]})
         assignee = task.assignee
         _bump(uow, task, {"assignee": to})
-        add_task_event(rt, uow, task, actor.username, "task_delegated", {"assignee": [assignee, to]})
+        add_task_event(rt, uow, task, actor.username, Cause.TASK_DELEGATED, {"assignee": [assignee, to]})
         uow.commit()
         return task
 
@@ -163,7 +164,7 @@ def comment_on_task(rt: Runtime, actor: Actor, task_id: str, body: str) -> TaskC
         task = get_task(uow, task_id)
         comment = TaskComment(task_id=task_id, author=actor.username, body=text, created_at=rt.now())
         uow.session.add(comment)
-        add_task_event(rt, uow, task, actor.username, "task_commented", {"comment": [None, text]})
+        add_task_event(rt, uow, task, actor.username, Cause.TASK_COMMENTED, {"comment": [None, text]})
         uow.commit()
         return comment
 

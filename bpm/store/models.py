@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, T
 from sqlmodel import Field, SQLModel
 
 from bpm.store.types import JsonColumn, UtcDateTime
+from bpm.store.vocabulary import JobStatus, OutboxStatus, TaskStatus
 
 
 def _json(nullable: bool = False) -> Any:
@@ -126,7 +127,7 @@ class HistoryEntry(SQLModel, table=True):
     changes: dict | None = _json(nullable=True)
 
 
-TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = "open", "completed", "cancelled"
+TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = TaskStatus
 
 
 class TaskRecord(SQLModel):
@@ -212,14 +213,14 @@ class Job(SQLModel, table=True):
     __table_args__ = (Index("ix_job_status_due", "status", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=20)  # timer | retry | escalation | continuation
+    kind: str = Field(max_length=20)  # a JobKind
     instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), nullable=False,
                                               index=True))
     node_id: str | None = Field(default=None, max_length=200)
     task_id: str | None = Field(default=None, max_length=36, index=True)
     due_at: dt.datetime = _when()
     payload: dict = _json()
-    status: str = Field(default="pending", max_length=20)  # pending | running | done | cancelled
+    status: str = Field(default=JobStatus.PENDING, max_length=20)  # a JobStatus
     attempts: int = Field(default=0)
     locked_by: str | None = Field(default=None, max_length=100)
     locked_until: dt.datetime | None = _when(nullable=True)
@@ -241,7 +242,7 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(default="", max_length=500)
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     template: str | None = Field(default=None, max_length=200)
-    status: str = Field(default="pending", max_length=20)  # pending | sent | failed
+    status: str = Field(default=OutboxStatus.PENDING, max_length=20)  # an OutboxStatus
     attempts: int = Field(default=0)
     created_at: dt.datetime = _when()
     sent_at: dt.datetime | None = _when(nullable=True)

@@ -1,0 +1,80 @@
+"""The service's words, named once: statuses, job kinds, history causes.
+
+Models, runtime and API schemas import these instead of repeating strings;
+each is a ``StrEnum``, so a member is the string the database and the wire
+hold (``TaskStatus.OPEN == "open"``), and a misspelling is an AttributeError
+instead of a query that silently matches nothing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bpm.engine.snapshot import RunStatus
+
+
+class InstanceStatus(StrEnum):
+    """A process instance's status: the engine's run statuses, plus cancelled (the service's)."""
+
+    ACTIVE = RunStatus.ACTIVE.value
+    PAUSED = RunStatus.PAUSED.value
+    ERROR = RunStatus.ERROR.value
+    COMPLETED = RunStatus.COMPLETED.value
+    FAILED = RunStatus.FAILED.value
+    CANCELLED = "cancelled"
+
+
+class TaskStatus(StrEnum):
+    """A human task's status."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class DefinitionStatus(StrEnum):
+    """A process definition version's status."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class JobKind(StrEnum):
+    """What a durable job does when it falls due."""
+
+    TIMER = "timer"
+    RETRY = "retry"
+    ESCALATION = "escalation"
+    CONTINUATION = "continuation"
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class OutboxStatus(StrEnum):
+    """Where a message waiting for delivery is."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Cause(StrEnum):
+    """Why a history entry was written."""
+
+    STARTED = "started"
+    TASK_COMPLETED = "task_completed"
+    CANCELLED = "cancelled"
+    RETRIED = "retried"
+    REPAIRED = "repaired"
+    TASK_CLAIMED = "task_claimed"
+    TASK_UNCLAIMED = "task_unclaimed"
+    TASK_DELEGATED = "task_delegated"
+    TASK_COMMENTED = "task_commented"
