@@ -16,7 +16,6 @@ from types import MappingProxyType
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, select, update
 
 from bpm.engine import Snapshot, WorkflowEngine
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
@@ -24,33 +23,16 @@ from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.offers import offer
 from bpm.runtime.runtime import Runtime
-from bpm.store.direct import DirectStatement
 from bpm.store.models import (
-    INSTANCE_TABLE,
-    JOB_TABLE,
     TASK_OPEN,
-    TASK_TABLE,
-    HistoryEntry,
-    Job,
-    OutboxMessage,
     ProcessInstanceRecord,
     TaskRecord,
 )
-from bpm.store.statements import versioned_update
 from bpm.store.uow import UnitOfWork
-from bpm.store.vocabulary import Cause, InstanceStatus, JobKind, JobStatus
+from bpm.store.vocabulary import Cause, InstanceStatus, JobKind
 
 CANCELLED = InstanceStatus.CANCELLED
 FINISHED_STATUSES = (COMPLETED, FAILED, CANCELLED)
-
-_OPEN_TASK_AT = DirectStatement(select(TASK_TABLE.c.id).where(TASK_TABLE.c.instance_id == bindparam("instance_id"),
-                                                               TASK_TABLE.c.node_id == bindparam("node_id"),
-                                                               TASK_TABLE.c.status == TASK_OPEN))
-_PENDING_TIMER_AT = DirectStatement(select(JOB_TABLE.c.id).where(JOB_TABLE.c.instance_id == bindparam("instance_id"),
-                                                                 JOB_TABLE.c.node_id == bindparam("node_id"),
-                                                                 JOB_TABLE.c.kind == JobKind.TIMER,
-                                                                 JOB_TABLE.c.status == JobStatus.PENDING))
-
 
 @dataclass
 class EngineRun:
@@ -147,7 +129,7 @@ def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecor
     for key, value in instance_fields(rt, run).items():
         setattr(instance, key, value)
     instance.revision = 1
-    uow.insert(instance)
+    uow.instances.add(instance)
     _record(rt, uow, instance, None, run, actor, Cause.STARTED, None, tasks_may_exist=False)
 
 
@@ -168,33 +150,23 @@ def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, 
 
 
 def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
-    """Version-checked UPDATE of the instance row; bumps ``revision``."""
-    read = instance.revision
-    versioned_update(uow, INSTANCE_TABLE, instance.id, read, values,
-                     conflict=f"instance {instance.id} was changed by someone else; reload and try again")
-    uow.mark_written(instance, {**values, "revision": read + 1})
+    """Version-checked update of the instance; bumps ``revision``."""
+    uow.instances.update(instance, values)
 
 
 def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, delta: dict[str, Any], actor: str,
                 cause: str, node_id: str | None, snapshot_version: int, changes: dict[str, Any] | None = None) -> None:
-    """Append the history row for the instance's current revision."""
-    uow.insert_values(HistoryEntry, instance_id=instance.id, revision=instance.revision, at=rt.now(), actor=actor,
-                      cause=cause, node_id=node_id, status=instance.status, snapshot_version=snapshot_version,
-                      delta=delta, task_id=None, on_behalf_of=None, changes=changes)
-
-
-_INSTANCE_STATE = DirectStatement(select(INSTANCE_TABLE.c.revision, INSTANCE_TABLE.c.status)
-                                  .where(INSTANCE_TABLE.c.id == bindparam("id")))
+    """Append the history entry of the instance's current revision."""
+    uow.history.append(instance.id, instance.revision, rt.now(), actor, cause, node_id, instance.status,
+                       snapshot_version, delta, changes=changes)
 
 
 def add_task_event(rt: Runtime, uow: UnitOfWork, task: TaskRecord, actor: str, cause: str,
                    changes: dict[str, list[Any]], on_behalf_of: str | None = None) -> None:
-    """Append a history row for a change of who may act on a task, or a comment (``changes``: field -> [old, new])."""
-    row = _INSTANCE_STATE.first(uow, {"id": task.instance_id})
-    revision, status = (row[0], row[1]) if row is not None else (0, "unknown")
-    uow.insert_values(HistoryEntry, instance_id=task.instance_id, revision=revision, at=rt.now(), actor=actor,
-                      cause=cause, node_id=task.node_id, status=status, snapshot_version=None, delta={},
-                      task_id=task.id, on_behalf_of=on_behalf_of, changes=changes)
+    """Append a history entry for a change of who may act on a task, or a comment (``changes``: field -> [old, new])."""
+    revision, status = uow.instances.state(task.instance_id) or (0, "unknown")
+    uow.history.append(task.instance_id, revision, rt.now(), actor, cause, task.node_id, status, None, {},
+                       task_id=task.id, changes=changes, on_behalf_of=on_behalf_of)
 
 
 def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot | None, run: EngineRun,
@@ -218,26 +190,22 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
         elif isinstance(effect, TimerRequest):
             _add_job(rt, uow, instance, JobKind.TIMER, effect.node_id, effect.due_at, {})
         elif isinstance(effect, MessageRequest):
-            uow.insert_values(
-                OutboxMessage, id=effect.message_id, instance_id=instance.id, node_id=effect.node_id,
-                channel=effect.channel, recipients=list(effect.recipients), subject=effect.subject, body=effect.body,
-                template=effect.template, created_at=rt.now(), sent_at=None, last_error=None)
+            uow.outbox.add(effect.message_id, instance.id, effect.node_id, effect.channel, list(effect.recipients),
+                           effect.subject, effect.body, effect.template, rt.now())
     return created
 
 
 def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, request: TaskRequest,
                may_exist: bool) -> TaskRecord | None:
-    if may_exist:
-        existing = _OPEN_TASK_AT.first(uow, {"instance_id": instance.id, "node_id": request.node_id})
-        if existing is not None:  # resumed without a payload (a retry): the task is still there
-            return None
+    if may_exist and uow.tasks.open_at(instance.id, request.node_id):
+        return None  # resumed without a payload (a retry): the task is still there
     task = TaskRecord(id=str(uuid.uuid4()), instance_id=instance.id, node_id=request.node_id,
                       definition_key=instance.definition_key, title=request.title, form_id=request.form,
                       assignee=request.assignee, candidate_users=sorted(set(request.candidate_users)),
                       candidate_groups=sorted(set(request.candidate_groups)), outcomes=list(request.outcomes),
                       priority=request.priority,
                       due_at=request.due_at, status=TASK_OPEN, created_at=rt.now(), data=None)
-    uow.insert(task)
+    uow.tasks.add(task)
     offer(uow, task)
     for escalation in request.escalations:
         due = dt.datetime.fromisoformat(escalation["due_at"])
@@ -248,12 +216,9 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
 
 def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, kind: JobKind, node_id: str | None,
              due_at: dt.datetime, payload: dict[str, Any], task_id: str | None = None) -> None:
-    if kind == JobKind.TIMER:
-        pending = _PENDING_TIMER_AT.first(uow, {"instance_id": instance.id, "node_id": node_id})
-        if pending is not None:
-            return
-    uow.insert_values(Job, kind=kind, instance_id=instance.id, node_id=node_id, task_id=task_id, due_at=due_at,
-                      payload=payload, created_at=rt.now(), locked_by=None, locked_until=None)
+    if kind == JobKind.TIMER and uow.jobs.has_pending_timer(instance.id, node_id):
+        return
+    uow.jobs.add(kind, instance.id, node_id, due_at, payload, rt.now(), task_id=task_id)
 
 
 def _schedule_follow_up(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, snap: Snapshot) -> None:
@@ -266,12 +231,7 @@ def _schedule_follow_up(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceR
         _add_job(rt, uow, instance, JobKind.CONTINUATION, snap.current_node_id, rt.now(), {})
 
 
-def cancel_pending_jobs(uow: UnitOfWork, instance_id: str, kinds: tuple[str, ...] | None = None,
+def cancel_pending_jobs(uow: UnitOfWork, instance_id: str, kinds: tuple[JobKind, ...] | None = None,
                         task_id: str | None = None) -> None:
     """Mark pending jobs of an instance (or of one task) cancelled."""
-    query = update(JOB_TABLE).where(JOB_TABLE.c.instance_id == instance_id, JOB_TABLE.c.status == JobStatus.PENDING)
-    if kinds is not None:
-        query = query.where(JOB_TABLE.c.kind.in_(kinds))
-    if task_id is not None:
-        query = query.where(JOB_TABLE.c.task_id == task_id)
-    uow.execute(query.values(status=JobStatus.CANCELLED))
+    uow.jobs.cancel_pending(instance_id, kinds, task_id)

@@ -12,7 +12,7 @@ import re
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import bindparam, func
+from sqlalchemy import func
 from sqlmodel import select
 
 from bpm.engine import Problem, WorkflowDefinition, validate_definition
@@ -24,7 +24,6 @@ from bpm.nodes import END_HANDLE
 from bpm.nodes.human_task import allowed_outcomes
 from bpm.runtime.actors import Actor, require_role
 from bpm.runtime.runtime import Runtime
-from bpm.store.direct import DirectStatement
 from bpm.store.models import ProcessDefinition
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import DefinitionStatus
@@ -234,18 +233,12 @@ def list_versions(uow: UnitOfWork, key: str) -> list[ProcessDefinition]:
     return list(versions)
 
 
-_NEWEST_PUBLISHED = DirectStatement(select(ProcessDefinition.id, ProcessDefinition.version)
-                                    .where(ProcessDefinition.key == bindparam("key"),
-                                           ProcessDefinition.status == PUBLISHED)
-                                    .order_by(ProcessDefinition.version.desc()).limit(1))
-
-
 def newest_published_ref(uow: UnitOfWork, key: str) -> tuple[int, int]:
     """``(id, version)`` of what new instances of ``key`` start, without reading the definition body."""
-    row = _NEWEST_PUBLISHED.first(uow, {"key": key})
-    if row is None:
+    found = uow.definitions.newest_published(key)
+    if found is None:
         raise NotFound(f"no published version of process {shown(key)}")
-    return row[0], row[1]
+    return found
 
 
 def latest_published(uow: UnitOfWork, key: str) -> ProcessDefinition:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import select
 
 from bpm.engine import Node, Snapshot, WorkflowEngine
@@ -37,14 +36,10 @@ from bpm.runtime.offers import withdraw_all_of_instance
 from bpm.runtime.paging import paginate
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import (
-    TASK_CANCELLED,
-    TASK_OPEN,
-    TASK_TABLE,
     HistoryEntry,
     ProcessInstance,
     ProcessInstanceRecord,
 )
-from bpm.store.statements import load_record
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause, JobKind
 
@@ -96,7 +91,7 @@ def _refuse_unknown_assignees(rt: Runtime, uow: UnitOfWork, engine: WorkflowEngi
 
 def get_instance(uow: UnitOfWork, instance_id: str) -> ProcessInstanceRecord:
     """One instance, or NotFound."""
-    instance = load_record(uow, ProcessInstanceRecord, instance_id)
+    instance = uow.instances.get(instance_id)
     if instance is None:
         raise NotFound(f"no instance {shown(instance_id)}")
     return instance
@@ -138,8 +133,7 @@ def _close_open_work(uow: UnitOfWork, instance_id: str) -> None:
     Rows are locked in the order every action takes them (tasks, their offers,
     jobs, then the instance): a completion and a cancel cannot deadlock.
     """
-    uow.execute(update(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id, TASK_TABLE.c.status == TASK_OPEN)
-                .values(status=TASK_CANCELLED, revision=TASK_TABLE.c.revision + 1))
+    uow.tasks.cancel_open_of_instance(instance_id)
     withdraw_all_of_instance(uow, instance_id)
     cancel_pending_jobs(uow, instance_id)
 
@@ -223,8 +217,7 @@ def list_instances(uow: UnitOfWork, filters: dict[str, Any], page: int,
 
 def instance_history(uow: UnitOfWork, instance_id: str) -> list[HistoryEntry]:
     """Every revision of an instance, oldest first (NotFound for an unknown instance)."""
-    entries = list(uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)
-                                    .order_by(HistoryEntry.revision, HistoryEntry.id)).all())
+    entries = uow.history.of_instance(instance_id)
     if not entries:  # every instance has its "started" entry, so none means no such instance
         get_instance(uow, instance_id)
     return entries

@@ -16,15 +16,8 @@ comes to change a task's priority or due date must refresh its offers too.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import bindparam, delete, select
-
-from bpm.store.direct import DirectStatement
-from bpm.store.models import CANDIDATE_TABLE, TASK_OPEN, TASK_TABLE, TaskCandidate, TaskRecord
+from bpm.store.models import TASK_OPEN, TaskRecord
 from bpm.store.uow import UnitOfWork
-
-_WITHDRAW = DirectStatement(delete(CANDIDATE_TABLE).where(CANDIDATE_TABLE.c.task_id == bindparam("task_id")))
 
 
 def claimable(task: TaskRecord) -> bool:
@@ -37,11 +30,9 @@ def offer(uow: UnitOfWork, task: TaskRecord) -> None:
     """Queue one row per candidate user and group of a claimable task."""
     if not claimable(task):
         return
-    urgency: dict[str, Any] = {"definition_key": task.definition_key, "priority": task.priority,
-                               "due_at": task.due_at, "created_at": task.created_at}
     for kind, names in (("user", task.candidate_users), ("group", task.candidate_groups)):
         for name in names:
-            uow.insert_values(TaskCandidate, task_id=task.id, kind=kind, name=name, **urgency)
+            uow.offers.add(task, kind, name)
 
 
 def follow(uow: UnitOfWork, task: TaskRecord, was_claimable: bool) -> None:
@@ -51,12 +42,11 @@ def follow(uow: UnitOfWork, task: TaskRecord, was_claimable: bool) -> None:
     task row before its offers.
     """
     if was_claimable and not claimable(task):
-        uow.write(_WITHDRAW, {"task_id": task.id})
+        uow.offers.withdraw(task.id)
     elif not was_claimable:
         offer(uow, task)
 
 
 def withdraw_all_of_instance(uow: UnitOfWork, instance_id: str) -> None:
     """Remove the offers of every task of an instance (closed and claimed tasks have none)."""
-    tasks_of_instance = select(TASK_TABLE.c.id).where(TASK_TABLE.c.instance_id == instance_id)
-    uow.execute(delete(CANDIDATE_TABLE).where(CANDIDATE_TABLE.c.task_id.in_(tasks_of_instance)))
+    uow.offers.withdraw_all_of_instance(instance_id)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam
-from sqlmodel import select
-
 from bpm.engine import Snapshot
 from bpm.engine.snapshot import PAUSED
 from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, shown
@@ -15,18 +12,14 @@ from bpm.runtime.actors import Actor, may_work_on
 from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.instances import check_revision
 from bpm.runtime.runtime import Runtime
-from bpm.store.direct import DirectStatement
 from bpm.store.models import (
-    INSTANCE_TABLE,
     TASK_COMPLETED,
     TASK_OPEN,
-    TASK_TABLE,
     ProcessInstanceRecord,
     TaskComment,
     TaskRecord,
     User,
 )
-from bpm.store.statements import load_record, record_at, split_row, versioned_update
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause
 
@@ -35,7 +28,7 @@ MAX_COMMENT = 4000
 
 def get_task(uow: UnitOfWork, task_id: str) -> TaskRecord:
     """One task, or NotFound."""
-    task = load_record(uow, TaskRecord, task_id)
+    task = uow.tasks.get(task_id)
     if task is None:
         raise NotFound(f"no task {shown(task_id)}")
     return task
@@ -53,25 +46,17 @@ def _require_open(task: TaskRecord) -> None:
 
 def _bump(uow: UnitOfWork, task: TaskRecord, values: dict[str, Any]) -> None:
     """Version-checked task update (a lost race is a ConflictError, never a lost update); its offers follow."""
-    read, was_claimable = task.revision, offers.claimable(task)
-    versioned_update(uow, TASK_TABLE, task.id, read, values, status=TASK_OPEN,
-                     conflict="the task was changed by someone else; reload and try again")
-    uow.mark_written(task, {**values, "revision": read + 1})
+    was_claimable = offers.claimable(task)
+    uow.tasks.update_open(task, values)
     offers.follow(uow, task, was_claimable)
-
-
-_TASK_AND_INSTANCE = DirectStatement(select(TASK_TABLE, INSTANCE_TABLE)
-                                     .join(INSTANCE_TABLE, INSTANCE_TABLE.c.id == TASK_TABLE.c.instance_id)
-                                     .where(TASK_TABLE.c.id == bindparam("id")))
 
 
 def _task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord]:
     """A task and the instance it belongs to, in one round trip."""
-    row = _TASK_AND_INSTANCE.first(uow, {"id": task_id})
-    if row is None:
+    found = uow.tasks.with_instance(task_id)
+    if found is None:
         raise NotFound(f"no task {shown(task_id)}")
-    task, instance = split_row(row, TaskRecord, ProcessInstanceRecord)
-    return task, instance
+    return found
 
 
 def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
@@ -162,8 +147,7 @@ def comment_on_task(rt: Runtime, actor: Actor, task_id: str, body: str) -> TaskC
         raise InvalidRequest("invalid comment", {"body": [f"1 to {MAX_COMMENT} characters"]})
     with rt.uow() as uow:
         task = get_task(uow, task_id)
-        comment = TaskComment(task_id=task_id, author=actor.username, body=text, created_at=rt.now())
-        uow.session.add(comment)
+        comment = uow.tasks.add_comment(task_id, actor.username, text, rt.now())
         add_task_event(rt, uow, task, actor.username, Cause.TASK_COMMENTED, {"comment": [None, text]})
         uow.commit()
         return comment
@@ -171,16 +155,9 @@ def comment_on_task(rt: Runtime, actor: Actor, task_id: str, body: str) -> TaskC
 
 def task_comments(uow: UnitOfWork, task_id: str) -> list[TaskComment]:
     """A task's comments, oldest first."""
-    return list(uow.session.exec(select(TaskComment).where(TaskComment.task_id == task_id)
-                                 .order_by(TaskComment.created_at, TaskComment.id)).all())
-
-
-_OPEN_TASKS_OF = DirectStatement(select(TASK_TABLE)
-                                 .where(TASK_TABLE.c.instance_id == bindparam("instance_id"),
-                                        TASK_TABLE.c.status == TASK_OPEN)
-                                 .order_by(TASK_TABLE.c.created_at, TASK_TABLE.c.id))
+    return uow.tasks.comments(task_id)
 
 
 def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[TaskRecord]:
     """The open tasks of one instance, oldest first."""
-    return [record_at(TaskRecord, row) for row in _OPEN_TASKS_OF.all(uow, {"instance_id": instance_id})]
+    return uow.tasks.open_of_instance(instance_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cached_property
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import ClientCursor
 from psycopg.pq import TransactionStatus
@@ -20,6 +21,17 @@ from sqlmodel import SQLModel
 from bpm.errors import ConflictError
 from bpm.store.direct import CompiledForDriver, DirectStatement, QueuedWrite, prepare_once, send_writes
 from bpm.store.models import RECORD_TABLES, metadata
+
+if TYPE_CHECKING:
+    from bpm.store.repositories import (
+        DefinitionRepository,
+        HistoryRepository,
+        InstanceRepository,
+        JobRepository,
+        OfferRepository,
+        OutboxRepository,
+        TaskRepository,
+    )
 
 logger = logging.getLogger(__name__)
 _IDLE = TransactionStatus.IDLE
@@ -90,6 +102,56 @@ class UnitOfWork:
         self._driver: Any = None
         self._begins_on_write = False
         self._writes: list[QueuedWrite] = []
+
+    # What the runtime may ask of the store, by intent (bpm.store.repositories); made on first use.
+    @cached_property
+    def definitions(self) -> DefinitionRepository:
+        """Published definition versions."""
+        from bpm.store.repositories import DefinitionRepository
+
+        return DefinitionRepository(self)
+
+    @cached_property
+    def instances(self) -> InstanceRepository:
+        """Instance rows."""
+        from bpm.store.repositories import InstanceRepository
+
+        return InstanceRepository(self)
+
+    @cached_property
+    def tasks(self) -> TaskRepository:
+        """Task rows and comments."""
+        from bpm.store.repositories import TaskRepository
+
+        return TaskRepository(self)
+
+    @cached_property
+    def offers(self) -> OfferRepository:
+        """Open offers of unclaimed tasks."""
+        from bpm.store.repositories import OfferRepository
+
+        return OfferRepository(self)
+
+    @cached_property
+    def jobs(self) -> JobRepository:
+        """Durable jobs."""
+        from bpm.store.repositories import JobRepository
+
+        return JobRepository(self)
+
+    @cached_property
+    def history(self) -> HistoryRepository:
+        """History entries (append-only)."""
+        from bpm.store.repositories import HistoryRepository
+
+        return HistoryRepository(self)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        """Messages to deliver after commit."""
+        from bpm.store.repositories import OutboxRepository
+
+        return OutboxRepository(self)
 
     def __enter__(self) -> UnitOfWork:
         self.connection = self._db.connect()

@@ -31,3 +31,15 @@ def test_the_engine_imports_only_the_stdlib_small_pure_libraries_and_itself():
                 offenders.append(f"{path.name}: {name}")
     assert offenders == []
     assert len(list(ENGINE.rglob("*.py"))) > 10, "the walk must actually see the engine"
+
+
+def test_the_runtime_reaches_the_hand_built_statement_layer_only_through_repositories():
+    runtime = ENGINE.parent / "runtime"
+    offenders = []
+    for path in runtime.rglob("*.py"):
+        source = path.read_text()
+        for forbidden in ("DirectStatement", "_TABLE", "insert_values(", "versioned_update", "uow.write(",
+                          "uow.insert(", "load_record("):
+            if forbidden in source:
+                offenders.append(f"{path.name}: {forbidden}")
+    assert offenders == [], "name what you want of the store in bpm/store/repositories"

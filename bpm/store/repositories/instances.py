@@ -1,0 +1,44 @@
+"""Process instance rows: read by id, inserted, updated under the optimistic lock."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, select
+
+from bpm.store.direct import DirectStatement
+from bpm.store.models import INSTANCE_TABLE, ProcessInstanceRecord
+from bpm.store.statements import load_record, versioned_update
+
+if TYPE_CHECKING:
+    from bpm.store.uow import UnitOfWork
+
+_STATE = DirectStatement(select(INSTANCE_TABLE.c.revision, INSTANCE_TABLE.c.status)
+                         .where(INSTANCE_TABLE.c.id == bindparam("id")))
+
+
+class InstanceRepository:
+    """The ``process_instance`` table of one unit of work."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, instance_id: str) -> ProcessInstanceRecord | None:
+        """The instance, or None."""
+        return load_record(self._uow, ProcessInstanceRecord, instance_id)
+
+    def state(self, instance_id: str) -> tuple[int, str] | None:
+        """``(revision, status)`` without reading the snapshot."""
+        row = _STATE.first(self._uow, {"id": instance_id})
+        return None if row is None else (row[0], row[1])
+
+    def add(self, instance: ProcessInstanceRecord) -> None:
+        """Queue a new instance."""
+        self._uow.insert(instance)
+
+    def update(self, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
+        """Write ``values`` if nobody changed the instance since it was read (else ConflictError); bumps revision."""
+        read = instance.revision
+        versioned_update(self._uow, INSTANCE_TABLE, instance.id, read, values,
+                         conflict=f"instance {instance.id} was changed by someone else; reload and try again")
+        self._uow.mark_written(instance, {**values, "revision": read + 1})

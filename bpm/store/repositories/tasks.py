@@ -1,0 +1,115 @@
+"""Task rows, their comments, and their open offers (``task_candidate``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlmodel import select as select_models
+
+from bpm.store.direct import DirectStatement
+from bpm.store.models import (
+    CANDIDATE_TABLE,
+    INSTANCE_TABLE,
+    TASK_CANCELLED,
+    TASK_OPEN,
+    TASK_TABLE,
+    ProcessInstanceRecord,
+    TaskCandidate,
+    TaskComment,
+    TaskRecord,
+)
+from bpm.store.statements import load_record, record_at, split_row, versioned_update
+
+if TYPE_CHECKING:
+    from bpm.store.uow import UnitOfWork
+
+_OPEN_TASK_AT = DirectStatement(select(TASK_TABLE.c.id).where(TASK_TABLE.c.instance_id == bindparam("instance_id"),
+                                                               TASK_TABLE.c.node_id == bindparam("node_id"),
+                                                               TASK_TABLE.c.status == TASK_OPEN))
+_WITH_INSTANCE = DirectStatement(select(TASK_TABLE, INSTANCE_TABLE)
+                                 .join(INSTANCE_TABLE, INSTANCE_TABLE.c.id == TASK_TABLE.c.instance_id)
+                                 .where(TASK_TABLE.c.id == bindparam("id")))
+_OPEN_OF_INSTANCE = DirectStatement(select(TASK_TABLE)
+                                    .where(TASK_TABLE.c.instance_id == bindparam("instance_id"),
+                                           TASK_TABLE.c.status == TASK_OPEN)
+                                    .order_by(TASK_TABLE.c.created_at, TASK_TABLE.c.id))
+_WITHDRAW = DirectStatement(delete(CANDIDATE_TABLE).where(CANDIDATE_TABLE.c.task_id == bindparam("task_id")))
+
+
+class TaskRepository:
+    """The ``task`` and ``task_comment`` tables of one unit of work."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        """The task, or None."""
+        return load_record(self._uow, TaskRecord, task_id)
+
+    def with_instance(self, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord] | None:
+        """A task and its instance, in one round trip (or None)."""
+        row = _WITH_INSTANCE.first(self._uow, {"id": task_id})
+        if row is None:
+            return None
+        task, instance = split_row(row, TaskRecord, ProcessInstanceRecord)
+        return task, instance
+
+    def open_at(self, instance_id: str, node_id: str) -> bool:
+        """True if the instance has an open task at ``node_id``."""
+        return _OPEN_TASK_AT.first(self._uow, {"instance_id": instance_id, "node_id": node_id}) is not None
+
+    def open_of_instance(self, instance_id: str) -> list[TaskRecord]:
+        """The open tasks of an instance, oldest first."""
+        return [record_at(TaskRecord, row) for row in _OPEN_OF_INSTANCE.all(self._uow, {"instance_id": instance_id})]
+
+    def add(self, task: TaskRecord) -> None:
+        """Queue a new task."""
+        self._uow.insert(task)
+
+    def update_open(self, task: TaskRecord, values: dict[str, Any]) -> None:
+        """Write ``values`` if the task is still open at the revision read (else ConflictError); bumps revision."""
+        read = task.revision
+        versioned_update(self._uow, TASK_TABLE, task.id, read, values, status=TASK_OPEN,
+                         conflict="the task was changed by someone else; reload and try again")
+        self._uow.mark_written(task, {**values, "revision": read + 1})
+
+    def cancel_open_of_instance(self, instance_id: str) -> None:
+        """Cancel every open task of an instance (locks them before the instance, as every action does)."""
+        self._uow.execute(update(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id,
+                                                   TASK_TABLE.c.status == TASK_OPEN)
+                          .values(status=TASK_CANCELLED, revision=TASK_TABLE.c.revision + 1))
+
+    def add_comment(self, task_id: str, author: str, body: str, at: dt.datetime) -> TaskComment:
+        """Add a comment (an ORM object, so its id comes back)."""
+        comment = TaskComment(task_id=task_id, author=author, body=body, created_at=at)
+        self._uow.session.add(comment)
+        return comment
+
+    def comments(self, task_id: str) -> list[TaskComment]:
+        """A task's comments, oldest first."""
+        return list(self._uow.session.exec(select_models(TaskComment).where(TaskComment.task_id == task_id)
+                                           .order_by(TaskComment.created_at, TaskComment.id)).all())
+
+
+class OfferRepository:
+    """The ``task_candidate`` table of one unit of work: who may claim an open, unclaimed task now."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def add(self, task: TaskRecord, kind: str, name: str) -> None:
+        """Queue one offer of ``task`` to a user or group, carrying the task's urgency."""
+        self._uow.insert_values(TaskCandidate, task_id=task.id, kind=kind, name=name,
+                                definition_key=task.definition_key, priority=task.priority,
+                                due_at=task.due_at, created_at=task.created_at)
+
+    def withdraw(self, task_id: str) -> None:
+        """Queue the removal of a task's offers."""
+        self._uow.write(_WITHDRAW, {"task_id": task_id})
+
+    def withdraw_all_of_instance(self, instance_id: str) -> None:
+        """Remove the offers of every task of an instance."""
+        tasks_of_instance = select(TASK_TABLE.c.id).where(TASK_TABLE.c.instance_id == instance_id)
+        self._uow.execute(delete(CANDIDATE_TABLE).where(CANDIDATE_TABLE.c.task_id.in_(tasks_of_instance)))
