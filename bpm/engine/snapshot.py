@@ -29,8 +29,9 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
-ACTIVE, PAUSED, ERROR, COMPLETED, FAILED = RunStatus
-STATUSES = tuple(RunStatus)
+# plain str values: the cheapest to compare and to store
+ACTIVE, PAUSED, ERROR, COMPLETED, FAILED = (status.value for status in RunStatus)
+STATUSES = (ACTIVE, PAUSED, ERROR, COMPLETED, FAILED)
 FINISHED = (COMPLETED, FAILED)
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

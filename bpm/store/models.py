@@ -127,7 +127,7 @@ class HistoryEntry(SQLModel, table=True):
     changes: dict | None = _json(nullable=True)
 
 
-TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = TaskStatus
+TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = (status.value for status in TaskStatus)  # plain str, cheapest to bind
 
 
 class TaskRecord(SQLModel):

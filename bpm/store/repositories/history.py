@@ -25,8 +25,9 @@ class HistoryRepository:
                on_behalf_of: str | None = None) -> None:
         """Queue one entry (a task event names its task and changes, with an empty delta)."""
         self._uow.insert_values(HistoryEntry, instance_id=instance_id, revision=revision, at=at, actor=actor,
-                                cause=cause, node_id=node_id, status=status, snapshot_version=snapshot_version,
-                                delta=delta, task_id=task_id, on_behalf_of=on_behalf_of, changes=changes)
+                                cause=str(cause), node_id=node_id, status=str(status),
+                                snapshot_version=snapshot_version, delta=delta, task_id=task_id,
+                                on_behalf_of=on_behalf_of, changes=changes)
 
     def of_instance(self, instance_id: str) -> list[HistoryEntry]:
         """Every entry of an instance, oldest first."""

@@ -33,7 +33,7 @@ class JobRepository:
     def add(self, kind: JobKind, instance_id: str, node_id: str | None, due_at: dt.datetime, payload: dict[str, Any],
             created_at: dt.datetime, task_id: str | None = None) -> None:
         """Queue a pending job."""
-        self._uow.insert_values(Job, kind=kind, instance_id=instance_id, node_id=node_id, task_id=task_id,
+        self._uow.insert_values(Job, kind=str(kind), instance_id=instance_id, node_id=node_id, task_id=task_id,
                                 due_at=due_at, payload=payload, created_at=created_at, locked_by=None,
                                 locked_until=None)
 
