@@ -38,41 +38,37 @@ def test_a_doubling_definition_fails_at_the_node_that_breaks_a_limit(api, rt, ki
     assert retried.status_code == 200 and retried.json["status"] == "failed", "the same limit breaks again"
 
 
-def _app(database_url, **settings):
+def _start_with_settings(database_url, definition, **settings) -> dict:
+    """Publish ``definition`` on an app with these settings, start it, and return the new instance."""
     from bpm.app import create_app
     from bpm.runtime.demo import load_demo
 
     app = create_app({"database_url": database_url, "dev_identity": True, **settings})
-    load_demo(app.extensions["bpm"])
-    return app
+    try:
+        load_demo(app.extensions["bpm"])
+        import_definition(app.extensions["bpm"], SYSTEM_ACTOR, definition)
+        return app.test_client().post("/api/instances", json={"definition": definition["id"], "payload": {}},
+                                      headers={"X-BPM-User": "ann"}).json
+    finally:
+        app.extensions["bpm"].close()
 
 
 def test_one_output_over_the_output_limit_fails_its_node(database_url):
-    app = _app(database_url, max_output_bytes=4096, max_snapshot_bytes=1_000_000)
-    try:
-        import_definition(app.extensions["bpm"], SYSTEM_ACTOR, doubling("big-output", 30, "text"))
-        started = app.test_client().post("/api/instances", json={"definition": "big-output", "payload": {}},
-                                         headers={"X-BPM-User": "ann"}).json
-        assert started["status"] == "failed", started
-        assert "over the limit of 4,096 (BPM_MAX_OUTPUT_BYTES)" in started["error"]
-        runs = started["snapshot"]["context"]
-        failed = [node for node, results in runs.items() if results[-1].get("error")]
-        assert len(failed) == 1 and runs[failed[0]][-1]["output"] is None, "the oversized output is not written"
-    finally:
-        app.extensions["bpm"].close()
+    started = _start_with_settings(database_url, doubling("big-output", 30, "text"),
+                                   max_output_bytes=4096, max_snapshot_bytes=1_000_000)
+    assert started["status"] == "failed", started
+    assert "over the limit of 4,096 (BPM_MAX_OUTPUT_BYTES)" in started["error"]
+    runs = started["snapshot"]["context"]
+    failed = [node for node, results in runs.items() if results[-1].get("error")]
+    assert len(failed) == 1 and runs[failed[0]][-1]["output"] is None, "the oversized output is not written"
 
 
 def test_a_snapshot_over_its_limit_fails_the_instance_before_the_step_that_grew_it(database_url):
-    app = _app(database_url, max_output_bytes=300_000, max_snapshot_bytes=300_000)
-    try:
-        import_definition(app.extensions["bpm"], SYSTEM_ACTOR, doubling("big-snapshot", 30, "text"))
-        started = app.test_client().post("/api/instances", json={"definition": "big-snapshot", "payload": {}},
-                                         headers={"X-BPM-User": "ann"}).json
-        assert started["status"] == "failed", started
-        assert "(BPM_MAX_SNAPSHOT_BYTES)" in started["error"] and "at node 'n" in started["error"]
-        assert len(str(started["snapshot"])) < 300_000
-    finally:
-        app.extensions["bpm"].close()
+    started = _start_with_settings(database_url, doubling("big-snapshot", 30, "text"),
+                                   max_output_bytes=300_000, max_snapshot_bytes=300_000)
+    assert started["status"] == "failed", started
+    assert "(BPM_MAX_SNAPSHOT_BYTES)" in started["error"] and "at node 'n" in started["error"]
+    assert len(str(started["snapshot"])) < 300_000
 
 
 def test_a_transaction_over_its_cpu_budget_fails_the_instance(database_url):
@@ -81,14 +77,8 @@ def test_a_transaction_over_its_cpu_budget_fails_the_instance(database_url):
         for i in range(150)]}
     chain["edges"] = [{"id": f"e{i}", "source": a["id"], "target": b["id"]}
                       for i, (a, b) in enumerate(pairwise(chain["nodes"]))]
-    app = _app(database_url, transaction_cpu_ms=1)
-    try:
-        import_definition(app.extensions["bpm"], SYSTEM_ACTOR, chain)
-        started = app.test_client().post("/api/instances", json={"definition": "busy", "payload": {}},
-                                         headers={"X-BPM-User": "ann"}).json
-        assert started["status"] == "failed" and "(BPM_TRANSACTION_CPU_MS)" in started["error"], started
-    finally:
-        app.extensions["bpm"].close()
+    started = _start_with_settings(database_url, chain, transaction_cpu_ms=1)
+    assert started["status"] == "failed" and "(BPM_TRANSACTION_CPU_MS)" in started["error"], started
 
 
 def test_a_normal_start_completes_while_a_hostile_one_is_refused(api, rt):
