@@ -207,12 +207,12 @@ def definitions_validate(files: tuple[Path, ...], portable: bool) -> None:
 def definitions_list() -> None:
     """Show the newest version of every process."""
     from bpm.engine import SystemClock
-    from bpm.runtime import Runtime
+    from bpm.runtime import SYSTEM_ACTOR, Runtime
     from bpm.runtime.definitions import list_definitions
 
     rt = Runtime.build(_settings(), SystemClock())
     with rt.uow() as uow:
-        for row in list_definitions(uow):
+        for row in list_definitions(uow, SYSTEM_ACTOR):
             click.echo(f"{row.key:<30} v{row.version:<4} {row.status:<10} {row.name}")
     rt.close()
 

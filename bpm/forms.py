@@ -3,6 +3,12 @@
 A form is ``{id, title, schema, rules?, ui?}``. ``schema`` is JSON Schema
 2020-12; ``rules`` add what a schema cannot say about the task's outcome,
 e.g. ``{"if": {"outcome": "reject"}, "require": ["comment"]}``.
+
+Identity fields are the server's to fill: a field whose widget is
+``current-user`` (``ui.widgets``) or whose schema says ``"x-bpm-actor": true``
+holds the acting user, whatever the caller sent, so "requester" cannot be
+spoofed. A field marked ``"x-bpm-requester": true`` names a requester the
+caller chooses (an assistant filing for her boss); four-eyes bars both.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from bpm.engine.errors import BpmError
 from bpm.errors import FormInvalid, NotFound, shown
 
 ROOT_FIELD = "_form"
+CURRENT_USER_WIDGET = "current-user"
 
 
 class FormsBroken(BpmError):
@@ -35,6 +42,21 @@ class Form:
     schema: Mapping[str, Any]
     rules: tuple[Mapping[str, Any], ...] = ()
     ui: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def actor_fields(self) -> tuple[str, ...]:
+        """Top-level fields the server fills with the acting user's name."""
+        widgets = self.ui.get("widgets", {})
+        return tuple(name for name, spec in self.schema.get("properties", {}).items()
+                     if widgets.get(name) == CURRENT_USER_WIDGET
+                     or (isinstance(spec, dict) and spec.get("x-bpm-actor") is True))
+
+    @property
+    def requester_fields(self) -> tuple[str, ...]:
+        """Fields naming who asked: the actor fields, and fields marked ``x-bpm-requester``."""
+        marked = tuple(name for name, spec in self.schema.get("properties", {}).items()
+                       if isinstance(spec, dict) and spec.get("x-bpm-requester") is True)
+        return self.actor_fields + tuple(name for name in marked if name not in self.actor_fields)
 
     def to_dict(self) -> dict[str, Any]:
         """The form as served to clients."""
@@ -80,6 +102,13 @@ class FormRegistry:
             return self._forms[form_id]
         except KeyError:
             raise NotFound(f"no form {shown(form_id)}") from None
+
+    def fill_actor(self, form_id: str | None, data: Any, username: str) -> Any:
+        """``data`` with the form's actor fields set to ``username`` (other values are left to ``validate``)."""
+        if form_id is None or form_id not in self._forms or not isinstance(data, dict):
+            return data
+        names = self._forms[form_id].actor_fields
+        return {**data, **dict.fromkeys(names, username)} if names else data
 
     def validate(self, form_id: str | None, data: Any, outcome: str | None = None) -> dict[str, Any]:
         """Check submitted ``data`` (for ``outcome``); return it, or raise FormInvalid with field errors.

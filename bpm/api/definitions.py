@@ -32,9 +32,9 @@ class Definitions(MethodView):
     @blp.response(200, DefinitionVersionSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """List the newest version of every process."""
-        current_actor()
+        actor = current_actor()
         with runtime().uow() as uow:
-            return definitions.list_definitions(uow, query.get("status"))
+            return definitions.list_definitions(uow, actor, query.get("status"))
 
     @blp.arguments(DefinitionBodySchema())
     @blp.response(201, DefinitionDetailSchema)
@@ -60,9 +60,9 @@ class DefinitionVersions(MethodView):
     @blp.response(200, DefinitionVersionSchema(many=True))
     def get(self, key: str) -> Any:
         """List every version of a process, newest first."""
-        current_actor()
+        actor = current_actor()
         with runtime().uow() as uow:
-            return definitions.list_versions(uow, key)
+            return definitions.list_versions(uow, actor, key)
 
 
 @blp.route("/<string:key>/versions/<int:version>")
@@ -70,9 +70,9 @@ class DefinitionVersion(MethodView):
     @blp.response(200, DefinitionDetailSchema)
     def get(self, key: str, version: int) -> Any:
         """Get one version with its definition (ETag: its revision)."""
-        current_actor()
+        actor = current_actor()
         with runtime().uow() as uow:
-            found = definitions.get_version(uow, key, version)
+            found = definitions.read_version(uow, actor, key, version)
             return found, etag_header(found.revision)
 
 

@@ -21,17 +21,11 @@ from bpm.api.schemas import (
     with_related,
 )
 from bpm.auth import current_actor, runtime
-from bpm.runtime import instances, tasks
+from bpm.runtime import instances
 from bpm.store.models import ProcessInstanceRecord, TaskRecord
-from bpm.store.uow import UnitOfWork
 
 blp = Blueprint("instances", __name__, url_prefix="/api/instances",
                 description="Process instances: start one, follow it, cancel or retry it.")
-
-
-def instance_detail(uow: UnitOfWork, instance: ProcessInstanceRecord) -> tuple[dict[str, Any], dict[str, str]]:
-    """An instance with its open tasks (read now), and its ETag."""
-    return _detail(instance, tasks.open_tasks_of(uow, instance.id))
 
 
 def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -45,9 +39,9 @@ class Instances(MethodView):
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """List instances, newest first, filtered by status, process, business key or starter."""
-        current_actor()
+        actor = current_actor()
         with runtime().uow() as uow:
-            rows, total = instances.list_instances(uow, query, pagination_parameters.page,
+            rows, total = instances.list_instances(uow, actor, query, pagination_parameters.page,
                                                    pagination_parameters.page_size)
             pagination_parameters.item_count = total
             return rows
@@ -67,9 +61,9 @@ class Instance(MethodView):
     @blp.response(200, InstanceDetailSchema)
     def get(self, instance_id: str) -> Any:
         """Get an instance: status, snapshot and open tasks (ETag: its revision)."""
-        current_actor()
+        actor = current_actor()
         with runtime().uow() as uow:
-            return instance_detail(uow, instances.get_instance(uow, instance_id))
+            return _detail(*instances.read_instance(uow, actor, instance_id))
 
 
 @blp.route("/<string:instance_id>/cancel")
@@ -110,6 +104,6 @@ class InstanceHistory(MethodView):
     @blp.response(200, HistoryEntrySchema(many=True))
     def get(self, instance_id: str) -> Any:
         """Every persisted revision: who caused it, when, why, and what changed."""
-        current_actor()
+        actor = current_actor()
         with runtime().uow() as uow:
-            return instances.instance_history(uow, instance_id)
+            return instances.instance_history(uow, actor, instance_id)

@@ -146,6 +146,7 @@ class TaskSchema(CamelSchema):
     title = ma.fields.String()
     form_id = ma.fields.String(allow_none=True)
     assignee = ma.fields.String(allow_none=True)
+    delegated_by = ma.fields.String(allow_none=True, metadata={"description": "whom the assignee acts for"})
     candidate_users = ma.fields.List(ma.fields.String())
     candidate_groups = ma.fields.List(ma.fields.String())
     outcomes = ma.fields.List(ma.fields.String())
@@ -199,6 +200,13 @@ class DelegateTaskSchema(ma.Schema):
     """Who takes the task over."""
 
     to = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class ReassignTaskSchema(ma.Schema):
+    """Who gets the task, and why (kept in the history)."""
+
+    to = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    reason = ma.fields.String(load_default=None, validate=validate.Length(max=1000))
 
 
 class NewCommentSchema(ma.Schema):

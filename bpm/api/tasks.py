@@ -15,6 +15,7 @@ from bpm.api.schemas import (
     CompleteTaskSchema,
     DelegateTaskSchema,
     NewCommentSchema,
+    ReassignTaskSchema,
     TaskDetailSchema,
     TaskQuerySchema,
     TaskSchema,
@@ -30,9 +31,9 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/tasks",
 
 def task_detail(task_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     """A task with candidates, form and comments, and its ETag."""
-    rt = runtime()
+    rt, actor = runtime(), current_actor()
     with rt.uow() as uow:
-        task = tasks.get_task(uow, task_id)
+        task, _ = tasks.read_task(rt, uow, actor, task_id)
         form = rt.forms.get(task.form_id).to_dict() if task.form_id else None
         return with_related(task, form=form, comments=tasks.task_comments(uow, task.id)), etag_header(task.revision)
 
@@ -62,7 +63,6 @@ class TaskResource(MethodView):
     @blp.response(200, TaskDetailSchema)
     def get(self, task_id: str) -> Any:
         """Get a task with its form and comments (ETag: its revision)."""
-        current_actor()
         return task_detail(task_id)
 
 
@@ -102,14 +102,24 @@ class DelegateTask(MethodView):
         return _after_change(tasks.delegate_task(runtime(), current_actor(), task_id, body["to"], if_match()))
 
 
+@blp.route("/<string:task_id>/reassign")
+class ReassignTask(MethodView):
+    @blp.arguments(ReassignTaskSchema())
+    @blp.response(200, TaskSchema)
+    def post(self, body: dict[str, Any], task_id: str) -> Any:
+        """Admins: give an open task to another person, with a reason for the history (honours If-Match)."""
+        return _after_change(tasks.reassign_task(runtime(), current_actor(), task_id, body["to"], body["reason"],
+                                                 if_match()))
+
+
 @blp.route("/<string:task_id>/comments")
 class TaskComments(MethodView):
     @blp.response(200, CommentSchema(many=True))
     def get(self, task_id: str) -> Any:
         """List a task's comments, oldest first."""
-        current_actor()
-        with runtime().uow() as uow:
-            tasks.get_task(uow, task_id)
+        rt, actor = runtime(), current_actor()
+        with rt.uow() as uow:
+            tasks.read_task(rt, uow, actor, task_id)
             return tasks.task_comments(uow, task_id)
 
     @blp.arguments(NewCommentSchema())

@@ -25,6 +25,9 @@ HUMAN_TASK_SCHEMA = {
                      "minItems": 1, "uniqueItems": True},
         "dueIn": DURATION,
         "priority": {"type": "integer", "minimum": 0, "maximum": 100},
+        # Who may decide (bpm.runtime.policy): four-eyes on or off here, and nodes whose deciders are barred.
+        "fourEyes": {"type": "boolean"},
+        "distinctFrom": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True},
         "escalations": {"type": "array", "items": {
             "type": "object", "required": ["after", "action"],
             "properties": {"after": DURATION, "action": {"enum": ["remind", "reassign", "timeout"]},

@@ -1,4 +1,4 @@
-"""Who is acting, and the one place that says what they may do."""
+"""Who is acting: users with their roles and groups, loaded briefly cached (``bpm.runtime.policy`` decides)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,24 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from bpm.engine import Clock
-from bpm.errors import Forbidden, Unauthorized, shown
-from bpm.store.models import Membership, TaskRecord, User
+from bpm.errors import Unauthorized, shown
+from bpm.store.models import Membership, User
 
 SYSTEM = "system"
 
 
 @dataclass(frozen=True)
 class Actor:
-    """A signed-in user with their roles and groups, loaded once per request."""
+    """A signed-in user with their roles and groups, loaded once per request.
+
+    ``scopes`` limit what a request may do when it came with an API token
+    (``read``, ``write``, ``admin``); None (a session, the CLI) limits nothing.
+    """
 
     username: str
     roles: frozenset[str] = frozenset()
     groups: frozenset[str] = frozenset()
+    scopes: frozenset[str] | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -36,15 +41,23 @@ class Actor:
 SYSTEM_ACTOR = Actor(SYSTEM, frozenset({"admin"}))
 
 
+def find_actor(session: Session, username: str) -> Actor | None:
+    """The active user ``username`` with roles and groups, or None."""
+    user = session.get(User, username)
+    if user is None or not user.active:
+        return None
+    groups = session.exec(select(Membership.group_name).where(Membership.username == username)).all()
+    return Actor(user.username, frozenset(user.roles), frozenset(groups))
+
+
 def load_actor(session: Session, username: str | None) -> Actor:
     """The active user ``username`` with roles and groups, or Unauthorized."""
     if not username:
         raise Unauthorized("sign in first")
-    user = session.get(User, username)
-    if user is None or not user.active:
+    actor = find_actor(session, username)
+    if actor is None:
         raise Unauthorized(f"unknown or inactive user {shown(username)}")
-    groups = session.exec(select(Membership.group_name).where(Membership.username == username)).all()
-    return Actor(user.username, frozenset(user.roles), frozenset(groups))
+    return actor
 
 
 class ActorCache:
@@ -81,19 +94,3 @@ class ActorCache:
             self._entries[actor.username] = (now, actor)
         return actor
 
-
-def require_role(actor: Actor, *roles: str, action: str) -> None:
-    """Raise Forbidden unless ``actor`` holds one of ``roles``."""
-    if not actor.has_role(*roles):
-        raise Forbidden(f"only {' or '.join(roles)} users may {action}")
-
-
-def may_work_on(actor: Actor, task: TaskRecord) -> bool:
-    """Assignee, or (while unassigned) a candidate user or group member; admins always."""
-    if actor.is_admin:
-        return True
-    if task.assignee is not None:
-        return task.assignee == actor.username
-    if not task.candidate_users and not task.candidate_groups:
-        return True
-    return actor.username in task.candidate_users or not actor.groups.isdisjoint(task.candidate_groups)

@@ -142,18 +142,20 @@ def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecor
 
 def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot, run: EngineRun,
                  actor: str, cause: str, node_id: str | None, tasks_may_exist: bool = True,
-                 changes: dict[str, Any] | None = None, moved_to: dict[str, Any] | None = None) -> None:
+                 changes: dict[str, Any] | None = None, moved_to: dict[str, Any] | None = None,
+                 on_behalf_of: str | None = None) -> None:
     """Write the instance's new state if nobody else changed it since it was read; else ConflictError.
 
     ``tasks_may_exist``: whether a task the run asks for may be open already
     (a retry re-runs a node); False spares a query per task, as when the run
     resumed the instance's only open task by completing it. ``changes`` go into
     the history entry (a repair's old and new node and version, and its reason);
-    ``moved_to`` are instance columns a repair changes (its definition version).
+    ``moved_to`` are instance columns a repair changes (its definition version);
+    ``on_behalf_of`` whom a delegate acted for.
     """
     values = {**instance_fields(rt, run), **(moved_to or {})}
     write_instance(uow, instance, values)
-    _record(rt, uow, instance, before, run, actor, cause, node_id, tasks_may_exist, changes)
+    _record(rt, uow, instance, before, run, actor, cause, node_id, tasks_may_exist, changes, on_behalf_of)
 
 
 def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
@@ -162,10 +164,11 @@ def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dic
 
 
 def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, delta: dict[str, Any], actor: str,
-                cause: str, node_id: str | None, snapshot_version: int, changes: dict[str, Any] | None = None) -> None:
+                cause: str, node_id: str | None, snapshot_version: int, changes: dict[str, Any] | None = None,
+                on_behalf_of: str | None = None) -> None:
     """Append the history entry of the instance's current revision."""
     uow.history.append(instance.id, instance.revision, rt.now(), actor, cause, node_id, instance.status,
-                       snapshot_version, delta, changes=changes)
+                       snapshot_version, delta, changes=changes, on_behalf_of=on_behalf_of)
 
 
 def add_task_event(rt: Runtime, uow: UnitOfWork, task: TaskRecord, actor: str, cause: str,
@@ -178,9 +181,9 @@ def add_task_event(rt: Runtime, uow: UnitOfWork, task: TaskRecord, actor: str, c
 
 def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot | None, run: EngineRun,
             actor: str, cause: str, node_id: str | None, tasks_may_exist: bool,
-            changes: dict[str, Any] | None = None) -> None:
+            changes: dict[str, Any] | None = None, on_behalf_of: str | None = None) -> None:
     add_history(rt, uow, instance, snapshot_delta(before, run.snapshot), actor, cause, node_id,
-                run.snapshot.version, changes)
+                run.snapshot.version, changes, on_behalf_of)
     run.created_tasks = apply_effects(rt, uow, instance, run, tasks_may_exist)
     _schedule_follow_up(rt, uow, instance, run.snapshot)
 

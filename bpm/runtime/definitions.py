@@ -22,7 +22,9 @@ from bpm.engine.expressions.template import has_expression, iter_expressions
 from bpm.errors import ConflictError, DefinitionError, NotFound, PreconditionFailed, shown
 from bpm.nodes import END_HANDLE
 from bpm.nodes.human_task import allowed_outcomes
-from bpm.runtime.actors import Actor, require_role
+from bpm.runtime.access import definition_facts
+from bpm.runtime.actors import Actor
+from bpm.runtime.policy import Action, allows, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import ProcessDefinition
 from bpm.store.uow import UnitOfWork
@@ -56,7 +58,29 @@ def check(rt: Runtime, body: Any) -> list[Problem]:
     problems.extend(_handle_problems(loaded))
     problems.extend(_audience_problems(loaded))
     problems.extend(_form_limit_problems(rt, loaded))
+    problems.extend(_access_problems(body, loaded))
     return problems
+
+
+def _access_problems(body: Any, definition: WorkflowDefinition) -> list[Problem]:
+    """``startableBy``, ``fourEyes`` and ``distinctFrom`` say who may act; a typo there must not open a hole."""
+    found = []
+    startable = body.get("startableBy") if isinstance(body, dict) else None
+    if startable is not None and not (
+            isinstance(startable, dict) and startable and set(startable) <= {"users", "groups"}
+            and all(isinstance(v, list) and all(isinstance(n, str) and n for n in v) for v in startable.values())):
+        found.append(Problem("$.startableBy", "startableBy: {users?: [user names], groups?: [group names]}, "
+                                              "at least one of them"))
+    if isinstance(body, dict) and "fourEyes" in body and not isinstance(body["fourEyes"], bool):
+        found.append(Problem("$.fourEyes", "fourEyes is true or false"))
+    tasks = {n.id for n in definition.nodes if n.type == "human-task"}
+    for i, node in enumerate(definition.nodes):
+        others = node.data.get("distinctFrom") if isinstance(node.data, dict) else None
+        for j, other in enumerate(others if isinstance(others, list) else ()):
+            if isinstance(other, str) and (other not in tasks or other == node.id):
+                found.append(Problem(f"$.nodes[{i}].data.distinctFrom[{j}]",
+                                     f"'{other}' is not another human task of this process"))
+    return found
 
 
 def _form_limit_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]:
@@ -182,7 +206,7 @@ def save_draft(rt: Runtime, actor: Actor, body: Any, if_match: int | None = None
 
 def _save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any,
                 if_match: int | None = None) -> ProcessDefinition:
-    require_role(actor, "designer", action="change process definitions")
+    require(actor, Action.DEFINITION_WRITE)
     errors = _errors_only(check(rt, body))
     if errors:
         raise DefinitionError(errors)
@@ -224,13 +248,26 @@ def authors(uow: UnitOfWork, key: str) -> set[str]:
     return {name for row in rows for name in row if name is not None}
 
 
-def list_versions(uow: UnitOfWork, key: str) -> list[ProcessDefinition]:
-    """Every version of ``key``, newest first, or NotFound."""
+def _readable(actor: Actor, definition: ProcessDefinition) -> bool:
+    return allows(actor, Action.DEFINITION_READ, definition_facts(definition.key, definition.status, definition.body))
+
+
+def read_version(uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
+    """One version the actor may read (designers and auditors: all; employees: published ones they may start)."""
+    found = get_version(uow, key, version)
+    require(actor, Action.DEFINITION_READ, definition_facts(found.key, found.status, found.body))
+    return found
+
+
+def list_versions(uow: UnitOfWork, actor: Actor, key: str) -> list[ProcessDefinition]:
+    """Every version of ``key`` the actor may read, newest first, or NotFound."""
+    require(actor, Action.DEFINITION_LIST)
     versions = uow.session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key)
                                 .order_by(ProcessDefinition.version.desc())).all()
-    if not versions:
+    readable = [version for version in versions if _readable(actor, version)]
+    if not readable:
         raise NotFound(f"no process {shown(key)}")
-    return list(versions)
+    return readable
 
 
 def newest_published_ref(uow: UnitOfWork, key: str) -> tuple[int, int]:
@@ -255,7 +292,7 @@ def publish(rt: Runtime, actor: Actor, key: str, version: int) -> ProcessDefinit
 
 
 def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
-    require_role(actor, "designer", action="publish process definitions")
+    require(actor, Action.DEFINITION_WRITE)
     definition = _in_status(uow, key, version, DRAFT, "only a draft can be published")
     errors = _errors_only(check(rt, definition.body))
     if errors:
@@ -279,7 +316,7 @@ def retire(rt: Runtime, actor: Actor, key: str, version: int, fallback: bool = F
     would silently make new instances start the older one: that takes
     ``fallback=True``. Retiring the only published version stops the process.
     """
-    require_role(actor, "designer", action="retire process definitions")
+    require(actor, Action.DEFINITION_WRITE)
     with rt.uow() as uow:
         definition = _in_status(uow, key, version, PUBLISHED, "only a published one retires")
         older = uow.session.exec(select(func.max(ProcessDefinition.version)).where(
@@ -310,15 +347,24 @@ def _move(uow: UnitOfWork, definition: ProcessDefinition, status: str, at: Any) 
     return definition
 
 
-def list_definitions(uow: UnitOfWork, status: str | None = None) -> list[ProcessDefinition]:
-    """The newest version of every key (optionally only those in ``status``)."""
+def list_definitions(uow: UnitOfWork, actor: Actor, status: str | None = None) -> list[ProcessDefinition]:
+    """The newest version of every key the actor may read (optionally only those in ``status``).
+
+    Designers and auditors see every process; an employee sees the newest
+    published version of each process they may start: the catalogue.
+    """
+    require(actor, Action.DEFINITION_LIST)
+    if not allows(actor, Action.DEFINITION_READ_ALL):
+        if status not in (None, PUBLISHED):
+            return []
+        status = PUBLISHED
     query = select(ProcessDefinition)
     if status is not None:
         query = query.where(ProcessDefinition.status == status)
     newest: dict[str, ProcessDefinition] = {}
     for row in uow.session.exec(query.order_by(ProcessDefinition.key, ProcessDefinition.version)).all():
         newest[row.key] = row
-    return list(newest.values())
+    return [row for row in newest.values() if _readable(actor, row)]
 
 
 def import_definition(rt: Runtime, actor: Actor, body: Any) -> ProcessDefinition:

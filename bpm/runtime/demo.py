@@ -19,6 +19,7 @@ USERS = [
     ("ann", "Ann Employee", ["employee"], []),
     ("bob", "Bob Manager", ["employee"], []),
     ("carol", "Carol Finance", ["employee"], ["finance"]),
+    ("frank", "Frank Finance", ["employee"], ["finance"]),
     ("dave", "Dave Head", ["employee"], ["department-heads"]),
     ("erin", "Erin Editor", ["employee"], ["editors"]),
     ("hana", "Hana HR", ["employee"], ["hr"]),

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import and_, func, or_, union_all
 from sqlmodel import select
 
-from bpm.errors import Forbidden, InvalidRequest
+from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
 from bpm.runtime.paging import paginate, window
+from bpm.runtime.policy import Action, require
 from bpm.store.models import TASK_OPEN, Task, TaskCandidate, User
 from bpm.store.uow import UnitOfWork
 
@@ -73,15 +74,16 @@ def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int
 
     ``scope``: available (default: assigned to me, or offered to me or my
     groups and unclaimed), mine, candidate (offered and unclaimed), all
-    (admins only), orphaned (admins only: open tasks no one can act on, assigned to
-    nobody who exists or offered to nobody). ``status`` defaults to open; only
+    (auditors and admins), orphaned (auditors and admins: open tasks no one can act on, assigned to
+    nobody who exists or offered to nobody): auditors and admins. ``status`` defaults to open; only
     open tasks are offered.
     """
     scope = filters.get("scope") or "available"
     status = filters.get("status") or TASK_OPEN
+    require(actor, Action.TASK_LIST)
     if scope in ("all", "mine", "orphaned"):  # the task table serves each: read the tasks straight
-        if scope != "mine" and not actor.is_admin:
-            raise Forbidden(f"only admins may list {'every task' if scope == 'all' else 'orphan tasks'}")
+        if scope != "mine":
+            require(actor, Action.TASK_READ_ALL)
         which = {"mine": [Task.assignee == actor.username], "all": [], "orphaned": [_orphaned()]}[scope]
         return paginate(uow.session, select(Task).where(*which, *_on_tasks(status, filters)), _urgency(Task),
                         page, page_size)

@@ -12,7 +12,6 @@ from bpm.engine.expressions.reads import field_read
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
 from bpm.errors import (
     ConflictError,
-    Forbidden,
     FormInvalid,
     InvalidRequest,
     NotFound,
@@ -21,6 +20,7 @@ from bpm.errors import (
 )
 from bpm.nodes import TaskRequest
 from bpm.runtime import definitions
+from bpm.runtime.access import approval_rules, definition_facts, instance_facts, readable_instances
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import (
     CANCELLED,
@@ -34,12 +34,9 @@ from bpm.runtime.advance import (
 )
 from bpm.runtime.offers import withdraw_all_of_instance
 from bpm.runtime.paging import paginate
+from bpm.runtime.policy import Action, barred_from, require
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import (
-    HistoryEntry,
-    ProcessInstance,
-    ProcessInstanceRecord,
-)
+from bpm.store.models import HistoryEntry, ProcessInstance, ProcessInstanceRecord, TaskRecord
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause, JobKind
 
@@ -54,47 +51,63 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
     with rt.uow() as uow:
         definition_id, version = definitions.newest_published_ref(uow, definition_key)
         engine = rt.engines.for_version(uow, definition_id, definition_key, version)
+        require(actor, Action.INSTANCE_START, definition_facts(definition_key, definitions.PUBLISHED,
+                                                               engine.workflow.extra))
         start = next(n for n in engine.workflow.nodes if n.type == "start")
-        rt.forms.validate(start.data.get("form"), payload)  # 422 before anything is written
+        form = start.data.get("form")
+        payload = rt.forms.validate(form, rt.forms.fill_actor(form, payload, actor.username))  # 422, nothing written
         instance_id = str(uuid.uuid4())
         run = run_engine(rt, engine, engine.initial_snapshot(start.id, instance_id), payload)
-        _refuse_unknown_assignees(rt, uow, engine, start, run)
         now = rt.now()
         instance = ProcessInstanceRecord(id=instance_id, definition_id=definition_id,
                                          definition_key=definition_key, definition_version=version,
                                          business_key=business_key, status="", snapshot={},
                                          started_by=actor.username, started_at=now, updated_at=now)
+        _refuse_impossible_assignees(rt, uow, engine, start, instance, run)
         insert_instance(rt, uow, instance, run, actor.username)
         uow.commit()
         return instance, run
 
 
-def _refuse_unknown_assignees(rt: Runtime, uow: UnitOfWork, engine: WorkflowEngine, start: Node,
-                              run: EngineRun) -> None:
-    """A task the start form assigns to nobody who exists is a field error on that form field (nothing is written).
+def _refuse_impossible_assignees(rt: Runtime, uow: UnitOfWork, engine: WorkflowEngine, start: Node,
+                                 instance: ProcessInstanceRecord, run: EngineRun) -> None:
+    """A task the start form assigns to someone who cannot do it is a field error on that field (nothing is written).
 
-    An assignee that does not come from the start form is let through; the
-    admins' list of orphan tasks shows such a task.
+    Nobody who exists, or the requester herself at a four-eyes step (naming
+    yourself as your own approving manager). An assignee that does not come
+    from the start form is let through; the admins' list of orphan tasks shows it.
     """
     form = start.data.get("form")
+    instance.snapshot = run.snapshot.to_dict()  # the rules read the start form's data from it
     for effect in run.globals.effects.items:
         if not isinstance(effect, TaskRequest) or effect.assignee is None:
             continue
-        if rt.actors.is_active_user(effect.assignee, lambda: uow.session):
-            continue
         template = engine.workflow.nodes_by_id[effect.node_id].data.get("assignee")
         field = field_read(template, start.id) if isinstance(template, str) else None
-        if field is not None:
-            raise FormInvalid(f"the data does not fit form {shown(form)}",
-                              {field: [f"no active user {shown(effect.assignee)}"]})
+        if field is None:
+            continue
+        if not rt.actors.is_active_user(effect.assignee, lambda: uow.session):
+            problem = f"no active user {shown(effect.assignee)}"
+        else:
+            problem = barred_from(effect.assignee, approval_rules(rt, engine, instance, effect.node_id))
+        if problem is not None:
+            raise FormInvalid(f"the data does not fit form {shown(form)}", {field: [problem]})
 
 
 def get_instance(uow: UnitOfWork, instance_id: str) -> ProcessInstanceRecord:
-    """One instance, or NotFound."""
+    """One instance, or NotFound (no permission asked: for the runtime's own use)."""
     instance = uow.instances.get(instance_id)
     if instance is None:
         raise NotFound(f"no instance {shown(instance_id)}")
     return instance
+
+
+def read_instance(uow: UnitOfWork, actor: Actor, instance_id: str) -> tuple[ProcessInstanceRecord, list[TaskRecord]]:
+    """An instance the actor may read, with its open tasks; NotFound otherwise (existence does not leak)."""
+    instance = get_instance(uow, instance_id)
+    open_tasks = uow.tasks.open_of_instance(instance_id)
+    require(actor, Action.INSTANCE_READ, instance_facts(uow, actor, instance, open_tasks))
+    return instance, open_tasks
 
 
 def check_revision(current: int, expected: int | None, what: str) -> None:
@@ -108,13 +121,10 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
     """Stop an unfinished instance: its open tasks and pending jobs are cancelled with it."""
     with rt.uow() as uow:
         instance = get_instance(uow, instance_id)
-        if not (actor.is_admin or actor.username == instance.started_by):
-            raise Forbidden("only the person who started an instance, or an admin, may cancel it")
+        require(actor, Action.INSTANCE_CANCEL, instance_facts(uow, actor, instance))
         check_revision(instance.revision, expected_revision, "the instance")
         if instance.status in (COMPLETED, CANCELLED):
             raise ConflictError(f"the instance is already {instance.status}")
-        if instance.status == FAILED and not actor.is_admin:
-            raise Forbidden("only an admin may cancel a failed instance (to close it for good)")
         now = rt.now()
         _close_open_work(uow, instance_id)
         write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now,
@@ -149,12 +159,11 @@ def repair_instance(rt: Runtime, actor: Actor, instance_id: str, reason: str, ve
     cancelled first; the history entry names the actor, the reason, and the old
     and new node and version.
     """
-    if not actor.is_admin:
-        raise Forbidden("only admins may repair instances")
-    if not reason or not reason.strip():
-        raise InvalidRequest("a repair needs a reason", {"reason": ["say why, for the history"]})
     with rt.uow() as uow:
         instance = get_instance(uow, instance_id)
+        require(actor, Action.INSTANCE_REPAIR, instance_facts(uow, actor, instance))
+        if not reason or not reason.strip():
+            raise InvalidRequest("a repair needs a reason", {"reason": ["say why, for the history"]})
         check_revision(instance.revision, expected_revision, "the instance")
         if instance.status in (COMPLETED, CANCELLED):
             raise ConflictError(f"the instance is already {instance.status}; there is nothing to repair")
@@ -185,10 +194,9 @@ def repair_instance(rt: Runtime, actor: Actor, instance_id: str, reason: str, ve
 def retry_instance(rt: Runtime, actor: Actor, instance_id: str,
                    expected_revision: int | None = None) -> tuple[ProcessInstanceRecord, EngineRun]:
     """Run a failed or erroring instance's current node again, now, with fresh attempts."""
-    if not actor.has_role("admin", "designer"):
-        raise Forbidden("only designers and admins may retry instances")
     with rt.uow() as uow:
         instance = get_instance(uow, instance_id)
+        require(actor, Action.INSTANCE_RETRY, instance_facts(uow, actor, instance))
         check_revision(instance.revision, expected_revision, "the instance")
         if instance.status not in (FAILED, ERROR):
             raise ConflictError(f"only failed or erroring instances can be retried; this one is {instance.status}")
@@ -203,10 +211,17 @@ def retry_instance(rt: Runtime, actor: Actor, instance_id: str,
         return instance, run
 
 
-def list_instances(uow: UnitOfWork, filters: dict[str, Any], page: int,
+def list_instances(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int,
                    page_size: int) -> tuple[list[ProcessInstance], int]:
-    """Instances matching ``filters`` (status, definitionKey, businessKey, startedBy), newest first."""
+    """The instances the actor may read that match ``filters`` (status, definitionKey, businessKey, startedBy).
+
+    Newest first.
+    """
+    require(actor, Action.INSTANCE_LIST)
     query = select(ProcessInstance)
+    readable = readable_instances(actor)
+    if readable is not None:
+        query = query.where(readable)
     columns = {"status": ProcessInstance.status, "definition_key": ProcessInstance.definition_key,
                "business_key": ProcessInstance.business_key, "started_by": ProcessInstance.started_by}
     for name, column in columns.items():
@@ -215,9 +230,8 @@ def list_instances(uow: UnitOfWork, filters: dict[str, Any], page: int,
     return paginate(uow.session, query, (ProcessInstance.started_at.desc(), ProcessInstance.id), page, page_size)
 
 
-def instance_history(uow: UnitOfWork, instance_id: str) -> list[HistoryEntry]:
-    """Every revision of an instance, oldest first (NotFound for an unknown instance)."""
-    entries = uow.history.of_instance(instance_id)
-    if not entries:  # every instance has its "started" entry, so none means no such instance
-        get_instance(uow, instance_id)
-    return entries
+def instance_history(uow: UnitOfWork, actor: Actor, instance_id: str) -> list[HistoryEntry]:
+    """Every revision and task event of an instance the actor may read, oldest first (else NotFound)."""
+    instance = get_instance(uow, instance_id)
+    require(actor, Action.INSTANCE_READ, instance_facts(uow, actor, instance))
+    return uow.history.of_instance(instance_id)

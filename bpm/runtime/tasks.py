@@ -1,42 +1,30 @@
-"""Task actions: complete (which resumes the instance), claim, unclaim, delegate, comment; reading one task."""
+"""Task actions: complete (which resumes the instance), claim, unclaim, delegate, reassign, comment; reading one.
+
+Each action asks ``bpm.runtime.policy`` first, with the facts of this task
+(``bpm.runtime.access``), and changes nothing when refused. Everyone who acts
+on a task becomes a participant of its instance, and may read it from then on.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bpm.engine import Snapshot
 from bpm.engine.snapshot import PAUSED
-from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, shown
+from bpm.errors import ConflictError, InvalidRequest, NotFound, shown
 from bpm.runtime import offers
-from bpm.runtime.actors import Actor, may_work_on
+from bpm.runtime.access import task_facts
+from bpm.runtime.actors import Actor, find_actor
 from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.instances import check_revision
+from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import (
-    TASK_COMPLETED,
-    TASK_OPEN,
-    ProcessInstanceRecord,
-    TaskComment,
-    TaskRecord,
-    User,
-)
+from bpm.store.models import TASK_COMPLETED, TASK_OPEN, ProcessInstanceRecord, TaskComment, TaskRecord
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause
 
 MAX_COMMENT = 4000
-
-
-def get_task(uow: UnitOfWork, task_id: str) -> TaskRecord:
-    """One task, or NotFound."""
-    task = uow.tasks.get(task_id)
-    if task is None:
-        raise NotFound(f"no task {shown(task_id)}")
-    return task
-
-
-def _require_worker(actor: Actor, task: TaskRecord) -> None:
-    if not may_work_on(actor, task):
-        raise Forbidden("this task is assigned to someone else, or offered to groups you are not in")
 
 
 def _require_open(task: TaskRecord) -> None:
@@ -59,19 +47,31 @@ def _task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[TaskRecord, Proce
     return found
 
 
+def read_task(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord]:
+    """A task the actor may read, with its instance; NotFound otherwise (existence does not leak)."""
+    task, instance = _task_and_instance(uow, task_id)
+    require(actor, Action.TASK_READ, task_facts(rt, uow, actor, task, instance))
+    return task, instance
+
+
+def _acted(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord) -> None:
+    uow.participants.join(task.instance_id, actor.username, rt.now())
+
+
 def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
                   expected_revision: int | None = None) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun]:
     """Complete a task with ``outcome`` and form ``data``, and advance its instance, in one transaction."""
     with rt.uow() as uow:
         task, instance = _task_and_instance(uow, task_id)
+        engine = rt.engines.for_instance(uow, instance)
+        require(actor, Action.TASK_COMPLETE, task_facts(rt, uow, actor, task, instance, engine=engine))
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
-        _require_worker(actor, task)
         if outcome is None and len(task.outcomes) == 1:
             outcome = task.outcomes[0]
         if outcome not in task.outcomes:
             raise InvalidRequest("unknown outcome", {"outcome": [f"must be one of: {', '.join(task.outcomes)}"]})
-        data = rt.forms.validate(task.form_id, data, outcome)
+        data = rt.forms.validate(task.form_id, rt.forms.fill_actor(task.form_id, data, actor.username), outcome)
         before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh from the database
         if instance.status != PAUSED or before.current_node_id != task.node_id:
             raise ConflictError("the instance is no longer waiting for this task")
@@ -79,82 +79,122 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
         # Completing an unclaimed task claims it: the work stays listed as the completer's (offers.py).
         _bump(uow, task, {"status": TASK_COMPLETED, "assignee": task.assignee or actor.username,
                           "completed_by": actor.username, "completed_at": now, "outcome": outcome, "data": data})
-        engine = rt.engines.for_instance(uow, instance)
+        _acted(rt, uow, actor, task)
         if engine.workflow.nodes_by_id[task.node_id].data.get("escalations"):
             cancel_pending_jobs(uow, instance.id, task_id=task.id)  # escalations of a done task never fire
         payload = {"outcome": outcome, "data": data, "completedBy": actor.username,
                    "completedAt": now.isoformat().replace("+00:00", "Z")}
+        if task.delegated_by is not None:
+            payload["onBehalfOf"] = task.delegated_by
         run = run_engine(rt, engine, before, payload)
         # The instance was paused at this task's node, so this was its only open task, closed just now.
         save_advance(rt, uow, instance, before, run, actor.username, Cause.TASK_COMPLETED, task.node_id,
-                     tasks_may_exist=False)
+                     tasks_may_exist=False, on_behalf_of=task.delegated_by)
         uow.commit()
         return task, instance, run
 
 
 def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> TaskRecord:
-    """Take an unassigned task you are a candidate for."""
+    """Take an unassigned task you are a candidate for (and may decide)."""
     with rt.uow() as uow:
-        task = get_task(uow, task_id)
+        task, instance = _task_and_instance(uow, task_id)
+        facts = task_facts(rt, uow, actor, task, instance)
+        require(actor, Action.TASK_READ, facts)
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
         if task.assignee is not None:
             raise ConflictError(f"the task is already claimed by {task.assignee}")
-        _require_worker(actor, task)
+        require(actor, Action.TASK_CLAIM, facts)
         _bump(uow, task, {"assignee": actor.username})
+        _acted(rt, uow, actor, task)
         add_task_event(rt, uow, task, actor.username, Cause.TASK_CLAIMED, {"assignee": [None, actor.username]})
         uow.commit()
         return task
 
 
 def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> TaskRecord:
-    """Give a claimed task back to its candidates."""
+    """Give a claimed task back to its candidates; a task with none cannot go back to "anyone" (reassign it)."""
     with rt.uow() as uow:
-        task = get_task(uow, task_id)
+        task, instance = _task_and_instance(uow, task_id)
+        require(actor, Action.TASK_UNCLAIM, task_facts(rt, uow, actor, task, instance))
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
-        if task.assignee != actor.username and not actor.is_admin:
-            raise Forbidden("only the assignee or an admin may unclaim a task")
+        if task.assignee is None:
+            raise ConflictError("the task is not claimed")
+        if not task.candidate_users and not task.candidate_groups:
+            raise ConflictError("this task was assigned directly and has no candidates to go back to; "
+                                "delegate it, or ask an admin to reassign it")
         assignee = task.assignee
-        _bump(uow, task, {"assignee": None})
+        _bump(uow, task, {"assignee": None, "delegated_by": None})
+        _acted(rt, uow, actor, task)
         add_task_event(rt, uow, task, actor.username, Cause.TASK_UNCLAIMED, {"assignee": [assignee, None]})
         uow.commit()
         return task
 
 
+def _target(uow: UnitOfWork, to: str) -> Actor:
+    target = find_actor(uow.session, to) if isinstance(to, str) and to else None
+    if target is None:
+        raise InvalidRequest("unknown user", {"to": [f"no active user {shown(to)}"]})
+    return target
+
+
 def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
                   expected_revision: int | None = None) -> TaskRecord:
-    """Hand a task to another active user."""
+    """Hand a task to someone who could have been offered it; they act on behalf of its first owner."""
     with rt.uow() as uow:
-        task = get_task(uow, task_id)
+        task, instance = _task_and_instance(uow, task_id)
+        facts = task_facts(rt, uow, actor, task, instance)
+        require(actor, Action.TASK_READ, facts)  # an unknown target must not reveal that a hidden task exists
+        require(actor, Action.TASK_DELEGATE, replace(facts, target=_target(uow, to)))
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
-        _require_worker(actor, task)
-        target = uow.session.get(User, to)
-        if target is None or not target.active:
-            raise InvalidRequest("unknown user", {"to": [f"no active user {shown(to)}"]})
+        owner = task.delegated_by or task.assignee or actor.username
         assignee = task.assignee
-        _bump(uow, task, {"assignee": to})
-        add_task_event(rt, uow, task, actor.username, Cause.TASK_DELEGATED, {"assignee": [assignee, to]})
+        _bump(uow, task, {"assignee": to, "delegated_by": owner})
+        _acted(rt, uow, actor, task)
+        add_task_event(rt, uow, task, actor.username, Cause.TASK_DELEGATED, {"assignee": [assignee, to]},
+                       on_behalf_of=owner if owner != actor.username else None)
+        uow.commit()
+        return task
+
+
+def reassign_task(rt: Runtime, actor: Actor, task_id: str, to: str, reason: str | None = None,
+                  expected_revision: int | None = None) -> TaskRecord:
+    """Admins: give an open task to another person (an orphan, or a directly assigned task nobody can take)."""
+    with rt.uow() as uow:
+        task, instance = _task_and_instance(uow, task_id)
+        require(actor, Action.TASK_REASSIGN, task_facts(rt, uow, actor, task, instance, target=_target(uow, to)))
+        check_revision(task.revision, expected_revision, "the task")
+        _require_open(task)
+        assignee = task.assignee
+        _bump(uow, task, {"assignee": to, "delegated_by": None})
+        _acted(rt, uow, actor, task)
+        changes: dict[str, list[Any]] = {"assignee": [assignee, to]}
+        if reason and reason.strip():
+            changes["reason"] = [None, reason.strip()]
+        add_task_event(rt, uow, task, actor.username, Cause.TASK_REASSIGNED, changes)
         uow.commit()
         return task
 
 
 def comment_on_task(rt: Runtime, actor: Actor, task_id: str, body: str) -> TaskComment:
-    """Add a remark to a task (open or not)."""
+    """Add a remark to a task (open or not) you are related to."""
     text = (body or "").strip()
-    if not text or len(text) > MAX_COMMENT:
-        raise InvalidRequest("invalid comment", {"body": [f"1 to {MAX_COMMENT} characters"]})
     with rt.uow() as uow:
-        task = get_task(uow, task_id)
+        task, instance = _task_and_instance(uow, task_id)
+        require(actor, Action.TASK_COMMENT, task_facts(rt, uow, actor, task, instance))
+        if not text or len(text) > MAX_COMMENT:
+            raise InvalidRequest("invalid comment", {"body": [f"1 to {MAX_COMMENT} characters"]})
         comment = uow.tasks.add_comment(task_id, actor.username, text, rt.now())
+        _acted(rt, uow, actor, task)
         add_task_event(rt, uow, task, actor.username, Cause.TASK_COMMENTED, {"comment": [None, text]})
         uow.commit()
         return comment
 
 
 def task_comments(uow: UnitOfWork, task_id: str) -> list[TaskComment]:
-    """A task's comments, oldest first."""
+    """A task's comments, oldest first (check the reader with ``read_task`` first)."""
     return uow.tasks.comments(task_id)
 
 

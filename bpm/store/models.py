@@ -147,6 +147,7 @@ class TaskRecord(SQLModel):
     title: str = Field(max_length=500)
     form_id: str | None = Field(default=None, max_length=100)
     assignee: str | None = Field(default=None, max_length=100)
+    delegated_by: str | None = Field(default=None, max_length=100)  # whom the assignee acts for, once delegated
     # Fixed when the task is made; the same names are rows of task_candidate for the inbox's join.
     candidate_users: list = _json()
     candidate_groups: list = _json()
@@ -204,6 +205,22 @@ class TaskComment(SQLModel, table=True):
     author: str = Field(max_length=100)
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: dt.datetime = _when()
+
+
+class Participant(SQLModel, table=True):
+    """Someone who acted on an instance (claimed, delegated, completed, commented): they may read it for good.
+
+    The starter needs no row (``started_by``) and open work is read from the
+    tasks and offers; this table keeps the relation once the work is done, so
+    "instances I acted on" is one indexed read (``bpm.runtime.access``).
+    """
+
+    __tablename__ = "instance_participant"
+    __table_args__ = (Index("ix_instance_participant_username", "username", "instance_id"),)
+
+    instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), primary_key=True))
+    username: str = Field(primary_key=True, max_length=100)
+    since: dt.datetime = _when()
 
 
 class Job(SQLModel, table=True):
@@ -289,5 +306,6 @@ INSTANCE_TABLE: Table = ProcessInstance.__table__  # type: ignore[attr-defined]
 TASK_TABLE: Table = Task.__table__  # type: ignore[attr-defined]
 JOB_TABLE: Table = Job.__table__  # type: ignore[attr-defined]
 CANDIDATE_TABLE: Table = TaskCandidate.__table__  # type: ignore[attr-defined]
+PARTICIPANT_TABLE: Table = Participant.__table__  # type: ignore[attr-defined]
 
 RECORD_TABLES: dict[type[SQLModel], Table] = {ProcessInstanceRecord: INSTANCE_TABLE, TaskRecord: TASK_TABLE}

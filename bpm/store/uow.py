@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         JobRepository,
         OfferRepository,
         OutboxRepository,
+        ParticipantRepository,
         TaskRepository,
     )
 
@@ -131,6 +132,13 @@ class UnitOfWork:
         from bpm.store.repositories import OfferRepository
 
         return OfferRepository(self)
+
+    @cached_property
+    def participants(self) -> ParticipantRepository:
+        """Who acted on which instance."""
+        from bpm.store.repositories import ParticipantRepository
+
+        return ParticipantRepository(self)
 
     @cached_property
     def jobs(self) -> JobRepository:

@@ -78,3 +78,4 @@ class Cause(StrEnum):
     TASK_UNCLAIMED = "task_unclaimed"
     TASK_DELEGATED = "task_delegated"
     TASK_COMMENTED = "task_commented"
+    TASK_REASSIGNED = "task_reassigned"

@@ -70,11 +70,16 @@ def test_unknown_keys_and_versions_are_404(api):
 
 def test_the_list_shows_the_newest_version_of_each_process(api):
     api.as_("dana").post("/api/definitions", json=PURCHASE)
-    rows = api.get("/api/definitions").json
+    rows = api.as_("dana").get("/api/definitions").json
     assert [(r["key"], r["status"]) for r in rows] == [
         ("content-approval", "published"), ("expense-approval", "published"), ("purchase", "draft"),
         ("vacation-request", "published")]
-    assert [r["key"] for r in api.get("/api/definitions?status=draft").json] == ["purchase"]
+    catalogue = api.get("/api/definitions").json
+    assert [r["key"] for r in catalogue] == ["content-approval", "expense-approval", "vacation-request"], \
+        "an employee sees what she may start, not drafts"
+    assert api.get("/api/definitions/purchase/versions/1").status_code == 404
+    assert [r["key"] for r in api.as_("dana").get("/api/definitions?status=draft").json] == ["purchase"]
+    assert api.get("/api/definitions?status=draft").json == [], "drafts are the designers' business"
     assert api.get("/api/definitions?status=bogus").status_code == 422
 
 

@@ -80,14 +80,17 @@ def test_instances_are_listed_newest_first_with_filters(api, clock):
         clock.advance(1000)
     api.as_("carol").post("/api/instances", json={"definition": "vacation-request", "payload": {
         "employee": "carol", "manager": "bob", "firstDay": "2026-07-01", "lastDay": "2026-07-02"}})
-    everything = api.get("/api/instances").json
+    auditor = api.as_("audrey")
+    everything = auditor.get("/api/instances").json
     assert [i["definitionKey"] for i in everything] == ["vacation-request", "expense-approval", "expense-approval"]
-    assert [i["businessKey"] for i in api.get("/api/instances?definitionKey=expense-approval").json] == [
+    assert [i["businessKey"] for i in auditor.get("/api/instances?definitionKey=expense-approval").json] == [
         "EXP-20", "EXP-10"]
-    assert [i["startedBy"] for i in api.get("/api/instances?startedBy=carol").json] == ["carol"]
-    assert len(api.get("/api/instances?businessKey=EXP-10&status=paused").json) == 1
-    assert api.get("/api/instances?status=sleeping").status_code == 422
-    assert api.get("/api/instances/does-not-exist").status_code == 404
+    assert [i["startedBy"] for i in auditor.get("/api/instances?startedBy=carol").json] == ["carol"]
+    assert len(auditor.get("/api/instances?businessKey=EXP-10&status=paused").json) == 1
+    assert auditor.get("/api/instances?status=sleeping").status_code == 422
+    assert auditor.get("/api/instances/does-not-exist").status_code == 404
+    assert [i["businessKey"] for i in api.get("/api/instances").json] == ["EXP-20", "EXP-10"], "ann: her own"
+    assert api.get("/api/instances?startedBy=carol").json == []
 
 
 def test_the_history_of_an_unknown_instance_is_404(api):

@@ -12,7 +12,8 @@ from bpm.store.repositories.history import HistoryRepository
 from bpm.store.repositories.instances import InstanceRepository
 from bpm.store.repositories.jobs import JobRepository
 from bpm.store.repositories.outbox import OutboxRepository
+from bpm.store.repositories.participants import ParticipantRepository
 from bpm.store.repositories.tasks import OfferRepository, TaskRepository
 
 __all__ = ["DefinitionRepository", "HistoryRepository", "InstanceRepository", "JobRepository", "OfferRepository",
-           "OutboxRepository", "TaskRepository"]
+           "OutboxRepository", "ParticipantRepository", "TaskRepository"]

@@ -1,0 +1,109 @@
+"""The facts the policy decides on, loaded for one actor and target; and the instance read rule as SQL, for lists.
+
+Facts that cost a query (an instance's open tasks, whether the actor acted
+on it) are read only if a rule asks for them: the assignee completing their
+own task pays for neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from bpm.engine import WorkflowEngine
+from bpm.runtime.actors import Actor
+from bpm.runtime.policy import Action, ApprovalRules, DefinitionFacts, InstanceFacts, TaskFacts, allows, decides
+from bpm.runtime.runtime import Runtime
+from bpm.store.models import TASK_OPEN, ProcessInstance, ProcessInstanceRecord, Task, TaskCandidate, TaskRecord
+from bpm.store.repositories.participants import ParticipantRepository
+from bpm.store.uow import UnitOfWork
+
+T = TypeVar("T")
+
+
+def _once(read: Callable[[], T]) -> Callable[[], T]:
+    return cache(read)
+
+
+def instance_facts(uow: UnitOfWork, actor: Actor, instance: ProcessInstanceRecord,
+                   open_tasks: Sequence[TaskRecord] | None = None) -> InstanceFacts:
+    """What the policy needs about ``instance`` (``open_tasks`` if the caller read them already)."""
+    tasks = (lambda: open_tasks) if open_tasks is not None else _once(lambda: uow.tasks.open_of_instance(instance.id))
+    return InstanceFacts(instance, tasks, _once(lambda: uow.participants.has_acted(instance.id, actor.username)))
+
+
+def task_facts(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, instance: ProcessInstanceRecord,
+               target: Actor | None = None, engine: WorkflowEngine | None = None) -> TaskFacts:
+    """What the policy needs about ``task``: its instance, the approval rules at its node, and a target person."""
+    engine = engine or rt.engines.for_instance(uow, instance)
+    return TaskFacts(task, instance_facts(uow, actor, instance), approval_rules(rt, engine, instance, task.node_id),
+                     target)
+
+
+def definition_facts(key: str, status: str, body: Mapping[str, Any]) -> DefinitionFacts:
+    """What the policy needs about one definition version."""
+    startable_by = body.get("startableBy") if isinstance(body, Mapping) else None
+    return DefinitionFacts(key, status, startable_by if isinstance(startable_by, Mapping) else None)
+
+
+def approval_rules(rt: Runtime, engine: WorkflowEngine, instance: ProcessInstanceRecord,
+                   node_id: str) -> ApprovalRules:
+    """Four-eyes and ``distinctFrom`` at ``node_id`` of this instance, from its definition and snapshot.
+
+    Four-eyes holds where the node says ``fourEyes: true``, or says nothing and
+    the process does not say ``fourEyes: false`` and one outcome rejects. The
+    requesters are the starter and the values of the start form's requester
+    fields (``current-user`` fields, or fields marked ``x-bpm-requester``).
+    """
+    workflow = engine.workflow
+    node = workflow.nodes_by_id[node_id]
+    data = node.data if isinstance(node.data, Mapping) else {}
+    four_eyes = data.get("fourEyes")
+    if not isinstance(four_eyes, bool):
+        four_eyes = workflow.extra.get("fourEyes") is not False and decides(data.get("outcomes") or ())
+    context = instance.snapshot.get("context", {})
+    requesters = {instance.started_by}
+    start = next((n for n in workflow.nodes if n.type == "start"), None)
+    form_id = start.data.get("form") if start is not None and isinstance(start.data, Mapping) else None
+    if four_eyes and isinstance(form_id, str) and form_id in rt.forms:
+        given = _last_output(context, start.id if start is not None else "")
+        for name in rt.forms.get(form_id).requester_fields:
+            if isinstance(given.get(name), str):
+                requesters.add(given[name])
+    barred: dict[str, str] = {}
+    for other in data.get("distinctFrom") or ():
+        for run in context.get(other, ()):
+            output = run.get("output")
+            if isinstance(output, Mapping) and isinstance(output.get("completedBy"), str):
+                barred.setdefault(output["completedBy"], other)
+    return ApprovalRules(four_eyes, frozenset(requesters), barred)
+
+
+def _last_output(context: Mapping[str, Any], node_id: str) -> Mapping[str, Any]:
+    runs = context.get(node_id) or ()
+    output = runs[-1].get("output") if runs else None
+    return output if isinstance(output, Mapping) else {}
+
+
+def readable_instances(actor: Actor) -> ColumnElement[bool] | None:
+    """``policy.may_read_instance`` as a condition on ``process_instance`` (None: the actor reads them all).
+
+    The same four relations: started it; acted on it (a participant row); an
+    open task assigned to them; an open offer to them or one of their groups.
+    The permission matrix test checks that lists and single reads agree.
+    """
+    if allows(actor, Action.INSTANCE_READ_ALL):
+        return None
+    me = actor.username
+    assigned = select(Task.instance_id).where(Task.status == TASK_OPEN, Task.assignee == me)
+    to_whom = [and_(TaskCandidate.kind == "user", TaskCandidate.name == me)]
+    if actor.groups:
+        to_whom.append(and_(TaskCandidate.kind == "group", TaskCandidate.name.in_(sorted(actor.groups))))
+    offered = select(Task.instance_id).join(TaskCandidate, TaskCandidate.task_id == Task.id).where(or_(*to_whom))
+    return or_(ProcessInstance.started_by == me,
+               ProcessInstance.id.in_(ParticipantRepository.instances_of(me)),  # type: ignore[arg-type]
+               ProcessInstance.id.in_(assigned), ProcessInstance.id.in_(offered))

@@ -1,0 +1,359 @@
+"""Who may do what: the one policy that every caller (API, web pages, scheduler, CLI) goes through.
+
+``require(actor, action, facts)`` allows an action or raises. The rules are
+pure functions of the actor and of facts the runtime loads about the target
+(``bpm.runtime.access``), so each is tested as a table, without a database.
+
+The rules, in words:
+
+- Roles: ``employee`` starts processes and works on tasks; ``designer``
+  changes definitions; ``auditor`` reads everything and changes nothing;
+  ``admin`` holds every role and may cancel, retry, repair and reassign.
+  Roles grant powers, never a relation: an admin is no one's manager, so
+  four-eyes, ``startableBy`` and "works on this task" apply to admins too.
+- Employees read an instance (with its data, tasks, comments and history)
+  only if they started it, acted on it, or it has open work assigned or
+  offered to them; anyone else is told it does not exist (404). A refused
+  change of something the actor may read is a 403.
+- Four-eyes: whoever asked for something (the starter, and whoever a start
+  form field names as requester) may not decide it, at every human task
+  whose outcomes include a rejection, unless the node or the process says
+  ``fourEyes: false``; a node's ``distinctFrom`` bars whoever completed the
+  listed nodes. It holds for claiming, completing, delegating and reassigning.
+- A token carries scopes: ``read`` for reads, ``write`` for changes,
+  ``admin`` for the admins' actions. A session or the development identity
+  carries all three.
+
+Every refusal is logged with actor, action and target.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bpm.errors import Forbidden, NotFound, shown
+from bpm.runtime.actors import Actor
+from bpm.store.models import ProcessInstanceRecord, TaskRecord
+from bpm.store.vocabulary import InstanceStatus
+
+logger = logging.getLogger("bpm.policy")
+
+REJECTING_OUTCOMES = ("reject", "deny", "decline", "refuse")
+"""An outcome whose name starts with one of these rejects: its task decides, so four-eyes applies by default."""
+
+
+class Action(StrEnum):
+    """Everything the policy decides; each names the token scope it needs (``SCOPE_OF``)."""
+
+    DEFINITION_LIST = "definition.list"  # lists show only what the actor may read (bpm.runtime.access)
+    DEFINITION_READ = "definition.read"
+    DEFINITION_READ_ALL = "definition.read-all"
+    DEFINITION_WRITE = "definition.write"
+    INSTANCE_START = "instance.start"
+    INSTANCE_LIST = "instance.list"
+    INSTANCE_READ = "instance.read"
+    INSTANCE_READ_ALL = "instance.read-all"
+    INSTANCE_CANCEL = "instance.cancel"
+    INSTANCE_RETRY = "instance.retry"
+    INSTANCE_REPAIR = "instance.repair"
+    TASK_LIST = "task.list"
+    TASK_READ = "task.read"
+    TASK_READ_ALL = "task.read-all"
+    TASK_CLAIM = "task.claim"
+    TASK_UNCLAIM = "task.unclaim"
+    TASK_COMPLETE = "task.complete"
+    TASK_DELEGATE = "task.delegate"
+    TASK_REASSIGN = "task.reassign"
+    TASK_COMMENT = "task.comment"
+    ACCOUNT_MANAGE = "account.manage"  # users, groups, other people's tokens
+
+
+READ, WRITE, ADMIN = "read", "write", "admin"
+SCOPES = (READ, WRITE, ADMIN)
+SCOPE_OF: Mapping[Action, str] = {
+    **{action: READ for action in Action if action.value.endswith((".list", ".read", ".read-all"))},
+    Action.DEFINITION_WRITE: WRITE, Action.INSTANCE_START: WRITE, Action.INSTANCE_CANCEL: WRITE,
+    Action.TASK_CLAIM: WRITE, Action.TASK_UNCLAIM: WRITE, Action.TASK_COMPLETE: WRITE,
+    Action.TASK_DELEGATE: WRITE, Action.TASK_COMMENT: WRITE,
+    Action.INSTANCE_RETRY: ADMIN, Action.INSTANCE_REPAIR: ADMIN, Action.TASK_REASSIGN: ADMIN,
+    Action.ACCOUNT_MANAGE: ADMIN,
+}
+
+
+# --- facts the runtime loads about a target (bpm.runtime.access) -------------------------------------------------
+
+@dataclass(frozen=True)
+class InstanceFacts:
+    """An instance as the policy needs it; the two reads cost a query each and run only when a rule asks."""
+
+    instance: ProcessInstanceRecord
+    open_tasks: Callable[[], Sequence[TaskRecord]]
+    acted: Callable[[], bool]  # the actor has a participant row
+
+    def hidden(self) -> NotFound:
+        return NotFound(f"no instance {shown(self.instance.id)}")
+
+
+@dataclass(frozen=True)
+class ApprovalRules:
+    """Who may not decide one task: its requesters (when four-eyes holds) and whoever ``distinctFrom`` bars."""
+
+    four_eyes: bool = False
+    requesters: frozenset[str] = frozenset()
+    barred: Mapping[str, str] = field(default_factory=dict)  # username -> the node they completed
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """A task, its instance, the approval rules at its node, and (to delegate or reassign) the person it goes to."""
+
+    task: TaskRecord
+    instance: InstanceFacts
+    rules: ApprovalRules
+    target: Actor | None = None
+
+    def hidden(self) -> NotFound:
+        return NotFound(f"no task {shown(self.task.id)}")
+
+
+@dataclass(frozen=True)
+class DefinitionFacts:
+    """A definition version's status and who may start it (``startableBy`` of its body)."""
+
+    key: str
+    status: str
+    startable_by: Mapping[str, Any] | None
+
+    def hidden(self) -> NotFound:
+        return NotFound(f"no process {shown(self.key)}")
+
+
+Facts = InstanceFacts | TaskFacts | DefinitionFacts | None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an action is refused; ``hide`` answers as if the target did not exist."""
+
+    reason: str
+    hide: bool = False
+
+
+# --- the rules ---------------------------------------------------------------------------------------------------
+
+def works_on(actor: Actor, task: TaskRecord) -> bool:
+    """The assignee, or (while unassigned) a candidate user or member of a candidate group. Roles add nothing."""
+    if task.assignee is not None:
+        return task.assignee == actor.username
+    return actor.username in task.candidate_users or not actor.groups.isdisjoint(task.candidate_groups)
+
+
+def may_read_instance(actor: Actor, facts: InstanceFacts) -> bool:
+    """Auditors and admins; the starter; anyone who acted on it; anyone its open work waits for.
+
+    ``bpm.runtime.access.readable_instances`` is the same rule as SQL, for lists.
+    """
+    return (actor.has_role("auditor") or facts.instance.started_by == actor.username
+            or any(works_on(actor, task) for task in facts.open_tasks()) or facts.acted())
+
+
+def may_start(actor: Actor, startable_by: Mapping[str, Any] | None) -> bool:
+    """Employees may start a process unless its ``startableBy`` names others (users or groups)."""
+    if not actor.has_role("employee"):
+        return False
+    if not startable_by:
+        return True
+    return (actor.username in startable_by.get("users", ())
+            or not actor.groups.isdisjoint(startable_by.get("groups", ())))
+
+
+def decides(outcomes: Collection[str]) -> bool:
+    """True if one of ``outcomes`` rejects (see ``REJECTING_OUTCOMES``)."""
+    return any(outcome.lower().startswith(REJECTING_OUTCOMES) for outcome in outcomes)
+
+
+def barred_from(username: str, rules: ApprovalRules) -> str | None:
+    """Why ``username`` may not decide a task with ``rules`` (None if they may)."""
+    if rules.four_eyes and username in rules.requesters:
+        return (f"four-eyes: {username} asked for this, so someone else must decide it"
+                " (the node or process can say fourEyes: false)")
+    node = rules.barred.get(username)
+    if node is not None:
+        return f"{username} decided step '{node}' of this request; a different person must decide this one"
+    return None
+
+
+def _unless(condition: bool, reason: str, hide: bool = False) -> Refusal | None:
+    return None if condition else Refusal(reason, hide)
+
+
+def _role(*roles: str) -> Callable[[Actor, Any], Refusal | None]:
+    def rule(actor: Actor, facts: Any) -> Refusal | None:
+        return _unless(actor.has_role(*roles), f"only {' or '.join(roles)} users may do this")
+    return rule
+
+
+def _instance_read(actor: Actor, facts: InstanceFacts) -> Refusal | None:
+    return _unless(may_read_instance(actor, facts), "not related to this instance", hide=True)
+
+
+def _instance_cancel(actor: Actor, facts: InstanceFacts) -> Refusal | None:
+    refusal = _instance_read(actor, facts)
+    if refusal is not None:
+        return refusal
+    if not (actor.is_admin or actor.username == facts.instance.started_by):
+        return Refusal("only the person who started an instance, or an admin, may cancel it")
+    return _unless(facts.instance.status != InstanceStatus.FAILED or actor.is_admin,
+                   "only an admin may cancel a failed instance (to close it for good)")
+
+
+def _instance_admin(what: str) -> Callable[[Actor, InstanceFacts], Refusal | None]:
+    def rule(actor: Actor, facts: InstanceFacts) -> Refusal | None:
+        return _instance_read(actor, facts) or _unless(actor.is_admin, f"only admins may {what} instances")
+    return rule
+
+
+def offered_to(actor: Actor, task: TaskRecord) -> bool:
+    """The task is, or was, assigned or offered to the actor (its row keeps its audience for good)."""
+    return (actor.username in (task.assignee, task.completed_by, task.delegated_by)
+            or actor.username in task.candidate_users or not actor.groups.isdisjoint(task.candidate_groups))
+
+
+def _task_read(actor: Actor, facts: TaskFacts) -> Refusal | None:
+    """Its audience (known without a query), and whoever may read its instance."""
+    if offered_to(actor, facts.task):
+        return None
+    return _unless(may_read_instance(actor, facts.instance), "not related to this task", hide=True)
+
+
+def _decide(actor: Actor, facts: TaskFacts) -> Refusal | None:
+    """Claim or complete: read it, work on it, and not be barred from deciding it."""
+    refusal = _task_read(actor, facts)
+    if refusal is not None:
+        return refusal
+    if not works_on(actor, facts.task):
+        return Refusal("this task is assigned to someone else, or offered to people and groups you are not among")
+    barred = barred_from(actor.username, facts.rules)
+    return None if barred is None else Refusal(barred)
+
+
+def _unclaim(actor: Actor, facts: TaskFacts) -> Refusal | None:
+    return _task_read(actor, facts) or _unless(
+        facts.task.assignee == actor.username or actor.is_admin, "only the assignee or an admin may unclaim a task")
+
+
+def _delegate(actor: Actor, facts: TaskFacts) -> Refusal | None:
+    """The worker hands the task to someone who could have been offered it and may decide it."""
+    refusal = _task_read(actor, facts)
+    if refusal is not None:
+        return refusal
+    if not works_on(actor, facts.task):
+        return Refusal("only the assignee or a candidate may delegate this task")
+    return _target_refusal(facts, delegating=True)
+
+
+def _reassign(actor: Actor, facts: TaskFacts) -> Refusal | None:
+    return _unless(actor.is_admin, "only admins may reassign tasks") or _target_refusal(facts, delegating=False)
+
+
+def _target_refusal(facts: TaskFacts, delegating: bool) -> Refusal | None:
+    target, task = facts.target, facts.task
+    if target is None:
+        return Refusal("name the person to give the task to")
+    if not target.has_role("employee"):
+        return Refusal(f"{target.username} does not work on tasks (no employee role)")
+    offered = task.candidate_users or task.candidate_groups
+    if delegating and offered and not (target.username in task.candidate_users
+                                       or not target.groups.isdisjoint(task.candidate_groups)):
+        return Refusal(f"{target.username} could not have been offered this task: delegate only to its "
+                       "candidate users or members of its candidate groups")
+    barred = barred_from(target.username, facts.rules)
+    return None if barred is None else Refusal(barred)
+
+
+def _comment(actor: Actor, facts: TaskFacts) -> Refusal | None:
+    return _task_read(actor, facts) or _unless(actor.has_role("employee"), "auditors read; they do not comment")
+
+
+def _definition_read(actor: Actor, facts: DefinitionFacts) -> Refusal | None:
+    if actor.has_role("designer", "auditor"):
+        return None
+    return _unless(facts.status != "draft" and may_start(actor, facts.startable_by),
+                   "not a process you may start", hide=True)
+
+
+def _instance_start(actor: Actor, facts: DefinitionFacts) -> Refusal | None:
+    if not may_start(actor, facts.startable_by):
+        hide = not actor.has_role("designer", "auditor")  # they may see it exists, others may not
+        return Refusal("this process may be started only by the people and groups its startableBy names"
+                       if actor.has_role("employee") else "only employees start processes", hide)
+    return None
+
+
+def _signed_in(actor: Actor, facts: Any) -> Refusal | None:
+    return None
+
+
+RULES: Mapping[Action, Callable[[Actor, Any], Refusal | None]] = {
+    Action.DEFINITION_LIST: _signed_in,
+    Action.INSTANCE_LIST: _signed_in,
+    Action.TASK_LIST: _signed_in,
+    Action.DEFINITION_READ: _definition_read,
+    Action.DEFINITION_READ_ALL: _role("designer", "auditor"),
+    Action.DEFINITION_WRITE: _role("designer"),
+    Action.INSTANCE_START: _instance_start,
+    Action.INSTANCE_READ: _instance_read,
+    Action.INSTANCE_READ_ALL: _role("auditor"),
+    Action.INSTANCE_CANCEL: _instance_cancel,
+    Action.INSTANCE_RETRY: _instance_admin("retry"),
+    Action.INSTANCE_REPAIR: _instance_admin("repair"),
+    Action.TASK_READ: _task_read,
+    Action.TASK_READ_ALL: _role("auditor"),
+    Action.TASK_CLAIM: _decide,
+    Action.TASK_UNCLAIM: _unclaim,
+    Action.TASK_COMPLETE: _decide,
+    Action.TASK_DELEGATE: _delegate,
+    Action.TASK_REASSIGN: _reassign,
+    Action.TASK_COMMENT: _comment,
+    Action.ACCOUNT_MANAGE: _role("admin"),
+}
+
+
+def refusal(actor: Actor, action: Action, facts: Facts = None) -> Refusal | None:
+    """Why ``actor`` may not do ``action`` on ``facts`` (None if they may); scopes first."""
+    scope = SCOPE_OF[action]
+    if actor.scopes is not None and scope not in actor.scopes:
+        return Refusal(f"this token lacks the '{scope}' scope")
+    return RULES[action](actor, facts)
+
+
+def allows(actor: Actor, action: Action, facts: Facts = None) -> bool:
+    """True if ``require`` would let the action through."""
+    return refusal(actor, action, facts) is None
+
+
+def require(actor: Actor, action: Action, facts: Facts = None) -> None:
+    """Let the action through, or log the refusal and raise Forbidden (NotFound where existence must not leak)."""
+    found = refusal(actor, action, facts)
+    if found is None:
+        return
+    target = _target_of(facts)
+    logger.warning("refused: %s %s %s: %s", actor.username, action.value, target, found.reason)
+    if found.hide and facts is not None:
+        raise facts.hidden()
+    raise Forbidden(found.reason)
+
+
+def _target_of(facts: Facts) -> str:
+    if isinstance(facts, InstanceFacts):
+        return f"instance {facts.instance.id}"
+    if isinstance(facts, TaskFacts):
+        return f"task {facts.task.id}"
+    if isinstance(facts, DefinitionFacts):
+        return f"process {facts.key}"
+    return "-"
+
