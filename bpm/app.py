@@ -16,13 +16,18 @@ from bpm.engine import Clock, SystemClock
 from bpm.runtime import Runtime
 
 STATIC = Path(__file__).parent / "web" / "static"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
     """Build the Flask app; ``config`` is Settings, or overrides of the BPM_* environment."""
     settings = config if isinstance(config, Settings) else Settings.from_env(**dict(config or {}))
     logging.basicConfig(level=settings.log_level)
-    app = Flask("bpm", static_folder=str(STATIC), static_url_path="/static")
+    app = Flask("bpm", static_folder=str(STATIC), static_url_path="/static", template_folder=str(TEMPLATES))
+    if settings.trust_proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     app.json = OrjsonProvider(app)
     app.session_interface = CookieSessions()
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -31,6 +36,12 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock 
     app.extensions["bpm"] = runtime
 
     from bpm.api import init_api
+    from bpm.auth import identify
+    from bpm.auth.browser import register_browser_guards
+    from bpm.web import init_web
 
+    app.before_request(identify)  # first: every other guard and view knows who is asking
     init_api(app)
+    register_browser_guards(app)
+    init_web(app)
     return app

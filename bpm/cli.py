@@ -61,10 +61,12 @@ def run(host: str | None, port: int | None, demo: bool) -> None:
     if loaded:
         click.echo(f"  processes: {', '.join(loaded)}")
         click.echo(f"  demo users: {people_summary()}  (anyone can be named manager in a form)")
+        click.echo("  passwords:  the user name followed by -demo (ann / ann-demo); sign in at "
+                   f"{base}/login")
     click.echo(f"  API docs:   {base}/api/docs")
     click.echo(f"  health:     {base}/api/health")
     if settings.dev_identity:
-        click.echo(f"  try:        curl -H 'X-BPM-User: carol' {base}/api/tasks")
+        click.echo(f"  try:        curl -H 'X-BPM-User: carol' {base}/api/tasks   (development identity)")
     app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
 
 
@@ -214,6 +216,195 @@ def definitions_list() -> None:
     with rt.uow() as uow:
         for row in list_definitions(uow, SYSTEM_ACTOR):
             click.echo(f"{row.key:<30} v{row.version:<4} {row.status:<10} {row.name}")
+    rt.close()
+
+
+def _runtime() -> Any:
+    from bpm.engine import SystemClock
+    from bpm.runtime import Runtime
+
+    return Runtime.build(_settings(), SystemClock())
+
+
+def _password(from_stdin: bool, prompt: str = "Password") -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
+@main.group()
+def users() -> None:
+    """Local user accounts (SSO users are created at their first sign-in)."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", help="display name (default: the user name)")
+@click.option("--email")
+@click.option("--password-stdin", is_flag=True, help="read the password from the first line of stdin")
+@click.option("--no-password", is_flag=True, help="no local password (SSO or tokens only)")
+@click.option("--group", "groups", multiple=True, help="a group to join (repeatable; it must exist)")
+@click.option("--role", "roles", multiple=True, help="employee, designer, auditor, admin (repeatable; "
+                                                      "default employee)")
+def users_create(username: str, display_name: str | None, email: str | None, password_stdin: bool,
+                 no_password: bool, groups: tuple[str, ...], roles: tuple[str, ...]) -> None:
+    """Create a user; the first admin of a new installation is made this way."""
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.accounts import create_user
+
+    password = None if no_password else _password(password_stdin)
+    rt = _runtime()
+    with _explained():
+        create_user(rt, SYSTEM_ACTOR, username, display_name, email, password, roles or ("employee",), groups)
+    rt.close()
+    click.echo(f"user {username} created ({', '.join(roles or ('employee',))})")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="read the password from the first line of stdin")
+def users_passwd(username: str, password_stdin: bool) -> None:
+    """Set a user's password (their open sessions end)."""
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.accounts import set_password
+
+    password = _password(password_stdin, "New password")
+    rt = _runtime()
+    with _explained():
+        set_password(rt, SYSTEM_ACTOR, username, password)
+    rt.close()
+    click.echo(f"password of {username} changed")
+
+
+@users.command("disable")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="enable the user again instead")
+def users_disable(username: str, enable: bool) -> None:
+    """Stop a user signing in: their sessions end and their tokens stop working."""
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.accounts import set_active
+
+    rt = _runtime()
+    with _explained():
+        set_active(rt, SYSTEM_ACTOR, username, enable)
+    rt.close()
+    click.echo(f"user {username} {'enabled' if enable else 'disabled'}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """Show every user with roles, groups and how they sign in."""
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.accounts import list_users
+
+    rt = _runtime()
+    for user, groups in list_users(rt, SYSTEM_ACTOR):
+        how = ", ".join(k for k, v in (("password", user.password_hash), ("sso", user.oidc_subject)) if v) or "-"
+        state = "" if user.active else "  (disabled)"
+        click.echo(f"{user.username:<20} {','.join(user.roles):<28} {','.join(groups) or '-':<28} {how}{state}")
+    rt.close()
+
+
+@main.group()
+def groups() -> None:
+    """Groups, which tasks are offered to."""
+
+
+@groups.command("create")
+@click.argument("name")
+@click.option("--name", "display_name", help="display name")
+def groups_create(name: str, display_name: str | None) -> None:
+    """Create a group."""
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.accounts import create_group
+
+    rt = _runtime()
+    with _explained():
+        create_group(rt, SYSTEM_ACTOR, name, display_name)
+    rt.close()
+    click.echo(f"group {name} created")
+
+
+@groups.command("add")
+@click.argument("group")
+@click.argument("usernames", nargs=-1, required=True)
+def groups_add(group: str, usernames: tuple[str, ...]) -> None:
+    """Put users in a group."""
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.accounts import add_member
+
+    rt = _runtime()
+    with _explained():
+        for username in usernames:
+            add_member(rt, SYSTEM_ACTOR, group, username)
+    rt.close()
+    click.echo(f"{', '.join(usernames)} in {group}")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens (bearer tokens for programs)."""
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="what the token is for")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(["read", "write", "admin"]),
+              help="repeatable (default: read and write)")
+@click.option("--expires-in", default="P30D", show_default=True, help="ISO 8601 duration, or 'never'")
+def tokens_create(username: str, name: str, scopes: tuple[str, ...], expires_in: str) -> None:
+    """Create a token for USERNAME and print it (the only time it is shown)."""
+    import datetime as dt
+
+    import isodate
+
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.accounts import create_token
+
+    try:
+        lifetime = None if expires_in == "never" else isodate.parse_duration(expires_in)
+    except (isodate.ISO8601Error, ValueError):
+        raise click.BadParameter("an ISO 8601 duration such as P30D or PT12H, or 'never'",
+                                 param_hint="--expires-in") from None
+    if lifetime is not None and not isinstance(lifetime, dt.timedelta):  # months or years: from now
+        lifetime = lifetime.totimedelta(start=dt.datetime.now(dt.UTC))
+    rt = _runtime()
+    with _explained():
+        issued = create_token(rt, SYSTEM_ACTOR, username, name, scopes or ("read", "write"), lifetime)
+    rt.close()
+    click.echo(issued.text)
+    expiry = issued.token.expires_at.isoformat() if issued.token.expires_at else "never"
+    click.echo(f"token {issued.token.id} for {username} ({', '.join(issued.token.scopes)}; expires {expiry}); "
+               "it is not shown again", err=True)
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+def tokens_revoke(token_id: str) -> None:
+    """Revoke a token by its id (the part after 'bpm_')."""
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.accounts import revoke_token
+
+    rt = _runtime()
+    with _explained():
+        revoke_token(rt, SYSTEM_ACTOR, token_id)
+    rt.close()
+    click.echo(f"token {token_id} revoked")
+
+
+@tokens.command("list")
+@click.argument("username")
+def tokens_list(username: str) -> None:
+    """Show a user's tokens (never their secrets)."""
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.accounts import list_tokens
+
+    rt = _runtime()
+    with _explained():
+        for token in list_tokens(rt, SYSTEM_ACTOR, username):
+            state = "revoked" if token.revoked_at else "active"
+            expiry = token.expires_at.isoformat() if token.expires_at else "never"
+            click.echo(f"{token.id}  {token.name:<24} {','.join(token.scopes):<18} expires {expiry}  {state}")
     rt.close()
 
 

@@ -13,6 +13,7 @@ from bpm.engine.limits import DEFAULT_MAX_OUTPUT_BYTES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+ROLES = ("employee", "designer", "auditor", "admin")
 
 
 def _flag(value: str) -> bool:
@@ -45,6 +46,15 @@ class Settings:
     db_pool_size: int = 10
     db_idle_ping_seconds: int = 10  # check pooled connections idle this long before use
     log_level: str = "INFO"
+    # Sign-in (bpm/auth, bpm/runtime/accounts.py)
+    public_url: str = ""  # e.g. https://bpm.example.com: links, SSO redirects; https makes cookies Secure
+    trust_proxy: bool = False  # honour X-Forwarded-For/-Proto/-Host from one reverse proxy in front
+    group_roles: str = ""  # roles granted by group membership: "bpm-designers=designer,bpm-admins=admin"
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    login_max_failures: int = 5  # failed sign-ins per account or address before it waits
+    login_window_minutes: int = 15
+    password_min_length: int = 8
     access_log: bool = False  # one line per request from `bpm serve` (usually the proxy's job)
 
     def __post_init__(self) -> None:
@@ -62,8 +72,30 @@ class Settings:
             raise ValueError("BPM_STEPS_PER_TRANSACTION must be at least 1")
         if self.workers < 1 or self.threads < 1:
             raise ValueError("BPM_WORKERS and BPM_THREADS must be at least 1")
+        if self.session_idle_minutes < 1 or self.session_max_hours < 1:
+            raise ValueError("BPM_SESSION_IDLE_MINUTES and BPM_SESSION_MAX_HOURS must be at least 1")
+        if self.login_max_failures < 1 or self.login_window_minutes < 1:
+            raise ValueError("BPM_LOGIN_MAX_FAILURES and BPM_LOGIN_WINDOW_MINUTES must be at least 1")
+        self.roles_of_groups  # noqa: B018  (fails here, at start-up, if malformed)
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"BPM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+
+    @property
+    def roles_of_groups(self) -> dict[str, frozenset[str]]:
+        """``group_roles`` parsed: group name -> the roles membership grants."""
+        mapping: dict[str, set[str]] = {}
+        for pair in filter(None, (part.strip() for part in self.group_roles.split(","))):
+            group, sep, role = pair.partition("=")
+            if not sep or not group.strip() or role.strip() not in ROLES:
+                raise ValueError(f"BPM_GROUP_ROLES: expected group=role with a role among {', '.join(ROLES)}, "
+                                 f"got {pair!r}")
+            mapping.setdefault(group.strip(), set()).add(role.strip())
+        return {group: frozenset(roles) for group, roles in mapping.items()}
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS when the service is reached over HTTPS."""
+        return self.public_url.lower().startswith("https://")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

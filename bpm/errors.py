@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from bpm.engine.errors import BpmError, DefinitionError, Problem
 
 __all__ = ["BpmError", "ConflictError", "DefinitionError", "Forbidden", "FormInvalid", "InvalidRequest",
-           "MalformedRequest", "NotFound", "PreconditionFailed", "Problem", "Unauthorized", "shown"]
+           "MalformedRequest", "NotFound", "PreconditionFailed", "Problem", "TooManyAttempts", "Unauthorized",
+           "shown"]
 
 
 class NotFound(BpmError):
@@ -24,6 +25,14 @@ class PreconditionFailed(BpmError):
 
 class Unauthorized(BpmError):
     """No (valid) identity came with the request."""
+
+
+class TooManyAttempts(BpmError):
+    """Too many failed sign-ins for this account or address; try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Forbidden(BpmError):

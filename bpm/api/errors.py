@@ -21,6 +21,7 @@ from bpm.errors import (
     MalformedRequest,
     NotFound,
     PreconditionFailed,
+    TooManyAttempts,
     Unauthorized,
 )
 
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 _EXCEPTION_BY_CODE: dict[int, type[HTTPException]] = dict(default_exceptions)
 STATUS_BY_ERROR: tuple[tuple[type[BpmError], int], ...] = (
     (NotFound, 404), (ConflictError, 409), (PreconditionFailed, 412), (Unauthorized, 401), (Forbidden, 403),
-    (InvalidRequest, 422), (ProblemsError, 422), (MalformedRequest, 400),
+    (InvalidRequest, 422), (ProblemsError, 422), (MalformedRequest, 400), (TooManyAttempts, 429),
 )
 
 
@@ -66,9 +67,20 @@ def handle_bpm_error(error: BpmError) -> Any:
     """Turn a domain error into its HTTP response: JSON under /api, werkzeug's exception elsewhere."""
     code = status_of(error)
     message = error.summary if isinstance(error, ProblemsError) else str(error)
+    headers = _headers_of(error)
     if not is_api_request():
-        return _EXCEPTION_BY_CODE.get(code, BadRequest)(description=message)
-    return error_body(code, message, _field_errors(error)), code
+        exception = _EXCEPTION_BY_CODE.get(code, BadRequest)(description=message)
+        return exception if not headers else (exception.get_response(), headers)
+    return error_body(code, message, _field_errors(error)), code, headers
+
+
+def _headers_of(error: BpmError) -> dict[str, str]:
+    """What HTTP says to send with the status: how to authenticate, when to try again."""
+    if isinstance(error, Unauthorized) and is_api_request():
+        return {"WWW-Authenticate": 'Bearer realm="bpm"'}
+    if isinstance(error, TooManyAttempts):
+        return {"Retry-After": str(error.retry_after)}
+    return {}
 
 
 class BpmApi(Api):

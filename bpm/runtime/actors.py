@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -41,20 +41,25 @@ class Actor:
 SYSTEM_ACTOR = Actor(SYSTEM, frozenset({"admin"}))
 
 
-def find_actor(session: Session, username: str) -> Actor | None:
-    """The active user ``username`` with roles and groups, or None."""
+def find_actor(session: Session, username: str,
+               roles_of_groups: Mapping[str, frozenset[str]] | None = None) -> Actor | None:
+    """The active user ``username`` with their roles (their own and their groups', ``BPM_GROUP_ROLES``), or None."""
     user = session.get(User, username)
     if user is None or not user.active:
         return None
-    groups = session.exec(select(Membership.group_name).where(Membership.username == username)).all()
-    return Actor(user.username, frozenset(user.roles), frozenset(groups))
+    groups = frozenset(session.exec(select(Membership.group_name).where(Membership.username == username)).all())
+    roles = set(user.roles)
+    for group in groups:
+        roles.update((roles_of_groups or {}).get(group, ()))
+    return Actor(user.username, frozenset(roles), groups)
 
 
-def load_actor(session: Session, username: str | None) -> Actor:
+def load_actor(session: Session, username: str | None,
+               roles_of_groups: Mapping[str, frozenset[str]] | None = None) -> Actor:
     """The active user ``username`` with roles and groups, or Unauthorized."""
     if not username:
         raise Unauthorized("sign in first")
-    actor = find_actor(session, username)
+    actor = find_actor(session, username, roles_of_groups)
     if actor is None:
         raise Unauthorized(f"unknown or inactive user {shown(username)}")
     return actor
@@ -67,8 +72,10 @@ class ActorCache:
     with any token carrying claims); a deactivated user likewise.
     """
 
-    def __init__(self, clock: Clock, ttl_ms: int = 30_000, size: int = 10_000) -> None:
+    def __init__(self, clock: Clock, ttl_ms: int = 30_000, size: int = 10_000,
+                 roles_of_groups: Mapping[str, frozenset[str]] | None = None) -> None:
         self._clock, self._ttl, self._size = clock, ttl_ms, size
+        self.roles_of_groups = dict(roles_of_groups or {})
         self._entries: dict[str, tuple[int, Actor]] = {}
         self._lock = threading.Lock()
 
@@ -80,6 +87,11 @@ class ActorCache:
         user = session().get(User, username)
         return user is not None and user.active
 
+    def forget(self, username: str) -> None:
+        """Drop a cached actor (their roles, groups or status changed in this process)."""
+        with self._lock:
+            self._entries.pop(username, None)
+
     def get(self, sessions: Callable[[], Session], username: str | None) -> Actor:
         """The actor for ``username``, from the cache or the database; Unauthorized if unknown."""
         now = self._clock.now_ms()
@@ -87,7 +99,7 @@ class ActorCache:
         if entry is not None and now - entry[0] < self._ttl:
             return entry[1]
         with sessions() as session:
-            actor = load_actor(session, username)
+            actor = load_actor(session, username, self.roles_of_groups)
         with self._lock:
             if len(self._entries) >= self._size:
                 self._entries.clear()

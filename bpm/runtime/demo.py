@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import cache
 from pathlib import Path
 
 from bpm.runtime import definitions
+from bpm.runtime.accounts import hash_password
 from bpm.runtime.actors import SYSTEM_ACTOR
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import Group, Membership, User
@@ -29,6 +31,16 @@ USERS = [
 ]
 
 
+def demo_password(username: str) -> str:
+    """The documented password of a demo user (`bpm run` prints the rule): never use these in production."""
+    return f"{username}-demo"
+
+
+@cache
+def _demo_hash(username: str) -> str:
+    return hash_password(demo_password(username))  # argon2 is slow by design: hash each once per process
+
+
 def people_summary() -> str:
     """The demo people with their groups and extra roles, as `bpm run` prints them for a newcomer."""
     def who(username: str, roles: list[str], groups: list[str]) -> str:
@@ -39,19 +51,23 @@ def people_summary() -> str:
 
 
 def load_people(rt: Runtime) -> None:
-    """Create the demo users and groups that do not exist yet."""
+    """Create the demo users (with their demo passwords) and groups that do not exist yet."""
     with rt.uow() as uow:
         session, now = uow.session, rt.now()
         for name, display in GROUPS.items():
             if session.get(Group, name) is None:
                 session.add(Group(name=name, display_name=display))
         for username, display, roles, groups in USERS:
-            if session.get(User, username) is None:
+            user = session.get(User, username)
+            if user is None:
                 session.add(User(username=username, display_name=display, email=f"{username}@example.com",
-                                 roles=roles, created_at=now))
+                                 roles=roles, created_at=now, password_hash=_demo_hash(username)))
                 session.flush()
                 for group in groups:
                     session.add(Membership(username=username, group_name=group))
+            elif user.password_hash is None and user.oidc_subject is None:  # a demo database from before passwords
+                user.password_hash = _demo_hash(username)
+                session.add(user)
         uow.commit()
 
 

@@ -89,7 +89,7 @@ class Runtime:
     def __post_init__(self) -> None:
         self.node_types = build_node_types(self.forms, self.clock)
         self.engines = EngineCache(self.node_types, self.clock, Limits(self.settings.max_output_bytes))
-        self.actors = ActorCache(self.clock)
+        self.actors = ActorCache(self.clock, roles_of_groups=self.settings.roles_of_groups)
 
     def actor(self, username: str | None) -> Actor:
         """The signed-in user ``username`` (cached briefly), or Unauthorized."""

@@ -132,8 +132,8 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int
         return task
 
 
-def _target(uow: UnitOfWork, to: str) -> Actor:
-    target = find_actor(uow.session, to) if isinstance(to, str) and to else None
+def _target(rt: Runtime, uow: UnitOfWork, to: str) -> Actor:
+    target = find_actor(uow.session, to, rt.actors.roles_of_groups) if isinstance(to, str) and to else None
     if target is None:
         raise InvalidRequest("unknown user", {"to": [f"no active user {shown(to)}"]})
     return target
@@ -146,7 +146,7 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
         task, instance = _task_and_instance(uow, task_id)
         facts = task_facts(rt, uow, actor, task, instance)
         require(actor, Action.TASK_READ, facts)  # an unknown target must not reveal that a hidden task exists
-        require(actor, Action.TASK_DELEGATE, replace(facts, target=_target(uow, to)))
+        require(actor, Action.TASK_DELEGATE, replace(facts, target=_target(rt, uow, to)))
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
         owner = task.delegated_by or task.assignee or actor.username
@@ -164,7 +164,7 @@ def reassign_task(rt: Runtime, actor: Actor, task_id: str, to: str, reason: str 
     """Admins: give an open task to another person (an orphan, or a directly assigned task nobody can take)."""
     with rt.uow() as uow:
         task, instance = _task_and_instance(uow, task_id)
-        require(actor, Action.TASK_REASSIGN, task_facts(rt, uow, actor, task, instance, target=_target(uow, to)))
+        require(actor, Action.TASK_REASSIGN, task_facts(rt, uow, actor, task, instance, target=_target(rt, uow, to)))
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
         assignee = task.assignee

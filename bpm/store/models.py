@@ -277,6 +277,9 @@ class User(SQLModel, table=True):
     roles: list = _json()
     active: bool = Field(default=True)
     created_at: dt.datetime = _when()
+    password_hash: str | None = Field(default=None, max_length=200)  # argon2id; None: no local password
+    oidc_subject: str | None = Field(default=None, max_length=300, unique=True)  # "issuer subject" of SSO users
+    last_login_at: dt.datetime | None = _when(nullable=True)
 
 
 class Group(SQLModel, table=True):
@@ -297,6 +300,48 @@ class Membership(SQLModel, table=True):
                                            primary_key=True))
     group_name: str = Field(sa_column=Column(String(100), ForeignKey("bpm_group.name", ondelete="CASCADE"),
                                              primary_key=True, index=True))
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token: its public id, a SHA-256 of its secret (never the secret), scopes, expiry, revocation."""
+
+    __tablename__ = "api_token"
+
+    id: str = Field(primary_key=True, max_length=32)
+    username: str = Field(sa_column=Column(String(100), ForeignKey("bpm_user.username", ondelete="CASCADE"),
+                                           nullable=False, index=True))
+    name: str = Field(max_length=100)
+    secret_hash: str = Field(max_length=64)
+    scopes: list = _json()
+    created_at: dt.datetime = _when()
+    expires_at: dt.datetime | None = _when(nullable=True)
+    revoked_at: dt.datetime | None = _when(nullable=True)
+    last_used_at: dt.datetime | None = _when(nullable=True)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds a random id, this row its SHA-256, so logout and disabling end it."""
+
+    __tablename__ = "user_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    username: str = Field(sa_column=Column(String(100), ForeignKey("bpm_user.username", ondelete="CASCADE"),
+                                           nullable=False, index=True))
+    created_at: dt.datetime = _when()
+    last_seen_at: dt.datetime = _when()
+    revoked_at: dt.datetime | None = _when(nullable=True)
+    id_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # for RP-initiated logout
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per account (``user:NAME``) and per address (``addr:IP``) in the current window."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=200)
+    failures: int = Field(default=0)
+    window_started_at: dt.datetime = _when()
+    blocked_until: dt.datetime | None = _when(nullable=True)
 
 
 metadata = SQLModel.metadata

@@ -127,7 +127,8 @@ def test_the_identity_header_is_ignored_unless_dev_identity_is_on(database_url):
 
     app = create_app({"database_url": database_url, "dev_identity": False})
     response = app.test_client().get("/api/tasks", headers={"X-BPM-User": "admin"})
-    assert response.status_code == 401 and "sign-in" in response.json["message"]
+    assert response.status_code == 401 and "BPM_DEV_IDENTITY=1" in response.json["message"]
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="bpm"'
     app.extensions["bpm"].close()
 
 

@@ -14,21 +14,23 @@ from bpm.store.uow import StoreBug
 def test_the_json_error_shape_is_the_apis_and_pages_get_html(client):
     api = client.get("/api/instances/nope", headers={"X-BPM-User": "ann"})
     assert api.status_code == 404 and api.is_json and api.json["code"] == 404
-    page = client.get("/no-such-page")
+    page = client.get("/no-such-page", headers={"X-BPM-User": "ann"})
     assert page.status_code == 404 and not page.is_json and "html" in page.content_type
+    anonymous = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert anonymous.status_code == 302 and anonymous.headers["Location"] == "/login?next=/no-such-page"
 
 
 def test_an_unexpected_error_is_a_500_with_a_reference_that_is_logged(database_url, caplog):
     from bpm.app import create_app
 
-    app = create_app({"database_url": database_url})
+    app = create_app({"database_url": database_url, "dev_identity": True})
 
     @app.route("/api/test-explode")
     def explode():
         raise RuntimeError("a bug with a secret detail")
 
     with caplog.at_level(logging.ERROR, logger="bpm.api.errors"):
-        response = app.test_client().get("/api/test-explode")
+        response = app.test_client().get("/api/test-explode", headers={"X-BPM-User": "ann"})
     app.extensions["bpm"].close()
     assert response.status_code == 500 and response.json["code"] == 500
     message = response.json["message"]

@@ -82,6 +82,44 @@ def test_bpm_serve_runs_granian_on_a_migrated_database(start_server, tmp_path):
     assert json.loads(body)["code"] == 401
 
 
+def test_bpm_serve_signs_in_a_user_made_with_bpm_users_create_by_page_and_by_token(start_server, tmp_path):
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    from click.testing import CliRunner
+
+    from bpm.cli import main
+
+    env = {"BPM_DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}"}
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    made = runner.invoke(main, ["users", "create", "boss", "--role", "admin", "--password-stdin"],
+                         input="a long secret\n", env=env)
+    assert made.exit_code == 0, made.output
+    issued = runner.invoke(main, ["tokens", "create", "boss", "--scope", "read"], env=env)
+    assert issued.exit_code == 0, issued.output
+    token = issued.stdout.strip().splitlines()[0]
+    port = start_server("serve", BPM_WORKERS="1")
+    base = f"http://127.0.0.1:{port}"
+
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    form = browser.open(f"{base}/login").read().decode()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    data = urllib.parse.urlencode({"username": "boss", "password": "a long secret", "csrf_token": csrf,
+                                   "next": "/"}).encode()
+    home = browser.open(f"{base}/login", data=data)
+    assert home.status == 200 and "Welcome, boss" in home.read().decode()
+    assert json.loads(browser.open(f"{base}/api/tasks?scope=all").read()) == []
+
+    with_token = urllib.request.Request(f"{base}/api/tasks?scope=all", headers={
+        "Authorization": f"Bearer {token}", "X-BPM-User": "nobody"})
+    assert json.loads(urllib.request.urlopen(with_token).read()) == [], "the token counts, the header is ignored"
+    status, _ = _request(port, "GET", "/api/tasks", user="boss")
+    assert status == 401, "X-BPM-User names nobody without BPM_DEV_IDENTITY=1"
+
+
 def test_bpm_serve_with_two_workers_runs_a_process_and_enforces_the_body_limit(start_server, tmp_path):
     from click.testing import CliRunner
 

@@ -21,6 +21,10 @@ def test_a_session_written_in_one_request_is_read_in_the_next(database_url):
 
     try:
         client = app.test_client()
+        client.environ_base["HTTP_X_BPM_USER"] = "ann"
+        from bpm.runtime.demo import load_people
+
+        load_people(app.extensions["bpm"])
         assert client.get("/_test/session").json == {"who": None}
         assert "Set-Cookie" not in client.get("/_test/session").headers, "an unused empty session sets no cookie"
         assert "Set-Cookie" in client.post("/_test/session").headers
