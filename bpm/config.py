@@ -55,6 +55,15 @@ class Settings:
     login_max_failures: int = 5  # failed sign-ins per account or address before it waits
     login_window_minutes: int = 15
     password_min_length: int = 8
+    # Company SSO (OpenID Connect, bpm/auth/oidc.py): off unless an issuer is set
+    oidc_issuer: str = ""  # e.g. https://login.example.com/realms/company (discovery at /.well-known/...)
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile email"
+    oidc_groups_claim: str = "groups"  # the claim listing a person's groups (refreshed at each sign-in)
+    oidc_username_claim: str = "preferred_username"
+    oidc_audience: str = ""  # of JWT access tokens accepted as bearers (default: the client id)
+    oidc_label: str = "company SSO"  # the sign-in button says "Sign in with <label>"
     access_log: bool = False  # one line per request from `bpm serve` (usually the proxy's job)
 
     def __post_init__(self) -> None:
@@ -77,8 +86,17 @@ class Settings:
         if self.login_max_failures < 1 or self.login_window_minutes < 1:
             raise ValueError("BPM_LOGIN_MAX_FAILURES and BPM_LOGIN_WINDOW_MINUTES must be at least 1")
         self.roles_of_groups  # noqa: B018  (fails here, at start-up, if malformed)
+        self._check_sso()
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"BPM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+
+    def _check_sso(self) -> None:
+        if not self.oidc_issuer:
+            return
+        if not (self.oidc_client_id and self.oidc_client_secret):
+            raise ValueError("BPM_OIDC_ISSUER needs BPM_OIDC_CLIENT_ID and BPM_OIDC_CLIENT_SECRET")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("BPM_OIDC_SCOPES must include openid")
 
     @property
     def roles_of_groups(self) -> dict[str, frozenset[str]]:

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from bpm.errors import Unauthorized
 from bpm.runtime import Actor, Runtime
-from bpm.runtime.accounts import actor_for_session, actor_for_token
+from bpm.runtime.accounts import actor_for_session, actor_for_sso_subject, actor_for_token
 
 DEV_HEADER = "X-BPM-User"
 SESSION_KEY = "sid"
@@ -56,7 +56,7 @@ def identify() -> Response | None:
                 return None
             raise Unauthorized("send 'Authorization: Bearer <token>'")
         try:
-            g.bpm_actor = actor_for_token(rt, credentials.strip())
+            g.bpm_actor = _bearer(rt, credentials.strip())
         except Unauthorized:
             if public:
                 return None
@@ -76,6 +76,16 @@ def identify() -> Response | None:
     if g.bpm_actor is None and not public:
         return _sign_in_first()
     return None
+
+
+def _bearer(rt: Runtime, text: str) -> Actor:
+    """Our own API token, or (with SSO configured) the provider's JWT access token."""
+    if text.startswith("bpm_") or not rt.settings.oidc_issuer:
+        return actor_for_token(rt, text)
+    from bpm.auth.oidc import verify_access_token
+
+    claims = verify_access_token(rt.settings, text)
+    return actor_for_sso_subject(rt, str(claims["iss"]), claims)
 
 
 def _sign_in_first() -> Response:

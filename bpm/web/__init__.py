@@ -8,18 +8,23 @@ same base template and header.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Flask, redirect, render_template, request
+from authlib.integrations.base_client.errors import OAuthError
+from flask import Blueprint, Flask, redirect, render_template, request, session
+from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
 from bpm.auth.browser import begin_session, end_session
+from bpm.auth.oidc import fetch_sign_in, init_oidc, sso_client
 from bpm.errors import InvalidRequest, NotFound, TooManyAttempts, Unauthorized
 from bpm.runtime import accounts
 from bpm.runtime.policy import SCOPES
 
+logger = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
 TOKEN_LIFETIMES = {"7": 7, "30": 30, "90": 90, "365": 365, "never": None}
 
@@ -37,7 +42,53 @@ def safe_next(target: str | None) -> str:
 @bp.get("/login")
 def login() -> Any:
     """The sign-in form (and the company SSO button when one is configured)."""
-    return render_template("login.html", next=safe_next(request.args.get("next")), error=None, username="")
+    return _login_page(safe_next(request.args.get("next")))
+
+
+def _login_page(target: str, error: str | None = None, username: str = "", status: int = 200,
+                headers: dict[str, str] | None = None) -> Any:
+    sso = runtime().settings.oidc_label if sso_client() is not None else None
+    return render_template("login.html", next=target, error=error, username=username, sso=sso), status, headers or {}
+
+
+@bp.get("/login/sso")
+def oidc_login() -> Any:
+    """Off to the company's identity provider (authorization code with PKCE, state and nonce)."""
+    client = sso_client()
+    if client is None:
+        return redirect("/login")
+    session["sso_next"] = safe_next(request.args.get("next"))
+    return client.authorize_redirect(_public_url("/login/sso/callback"))
+
+
+@bp.get("/login/sso/callback")
+def oidc_callback() -> Any:
+    """Back from the provider: check everything authlib checks, then sign the person in."""
+    client, target = sso_client(), safe_next(session.pop("sso_next", None))
+    if client is None:
+        return redirect("/login")
+    if request.args.get("error"):
+        return _login_page(target, f"The identity provider refused the sign-in: {request.args['error'][:100]}.",
+                           status=401)
+    try:
+        token = fetch_sign_in(client, runtime().settings)
+        claims = token.get("userinfo")
+        if not claims:
+            raise ValueError("no ID token")
+        actor = accounts.sign_in_with_sso(runtime(), str(claims["iss"]), claims)
+    except Unauthorized as exc:
+        return _login_page(target, f"Sign-in through SSO failed: {exc}.", status=401)
+    except (OAuthError, JoseError, ValueError, KeyError) as exc:
+        logger.warning("SSO sign-in refused: %s: %s", type(exc).__name__, exc)
+        return _login_page(target, "Sign-in through SSO failed: the answer from the identity provider did not "
+                                   "check out. Please try again.", status=401)
+    begin_session(actor.username, token.get("id_token"))
+    return redirect(target, 303)
+
+
+def _public_url(path: str) -> str:
+    base = runtime().settings.public_url.rstrip("/")
+    return f"{base}{path}" if base else request.host_url.rstrip("/") + path
 
 
 @bp.post("/login")
@@ -49,10 +100,9 @@ def login_post() -> Any:
     try:
         actor = accounts.sign_in_with_password(runtime(), username, password, request.remote_addr)
     except TooManyAttempts as exc:
-        return render_template("login.html", next=target, error=str(exc), username=username), 429, {
-            "Retry-After": str(exc.retry_after)}
+        return _login_page(target, str(exc).capitalize() + ".", username, 429, {"Retry-After": str(exc.retry_after)})
     except Unauthorized as exc:
-        return render_template("login.html", next=target, error=str(exc).capitalize() + ".", username=username), 401
+        return _login_page(target, str(exc).capitalize() + ".", username, 401)
     begin_session(actor.username)
     return redirect(target, 303)
 
@@ -60,7 +110,14 @@ def login_post() -> Any:
 @bp.post("/logout")
 def logout() -> Response:
     """End the session here (and at the company SSO, when the session came from it)."""
-    end_session()
+    id_token = end_session()
+    client = sso_client()
+    if id_token and client is not None:
+        endpoint = client.load_server_metadata().get("end_session_endpoint")
+        if endpoint:
+            query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": _public_url("/login"),
+                               "client_id": runtime().settings.oidc_client_id})
+            return redirect(f"{endpoint}?{query}", 303)
     return redirect("/login", 303)
 
 
@@ -105,7 +162,8 @@ def _tokens_page(issued: accounts.IssuedToken | None = None, errors: dict[str, l
 
 
 def init_web(app: Flask) -> None:
-    """Register the pages."""
+    """Register the pages (and the SSO client, when configured)."""
+    init_oidc(app, app.extensions["bpm"].settings)
     app.register_blueprint(bp)
 
     @app.context_processor
