@@ -17,6 +17,7 @@ blp = Blueprint("health", __name__, url_prefix="/api/health", description="Liven
 
 @blp.route("")
 class Health(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema)
     def get(self) -> Any:

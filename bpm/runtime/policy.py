@@ -257,7 +257,8 @@ def _delegate(actor: Actor, facts: TaskFacts) -> Refusal | None:
 
 
 def _reassign(actor: Actor, facts: TaskFacts) -> Refusal | None:
-    return _unless(actor.is_admin, "only admins may reassign tasks") or _target_refusal(facts, delegating=False)
+    return (_task_read(actor, facts) or _unless(actor.is_admin, "only admins may reassign tasks")
+            or _target_refusal(facts, delegating=False))
 
 
 def _target_refusal(facts: TaskFacts, delegating: bool) -> Refusal | None:

@@ -1,0 +1,133 @@
+"""Every route of the app, for every kind of caller → the status the policy gives, and no effect when refused.
+
+The callers: nobody (no identity), the requester (ann started the expense),
+the assignee (bob, its approving manager), an unrelated employee (hana), a
+designer (dana), the auditor (audrey) and an admin. The target: ann's expense
+of 1500, waiting at bob's review. A route of the app that is missing from
+``MATRIX`` fails the test: a new endpoint must say who may use it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ..conftest import EXPENSE, database_dump, wipe
+
+WHO = ("nobody", "ann", "bob", "hana", "dana", "audrey", "admin")
+IID, TID = "{instance}", "{task}"
+DRAFT = {"id": "purchase", "name": "Purchase", "nodes": [
+    {"id": "s", "type": "start"}, {"id": "ok", "type": "human-task", "data": {"title": "ok", "assignee": "bob"}}],
+    "edges": [{"id": "e", "source": "s", "target": "ok"}]}
+
+
+def row(*codes: int) -> dict[str, int]:
+    assert len(codes) == len(WHO)
+    return dict(zip(WHO, codes, strict=True))
+
+
+# (endpoint, method, url, body) -> status per caller, in the order of WHO.
+MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
+    ("health.Health", "GET", "/api/health", None, row(200, 200, 200, 200, 200, 200, 200)),
+    ("static", "GET", "/static/app.css", None, row(200, 200, 200, 200, 200, 200, 200)),
+    ("api-docs.openapi_json", "GET", "/api/openapi.json", None, row(401, 200, 200, 200, 200, 200, 200)),
+    ("api-docs.openapi_swagger_ui", "GET", "/api/docs", None, row(401, 200, 200, 200, 200, 200, 200)),
+    ("definitions.Definitions", "GET", "/api/definitions", None, row(401, 200, 200, 200, 200, 200, 200)),
+    ("definitions.Definitions", "POST", "/api/definitions", DRAFT, row(401, 403, 403, 403, 201, 403, 201)),
+    ("definitions.ValidateDefinition", "POST", "/api/definitions/validate", DRAFT,
+     row(401, 200, 200, 200, 200, 200, 200)),
+    ("definitions.DefinitionVersions", "GET", "/api/definitions/expense-approval", None,
+     row(401, 200, 200, 200, 200, 200, 200)),
+    ("definitions.DefinitionVersion", "GET", "/api/definitions/expense-approval/versions/1", None,
+     row(401, 200, 200, 200, 200, 200, 200)),
+    ("definitions.PublishDefinition", "POST", "/api/definitions/expense-approval/versions/1/publish", None,
+     row(401, 403, 403, 403, 409, 403, 409)),
+    ("definitions.RetireDefinition", "POST", "/api/definitions/expense-approval/versions/1/retire", None,
+     row(401, 403, 403, 403, 200, 403, 200)),
+    ("instances.Instances", "GET", "/api/instances", None, row(401, 200, 200, 200, 200, 200, 200)),
+    ("instances.Instances", "POST", "/api/instances", {"definition": "expense-approval", "payload": {
+        **EXPENSE, "manager": "dave"}}, row(401, 201, 201, 201, 201, 403, 201)),
+    ("instances.Instance", "GET", f"/api/instances/{IID}", None, row(401, 200, 200, 404, 404, 200, 200)),
+    ("instances.CancelInstance", "POST", f"/api/instances/{IID}/cancel", {}, row(401, 200, 403, 404, 404, 403, 200)),
+    ("instances.RetryInstance", "POST", f"/api/instances/{IID}/retry", None, row(401, 403, 403, 404, 404, 403, 409)),
+    ("instances.RepairInstance", "POST", f"/api/instances/{IID}/repair", {"reason": "matrix"},
+     row(401, 403, 403, 404, 404, 403, 200)),
+    ("instances.InstanceHistory", "GET", f"/api/instances/{IID}/history", None,
+     row(401, 200, 200, 404, 404, 200, 200)),
+    ("tasks.Tasks", "GET", "/api/tasks", None, row(401, 200, 200, 200, 200, 200, 200)),
+    ("tasks.TaskResource", "GET", f"/api/tasks/{TID}", None, row(401, 200, 200, 404, 404, 200, 200)),
+    ("tasks.CompleteTask", "POST", f"/api/tasks/{TID}/complete", {"outcome": "approve"},
+     row(401, 403, 200, 404, 404, 403, 403)),
+    ("tasks.ClaimTask", "POST", f"/api/tasks/{TID}/claim", None, row(401, 409, 409, 404, 404, 409, 409)),
+    ("tasks.UnclaimTask", "POST", f"/api/tasks/{TID}/unclaim", None, row(401, 403, 409, 404, 404, 403, 409)),
+    ("tasks.DelegateTask", "POST", f"/api/tasks/{TID}/delegate", {"to": "dave"},
+     row(401, 403, 200, 404, 404, 403, 403)),
+    ("tasks.ReassignTask", "POST", f"/api/tasks/{TID}/reassign", {"to": "dave"},
+     row(401, 403, 403, 404, 404, 403, 200)),
+    ("tasks.TaskComments", "GET", f"/api/tasks/{TID}/comments", None, row(401, 200, 200, 404, 404, 200, 200)),
+    ("tasks.TaskComments", "POST", f"/api/tasks/{TID}/comments", {"body": "a remark"},
+     row(401, 201, 201, 404, 404, 403, 201)),
+    ("web.login", "GET", "/login", None, row(200, 200, 200, 200, 200, 200, 200)),
+    ("web.login_post", "POST", "/login", {"username": "ann", "password": "ann-demo"},
+     row(403, 403, 403, 403, 403, 403, 403)),  # no CSRF token: refused whoever asks
+    ("web.oidc_login", "GET", "/login/sso", None, row(302, 302, 302, 302, 302, 302, 302)),  # no SSO here
+    ("web.oidc_callback", "GET", "/login/sso/callback", None, row(302, 302, 302, 302, 302, 302, 302)),
+    ("web.logout", "POST", "/logout", {}, row(401, 303, 303, 303, 303, 303, 303)),
+    ("web.home", "GET", "/", None, row(302, 200, 200, 200, 200, 200, 200)),
+    ("web.tokens", "GET", "/tokens", None, row(302, 200, 200, 200, 200, 200, 200)),
+    ("web.create_token", "POST", "/tokens", {"name": "matrix", "scopes": "read"},
+     row(401, 201, 201, 201, 201, 201, 201)),
+    ("web.revoke_token", "POST", "/tokens/nosuchtoken/revoke", {}, row(401, 404, 404, 404, 404, 404, 404)),
+]
+FORM_ENDPOINTS = {"web.login_post", "web.logout", "web.create_token", "web.revoke_token"}
+
+
+def test_every_route_of_the_app_has_a_row(app):
+    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    listed = {(endpoint, method) for endpoint, method, *_ in MATRIX}
+    assert routes - listed == set(), "say in MATRIX who may use these routes"
+    assert listed - routes == set(), "MATRIX lists routes the app does not have"
+
+
+class World:
+    """A fresh database with ann's expense waiting for bob; rebuilt after any request that changed it."""
+
+    def __init__(self, app) -> None:
+        self.app, self.rt = app, app.extensions["bpm"]
+        self.reset()
+
+    def reset(self) -> None:
+        from bpm.runtime.demo import load_demo
+
+        wipe(self.rt)
+        load_demo(self.rt)
+        client = self.app.test_client()
+        started = client.post("/api/instances", headers={"X-BPM-User": "ann"},
+                              json={"definition": "expense-approval", "payload": EXPENSE}).json
+        self.ids = {"instance": started["id"], "task": started["openTasks"][0]["id"]}
+        self.dump = database_dump(self.rt)
+
+
+def _call(client, who: str, method: str, url: str, body: object, endpoint: str):
+    headers = {"Accept": "text/html"} if endpoint.startswith("web.") else {}
+    if who != "nobody":
+        headers["X-BPM-User"] = who
+    if endpoint in FORM_ENDPOINTS:
+        return client.open(url, method=method, data=body, headers=headers)
+    return client.open(url, method=method, json=body, headers=headers)
+
+
+@pytest.mark.parametrize(("endpoint", "method", "url", "body", "expected"), MATRIX,
+                         ids=[f"{m} {u}" for _, m, u, _, _ in MATRIX])
+def test_the_permission_matrix(app, endpoint, method, url, body, expected):
+    world = World(app)
+    got = {}
+    for who in WHO:
+        response = _call(app.test_client(), who, method, url.format(**world.ids), body, endpoint)
+        got[who] = response.status_code
+        changed = database_dump(world.rt) != world.dump
+        if response.status_code >= 400:
+            assert not changed, f"{who}'s refused {method} {url} ({response.status_code}) changed something"
+        if changed:
+            world.reset()
+    assert got == expected
