@@ -1,0 +1,81 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against the app served on loopback.
+
+Skipped when Chromium or Playwright is missing, unless BPM_REQUIRE_BROWSER=1 (CI sets it), so a
+newcomer's `pytest` runs without them and CI never silently skips them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _browser_available() -> str | None:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    if not shutil.which(CHROMIUM):
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    missing = _browser_available()
+    if missing:
+        if os.environ.get("BPM_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required here: {missing}")
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(database_url):
+    """The app as `bpm serve` configures it (no development identity), on a free loopback port."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("pages are looked at once; the database behind them is tested elsewhere on both")
+    from bpm.app import create_app
+    from bpm.runtime.demo import load_demo
+
+    from ..conftest import wipe
+
+    app = create_app({"database_url": database_url, "dev_identity": False})
+    rt = app.extensions["bpm"]
+    wipe(rt)
+    load_demo(rt)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    rt.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh page that records what the browser complains about (CSP violations, script errors)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda message: tab.problems.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda error: tab.problems.append(str(error)))
+    tab.on("response", lambda r: tab.problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    yield tab
+    context.close()
