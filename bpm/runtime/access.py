@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, union
 from sqlalchemy.sql import ColumnElement
 
 from bpm.engine import WorkflowEngine
@@ -104,6 +104,8 @@ def readable_instances(actor: Actor) -> ColumnElement[bool] | None:
     if actor.groups:
         to_whom.append(and_(TaskCandidate.kind == "group", TaskCandidate.name.in_(sorted(actor.groups))))
     offered = select(Task.instance_id).join(TaskCandidate, TaskCandidate.task_id == Task.id).where(or_(*to_whom))
-    return or_(ProcessInstance.started_by == me,
-               ProcessInstance.id.in_(ParticipantRepository.instances_of(me)),  # type: ignore[arg-type]
-               ProcessInstance.id.in_(assigned), ProcessInstance.id.in_(offered))
+    started = select(ProcessInstance.id).where(ProcessInstance.started_by == me)
+    # One set of ids, each part read from its own index, instead of an OR the planner can only check row by row
+    # (an employee's list over 200,000 instances: bench/access.py).
+    related = union(started, ParticipantRepository.instances_of(me), assigned, offered)  # type: ignore[arg-type]
+    return ProcessInstance.id.in_(related)

@@ -60,3 +60,13 @@ def test_the_inbox_benchmark_fills_a_company_and_times_its_pages():
     for page in ("my inbox", "assigned to me", "offered to me, unclaimed", "my requests", "my running requests",
                  "admin: every instance", "admin: instances in error", "admin: every open task"):
         assert re.search(rf"{re.escape(page)}.* p50 +[\d.]+ ms", out), (page, out)
+
+
+@needs_postgres
+def test_the_access_benchmark_times_the_policy_the_ways_in_and_the_scoped_lists():
+    out = _bench("bench.access", "--instances", "2000", "--people", "50", "--repeat", "3")
+    assert re.search(r"policy decision .*: [\d.]+ µs", out), out
+    for way in ("development header", "API token", "session cookie"):
+        assert re.search(rf"identity by {way} +\d+ µs per request", out), (way, out)
+    assert re.search(r"password sign-in \(argon2id\) +[\d.]+ ms", out), out
+    assert len(re.findall(r"instances list .* [\d.]+ ms over 2,000 instances", out)) == 4, out
