@@ -128,3 +128,50 @@ def test_validate_checks_without_saving_and_portable_fails_on_what_refluxo_reads
     assert passed.exit_code == 0, passed.output
     listed = runner.invoke(main, ["definitions", "list"], env=cli_env)
     assert listed.output.strip() == "", "validate saves nothing"
+
+
+def test_accounts_groups_and_tokens_from_the_command_line(cli_env):
+    from bpm.config import Settings
+    from bpm.engine import SystemClock
+    from bpm.runtime import Runtime
+    from bpm.runtime.accounts import actor_for_token, sign_in_with_password
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=cli_env).exit_code == 0
+    assert runner.invoke(main, ["groups", "create", "finance", "--name", "Finance"], env=cli_env).exit_code == 0
+    made = runner.invoke(main, ["users", "create", "carl", "--name", "Carl", "--group", "finance",
+                                "--password-stdin"], input="first password\n", env=cli_env)
+    assert made.exit_code == 0 and "user carl created (employee)" in made.output
+    twice = runner.invoke(main, ["users", "create", "carl", "--no-password"], env=cli_env)
+    assert twice.exit_code == 1 and "exists already" in twice.output
+    short = runner.invoke(main, ["users", "create", "dora", "--password-stdin"], input="short\n", env=cli_env)
+    assert short.exit_code == 1 and "password too short" in short.output
+    bad_role = runner.invoke(main, ["users", "create", "dora", "--role", "boss", "--no-password"], env=cli_env)
+    assert bad_role.exit_code == 1 and "unknown role" in bad_role.output
+    assert runner.invoke(main, ["users", "create", "dora", "--no-password", "--role", "auditor"],
+                         env=cli_env).exit_code == 0
+    assert runner.invoke(main, ["groups", "add", "finance", "dora"], env=cli_env).exit_code == 0
+    assert runner.invoke(main, ["groups", "add", "nope", "dora"], env=cli_env).exit_code == 1
+    listed = runner.invoke(main, ["users", "list"], env=cli_env).output.splitlines()
+    assert [line.split() for line in listed] == [["carl", "employee", "finance", "password"],
+                                                 ["dora", "auditor", "finance", "-"]]
+    assert runner.invoke(main, ["users", "passwd", "carl", "--password-stdin"], input="second password\n",
+                         env=cli_env).exit_code == 0
+    issued = runner.invoke(main, ["tokens", "create", "carl", "--scope", "read", "--expires-in", "P1M"], env=cli_env)
+    assert issued.exit_code == 0, issued.output
+    text = issued.stdout.strip()
+    bad = runner.invoke(main, ["tokens", "create", "carl", "--expires-in", "soon"], env=cli_env)
+    assert bad.exit_code == 2 and "ISO 8601" in bad.output
+    rt = Runtime.build(Settings.from_env(cli_env), SystemClock())
+    try:
+        assert sign_in_with_password(rt, "carl", "second password", None).groups == {"finance"}
+        assert actor_for_token(rt, text).scopes == {"read"}
+        token_id, secret = text[4:20], text[21:]  # bpm_<16-character id>_<secret>
+        assert token_id in runner.invoke(main, ["tokens", "list", "carl"], env=cli_env).output
+        assert secret not in runner.invoke(main, ["tokens", "list", "carl"], env=cli_env).output
+        assert runner.invoke(main, ["tokens", "revoke", token_id], env=cli_env).exit_code == 0
+        assert "revoked" in runner.invoke(main, ["tokens", "list", "carl"], env=cli_env).output
+        assert runner.invoke(main, ["users", "disable", "carl"], env=cli_env).exit_code == 0
+        assert "(disabled)" in runner.invoke(main, ["users", "list"], env=cli_env).output
+    finally:
+        rt.close()
