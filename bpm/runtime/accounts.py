@@ -416,7 +416,7 @@ def actor_for_token(rt: Runtime, text: str) -> Actor:
     token_id, secret = match.groups()
     now = rt.now()
     with rt.uow() as uow:
-        token = uow.session.get(ApiToken, token_id)
+        token = uow.credentials.token(token_id)
         if token is None or not hmac.compare_digest(token.secret_hash, _digest(secret)):
             raise Unauthorized("unknown token")
         if token.revoked_at is not None:
@@ -424,8 +424,7 @@ def actor_for_token(rt: Runtime, text: str) -> Actor:
         if token.expires_at is not None and token.expires_at <= now:
             raise Unauthorized("this token has expired")
         if token.last_used_at is None or now - token.last_used_at > TOKEN_USED_EVERY:
-            token.last_used_at = now
-            uow.session.add(token)
+            uow.credentials.token_used(token_id, now)
             uow.commit()
         username, scopes = token.username, frozenset(token.scopes)
     actor = rt.actor(username)  # Unauthorized if the user was disabled
@@ -450,20 +449,19 @@ def actor_for_session(rt: Runtime, raw: str) -> Actor | None:
     if not isinstance(raw, str) or not raw:
         return None
     now, settings = rt.now(), rt.settings
+    key = _digest(raw)
     with rt.uow() as uow:
-        row = uow.session.get(UserSession, _digest(raw))
+        row = uow.credentials.session(key)
         if row is None or row.revoked_at is not None:
             return None
         idle = now - row.last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes)
         expired = now - row.created_at > dt.timedelta(hours=settings.session_max_hours)
         if idle or expired:
-            row.revoked_at = now
-            uow.session.add(row)
+            uow.credentials.end_session(key, now)
             uow.commit()
             return None
         if now - row.last_seen_at > SESSION_SEEN_EVERY:
-            row.last_seen_at = now
-            uow.session.add(row)
+            uow.credentials.session_seen(key, now)
             uow.commit()
         username = row.username
     try:

@@ -24,6 +24,7 @@ from bpm.store.models import RECORD_TABLES, metadata
 
 if TYPE_CHECKING:
     from bpm.store.repositories import (
+        CredentialRepository,
         DefinitionRepository,
         HistoryRepository,
         InstanceRepository,
@@ -132,6 +133,13 @@ class UnitOfWork:
         from bpm.store.repositories import OfferRepository
 
         return OfferRepository(self)
+
+    @cached_property
+    def credentials(self) -> CredentialRepository:
+        """API tokens and sessions, as identifying a request reads them."""
+        from bpm.store.repositories import CredentialRepository
+
+        return CredentialRepository(self)
 
     @cached_property
     def participants(self) -> ParticipantRepository:
