@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import select
 
@@ -18,6 +18,7 @@ from bpm.errors import (
     PreconditionFailed,
     shown,
 )
+from bpm.forms import Form
 from bpm.nodes import TaskRequest
 from bpm.runtime import definitions
 from bpm.runtime.access import approval_rules, definition_facts, instance_facts, readable_instances
@@ -235,3 +236,26 @@ def instance_history(uow: UnitOfWork, actor: Actor, instance_id: str) -> list[Hi
     instance = get_instance(uow, instance_id)
     require(actor, Action.INSTANCE_READ, instance_facts(uow, actor, instance))
     return uow.history.of_instance(instance_id)
+
+
+class StartForm(NamedTuple):
+    """What starting a process asks for: its name and start form (None: it takes no input)."""
+
+    key: str
+    name: str
+    form: Form | None
+    description: str | None
+
+
+def start_form(rt: Runtime, uow: UnitOfWork, actor: Actor, definition_key: str) -> StartForm:
+    """The start form of the process's newest published version, for someone who may start it (else NotFound)."""
+    definition_id, version = definitions.newest_published_ref(uow, definition_key)
+    engine = rt.engines.for_version(uow, definition_id, definition_key, version)
+    require(actor, Action.INSTANCE_START, definition_facts(definition_key, definitions.PUBLISHED,
+                                                           engine.workflow.extra))
+    start = next(n for n in engine.workflow.nodes if n.type == "start")
+    form_id = start.data.get("form") if isinstance(start.data, dict) else None
+    description = engine.workflow.extra.get("description")
+    return StartForm(definition_key, engine.workflow.name or definition_key,
+                     rt.forms.get(form_id) if isinstance(form_id, str) else None,
+                     description if isinstance(description, str) else None)

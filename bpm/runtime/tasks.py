@@ -8,17 +8,18 @@ on a task becomes a participant of its instance, and may read it from then on.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from bpm.engine import Snapshot
 from bpm.engine.snapshot import PAUSED
 from bpm.errors import ConflictError, InvalidRequest, NotFound, shown
+from bpm.forms import Form
 from bpm.runtime import offers
 from bpm.runtime.access import task_facts
 from bpm.runtime.actors import Actor, find_actor
 from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.instances import check_revision
-from bpm.runtime.policy import Action, require
+from bpm.runtime.policy import Action, allows, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import TASK_COMPLETED, TASK_OPEN, ProcessInstanceRecord, TaskComment, TaskRecord
 from bpm.store.uow import UnitOfWork
@@ -201,3 +202,40 @@ def task_comments(uow: UnitOfWork, task_id: str) -> list[TaskComment]:
 def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[TaskRecord]:
     """The open tasks of one instance, oldest first."""
     return uow.tasks.open_of_instance(instance_id)
+
+
+class TaskView(NamedTuple):
+    """Everything a task page shows, read in one unit of work, with what the policy lets the reader do."""
+
+    task: TaskRecord
+    instance: ProcessInstanceRecord
+    process_name: str
+    request_form: Form | None  # the start form, to label the request's data
+    request: dict[str, Any]  # what the requester filled in
+    decisions: list[TaskRecord]  # earlier steps' completed tasks, oldest first
+    comments: list[TaskComment]
+    may: frozenset[str]  # of "complete", "claim", "unclaim", "delegate", "comment"
+
+
+def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskView:
+    """A task the actor may read, with the request it decides and what they may do with it (else NotFound)."""
+    task, instance = _task_and_instance(uow, task_id)
+    engine = rt.engines.for_instance(uow, instance)
+    facts = task_facts(rt, uow, actor, task, instance, engine=engine)
+    require(actor, Action.TASK_READ, facts)
+    start = next((n for n in engine.workflow.nodes if n.type == "start"), None)
+    form_id = start.data.get("form") if start is not None and isinstance(start.data, dict) else None
+    runs = instance.snapshot.get("context", {}).get(start.id, []) if start is not None else []
+    request = runs[-1].get("output") if runs and isinstance(runs[-1].get("output"), dict) else {}
+    is_open = task.status == TASK_OPEN
+    checks = {"complete": Action.TASK_COMPLETE, "delegate": Action.TASK_DELEGATE, "comment": Action.TASK_COMMENT}
+    may = {name for name, action in checks.items() if allows(actor, action, facts) and (is_open or name == "comment")}
+    if is_open and task.assignee is None and allows(actor, Action.TASK_CLAIM, facts):
+        may.add("claim")
+    offered = bool(task.candidate_users or task.candidate_groups)
+    if is_open and task.assignee is not None and offered and allows(actor, Action.TASK_UNCLAIM, facts):
+        may.add("unclaim")
+    decisions = [done for done in uow.tasks.completed_of_instance(instance.id) if done.id != task.id]
+    return TaskView(task, instance, str(engine.workflow.name or instance.definition_key),
+                    rt.forms.get(form_id) if isinstance(form_id, str) and form_id in rt.forms else None,
+                    request, decisions, uow.tasks.comments(task.id), frozenset(may))

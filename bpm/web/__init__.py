@@ -122,9 +122,9 @@ def logout() -> Response:
 
 
 @bp.get("/")
-def home() -> str:
-    """Who is signed in, and where to go from here."""
-    return render_template("home.html")
+def home() -> Response:
+    """The inbox is what people come for."""
+    return redirect("/inbox", 302)
 
 
 @bp.get("/tokens")
@@ -154,6 +154,19 @@ def revoke_token(token_id: str) -> Any:
     return redirect("/tokens", 303)
 
 
+def _open_task_count() -> int:
+    """The header's count: tasks assigned to me or offered to me now (one narrow count query)."""
+    from flask import g
+
+    from bpm.runtime import inbox
+
+    actor = g.get("bpm_actor")
+    if actor is None:
+        return 0
+    with runtime().uow() as uow:
+        return inbox.list_tasks(uow, actor, {}, 1, 1)[1]
+
+
 def _tokens_page(issued: accounts.IssuedToken | None = None, errors: dict[str, list[str]] | None = None,
                  values: Any = None) -> str:
     rt, actor = runtime(), current_actor()
@@ -163,11 +176,17 @@ def _tokens_page(issued: accounts.IssuedToken | None = None, errors: dict[str, l
 
 def init_web(app: Flask) -> None:
     """Register the pages (and the SSO client, when configured)."""
+    from bpm.web import form_fields
+    from bpm.web.inbox import bp as inbox_pages
+
     init_oidc(app, app.extensions["bpm"].settings)
     app.register_blueprint(bp)
+    app.register_blueprint(inbox_pages)
+    app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,
+                                 row_count=form_fields.row_count, label_of=form_fields.label_of)
 
     @app.context_processor
     def people() -> dict[str, Any]:
         from flask import g
 
-        return {"actor": g.get("bpm_actor")}
+        return {"actor": g.get("bpm_actor"), "open_tasks": _open_task_count}

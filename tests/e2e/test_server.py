@@ -110,7 +110,7 @@ def test_bpm_serve_signs_in_a_user_made_with_bpm_users_create_by_page_and_by_tok
     data = urllib.parse.urlencode({"username": "boss", "password": "a long secret", "csrf_token": csrf,
                                    "next": "/"}).encode()
     home = browser.open(f"{base}/login", data=data)
-    assert home.status == 200 and "Welcome, boss" in home.read().decode()
+    assert home.status == 200 and '<span class="person">boss</span>' in home.read().decode()
     assert json.loads(browser.open(f"{base}/api/tasks?scope=all").read()) == []
 
     with_token = urllib.request.Request(f"{base}/api/tasks?scope=all", headers={

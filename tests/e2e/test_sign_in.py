@@ -78,7 +78,8 @@ def test_a_person_signs_in_with_a_password_and_the_session_carries_them(web, srt
     assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/tokens"
     cookie = signed_in.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie  # plain http here
-    assert "Welcome, ann" in web.get("/").get_data(as_text=True)
+    inbox = web.get("/", follow_redirects=True).get_data(as_text=True)
+    assert '<span class="person">ann</span>' in inbox and "My tasks" in inbox
     assert web.get("/api/tasks").status_code == 200
     with srt.uow() as uow:
         from bpm.store.models import User

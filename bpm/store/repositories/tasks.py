@@ -13,6 +13,7 @@ from bpm.store.models import (
     CANDIDATE_TABLE,
     INSTANCE_TABLE,
     TASK_CANCELLED,
+    TASK_COMPLETED,
     TASK_OPEN,
     TASK_TABLE,
     ProcessInstanceRecord,
@@ -63,6 +64,13 @@ class TaskRepository:
     def open_of_instance(self, instance_id: str) -> list[TaskRecord]:
         """The open tasks of an instance, oldest first."""
         return [record_at(TaskRecord, row) for row in _OPEN_OF_INSTANCE.all(self._uow, {"instance_id": instance_id})]
+
+    def completed_of_instance(self, instance_id: str) -> list[TaskRecord]:
+        """The completed tasks of an instance, in the order they were completed."""
+        rows = self._uow.execute(select(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id,
+                                                          TASK_TABLE.c.status == TASK_COMPLETED)
+                                 .order_by(TASK_TABLE.c.completed_at, TASK_TABLE.c.id)).all()
+        return [record_at(TaskRecord, row) for row in rows]
 
     def add(self, task: TaskRecord) -> None:
         """Queue a new task."""

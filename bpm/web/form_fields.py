@@ -1,0 +1,310 @@
+"""Forms on pages: which fields a form shows and how, what a posted HTML form means as JSON, and how data reads.
+
+The schema in ``forms/*.json`` is the only description of a form; this module
+turns it into fields for the Jinja macros (``templates/forms.html``), and a
+posted form back into the JSON the runtime validates (the server's check is
+the guard; the browser's ``required``/``min``/``max`` are a convenience).
+
+Input names are the field's JSON path with dots (``items.0.name``), the same
+paths ``FormRegistry.validate`` names in its errors, so an error lands next
+to its field. Text the browser sends is turned into the schema's type here
+(numbers, booleans, arrays, nested objects); what cannot be turned (``"12a"``
+for a number) is reported as a field error, never passed on as a string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from bpm.forms import CURRENT_USER_WIDGET, Form
+
+EMPTY_ROWS = 1  # blank rows offered after an array's values (no JavaScript needed to add one)
+MAX_ROWS = 50
+INDEX = re.compile(r"^(0|[1-9][0-9]{0,3})$")
+UNREADABLE = object()  # text that is not the field's type: reported, and left out of the data
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input (or group of inputs) of a form, as a page shows it."""
+
+    name: str  # the JSON path with dots, and the input's name
+    label: str
+    schema: Mapping[str, Any]
+    widget: str  # text | textarea | number | integer | checkbox | select | radio | date | datetime | email |
+    #              current-user | list | table | group
+    required: bool = False
+    description: str | None = None
+    read_only: bool = False
+    children: tuple[Field, ...] = ()  # a group's fields, or a table row's columns
+    choices: tuple[tuple[Any, str], ...] = ()  # (value, label) of an enum
+
+    @property
+    def input_id(self) -> str:
+        """An element id for the input (dots and brackets are not CSS-friendly)."""
+        return "f-" + self.name.replace(".", "-")
+
+
+def _label(name: str, schema: Mapping[str, Any]) -> str:
+    title = schema.get("title")
+    if isinstance(title, str) and title:
+        return title
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", name.rsplit(".", 1)[-1]).replace("_", " ")
+    return words[:1].upper() + words[1:]
+
+
+def _choices(schema: Mapping[str, Any]) -> tuple[tuple[Any, str], ...]:
+    if isinstance(schema.get("enum"), list):
+        names = schema.get("x-enumNames") or []
+        return tuple((value, names[i] if i < len(names) else str(value)) for i, value in enumerate(schema["enum"]))
+    options = schema.get("oneOf") or schema.get("anyOf")
+    if isinstance(options, list) and all(isinstance(o, dict) and "const" in o for o in options):
+        return tuple((o["const"], o.get("title") or str(o["const"])) for o in options)
+    return ()
+
+
+def _widget(schema: Mapping[str, Any], asked: str | None) -> str:
+    kind = schema.get("type")
+    if asked == CURRENT_USER_WIDGET or schema.get("x-bpm-actor") is True:
+        return CURRENT_USER_WIDGET
+    if _choices(schema):
+        return "radio" if asked == "radio" else "select"
+    if kind == "boolean":
+        return "checkbox"
+    if kind in ("number", "integer"):
+        return kind
+    if kind == "object":
+        return "group"
+    if kind == "array":
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        return "table" if items.get("type") == "object" else "list"
+    if asked in ("textarea", "email", "date", "datetime"):
+        return asked
+    formats = {"date": "date", "date-time": "datetime", "email": "email"}
+    return formats.get(schema.get("format", ""), "text")
+
+
+def form_fields(form: Form) -> list[Field]:
+    """The form's fields in ``ui.order`` (then schema order), each with its widget, label and rules."""
+    return _fields(form.schema, "", form.ui)
+
+
+def _fields(schema: Mapping[str, Any], prefix: str, ui: Mapping[str, Any]) -> list[Field]:
+    properties: Mapping[str, Any] = schema.get("properties") or {}
+    order = [name for name in ui.get("order", []) if name in properties] if not prefix else []
+    names = order + [name for name in properties if name not in order]
+    required = set(schema.get("required") or [])
+    widgets = ui.get("widgets", {}) if not prefix else {}
+    read_only = set(ui.get("readOnly", [])) if not prefix else set()
+    found = []
+    for name in names:
+        spec = properties[name] if isinstance(properties[name], dict) else {}
+        path = f"{prefix}{name}"
+        widget = _widget(spec, widgets.get(name))
+        children: tuple[Field, ...] = ()
+        if widget == "group":
+            children = tuple(_fields(spec, path + ".", {}))
+        elif widget == "table":
+            children = tuple(_fields(spec["items"], "", {}))
+        found.append(Field(path, _label(name, spec), spec, widget, name in required, spec.get("description"),
+                           name in read_only or spec.get("readOnly") is True, children, _choices(spec)))
+    return found
+
+
+# --- a posted HTML form -> JSON ----------------------------------------------------------------------------------
+
+@dataclass
+class Parsed:
+    """What a posted form says, as JSON, with the fields whose text could not be read."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def parse_posted(form: Form, posted: MultiDict[str, str]) -> Parsed:
+    """The JSON a posted form means; empty inputs are left out, so "required" speaks for them."""
+    parsed = Parsed()
+    for spec in form_fields(form):
+        _read(spec, posted, parsed.data, parsed.errors)
+    return parsed
+
+
+def _read(spec: Field, posted: MultiDict[str, str], into: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    key = spec.name.rsplit(".", 1)[-1]
+    if spec.widget == CURRENT_USER_WIDGET:
+        return  # the server fills it from the actor; whatever was posted is not read
+    if spec.widget == "group":
+        inner: dict[str, Any] = {}
+        for child in spec.children:
+            _read(child, posted, inner, errors)
+        if inner:
+            into[key] = inner
+        return
+    if spec.widget == "table":
+        rows = _table_rows(spec, posted, errors)
+        if rows:
+            into[key] = rows
+        return
+    if spec.widget == "list":
+        values = _list_values(spec, posted, errors)
+        if values:
+            into[key] = values
+        return
+    if spec.widget == "checkbox":
+        into[key] = spec.name in posted
+        return
+    text = posted.get(spec.name)
+    if text is None or not text.strip():
+        return
+    value = _convert(text, spec.schema, spec.name, errors)
+    if value is not UNREADABLE:
+        into[key] = value
+
+
+def _list_values(spec: Field, posted: MultiDict[str, str], errors: dict[str, list[str]]) -> list[Any]:
+    """The non-empty values of a list; an unreadable one keeps its place, so its error names the right row."""
+    items = spec.schema.get("items") if isinstance(spec.schema.get("items"), dict) else {}
+    values: list[Any] = []
+    for text in posted.getlist(spec.name)[:MAX_ROWS]:
+        if text.strip():
+            values.append(_convert(text, items, f"{spec.name}.{len(values)}", errors))
+    return [v for v in values if v is not UNREADABLE]
+
+
+def _table_rows(spec: Field, posted: MultiDict[str, str], errors: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Rows posted as ``items.0.name``, ``items.1.name``…; a row left wholly empty is no row."""
+    indices = sorted({int(key.split(".")[len(spec.name.split("."))]) for key in posted
+                      if key.startswith(spec.name + ".") and INDEX.match(key.split(".")[len(spec.name.split("."))])})
+    rows = []
+    for index in indices[:MAX_ROWS]:
+        row: dict[str, Any] = {}
+        typed = False
+        for column in spec.children:
+            column_name = f"{spec.name}.{index}.{column.name}"
+            if column.widget == "checkbox":
+                if column_name in posted:
+                    row[column.name] = True
+                continue
+            text = posted.get(column_name)
+            if text is not None and text.strip():
+                typed = True
+                value = _convert(text, column.schema, f"{spec.name}.{len(rows)}.{column.name}", errors)
+                if value is not UNREADABLE:
+                    row[column.name] = value
+        if row or typed:
+            rows.append(row)
+    return rows
+
+
+def _convert(text: str, schema: Mapping[str, Any], path: str, errors: dict[str, list[str]]) -> Any:
+    kind = schema.get("type")
+    choices = _choices(schema)
+    if choices:
+        for value, _ in choices:
+            if str(value) == text:
+                return value
+        return text  # not one of them: validation names the choices
+    try:
+        if kind == "integer":
+            return int(text.strip())
+        if kind == "number":
+            number = float(text.strip().replace(",", ""))
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError(text)
+            return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+    except ValueError:
+        errors.setdefault(path, []).append("must be a whole number" if kind == "integer" else "must be a number")
+        return UNREADABLE
+    if schema.get("format") == "date-time" and "T" in text and len(text) == 16:
+        return text + ":00Z"  # <input type="datetime-local"> says minutes, no zone: taken as UTC
+    return text
+
+
+# --- reading data ------------------------------------------------------------------------------------------------
+
+def display(value: Any, spec: Field | None = None) -> str:
+    """A value for people to read: chosen labels, grouped digits, dates spelt out, Yes/No."""
+    if value is None:
+        return "—"
+    if spec is not None and spec.choices:
+        for choice, label in spec.choices:
+            if choice == value:
+                return label
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, str) and spec is not None:
+        return _when(value, spec.schema.get("format"))
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return ", ".join(display(v) for v in value)
+    return str(value)
+
+
+def _when(value: str, fmt: Any) -> str:
+    try:
+        if fmt == "date":
+            return dt.date.fromisoformat(value).strftime("%-d %b %Y")
+        if fmt == "date-time":
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).strftime("%-d %b %Y, %H:%M UTC")
+    except ValueError:
+        pass
+    return value
+
+
+def row_count(spec: Field, value: Any) -> int:
+    """How many rows a list or table shows: its values and one blank row to add another."""
+    return min(len(value) if isinstance(value, list) else 0, MAX_ROWS) + EMPTY_ROWS
+
+
+def value_at(data: Any, path: str) -> Any:
+    """The value at a dotted path (``items.0.name``), or None."""
+    current = data
+    for part in path.split("."):
+        if isinstance(current, Mapping):
+            current = current.get(part)
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return None
+    return current
+
+
+def set_value_at(data: dict[str, Any], path: str, value: Any) -> None:
+    """Put ``value`` at a dotted path, making the objects on the way (lists are left as they are)."""
+    parts = path.split(".")
+    current: Any = data
+    for part in parts[:-1]:
+        if isinstance(current, dict):
+            current = current.setdefault(part, {})
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return
+    if isinstance(current, dict):
+        current[parts[-1]] = value
+
+
+def label_of(fields: Sequence[Field], path: str) -> str:
+    """The label people know a field by (for the error summary); the path itself when no field has it."""
+    for spec in fields:
+        if spec.name == path:
+            return spec.label
+        if path.startswith(spec.name + "."):
+            rest = path[len(spec.name) + 1:]
+            if spec.widget == "table":
+                index, _, column = rest.partition(".")
+                inner = next((c.label for c in spec.children if c.name == column), column)
+                return f"{spec.label}, row {int(index) + 1 if index.isdigit() else index}: {inner}"
+            if spec.widget == "list":
+                return f"{spec.label} {int(rest) + 1 if rest.isdigit() else rest}"
+            return label_of(spec.children, path)
+    return "The form" if path == "_form" else path

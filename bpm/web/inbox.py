@@ -1,0 +1,239 @@
+"""The employee pages: My tasks, Group tasks, a task's page, the start catalogue and start forms, My requests.
+
+Each view reads the request, calls one runtime function, and renders; the
+rules (who may see, claim, complete, start) live in the runtime's policy,
+which also says which buttons a task page shows (``TaskView.may``). Every
+page works without JavaScript: forms post, the server answers with the page
+again (errors next to the fields, values kept) or a redirect back to where
+the person came from (list filters and page kept in the URL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, flash, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from bpm.auth import current_actor, runtime
+from bpm.errors import ConflictError, Forbidden, FormInvalid, InvalidRequest, NotFound, PreconditionFailed
+from bpm.runtime import definitions, inbox, instances, tasks
+from bpm.runtime.policy import Action, allows
+from bpm.web.form_fields import form_fields, parse_posted, set_value_at
+
+bp = Blueprint("inbox", __name__)
+PAGE_SIZE = 20
+VIEWS = {"mine": ("My tasks", "mine"), "group": ("Group tasks", "candidate")}
+DUE_SOON = dt.timedelta(days=1)
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+
+
+def _back(default: str = "/inbox") -> str:
+    from bpm.web import safe_next
+
+    return safe_next(request.values.get("back") or default)
+
+
+def urgency(task: Any, now: dt.datetime) -> str | None:
+    """"overdue" or "due-soon" for a task's due date (None: neither, or no date)."""
+    if task.due_at is None:
+        return None
+    if task.due_at < now:
+        return "overdue"
+    return "due-soon" if task.due_at - now < DUE_SOON else None
+
+
+@bp.get("/inbox")
+def task_list() -> str:
+    """My tasks (assigned to me) or Group tasks (offered to me or my groups), most urgent first."""
+    rt, actor = runtime(), current_actor()
+    view = request.args.get("view") if request.args.get("view") in VIEWS else "mine"
+    process = request.args.get("process") or None
+    page = _page_number()
+    with rt.uow() as uow:
+        rows, total = inbox.list_tasks(uow, actor, {"scope": VIEWS[view][1], "definition_key": process},
+                                       page, PAGE_SIZE)
+        other = "group" if view == "mine" else "mine"
+        _, other_total = inbox.list_tasks(uow, actor, {"scope": VIEWS[other][1], "definition_key": process}, 1, 1)
+        processes = definitions.list_definitions(uow, actor)
+    counts = {view: total, other: other_total}
+    here = request.full_path.rstrip("?")
+    return render_template("inbox.html", view=view, views=VIEWS, tasks=rows, total=total, counts=counts,
+                           page=page, pages=max(1, -(-total // PAGE_SIZE)), process=process, processes=processes,
+                           now=rt.now(), urgency=urgency, here=here, names={d.key: d.name for d in processes},
+                           page_url=lambda n: "/inbox?" + urlencode({k: v for k, v in {
+                               "view": view, "process": process, "page": n}.items() if v}))
+
+
+def _task_page(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,
+               message: str | None = None, status: int = 200) -> Any:
+    rt, actor = runtime(), current_actor()
+    with rt.uow() as uow:
+        view = tasks.task_view(rt, uow, actor, task_id)
+        history = instances.instance_history(uow, actor, view.instance.id)
+    form = rt.forms.get(view.task.form_id) if view.task.form_id else None
+    return render_template(
+        "task.html", view=view, form=form, fields=form_fields(form) if form else [],
+        request_fields=form_fields(view.request_form) if view.request_form else [], values=values or {},
+        errors=errors or {}, message=message, back=_back(), history=history, now=rt.now(), urgency=urgency,
+    ), status
+
+
+@bp.get("/tasks/<task_id>")
+def task_page(task_id: str) -> Any:
+    """What is being decided, the form and one button per outcome, comments, and the request's history."""
+    return _task_page(task_id)
+
+
+@bp.post("/tasks/<task_id>")
+def submit_task(task_id: str) -> Any:
+    """Complete the task with the outcome of the button pressed; back to the list where the person was."""
+    rt, actor = runtime(), current_actor()
+    outcome = request.form.get("outcome")
+    with rt.uow() as uow:
+        task, _ = tasks.read_task(rt, uow, actor, task_id)
+    form = rt.forms.get(task.form_id) if task.form_id else None
+    parsed = parse_posted(form, request.form) if form else None
+    data = parsed.data if parsed else {}
+    if parsed and parsed.errors:
+        values = dict(data)
+        for name in parsed.errors:
+            set_value_at(values, name, request.form.get(name))
+        return _task_page(task_id, values, parsed.errors, status=422)
+    try:
+        done, _, _ = tasks.complete_task(rt, actor, task_id, outcome, data, _revision())
+    except FormInvalid as exc:
+        return _task_page(task_id, data, exc.errors, status=422)
+    except InvalidRequest as exc:
+        return _task_page(task_id, data, exc.errors, message=str(exc), status=422)
+    except (ConflictError, PreconditionFailed) as exc:
+        return _task_page(task_id, data, message=f"{exc}.", status=409)
+    except Forbidden as exc:
+        return _task_page(task_id, data, message=f"{exc}.", status=403)
+    flash(f"Done: {done.title} — {outcome}.", "success")
+    return redirect(_back(), 303)
+
+
+def _revision() -> int | None:
+    raw = request.form.get("revision", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _task_action(task_id: str, act: Any, said: str) -> Any:
+    try:
+        act()
+    except (ConflictError, PreconditionFailed, Forbidden) as exc:
+        return _task_page(task_id, message=f"{exc}.", status=409 if not isinstance(exc, Forbidden) else 403)
+    flash(said, "success")
+    return redirect(f"/tasks/{task_id}?" + urlencode({"back": _back()}), 303)
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim(task_id: str) -> Any:
+    rt, actor = runtime(), current_actor()
+    return _task_action(task_id, lambda: tasks.claim_task(rt, actor, task_id, _revision()),
+                        "The task is yours now; it has left your colleagues' group tasks.")
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+def unclaim(task_id: str) -> Any:
+    rt, actor = runtime(), current_actor()
+    return _task_action(task_id, lambda: tasks.unclaim_task(rt, actor, task_id, _revision()),
+                        "The task is back in the group's tasks.")
+
+
+@bp.post("/tasks/<task_id>/comments")
+def comment(task_id: str) -> Any:
+    rt, actor = runtime(), current_actor()
+    try:
+        tasks.comment_on_task(rt, actor, task_id, request.form.get("body", ""))
+    except InvalidRequest as exc:
+        return _task_page(task_id, errors={"comment-body": exc.errors.get("body", [str(exc)])}, status=422)
+    return redirect(f"/tasks/{task_id}?" + urlencode({"back": _back()}) + "#comments", 303)
+
+
+@bp.get("/start")
+def catalogue() -> str:
+    """The processes this person may start."""
+    rt, actor = runtime(), current_actor()
+    with rt.uow() as uow:
+        offered = [d for d in definitions.list_definitions(uow, actor, "published")]
+        startable = [d for d in offered if allows(actor, Action.INSTANCE_START, _facts(d))]
+    return render_template("start.html", processes=startable)
+
+
+def _facts(definition: Any) -> Any:
+    from bpm.runtime.access import definition_facts
+
+    return definition_facts(definition.key, definition.status, definition.body)
+
+
+def _start_page(key: str, values: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,
+                message: str | None = None, status: int = 200) -> Any:
+    rt, actor = runtime(), current_actor()
+    with rt.uow() as uow:
+        found = instances.start_form(rt, uow, actor, key)
+    return render_template("start_form.html", start=found, fields=form_fields(found.form) if found.form else [],
+                           values=values or {}, errors=errors or {}, message=message), status
+
+
+@bp.get("/start/<key>")
+def start_page(key: str) -> Any:
+    """A process's start form."""
+    return _start_page(key)
+
+
+@bp.post("/start/<key>")
+def start(key: str) -> Any:
+    """Start the process with what the person filled in; on to My requests."""
+    rt, actor = runtime(), current_actor()
+    with rt.uow() as uow:
+        found = instances.start_form(rt, uow, actor, key)
+    parsed = parse_posted(found.form, request.form) if found.form else None
+    data = parsed.data if parsed else {}
+    if parsed and parsed.errors:
+        values = dict(data)
+        for name in parsed.errors:
+            set_value_at(values, name, request.form.get(name))
+        return _start_page(key, values, parsed.errors, status=422)
+    business_key = (request.form.get("businessKey") or "").strip() or None
+    try:
+        instance, _ = instances.start_instance(rt, actor, key, data, business_key)
+    except InvalidRequest as exc:
+        errors = {("businessKey" if name == "businessKey" else name): messages
+                  for name, messages in exc.errors.items()}
+        return _start_page(key, data, errors, status=422)
+    flash(f"Started: {found.name}.", "success")
+    return redirect(f"/requests#i-{instance.id}", 303)
+
+
+@bp.get("/requests")
+def my_requests() -> str:
+    """What I started: status, the step it is at, whom it waits for and since when, and how it ended."""
+    rt, actor = runtime(), current_actor()
+    page = _page_number()
+    with rt.uow() as uow:
+        rows, total = instances.list_instances(uow, actor, {"started_by": actor.username}, page, PAGE_SIZE)
+        waiting = {row.id: tasks.open_tasks_of(uow, row.id) for row in rows}
+        names = {d.key: d.name for d in definitions.list_definitions(uow, actor)}
+    return render_template("requests.html", rows=rows, total=total, waiting=waiting, names=names, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), now=rt.now())
+
+
+@bp.post("/requests/<instance_id>/cancel")
+def cancel_request(instance_id: str) -> Response:
+    """Withdraw my own running request."""
+    rt, actor = runtime(), current_actor()
+    try:
+        instances.cancel_instance(rt, actor, instance_id, reason="withdrawn by the requester")
+    except (ConflictError, Forbidden, NotFound) as exc:
+        flash(f"Could not withdraw it: {exc}.", "error")
+    else:
+        flash("Your request was withdrawn.", "success")
+    return redirect("/requests", 303)

@@ -1,0 +1,103 @@
+"""The employee's day in a real browser: start an expense, decide it, follow it; group tasks; no JavaScript needed."""
+
+from __future__ import annotations
+
+import re
+
+
+def sign_in(context, base: str, user: str):
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{base}/login")
+    page.fill("#username", user)
+    page.fill("#password", f"{user}-demo")
+    page.press("#password", "Enter")
+    page.wait_for_url(f"{base}/inbox")
+    return page
+
+
+def start_expense(page, base: str, amount: str = "1500", description: str = "A new laptop") -> None:
+    page.goto(f"{base}/start")
+    page.click("a:has-text('Expense approval')")
+    page.fill("#f-manager", "bob")
+    page.fill("#f-amount", amount)
+    page.select_option("#f-currency", "EUR")
+    page.fill("#f-description", description)
+    page.click("button:has-text('Submit')")
+
+
+def test_an_expense_is_started_rejected_with_a_reason_and_the_requester_sees_it(chromium, live_server):
+    ann = sign_in(chromium.new_context(), live_server, "ann")
+    hostile = "<script>alert('x')</script> & <img src=x onerror=alert(1)>"
+    start_expense(ann, live_server, amount="200000")
+    error = "200000 is greater than the maximum of 100000"
+    assert ann.locator("#f-amount-error").inner_text() == error, "the server's check, not the browser's"
+    assert ann.input_value("#f-manager") == "bob" and ann.input_value("#f-amount") == "200000", "values kept"
+    assert ann.locator("#error-summary a").inner_text() == f"Amount: {error}"
+    ann.fill("#f-amount", "1500")
+    ann.fill("#f-description", hostile)
+    ann.click("button:has-text('Submit')")
+    ann.wait_for_url("**/requests**")
+    assert "in progress" in ann.inner_text(".request") and "waiting for bob" in ann.inner_text(".request")
+
+    bob = sign_in(chromium.new_context(), live_server, "bob")
+    bob.goto(f"{live_server}/inbox?view=mine&process=expense-approval")
+    bob.click(".task-title")
+    assert hostile in bob.inner_text(".data"), "hostile text is shown as text"
+    bob.click("button[value=reject]")
+    assert bob.locator("#f-comment-error").is_visible(), "rejecting needs a comment: said at the field"
+    assert bob.locator("#f-comment").get_attribute("aria-invalid") == "true"
+    bob.fill("#f-comment", "Please use the standard model")
+    bob.click("button[value=reject]")
+    bob.wait_for_url(f"{live_server}/inbox?view=mine&process=expense-approval", timeout=10_000)
+    assert "Done:" in bob.inner_text(".flashes"), "back at the same list, filters kept, and told it worked"
+
+    ann.goto(f"{live_server}/requests")
+    assert ann.inner_text(".request .badge") == "rejected"
+    assert ann.dialogs == [] and bob.dialogs == [], "no injected script ran"
+
+
+def test_a_group_task_claimed_by_one_leaves_the_other_s_group_tasks(chromium, live_server):
+    ann = sign_in(chromium.new_context(), live_server, "ann")
+    start_expense(ann, live_server, amount="2500")
+    bob = sign_in(chromium.new_context(), live_server, "bob")
+    bob.click(".task-title")
+    bob.click("button[value=approve]")
+    carol = sign_in(chromium.new_context(), live_server, "carol")
+    frank = sign_in(chromium.new_context(), live_server, "frank")
+    for page in (carol, frank):
+        page.goto(f"{live_server}/inbox?view=group")
+        assert page.locator(".task").count() == 1
+    carol.click(".task-title")
+    carol.click("button:has-text('Claim')")
+    assert "The task is yours now" in carol.inner_text(".flashes")
+    frank.reload()
+    assert frank.locator(".task").count() == 0, "claimed: gone from frank's group tasks"
+    carol.goto(f"{live_server}/inbox")
+    assert carol.locator(".task").count() == 1, "and in carol's own tasks"
+
+
+def test_the_essential_path_works_without_javascript(chromium, live_server):
+    ann = sign_in(chromium.new_context(java_script_enabled=False), live_server, "ann")
+    start_expense(ann, live_server, amount="200")
+    ann.wait_for_url("**/requests**")
+    bob = sign_in(chromium.new_context(java_script_enabled=False), live_server, "bob")
+    bob.click(".task-title")
+    bob.click("button[value=approve]")
+    bob.wait_for_url(f"{live_server}/inbox")
+    ann.goto(f"{live_server}/requests")
+    assert ann.inner_text(".request .badge") == "approved"
+
+
+def test_the_pages_fit_a_375_pixel_screen(chromium, live_server):
+    ann = sign_in(chromium.new_context(viewport={"width": 375, "height": 812}), live_server, "ann")
+    start_expense(ann, live_server)
+    bob = sign_in(chromium.new_context(viewport={"width": 375, "height": 812}), live_server, "bob")
+    task_url = bob.locator(".task-title").get_attribute("href")
+    for page, url in ((ann, "/start"), (ann, "/start/expense-approval"), (ann, "/requests"), (bob, "/inbox"),
+                      (bob, task_url), (bob, "/inbox?view=group")):
+        page.goto(f"{live_server}{url}")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 375, f"{url} is {width} px wide"
+    assert re.match(r"^/tasks/[0-9a-f-]+\?back=", task_url)
