@@ -69,9 +69,17 @@ def handle_bpm_error(error: BpmError) -> Any:
     message = error.summary if isinstance(error, ProblemsError) else str(error)
     headers = _headers_of(error)
     if not is_api_request():
-        exception = _EXCEPTION_BY_CODE.get(code, BadRequest)(description=message)
-        return exception if not headers else (exception.get_response(), headers)
+        return page_for(_EXCEPTION_BY_CODE.get(code, BadRequest)(description=message), headers)
     return error_body(code, message, _field_errors(error)), code, headers
+
+
+def page_for(error: HTTPException, headers: dict[str, str]) -> Any:
+    """A page's error: the web layer's page when it registered one (``bpm_error_page``), werkzeug's otherwise."""
+    render = current_app.extensions.get("bpm_error_page")
+    if render is None:
+        return error if not headers else (error.get_response(), headers)
+    body, code = render(error)
+    return body, code, headers
 
 
 def _headers_of(error: BpmError) -> dict[str, str]:
@@ -88,7 +96,7 @@ class BpmApi(Api):
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not is_api_request():
-            return error  # pages register their own handlers; werkzeug's response otherwise
+            return page_for(error, {})
         data = getattr(error, "data", None) or {}
         errors = data.get("errors") or data.get("messages")
         if isinstance(errors, dict) and set(errors) <= {"json", "query", "headers", "path", "form"}:

@@ -106,12 +106,33 @@ class DefinitionVersionSchema(CamelSchema):
     published_by = ma.fields.String(allow_none=True)
     published_at = ma.fields.AwareDateTime(allow_none=True)
     retired_at = ma.fields.AwareDateTime(allow_none=True)
+    start_form = ma.fields.Method("_start_form", metadata={
+        "description": "the id of the start form (GET /api/forms/{id}), or null: starting takes no input",
+        "type": "string", "nullable": True})
+
+    @staticmethod
+    def _start_form(definition: Any) -> str | None:
+        for node in (getattr(definition, "body", None) or {}).get("nodes", []):
+            if isinstance(node, dict) and node.get("type") == "start":
+                form = (node.get("data") or {}).get("form")
+                return form if isinstance(form, str) else None
+        return None
 
 
 class DefinitionDetailSchema(DefinitionVersionSchema):
     """A version with its WorkflowDefinition."""
 
     definition = ma.fields.Dict(attribute="body")
+
+
+class FormSchema(ma.Schema):
+    """A form: its JSON Schema, layout hints and outcome rules, for clients drawing their own screens."""
+
+    id = ma.fields.String()
+    title = ma.fields.String()
+    schema = ma.fields.Dict(metadata={"description": "JSON Schema 2020-12 of the data"})
+    rules = ma.fields.List(ma.fields.Dict(), metadata={"description": "[{if: {outcome|field: value}, require: [...]}]"})
+    ui = ma.fields.Dict(metadata={"description": "order, widgets (textarea, radio, current-user…), readOnly"})
 
 
 class RetirementSchema(DefinitionDetailSchema):

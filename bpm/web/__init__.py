@@ -154,6 +154,22 @@ def revoke_token(token_id: str) -> Any:
     return redirect("/tokens", 303)
 
 
+ERROR_TITLES = {400: "That request was not understood", 401: "Please sign in", 403: "Not allowed",
+                404: "Not found", 405: "Not allowed here", 409: "Someone got there first",
+                413: "Too large", 422: "Please check what you entered", 429: "Too many attempts"}
+
+
+def _error_page(error: Any) -> tuple[str, int]:
+    """An error as a page people can act on: what happened, in words, and a way back."""
+    code = error.code or 500
+    if code >= 500:
+        return render_template("error.html", code=code, title="Something went wrong on our side",
+                               detail="Please try again in a moment; if it keeps happening, tell the operator."), code
+    detail = error.description if code != 404 else "It does not exist, or it is not yours to see."
+    return render_template("error.html", code=code, title=ERROR_TITLES.get(code, "That did not work"),
+                           detail=detail), code
+
+
 def _open_task_count() -> int:
     """The header's count: tasks assigned to me or offered to me now (one narrow count query)."""
     from flask import g
@@ -184,6 +200,8 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(inbox_pages)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,
                                  row_count=form_fields.row_count, label_of=form_fields.label_of)
+
+    app.extensions["bpm_error_page"] = _error_page
 
     @app.context_processor
     def people() -> dict[str, Any]:

@@ -73,7 +73,7 @@ def targets(api):
     """An instance and a task to aim at: the ids every path with a parameter gets."""
     started = api.post("/api/instances", json={"definition": "expense-approval", "payload": EXPENSE}).json
     return {"instance_id": started["id"], "task_id": started["openTasks"][0]["id"],
-            "key": "expense-approval", "version": "1"}
+            "key": "expense-approval", "version": "1", "form_id": "expense-request"}
 
 
 def _operations(client):

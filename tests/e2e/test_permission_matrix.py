@@ -54,6 +54,7 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("instances.InstanceHistory", "GET", f"/api/instances/{IID}/history", None,
      row(401, 200, 200, 404, 404, 200, 200)),
     ("tasks.Tasks", "GET", "/api/tasks", None, row(401, 200, 200, 200, 200, 200, 200)),
+    ("forms.FormResource", "GET", "/api/forms/expense-request", None, row(401, 200, 200, 200, 200, 200, 200)),
     ("tasks.TaskResource", "GET", f"/api/tasks/{TID}", None, row(401, 200, 200, 404, 404, 200, 200)),
     ("tasks.CompleteTask", "POST", f"/api/tasks/{TID}/complete", {"outcome": "approve"},
      row(401, 403, 200, 404, 404, 403, 403)),
