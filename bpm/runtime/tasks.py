@@ -215,6 +215,7 @@ class TaskView(NamedTuple):
     decisions: list[TaskRecord]  # earlier steps' completed tasks, oldest first
     comments: list[TaskComment]
     may: frozenset[str]  # of "complete", "claim", "unclaim", "delegate", "comment"
+    definition: dict[str, Any]  # the version the instance runs, for its diagram
 
 
 def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskView:
@@ -238,4 +239,4 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     decisions = [done for done in uow.tasks.completed_of_instance(instance.id) if done.id != task.id]
     return TaskView(task, instance, str(engine.workflow.name or instance.definition_key),
                     rt.forms.get(form_id) if isinstance(form_id, str) and form_id in rt.forms else None,
-                    request, decisions, uow.tasks.comments(task.id), frozenset(may))
+                    request, decisions, uow.tasks.comments(task.id), frozenset(may), engine.workflow.to_dict())
