@@ -208,6 +208,10 @@ class TaskQuerySchema(PagedQuerySchema):
     status = ma.fields.String(load_default=TaskStatus.OPEN.value, validate=validate.OneOf(list(TaskStatus)))
     instance_id = ma.fields.String()
     definition_key = ma.fields.String()
+    text = ma.fields.String(validate=validate.Length(min=1, max=200),
+                            metadata={"description": "words in the title or the business key (any case)"})
+    min_priority = ma.fields.Integer(validate=validate.Range(min=0, max=100))
+    due_before = ma.fields.AwareDateTime(metadata={"description": "only tasks due before this time"})
 
 
 class CompleteTaskSchema(ma.Schema):

@@ -19,7 +19,7 @@ from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
 from bpm.runtime.paging import paginate, window
 from bpm.runtime.policy import Action, require
-from bpm.store.models import TASK_OPEN, Task, TaskCandidate, User
+from bpm.store.models import TASK_OPEN, ProcessInstance, Task, TaskCandidate, User
 from bpm.store.uow import UnitOfWork
 
 SCOPES = ("available", "mine", "candidate", "all", "orphaned")  # the API offers exactly these
@@ -31,12 +31,31 @@ def _urgency(columns: Any) -> tuple[Any, ...]:
 
 
 def _on_tasks(status: str, filters: dict[str, Any]) -> list[Any]:
-    """The status and the optional instance and process filters, as conditions on the task table."""
-    conditions = [Task.status == status]
+    """The status and the optional filters, as conditions on the task table."""
+    conditions = [Task.status == status, *_urgency_filters(Task, filters)]
     for name, column in (("instance_id", Task.instance_id), ("definition_key", Task.definition_key)):
         if filters.get(name) is not None:
             conditions.append(column == filters[name])
+    if filters.get("text"):
+        conditions.append(Task.id.in_(_with_text(filters["text"])))
     return conditions
+
+
+def _urgency_filters(columns: Any, filters: dict[str, Any]) -> list[Any]:
+    """Priority and due-date filters, on the task table or on the offers (which carry both)."""
+    conditions = []
+    if filters.get("min_priority") is not None:
+        conditions.append(columns.priority >= filters["min_priority"])
+    if filters.get("due_before") is not None:
+        conditions.append(and_(columns.due_at.is_not(None), columns.due_at < filters["due_before"]))
+    return conditions
+
+
+def _with_text(text: str) -> Any:
+    """Ids of the tasks whose title, or whose instance's business key, holds ``text`` (any case)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    keyed = select(ProcessInstance.id).where(ProcessInstance.business_key.ilike(pattern, escape="\\"))
+    return select(Task.id).where(or_(Task.title.ilike(pattern, escape="\\"), Task.instance_id.in_(keyed)))
 
 
 def _assigned(actor: Actor, status: str, filters: dict[str, Any]) -> Any:
@@ -51,7 +70,9 @@ def _offered(actor: Actor, filters: dict[str, Any]) -> Any:
     if actor.groups:
         to_whom.append(and_(TaskCandidate.kind == "group", TaskCandidate.name.in_(sorted(actor.groups))))
     query = select(TaskCandidate.task_id.label("id"), TaskCandidate.priority, TaskCandidate.due_at,
-                   TaskCandidate.created_at).where(or_(*to_whom))
+                   TaskCandidate.created_at).where(or_(*to_whom), *_urgency_filters(TaskCandidate, filters))
+    if filters.get("text"):
+        query = query.where(TaskCandidate.task_id.in_(_with_text(filters["text"])))
     if filters.get("instance_id") is not None:
         of_instance = select(Task.id).where(Task.instance_id == filters["instance_id"])
         query = query.where(TaskCandidate.task_id.in_(of_instance))

@@ -51,26 +51,67 @@ def urgency(task: Any, now: dt.datetime) -> str | None:
     return "due-soon" if task.due_at - now < DUE_SOON else None
 
 
+DUE_CHOICES = {"overdue": ("Overdue", dt.timedelta(0)), "today": ("Due within a day", dt.timedelta(days=1)),
+               "week": ("Due within a week", dt.timedelta(days=7))}
+PRIORITY_CHOICES = {"high": ("High priority", 70), "raised": ("Above normal", 51)}
+
+
+def _filters(now: dt.datetime) -> tuple[dict[str, str], dict[str, Any]]:
+    """The list's filters as the URL says them, and as the runtime's inbox takes them (bad values ignored)."""
+    said = {"process": request.args.get("process", ""), "q": request.args.get("q", "").strip()[:200],
+            "due": request.args.get("due", ""), "priority": request.args.get("priority", "")}
+    said = {k: v for k, v in said.items() if v and (k not in ("due", "priority") or
+                                                     v in (DUE_CHOICES if k == "due" else PRIORITY_CHOICES))}
+    taken: dict[str, Any] = {"definition_key": said.get("process"), "text": said.get("q") or None}
+    if "due" in said:
+        taken["due_before"] = now + DUE_CHOICES[said["due"]][1]
+    if "priority" in said:
+        taken["min_priority"] = PRIORITY_CHOICES[said["priority"]][1]
+    return said, taken
+
+
 @bp.get("/inbox")
 def task_list() -> str:
-    """My tasks (assigned to me) or Group tasks (offered to me or my groups), most urgent first."""
+    """My tasks (assigned to me) or Group tasks (offered to me or my groups), most urgent first, filtered."""
     rt, actor = runtime(), current_actor()
     view = request.args.get("view") if request.args.get("view") in VIEWS else "mine"
-    process = request.args.get("process") or None
-    page = _page_number()
+    page, now = _page_number(), rt.now()
+    said, taken = _filters(now)
     with rt.uow() as uow:
-        rows, total = inbox.list_tasks(uow, actor, {"scope": VIEWS[view][1], "definition_key": process},
-                                       page, PAGE_SIZE)
+        rows, total = inbox.list_tasks(uow, actor, {"scope": VIEWS[view][1], **taken}, page, PAGE_SIZE)
         other = "group" if view == "mine" else "mine"
-        _, other_total = inbox.list_tasks(uow, actor, {"scope": VIEWS[other][1], "definition_key": process}, 1, 1)
+        _, other_total = inbox.list_tasks(uow, actor, {"scope": VIEWS[other][1], **taken}, 1, 1)
         processes = definitions.list_definitions(uow, actor)
     counts = {view: total, other: other_total}
     here = request.full_path.rstrip("?")
+
+    def url(**changes: Any) -> str:
+        return "/inbox?" + urlencode({k: v for k, v in {"view": view, **said, **changes}.items() if v})
+
     return render_template("inbox.html", view=view, views=VIEWS, tasks=rows, total=total, counts=counts,
-                           page=page, pages=max(1, -(-total // PAGE_SIZE)), process=process, processes=processes,
-                           now=rt.now(), urgency=urgency, here=here, names={d.key: d.name for d in processes},
-                           page_url=lambda n: "/inbox?" + urlencode({k: v for k, v in {
-                               "view": view, "process": process, "page": n}.items() if v}))
+                           page=page, pages=max(1, -(-total // PAGE_SIZE)), said=said, processes=processes,
+                           due_choices=DUE_CHOICES, priority_choices=PRIORITY_CHOICES, now=now, urgency=urgency,
+                           here=here, names={d.key: d.name for d in processes}, url=url)
+
+
+@bp.post("/inbox/claim")
+def claim_selected() -> Response:
+    """Claim several group tasks at once; each one someone else took first is said, the others are yours."""
+    rt, actor = runtime(), current_actor()
+    claimed, missed = 0, []
+    for task_id in request.form.getlist("task")[:PAGE_SIZE]:
+        try:
+            tasks.claim_task(rt, actor, task_id)
+            claimed += 1
+        except (ConflictError, Forbidden, NotFound) as exc:
+            missed.append(str(exc))
+    if claimed:
+        flash(f"Claimed {claimed} task{'s' if claimed != 1 else ''}: they are in My tasks now.", "success")
+    for reason in missed:
+        flash(f"Not claimed: {reason}.", "error")
+    if not claimed and not missed:
+        flash("Tick the tasks to claim first.", "error")
+    return redirect(_back("/inbox?view=group"), 303)
 
 
 def _task_page(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,

@@ -101,3 +101,31 @@ def test_the_pages_fit_a_375_pixel_screen(chromium, live_server):
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 375, f"{url} is {width} px wide"
     assert re.match(r"^/tasks/[0-9a-f-]+\?back=", task_url)
+
+
+def test_group_tasks_are_claimed_several_at_once_and_filters_survive_a_visit(chromium, live_server):
+    ann = sign_in(chromium.new_context(), live_server, "ann")
+    bob = sign_in(chromium.new_context(), live_server, "bob")
+    for description in ("Train to Lyon", "Hotel in Lyon", "Taxi"):
+        start_expense(ann, live_server, amount="1200", description=description)
+        ann.wait_for_url("**/requests**")
+        bob.goto(f"{live_server}/inbox")
+        bob.click(".task-title")
+        bob.click("button[value=approve]")
+        bob.wait_for_url(f"{live_server}/inbox")
+    carol = sign_in(chromium.new_context(), live_server, "carol")
+    carol.goto(f"{live_server}/inbox?view=group")
+    carol.fill("#q", "lyon")
+    carol.click("button:has-text('Filter')")
+    assert carol.locator(".task").count() == 2
+    filtered = carol.url
+    carol.click(".task-title")
+    carol.click("text=Back to the list")
+    assert carol.url == filtered and carol.input_value("#q") == "lyon", "back at the same filtered list"
+    for box in carol.locator(".pick").all():
+        box.check()
+    carol.click("button:has-text('Claim selected')")
+    assert "Claimed 2 tasks" in carol.inner_text(".flashes")
+    assert carol.url == filtered and carol.locator(".task").count() == 0
+    carol.goto(f"{live_server}/inbox?view=group")
+    assert carol.locator(".task").count() == 1, "the taxi is still offered"

@@ -75,6 +75,7 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("web.logout", "POST", "/logout", {}, row(401, 303, 303, 303, 303, 303, 303)),
     ("web.home", "GET", "/", None, row(302, 302, 302, 302, 302, 302, 302)),  # to the sign-in form, or the inbox
     ("inbox.task_list", "GET", "/inbox", None, row(302, 200, 200, 200, 200, 200, 200)),
+    ("inbox.claim_selected", "POST", "/inbox/claim", {"task": TID}, row(401, 303, 303, 303, 303, 303, 303)),
     ("inbox.task_page", "GET", f"/tasks/{TID}", None, row(302, 200, 200, 404, 404, 200, 200)),
     ("inbox.submit_task", "POST", f"/tasks/{TID}", {"outcome": "approve"}, row(401, 403, 303, 404, 404, 403, 403)),
     ("inbox.claim", "POST", f"/tasks/{TID}/claim", {}, row(401, 409, 409, 404, 404, 409, 409)),
@@ -93,7 +94,8 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("web.revoke_token", "POST", "/tokens/nosuchtoken/revoke", {}, row(401, 404, 404, 404, 404, 404, 404)),
 ]
 FORM_ENDPOINTS = {"web.login_post", "web.logout", "web.create_token", "web.revoke_token", "inbox.submit_task",
-                  "inbox.claim", "inbox.unclaim", "inbox.comment", "inbox.start", "inbox.cancel_request"}
+                  "inbox.claim", "inbox.claim_selected", "inbox.unclaim", "inbox.comment", "inbox.start",
+                  "inbox.cancel_request"}
 
 
 def test_every_route_of_the_app_has_a_row(app):

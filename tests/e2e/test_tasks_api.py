@@ -186,3 +186,29 @@ def test_every_change_of_who_may_act_and_every_comment_is_a_history_entry(api, r
     snapshots = [h for h in history if not h["taskId"]]
     assert [h["revision"] for h in snapshots] == sorted({h["revision"] for h in snapshots}), "one per revision"
     assert all(h["snapshotVersion"] is None and h["delta"] == {} for h in history if h["taskId"])
+
+
+def test_the_inbox_filters_by_words_priority_and_due_date(api, clock):
+    designer = api.as_("dana")
+    designer.post("/api/definitions", json=TRIAGE)
+    designer.post("/api/definitions/triage/versions/1/publish")
+    for title, priority, due_in, key in (("Laptop for Zoë", 80, "P1D", "INV-7"), ("Printer ink", 20, "P5D", "INV-100%"),
+                                         ("Chairs", 50, "P10D", "X_1")):
+        started = api.post("/api/instances", json={"definition": "triage", "businessKey": key, "payload": {
+            "title": title, "priority": priority, "dueIn": due_in, "users": []}})
+        assert started.status_code == 201, started.json
+    carol = api.as_("carol")
+
+    def titles(query: str) -> list[str]:
+        response = carol.get(f"/api/tasks?{query}")
+        assert response.status_code == 200, response.json
+        return [t["title"] for t in response.json]
+
+    assert titles("text=laptop") == ["Laptop for Zoë"], "any case"
+    assert titles("text=inv-") == ["Laptop for Zoë", "Printer ink"], "the business key too"
+    assert titles("text=100%25") == ["Printer ink"] and titles("text=X_") == ["Chairs"], "% and _ are just characters"
+    assert titles("text=%25") == ["Printer ink"] and titles("text=_1") == ["Chairs"]
+    assert titles("minPriority=50") == ["Laptop for Zoë", "Chairs"]
+    assert titles("dueBefore=2026-01-07T00:00:00%2B00:00") == ["Laptop for Zoë", "Printer ink"]
+    assert titles("scope=candidate&minPriority=60&text=zo") == ["Laptop for Zoë"]
+    assert carol.get("/api/tasks?minPriority=101").status_code == 422
