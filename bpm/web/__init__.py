@@ -193,11 +193,13 @@ def _tokens_page(issued: accounts.IssuedToken | None = None, errors: dict[str, l
 def init_web(app: Flask) -> None:
     """Register the pages (and the SSO client, when configured)."""
     from bpm.web import form_fields
+    from bpm.web.admin import bp as admin_pages
     from bpm.web.inbox import bp as inbox_pages
 
     init_oidc(app, app.extensions["bpm"].settings)
     app.register_blueprint(bp)
     app.register_blueprint(inbox_pages)
+    app.register_blueprint(admin_pages)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,
                                  row_count=form_fields.row_count, label_of=form_fields.label_of)
 

@@ -212,6 +212,14 @@ def render_svg(definition: Mapping[str, Any], state: RunState | None = None, tit
     return "".join(parts)
 
 
+def caption(definition: Mapping[str, Any], state: RunState) -> str:
+    """Where the run is, in words: shown under the diagram (and its description for screen readers)."""
+    nodes = _nodes(definition)
+    labels = {n["id"]: str((n.get("metadata") or {}).get("label") or n["id"])
+              if isinstance(n.get("metadata"), dict) else n["id"] for n in nodes}
+    return _summary(nodes, labels, state).split(". ", 1)[1] if state.visited else ""
+
+
 def _summary(nodes: Sequence[Mapping[str, Any]], labels: Mapping[str, str], state: RunState) -> str:
     steps = ", ".join(labels[n["id"]] for n in nodes)
     said = [f"Steps: {steps}."]

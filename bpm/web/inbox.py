@@ -22,7 +22,7 @@ from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, FormInvalid, InvalidRequest, NotFound, PreconditionFailed
 from bpm.runtime import definitions, inbox, instances, tasks
 from bpm.runtime.policy import Action, allows
-from bpm.web.diagram import RunState, render_svg
+from bpm.web.diagram import RunState, caption, render_svg
 from bpm.web.form_fields import form_fields, parse_posted, set_value_at
 
 bp = Blueprint("inbox", __name__)
@@ -125,8 +125,9 @@ def _task_page(task_id: str, values: dict[str, Any] | None = None, errors: dict[
         "task.html", view=view, form=form, fields=form_fields(form) if form else [],
         request_fields=form_fields(view.request_form) if view.request_form else [], values=values or {},
         errors=errors or {}, message=message, back=_back(), history=history, now=rt.now(), urgency=urgency,
-        diagram=Markup(render_svg(view.definition, RunState.of(view.instance.snapshot, view.definition),
+        diagram=Markup(render_svg(view.definition, state := RunState.of(view.instance.snapshot, view.definition),
                                   view.process_name)),
+        diagram_caption=caption(view.definition, state),
     ), status
 
 

@@ -1,0 +1,83 @@
+"""The admins' page: instances in error or failed, open tasks nobody can act on, and what to do about them.
+
+Auditors see it read-only; the buttons are those the policy allows the
+reader (retry, cancel, repair, reassign are the admins'). Each action is the
+runtime's, as the API's is, and lands in the instance's history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from bpm.auth import current_actor, runtime
+from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, PreconditionFailed
+from bpm.runtime import inbox, instances, tasks
+from bpm.runtime.access import instance_facts
+from bpm.runtime.policy import Action, allows, require
+
+bp = Blueprint("admin", __name__)
+LISTED = 50
+
+
+@bp.get("/admin")
+def overview() -> str:
+    """What needs an operator: failed and erroring instances, orphan tasks."""
+    rt, actor = runtime(), current_actor()
+    require(actor, Action.INSTANCE_READ_ALL)
+    with rt.uow() as uow:
+        stuck = []
+        for status in ("failed", "error"):
+            rows, _ = instances.list_instances(uow, actor, {"status": status}, 1, LISTED)
+            stuck.extend(rows)
+        orphans, orphan_total = inbox.list_tasks(uow, actor, {"scope": "orphaned"}, 1, LISTED)
+        may = {row.id: {name for name, action in (("retry", Action.INSTANCE_RETRY), ("cancel", Action.INSTANCE_CANCEL),
+                                                  ("repair", Action.INSTANCE_REPAIR))
+                        if allows(actor, action, instance_facts(uow, actor, row))} for row in stuck}
+    may_reassign = allows(actor, Action.ACCOUNT_MANAGE)  # the admins' power; each reassignment is checked again
+    return render_template("admin.html", stuck=stuck, may=may, orphans=orphans, orphan_total=orphan_total,
+                           may_reassign=may_reassign)
+
+
+def _done(act: Any, said: str) -> Response:
+    try:
+        act()
+    except (ConflictError, Forbidden, NotFound, PreconditionFailed, InvalidRequest) as exc:
+        details = "; ".join(m for messages in getattr(exc, "errors", {}).values() for m in messages)
+        flash(f"Not done: {exc}{' (' + details + ')' if details else ''}.", "error")
+    else:
+        flash(said, "success")
+    return redirect("/admin", 303)
+
+
+@bp.post("/admin/instances/<instance_id>/retry")
+def retry(instance_id: str) -> Response:
+    rt, actor = runtime(), current_actor()
+    return _done(lambda: instances.retry_instance(rt, actor, instance_id), "Retried: it runs its step again.")
+
+
+@bp.post("/admin/instances/<instance_id>/cancel")
+def cancel(instance_id: str) -> Response:
+    rt, actor = runtime(), current_actor()
+    reason = (request.form.get("reason") or "").strip() or "cancelled by an admin"
+    return _done(lambda: instances.cancel_instance(rt, actor, instance_id, reason=reason), "Cancelled.")
+
+
+@bp.post("/admin/instances/<instance_id>/repair")
+def repair(instance_id: str) -> Response:
+    rt, actor = runtime(), current_actor()
+    form = request.form
+    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    node = (form.get("node") or "").strip() or None
+    return _done(lambda: instances.repair_instance(rt, actor, instance_id, form.get("reason", ""), version, node),
+                 "Repaired: it runs again from there.")
+
+
+@bp.post("/admin/tasks/<task_id>/reassign")
+def reassign(task_id: str) -> Response:
+    rt, actor = runtime(), current_actor()
+    to = (request.form.get("to") or "").strip()
+    return _done(lambda: tasks.reassign_task(rt, actor, task_id, to, request.form.get("reason")),
+                 f"Reassigned to {to}.")
