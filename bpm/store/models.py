@@ -302,6 +302,22 @@ class Membership(SQLModel, table=True):
                                              primary_key=True, index=True))
 
 
+class FormDraft(SQLModel, table=True):
+    """A half-filled form a person saved (or left), per person and form: ``task:<id>`` or ``start:<process>``.
+
+    ``fields`` holds what the browser posted, unvalidated (name -> list of values), so it comes back
+    exactly as typed.
+    """
+
+    __tablename__ = "form_draft"
+
+    username: str = Field(sa_column=Column(String(100), ForeignKey("bpm_user.username", ondelete="CASCADE"),
+                                           primary_key=True))
+    key: str = Field(primary_key=True, max_length=150)
+    fields: dict = _json()
+    saved_at: dt.datetime = _when()
+
+
 class ApiToken(SQLModel, table=True):
     """A bearer token: its public id, a SHA-256 of its secret (never the secret), scopes, expiry, revocation."""
 

@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, FormInvalid, InvalidRequest, NotFound, PreconditionFailed
-from bpm.runtime import definitions, inbox, instances, tasks
+from bpm.runtime import definitions, drafts, inbox, instances, tasks
 from bpm.runtime.policy import Action, allows
 from bpm.web.diagram import RunState, caption, render_svg
 from bpm.web.form_fields import form_fields, parse_posted, set_value_at
@@ -114,17 +115,32 @@ def claim_selected() -> Response:
     return redirect(_back("/inbox?view=group"), 303)
 
 
+def _restored(form: Any, draft: Any) -> dict[str, Any]:
+    """A draft's text back into the form's values (what cannot be read yet is shown as typed)."""
+    posted = MultiDict([(name, value) for name, values in draft.fields.items() for value in values])
+    parsed = parse_posted(form, posted)
+    values = dict(parsed.data)
+    for name in parsed.errors:
+        set_value_at(values, name, posted.get(name))
+    return values
+
+
 def _task_page(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,
                message: str | None = None, status: int = 200) -> Any:
     rt, actor = runtime(), current_actor()
     with rt.uow() as uow:
         view = tasks.task_view(rt, uow, actor, task_id)
         history = instances.instance_history(uow, actor, view.instance.id)
+        draft = drafts.load(uow, actor, drafts.task_key(task_id))
     form = rt.forms.get(view.task.form_id) if view.task.form_id else None
+    if values is None and draft is not None and form is not None:
+        values = _restored(form, draft)
     return render_template(
         "task.html", view=view, form=form, fields=form_fields(form) if form else [],
         request_fields=form_fields(view.request_form) if view.request_form else [], values=values or {},
         errors=errors or {}, message=message, back=_back(), history=history, now=rt.now(), urgency=urgency,
+        draft=draft, draft_key=drafts.task_key(task_id),
+        draft_saved=drafts.saved_when(draft, rt.now()) if draft else None,
         diagram=Markup(render_svg(view.definition, state := RunState.of(view.instance.snapshot, view.definition),
                                   view.process_name)),
         diagram_caption=caption(view.definition, state),
@@ -141,6 +157,10 @@ def task_page(task_id: str) -> Any:
 def submit_task(task_id: str) -> Any:
     """Complete the task with the outcome of the button pressed; back to the list where the person was."""
     rt, actor = runtime(), current_actor()
+    if request.form.get("action") == "draft":
+        drafts.save(rt, actor, drafts.task_key(task_id), drafts.fields_of(request.form))
+        flash("Draft saved: it will be here when you come back.", "success")
+        return redirect(f"/tasks/{task_id}?" + urlencode({"back": _back()}), 303)
     outcome = request.form.get("outcome")
     with rt.uow() as uow:
         task, _ = tasks.read_task(rt, uow, actor, task_id)
@@ -162,6 +182,7 @@ def submit_task(task_id: str) -> Any:
         return _task_page(task_id, data, message=f"{exc}.", status=409)
     except Forbidden as exc:
         return _task_page(task_id, data, message=f"{exc}.", status=403)
+    drafts.discard(rt, actor, drafts.task_key(task_id))
     flash(f"Done: {done.title} — {outcome}.", "success")
     return redirect(_back(), 303)
 
@@ -225,8 +246,13 @@ def _start_page(key: str, values: dict[str, Any] | None = None, errors: dict[str
     rt, actor = runtime(), current_actor()
     with rt.uow() as uow:
         found = instances.start_form(rt, uow, actor, key)
+        draft = drafts.load(uow, actor, drafts.start_key(key))
+    if values is None and draft is not None and found.form is not None:
+        values = _restored(found.form, draft)
     return render_template("start_form.html", start=found, fields=form_fields(found.form) if found.form else [],
-                           values=values or {}, errors=errors or {}, message=message), status
+                           values=values or {}, errors=errors or {}, message=message, draft=draft,
+                           draft_key=drafts.start_key(key),
+                           draft_saved=drafts.saved_when(draft, rt.now()) if draft else None), status
 
 
 @bp.get("/start/<key>")
@@ -239,6 +265,10 @@ def start_page(key: str) -> Any:
 def start(key: str) -> Any:
     """Start the process with what the person filled in; on to My requests."""
     rt, actor = runtime(), current_actor()
+    if request.form.get("action") == "draft":
+        drafts.save(rt, actor, drafts.start_key(key), drafts.fields_of(request.form))
+        flash("Draft saved: it will be here when you come back.", "success")
+        return redirect(f"/start/{key}", 303)
     with rt.uow() as uow:
         found = instances.start_form(rt, uow, actor, key)
     parsed = parse_posted(found.form, request.form) if found.form else None
@@ -255,8 +285,29 @@ def start(key: str) -> Any:
         errors = {("businessKey" if name == "businessKey" else name): messages
                   for name, messages in exc.errors.items()}
         return _start_page(key, data, errors, status=422)
+    drafts.discard(rt, actor, drafts.start_key(key))
     flash(f"Started: {found.name}.", "success")
     return redirect(f"/requests#i-{instance.id}", 303)
+
+
+@bp.post("/drafts/save")
+def save_draft() -> Any:
+    """Keep what a person typed when they leave the page (the browser sends it as it goes: drafts.js)."""
+    rt, actor = runtime(), current_actor()
+    drafts.save(rt, actor, request.form.get("draft_key", ""), drafts.fields_of(
+        request.form, frozenset({"csrf_token", "back", "revision", "outcome", "action", "draft_key"})))
+    return "", 204
+
+
+@bp.post("/drafts/discard")
+def discard_draft() -> Response:
+    """Throw a draft away; back to the empty form."""
+    rt, actor = runtime(), current_actor()
+    key = request.form.get("draft_key", "")
+    drafts.discard(rt, actor, key)
+    flash("Draft discarded.", "success")
+    kind, _, target = key.partition(":")
+    return redirect(f"/tasks/{target}" if kind == "task" else f"/start/{target}" if kind == "start" else "/inbox", 303)
 
 
 @bp.get("/requests")

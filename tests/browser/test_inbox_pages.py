@@ -129,3 +129,36 @@ def test_group_tasks_are_claimed_several_at_once_and_filters_survive_a_visit(chr
     assert carol.url == filtered and carol.locator(".task").count() == 0
     carol.goto(f"{live_server}/inbox?view=group")
     assert carol.locator(".task").count() == 1, "the taxi is still offered"
+
+
+def test_a_draft_survives_closing_the_page_and_goes_once_the_form_is_sent(chromium, live_server):
+    ann = sign_in(chromium.new_context(), live_server, "ann")
+    ann.goto(f"{live_server}/start/expense-approval")
+    ann.fill("#f-manager", "bob")
+    ann.fill("#f-amount", "75")
+    ann.fill("#f-description", "Half written")
+    ann.close()  # the page goes: drafts.js sends what was typed
+    ann = sign_in(chromium.new_context(), live_server, "ann")
+    for _ in range(50):  # the beacon travels on its own; give it a moment
+        ann.goto(f"{live_server}/start/expense-approval")
+        if ann.locator(".draft-notice").count():
+            break
+        ann.wait_for_timeout(100)
+    assert ann.input_value("#f-description") == "Half written" and ann.input_value("#f-amount") == "75"
+    ann.select_option("#f-currency", "EUR")
+    ann.click("button:has-text('Submit')")
+    ann.wait_for_url("**/requests**")
+    ann.goto(f"{live_server}/start/expense-approval")
+    assert ann.locator(".draft-notice").count() == 0 and ann.input_value("#f-description") == ""
+
+    bob = sign_in(chromium.new_context(java_script_enabled=False), live_server, "bob")
+    bob.click(".task-title")
+    task_url = bob.url
+    bob.fill("#f-comment", "Thinking about it")
+    bob.click("button:has-text('Save draft')")
+    assert "Draft saved" in bob.inner_text(".flashes")
+    bob.goto(f"{live_server}/inbox")
+    bob.goto(task_url)
+    assert bob.input_value("#f-comment") == "Thinking about it", "without JavaScript, by the button"
+    bob.click("button:has-text('Discard the draft')")
+    assert bob.input_value("#f-comment") == ""

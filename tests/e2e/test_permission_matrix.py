@@ -93,6 +93,10 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
      row(401, 303, 303, 303, 303, 303, 303)),  # refusals are said on the page it returns to
     ("admin.reassign", "POST", f"/admin/tasks/{TID}/reassign", {"to": "dave"},
      row(401, 303, 303, 303, 303, 303, 303)),
+    ("inbox.save_draft", "POST", "/drafts/save", {"draft_key": "task:{task}", "comment": "half"},
+     row(401, 403, 204, 404, 404, 403, 403)),
+    ("inbox.discard_draft", "POST", "/drafts/discard", {"draft_key": "task:{task}"},
+     row(401, 303, 303, 303, 303, 303, 303)),
     ("inbox.my_requests", "GET", "/requests", None, row(302, 200, 200, 200, 200, 200, 200)),
     ("inbox.cancel_request", "POST", f"/requests/{IID}/cancel", {}, row(401, 303, 303, 303, 303, 303, 303)),
     ("web.tokens", "GET", "/tokens", None, row(302, 200, 200, 200, 200, 200, 200)),
@@ -102,10 +106,12 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
 ]
 # Pages that answer every refusal with a redirect and a message: who may change anything through them.
 MAY_CHANGE = {"admin.retry": set(), "admin.cancel": {"ann", "admin"}, "admin.repair": {"admin"},
-              "admin.reassign": {"admin"}, "inbox.cancel_request": {"ann", "admin"}, "inbox.claim_selected": set()}
+              "admin.reassign": {"admin"}, "inbox.cancel_request": {"ann", "admin"}, "inbox.claim_selected": set(),
+              "inbox.discard_draft": set()}
 FORM_ENDPOINTS = {"web.login_post", "web.logout", "web.create_token", "web.revoke_token", "inbox.submit_task",
                   "inbox.claim", "inbox.claim_selected", "inbox.unclaim", "inbox.comment", "inbox.start",
-                  "inbox.cancel_request", "admin.retry", "admin.cancel", "admin.repair", "admin.reassign"}
+                  "inbox.cancel_request", "admin.retry", "admin.cancel", "admin.repair", "admin.reassign",
+                  "inbox.save_draft", "inbox.discard_draft"}
 
 
 def test_every_route_of_the_app_has_a_row(app):
@@ -150,7 +156,9 @@ def test_the_permission_matrix(app, endpoint, method, url, body, expected):
     world = World(app)
     got = {}
     for who in WHO:
-        response = _call(app.test_client(), who, method, url.format(**world.ids), body, endpoint)
+        filled = {k: v.format(**world.ids) if isinstance(v, str) else v for k, v in body.items()} \
+            if isinstance(body, dict) and endpoint in FORM_ENDPOINTS else body
+        response = _call(app.test_client(), who, method, url.format(**world.ids), filled, endpoint)
         got[who] = response.status_code
         changed = database_dump(world.rt) != world.dump
         if response.status_code >= 400 or (endpoint in MAY_CHANGE and who not in MAY_CHANGE[endpoint]):
