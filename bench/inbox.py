@@ -147,11 +147,48 @@ PAGES = {
     "my requests": "/api/instances?startedBy={user}&page_size=20",
     "my running requests": "/api/instances?startedBy={user}&status=paused&page_size=20",
 }
+HTML_PAGES = {  # the same work as the people see it: the inbox pages, rendered
+    "page: My tasks (HTML)": "/inbox?view=mine",
+    "page: Group tasks (HTML)": "/inbox?view=group",
+}
 ADMIN_PAGES = {  # what an operator opens now and then, over everything
     "admin: every instance": "/api/instances?page_size=20",
     "admin: instances in error": "/api/instances?status=error&page_size=20",
     "admin: every open task": "/api/tasks?scope=all&page_size=20",
 }
+
+
+def task_pages(client, url: str, users: list[str], repeat: int) -> None:
+    """The task page of an open task of each timed person (assigned to them, or offered to their groups)."""
+    times = []
+    with psycopg.connect(url) as conn:
+        for user in users:
+            row = conn.execute("SELECT id FROM task WHERE status = 'open' AND assignee = %s LIMIT 1",
+                               (user,)).fetchone()
+            if row is not None:
+                times.extend(timed(client, f"/tasks/{row[0]}", user, repeat))
+    cuts = statistics.quantiles(times, n=100)
+    print(f"{'page: a task (HTML)':<40} p50 {cuts[49]:6.1f} ms   p95 {cuts[94]:6.1f} ms   max {max(times):6.1f} ms")
+
+
+def decisions(app, client, count: int) -> None:
+    """A decision submitted from the task page's form, answered with the redirect back to the list."""
+    from bench.service import USER
+    from bpm.runtime.instances import start_instance
+
+    rt = app.extensions["bpm"]
+    actor = rt.actor(USER)
+    ids = [start_instance(rt, actor, DEFINITION["id"], {"n": n})[1].created_tasks[0].id for n in range(count)]
+    times = []
+    for task_id in ids:
+        began = time.perf_counter()
+        response = client.post(f"/tasks/{task_id}", data={"outcome": "approve", "back": "/inbox"},
+                               headers={"X-BPM-User": USER})
+        times.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    cuts = statistics.quantiles(times, n=100)
+    print(f"{'page: submit a decision (form post)':<40} p50 {cuts[49]:6.1f} ms   p95 {cuts[94]:6.1f} ms   "
+          f"max {max(times):6.1f} ms")
 
 
 def main() -> None:
@@ -191,6 +228,12 @@ def main() -> None:
             times = [t for user in users for t in timed(client, page.format(user=user), user, args.repeat)]
             cuts = statistics.quantiles(times, n=100)
             print(f"{label:<40} p50 {cuts[49]:6.1f} ms   p95 {cuts[94]:6.1f} ms   max {max(times):6.1f} ms")
+        for label, page in HTML_PAGES.items():
+            times = [t for user in users for t in timed(client, page, user, args.repeat)]
+            cuts = statistics.quantiles(times, n=100)
+            print(f"{label:<40} p50 {cuts[49]:6.1f} ms   p95 {cuts[94]:6.1f} ms   max {max(times):6.1f} ms")
+        task_pages(client, url, users, args.repeat)
+        decisions(app, client, max(args.repeat * 4, 10))
         for label, page in ADMIN_PAGES.items():
             times = timed(client, page, "admin", args.repeat * 4)
             print(f"{label:<40} p50 {statistics.median(times):6.1f} ms   max {max(times):6.1f} ms")

@@ -58,7 +58,9 @@ def test_the_inbox_benchmark_fills_a_company_and_times_its_pages():
     out = _bench("bench.inbox", "--people", "60", "--groups", "4", "--tasks", "3000", "--users", "4", "--repeat", "1")
     assert re.search(r"filled: 60 people in 4 groups, 3,000 tasks and instances \([\d,]+ open\)", out), out
     for page in ("my inbox", "assigned to me", "offered to me, unclaimed", "my requests", "my running requests",
-                 "admin: every instance", "admin: instances in error", "admin: every open task"):
+                 "admin: every instance", "admin: instances in error", "admin: every open task",
+                 "page: My tasks (HTML)", "page: Group tasks (HTML)", "page: a task (HTML)",
+                 "page: submit a decision (form post)"):
         assert re.search(rf"{re.escape(page)}.* p50 +[\d.]+ ms", out), (page, out)
 
 
