@@ -256,6 +256,13 @@ def _delegate(actor: Actor, facts: TaskFacts) -> Refusal | None:
     return _target_refusal(facts, delegating=True)
 
 
+def may_delegate_someone(actor: Actor, facts: TaskFacts) -> bool:
+    """Whether to offer delegating at all: everything ``TASK_DELEGATE`` asks but the person it goes to."""
+    if actor.scopes is not None and SCOPE_OF[Action.TASK_DELEGATE] not in actor.scopes:
+        return False
+    return _task_read(actor, facts) is None and works_on(actor, facts.task)
+
+
 def _reassign(actor: Actor, facts: TaskFacts) -> Refusal | None:
     return (_task_read(actor, facts) or _unless(actor.is_admin, "only admins may reassign tasks")
             or _target_refusal(facts, delegating=False))

@@ -19,7 +19,7 @@ from bpm.runtime.access import task_facts
 from bpm.runtime.actors import Actor, find_actor
 from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.instances import check_revision
-from bpm.runtime.policy import Action, allows, require
+from bpm.runtime.policy import Action, allows, may_delegate_someone, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import TASK_COMPLETED, TASK_OPEN, ProcessInstanceRecord, TaskComment, TaskRecord
 from bpm.store.uow import UnitOfWork
@@ -229,8 +229,10 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     runs = instance.snapshot.get("context", {}).get(start.id, []) if start is not None else []
     request = runs[-1].get("output") if runs and isinstance(runs[-1].get("output"), dict) else {}
     is_open = task.status == TASK_OPEN
-    checks = {"complete": Action.TASK_COMPLETE, "delegate": Action.TASK_DELEGATE, "comment": Action.TASK_COMMENT}
+    checks = {"complete": Action.TASK_COMPLETE, "comment": Action.TASK_COMMENT}
     may = {name for name, action in checks.items() if allows(actor, action, facts) and (is_open or name == "comment")}
+    if is_open and may_delegate_someone(actor, facts):
+        may.add("delegate")
     if is_open and task.assignee is None and allows(actor, Action.TASK_CLAIM, facts):
         may.add("claim")
     offered = bool(task.candidate_users or task.candidate_groups)

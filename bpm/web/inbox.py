@@ -126,7 +126,7 @@ def _restored(form: Any, draft: Any) -> dict[str, Any]:
 
 
 def _task_page(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,
-               message: str | None = None, status: int = 200) -> Any:
+               message: str | None = None, status: int = 200, confirm_delegate: str | None = None) -> Any:
     rt, actor = runtime(), current_actor()
     with rt.uow() as uow:
         view = tasks.task_view(rt, uow, actor, task_id)
@@ -139,7 +139,7 @@ def _task_page(task_id: str, values: dict[str, Any] | None = None, errors: dict[
         "task.html", view=view, form=form, fields=form_fields(form) if form else [],
         request_fields=form_fields(view.request_form) if view.request_form else [], values=values or {},
         errors=errors or {}, message=message, back=_back(), history=history, now=rt.now(), urgency=urgency,
-        draft=draft, draft_key=drafts.task_key(task_id),
+        draft=draft, draft_key=drafts.task_key(task_id), confirm_delegate=confirm_delegate,
         draft_saved=drafts.saved_when(draft, rt.now()) if draft else None,
         diagram=Markup(render_svg(view.definition, state := RunState.of(view.instance.snapshot, view.definition),
                                   view.process_name)),
@@ -213,6 +213,23 @@ def unclaim(task_id: str) -> Any:
     rt, actor = runtime(), current_actor()
     return _task_action(task_id, lambda: tasks.unclaim_task(rt, actor, task_id, _revision()),
                         "The task is back in the group's tasks.")
+
+
+@bp.post("/tasks/<task_id>/delegate")
+def delegate(task_id: str) -> Any:
+    """Hand the task to someone else, after a confirmation (the policy says who may take it)."""
+    rt, actor = runtime(), current_actor()
+    to = (request.form.get("to") or "").strip()
+    if request.form.get("confirm") != "yes":
+        return _task_page(task_id, confirm_delegate=to)
+    try:
+        tasks.delegate_task(rt, actor, task_id, to, _revision())
+    except InvalidRequest as exc:
+        return _task_page(task_id, errors={"delegate-to": exc.errors.get("to", [str(exc)])}, status=422)
+    except (ConflictError, PreconditionFailed, Forbidden) as exc:
+        return _task_page(task_id, message=f"{exc}.", status=409 if not isinstance(exc, Forbidden) else 403)
+    flash(f"Handed to {to}; they act on your behalf.", "success")
+    return redirect(_back(), 303)
 
 
 @bp.post("/tasks/<task_id>/comments")

@@ -162,3 +162,25 @@ def test_a_draft_survives_closing_the_page_and_goes_once_the_form_is_sent(chromi
     assert bob.input_value("#f-comment") == "Thinking about it", "without JavaScript, by the button"
     bob.click("button:has-text('Discard the draft')")
     assert bob.input_value("#f-comment") == ""
+
+
+def test_a_manager_hands_a_task_on_after_confirming_and_never_to_the_requester(chromium, live_server):
+    ann = sign_in(chromium.new_context(), live_server, "ann")
+    start_expense(ann, live_server, amount="300")
+    bob = sign_in(chromium.new_context(java_script_enabled=False), live_server, "bob")
+    bob.click(".task-title")
+    task_url = bob.url
+    bob.click("summary:has-text('Hand it to someone else')")
+    bob.fill("#delegate-to", "ann")
+    bob.click("button:has-text('Delegate')")
+    bob.click("button:has-text('Yes, give it to ann')")
+    assert "four-eyes" in bob.inner_text("[role=alert]"), "the requester cannot take her own approval"
+    bob.goto(task_url)
+    bob.click("summary:has-text('Hand it to someone else')")
+    bob.fill("#delegate-to", "dave")
+    bob.click("button:has-text('Delegate')")
+    assert "on behalf of" in bob.inner_text(".confirm")
+    bob.click("button:has-text('Yes, give it to dave')")
+    assert "Handed to dave" in bob.inner_text(".flashes")
+    dave = sign_in(chromium.new_context(), live_server, "dave")
+    assert dave.locator(".task").count() == 1

@@ -80,6 +80,8 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("inbox.submit_task", "POST", f"/tasks/{TID}", {"outcome": "approve"}, row(401, 403, 303, 404, 404, 403, 403)),
     ("inbox.claim", "POST", f"/tasks/{TID}/claim", {}, row(401, 409, 409, 404, 404, 409, 409)),
     ("inbox.unclaim", "POST", f"/tasks/{TID}/unclaim", {}, row(401, 403, 409, 404, 404, 403, 409)),
+    ("inbox.delegate", "POST", f"/tasks/{TID}/delegate", {"to": "dave", "confirm": "yes"},
+     row(401, 403, 303, 404, 404, 403, 403)),
     ("inbox.comment", "POST", f"/tasks/{TID}/comments", {"body": "a remark"}, row(401, 303, 303, 404, 404, 403, 303)),
     ("inbox.catalogue", "GET", "/start", None, row(302, 200, 200, 200, 200, 200, 200)),
     ("inbox.start_page", "GET", "/start/expense-approval", None, row(302, 200, 200, 200, 200, 403, 200)),
@@ -109,7 +111,8 @@ MAY_CHANGE = {"admin.retry": set(), "admin.cancel": {"ann", "admin"}, "admin.rep
               "admin.reassign": {"admin"}, "inbox.cancel_request": {"ann", "admin"}, "inbox.claim_selected": set(),
               "inbox.discard_draft": set()}
 FORM_ENDPOINTS = {"web.login_post", "web.logout", "web.create_token", "web.revoke_token", "inbox.submit_task",
-                  "inbox.claim", "inbox.claim_selected", "inbox.unclaim", "inbox.comment", "inbox.start",
+                  "inbox.claim", "inbox.claim_selected", "inbox.delegate", "inbox.unclaim", "inbox.comment",
+                  "inbox.start",
                   "inbox.cancel_request", "admin.retry", "admin.cancel", "admin.repair", "admin.reassign",
                   "inbox.save_draft", "inbox.discard_draft"}
 
