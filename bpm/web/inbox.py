@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, flash, redirect, render_template, request
+from flask import Blueprint, flash, g, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -84,6 +84,8 @@ def task_list() -> str:
         _, other_total = inbox.list_tasks(uow, actor, {"scope": VIEWS[other][1], **taken}, 1, 1)
         processes = definitions.list_definitions(uow, actor)
     counts = {view: total, other: other_total}
+    if not said:  # unfiltered, the two tabs are the header's count (offered work is unassigned: they never overlap)
+        g.bpm_open_tasks = total + other_total
     here = request.full_path.rstrip("?")
 
     def url(**changes: Any) -> str:
