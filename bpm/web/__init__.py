@@ -8,7 +8,9 @@ same base template and header.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -154,6 +156,19 @@ def revoke_token(token_id: str) -> Any:
     return redirect("/tokens", 303)
 
 
+@cache
+def _fingerprint(path: str) -> str:
+    from bpm.app import STATIC
+
+    file = STATIC / path
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file.is_file() else "missing"
+
+
+def asset(path: str) -> str:
+    """A static file's URL with its content's fingerprint: cached for good, refetched when it changes."""
+    return f"/static/{path}?v={_fingerprint(path)}"
+
+
 ERROR_TITLES = {400: "That request was not understood", 401: "Please sign in", 403: "Not allowed",
                 404: "Not found", 405: "Not allowed here", 409: "Someone got there first",
                 413: "Too large", 422: "Please check what you entered", 429: "Too many attempts"}
@@ -203,7 +218,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(inbox_pages)
     app.register_blueprint(admin_pages)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,
-                                 row_count=form_fields.row_count, label_of=form_fields.label_of)
+                                 row_count=form_fields.row_count, label_of=form_fields.label_of, asset=asset)
 
     app.extensions["bpm_error_page"] = _error_page
 

@@ -97,6 +97,14 @@ def task_list() -> str:
                            here=here, names={d.key: d.name for d in processes}, url=url)
 
 
+@bp.get("/inbox/count")
+def open_count() -> str:
+    """The header's count of open tasks, as the fragment htmx swaps in every 30 s (nothing else on the page moves)."""
+    from bpm.web import _open_task_count
+
+    return render_template("count.html", count=_open_task_count())
+
+
 @bp.post("/inbox/claim")
 def claim_selected() -> Response:
     """Claim several group tasks at once; each one someone else took first is said, the others are yours."""

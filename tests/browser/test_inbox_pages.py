@@ -184,3 +184,23 @@ def test_a_manager_hands_a_task_on_after_confirming_and_never_to_the_requester(c
     assert "Handed to dave" in bob.inner_text(".flashes")
     dave = sign_in(chromium.new_context(), live_server, "dave")
     assert dave.locator(".task").count() == 1
+
+
+def test_the_open_task_count_updates_by_itself_without_losing_what_is_typed(chromium, live_server):
+    context = chromium.new_context()
+    bob = context.new_page()
+    bob.clock.install()
+    bob.goto(f"{live_server}/login")
+    bob.fill("#username", "bob")
+    bob.fill("#password", "bob-demo")
+    bob.press("#password", "Enter")
+    bob.wait_for_url(f"{live_server}/inbox")
+    assert bob.inner_text("#open-count") == "0"
+    bob.fill("#q", "half-typed search")
+    ann = sign_in(chromium.new_context(), live_server, "ann")
+    start_expense(ann, live_server, amount="40")
+    ann.wait_for_url("**/requests**")
+    bob.clock.run_for(31_000)
+    bob.wait_for_function("() => document.getElementById('open-count').textContent.trim() === '1'", timeout=5_000)
+    assert bob.input_value("#q") == "half-typed search", "only the count was swapped"
+    context.close()

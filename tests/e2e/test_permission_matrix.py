@@ -75,6 +75,7 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("web.logout", "POST", "/logout", {}, row(401, 303, 303, 303, 303, 303, 303)),
     ("web.home", "GET", "/", None, row(302, 302, 302, 302, 302, 302, 302)),  # to the sign-in form, or the inbox
     ("inbox.task_list", "GET", "/inbox", None, row(302, 200, 200, 200, 200, 200, 200)),
+    ("inbox.open_count", "GET", "/inbox/count", None, row(302, 200, 200, 200, 200, 200, 200)),
     ("inbox.claim_selected", "POST", "/inbox/claim", {"task": TID}, row(401, 303, 303, 303, 303, 303, 303)),
     ("inbox.task_page", "GET", f"/tasks/{TID}", None, row(302, 200, 200, 404, 404, 200, 200)),
     ("inbox.submit_task", "POST", f"/tasks/{TID}", {"outcome": "approve"}, row(401, 403, 303, 404, 404, 403, 403)),
