@@ -1,0 +1,71 @@
+"""Hostile text everywhere people can put it — form data, titles, business keys, comments, token names, names
+in errors — comes back escaped on every page that shows it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bpm.runtime import SYSTEM_ACTOR
+from bpm.runtime.definitions import import_definition
+
+CORPUS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(2)>',
+    "'><svg onload=alert(3)>",
+    "</textarea><script>alert(4)</script>",
+    "javascript:alert(5)",
+    "{{ 7*7 }}{% raw %}",
+]
+HOSTILE_PROCESS = {
+    "id": "hostile", "name": "<b>Process</b> <script>alert(6)</script>",
+    "nodes": [{"id": "s", "type": "start", "data": {"form": "post-draft"},
+               "metadata": {"label": "<script>alert(7)</script>"}},
+              {"id": "review", "type": "human-task",
+               "data": {"title": "Review: {{ s.last.data.title }}", "form": "approval-decision",
+                        "candidateGroups": ["editors"], "outcomes": ["approve", "reject"]}}],
+    "edges": [{"id": "e", "source": "s", "target": "review"}],
+}
+
+
+def _html(client, user: str, url: str, **kwargs) -> str:
+    response = client.get(url, headers={"X-BPM-User": user, "Accept": "text/html"}, **kwargs)
+    assert response.status_code < 500, url
+    return response.get_data(as_text=True)
+
+
+def _post(client, user: str, url: str, data: dict) -> str:
+    response = client.post(url, data=data, headers={"X-BPM-User": user, "Accept": "text/html"},
+                           follow_redirects=True)
+    assert response.status_code < 500, url
+    return response.get_data(as_text=True)
+
+
+def _safe(html: str, where: str) -> None:
+    for bad in (r"<script>alert", r"<img src=x onerror", r"<svg onload", r'href="javascript:', r"<b>Process</b>"):
+        assert not re.search(bad, html), f"{where}: {bad} came back unescaped"
+    assert "49" not in re.findall(r"\{\{[^}]*\}\}", html), "no template was evaluated"
+
+
+@pytest.mark.parametrize("payload", CORPUS)
+def test_hostile_text_is_escaped_on_every_page_that_shows_it(client, rt, payload):
+    import_definition(rt, SYSTEM_ACTOR, HOSTILE_PROCESS)
+    started = _post(client, "ann", "/start/hostile", {"title": payload[:200].ljust(3, "x"),
+                                                      "body": payload.ljust(10, "x"), "businessKey": payload})
+    _safe(started, "my requests after starting")
+    offered = _html(client, "erin", "/inbox?view=group")
+    _safe(offered, "group tasks")
+    task_id = re.search(r'href="/tasks/([0-9a-f-]{36})', offered).group(1)
+    _safe(_post(client, "erin", f"/tasks/{task_id}/comments", {"body": payload}), "task page with a comment")
+    _safe(_post(client, "erin", f"/tasks/{task_id}", {"outcome": "reject", "comment": ""}), "task page with errors")
+    _safe(_post(client, "erin", f"/tasks/{task_id}/delegate", {"to": payload, "confirm": "yes"}),
+          "a delegation to a hostile name")
+    _safe(_html(client, "erin", f"/inbox?view=group&q={payload}"), "a hostile search")
+    _safe(_html(client, "erin", f"/tasks/{task_id}?back={payload}"), "a hostile back link")
+    _safe(_post(client, "erin", f"/tasks/{task_id}", {"outcome": "reject", "comment": payload}), "after deciding")
+    _safe(_html(client, "ann", "/requests"), "my requests")
+    _safe(_html(client, "ann", "/start"), "the catalogue")
+    _safe(_post(client, "ann", "/tokens", {"name": payload[:100], "scopes": "read"}), "the tokens page")
+    _safe(_html(client, "admin", "/admin"), "the admin page")
+    _safe(_html(client, "ann", f"/tasks/{payload}"), "an error page echoing a hostile id")
