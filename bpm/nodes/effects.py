@@ -26,6 +26,7 @@ class TaskRequest:
     priority: int
     due_at: dt.datetime | None
     escalations: tuple[dict[str, Any], ...] = ()
+    vote: bool = False  # one of several voters' tasks of this node (bpm.nodes.votes)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from bpm.engine import Clock, NodeDefinition, NodeResult
@@ -27,6 +28,13 @@ HUMAN_TASK_SCHEMA = {
         "priority": {"type": "integer", "minimum": 0, "maximum": 100},
         # Who may decide (bpm.runtime.policy): four-eyes on or off here, and nodes whose deciders are barred.
         "fourEyes": {"type": "boolean"},
+        # Several voters (bpm.nodes.votes): users, or "group:<name>" for one vote offered to a group.
+        "approvers": {"type": "array", "minItems": 1, "maxItems": 50,
+                      "items": {"type": "string", "minLength": 1, "maxLength": 106}},
+        "completion": {"oneOf": [{"enum": ["all", "any"]},
+                                 {"type": "object", "required": ["atLeast"], "additionalProperties": False,
+                                  "properties": {"atLeast": {"type": "integer", "minimum": 1}}}]},
+        "rejectPolicy": {"enum": ["first-rejects", "majority"]},
         "distinctFrom": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True},
         "escalations": {"type": "array", "items": {
             "type": "object", "required": ["after", "action"],
@@ -60,7 +68,8 @@ def human_task_type(clock: Clock) -> NodeDefinition:
         if payload is None:
             effects = effects_of(globals_)
             now = dt.datetime.fromtimestamp(clock.now_ms() / 1000, tz=dt.UTC)
-            effects.add(_task_request(effects.node_id or "", data, now))
+            for request in _task_requests(effects.node_id or "", data, now):
+                effects.add(request)
             return NodeResult(pause=True)
         if not isinstance(payload, dict) or payload.get("outcome") not in allowed_outcomes(data):
             raise TaskPayloadError(f"a task can only complete with one of {', '.join(allowed_outcomes(data))}")
@@ -72,6 +81,18 @@ def human_task_type(clock: Clock) -> NodeDefinition:
 def fit_title(title: str) -> str:
     """``title`` cut to ``MAX_TITLE`` characters, ending in an ellipsis when cut."""
     return title if len(title) <= MAX_TITLE else title[:MAX_TITLE - 1] + "…"
+
+
+def _task_requests(node_id: str, data: Any, now: dt.datetime) -> list[TaskRequest]:
+    """One task, or with ``approvers`` one per voter: a user's assigned to them, a group's offered to it."""
+    one = _task_request(node_id, data, now)
+    approvers = data.get("approvers")
+    if not approvers:
+        return [one]
+    voters = list(dict.fromkeys(approvers))  # one person, one vote
+    return [replace(one, assignee=None if voter.startswith("group:") else voter, candidate_users=(),
+                    candidate_groups=(voter.removeprefix("group:"),) if voter.startswith("group:") else (),
+                    vote=True) for voter in voters]
 
 
 def _task_request(node_id: str, data: Any, now: dt.datetime) -> TaskRequest:

@@ -8,6 +8,7 @@ own task pays for neither.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any, TypeVar
 
@@ -40,8 +41,13 @@ def task_facts(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, ins
                target: Actor | None = None, engine: WorkflowEngine | None = None) -> TaskFacts:
     """What the policy needs about ``task``: its instance, the approval rules at its node, and a target person."""
     engine = engine or rt.engines.for_instance(uow, instance)
-    return TaskFacts(task, instance_facts(uow, actor, instance), approval_rules(rt, engine, instance, task.node_id),
-                     target)
+    rules = approval_rules(rt, engine, instance, task.node_id)
+    if task.vote_of is not None:  # one person, one vote: whoever voted, or holds another of its tasks, is out
+        others = [t for t in uow.tasks.of_vote(instance.id, task.vote_of) if t.id != task.id]
+        voters = {t.completed_by for t in others if t.completed_by} | {t.assignee for t in others
+                                                                          if t.assignee and t.status == TASK_OPEN}
+        rules = replace(rules, voters=frozenset(voters))
+    return TaskFacts(task, instance_facts(uow, actor, instance), rules, target)
 
 
 def definition_facts(key: str, status: str, body: Mapping[str, Any]) -> DefinitionFacts:

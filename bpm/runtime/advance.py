@@ -192,9 +192,11 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
                   tasks_may_exist: bool = True) -> list[TaskRecord]:
     """Turn the step's requests into task, job and outbox rows."""
     created: list[TaskRecord] = []
+    votes: dict[str, str] = {}  # node -> the id its voters' tasks share
     for effect in run.globals.effects.items:
         if isinstance(effect, TaskRequest):
-            task = _open_task(rt, uow, instance, effect, tasks_may_exist)
+            vote_of = votes.setdefault(effect.node_id, str(uuid.uuid4())) if effect.vote else None
+            task = _open_task(rt, uow, instance, effect, tasks_may_exist, vote_of)
             if task is not None:
                 created.append(task)
         elif isinstance(effect, TimerRequest):
@@ -206,15 +208,15 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
 
 
 def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, request: TaskRequest,
-               may_exist: bool) -> TaskRecord | None:
+               may_exist: bool, vote_of: str | None = None) -> TaskRecord | None:
     if may_exist and uow.tasks.open_at(instance.id, request.node_id):
-        return None  # resumed without a payload (a retry): the task is still there
+        return None  # resumed without a payload (a retry): the task (or the vote's tasks) is still there
     task = TaskRecord(id=str(uuid.uuid4()), instance_id=instance.id, node_id=request.node_id,
                       definition_key=instance.definition_key, title=request.title, form_id=request.form,
                       assignee=request.assignee, candidate_users=sorted(set(request.candidate_users)),
                       candidate_groups=sorted(set(request.candidate_groups)), outcomes=list(request.outcomes),
                       priority=request.priority,
-                      due_at=request.due_at, status=TASK_OPEN, created_at=rt.now(), data=None)
+                      due_at=request.due_at, status=TASK_OPEN, created_at=rt.now(), data=None, vote_of=vote_of)
     uow.tasks.add(task)
     offer(uow, task)
     for escalation in request.escalations:

@@ -155,7 +155,7 @@ def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
 
 def _audience_problems(definition: WorkflowDefinition) -> list[Problem]:
     """Human tasks offered to nobody: anyone may complete one, but it shows in no one's inbox (a warning)."""
-    audience = ("assignee", "candidateUsers", "candidateGroups")
+    audience = ("assignee", "candidateUsers", "candidateGroups", "approvers")
     found = []
     for i, node in enumerate(definition.nodes):
         data = node.data if isinstance(node.data, dict) else {}

@@ -105,6 +105,7 @@ class ApprovalRules:
     four_eyes: bool = False
     requesters: frozenset[str] = frozenset()
     barred: Mapping[str, str] = field(default_factory=dict)  # username -> the node they completed
+    voters: frozenset[str] = frozenset()  # who cast, or holds, another vote of the same decision
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,8 @@ def barred_from(username: str, rules: ApprovalRules) -> str | None:
     if rules.four_eyes and username in rules.requesters:
         return (f"four-eyes: {username} asked for this, so someone else must decide it"
                 " (the node or process can say fourEyes: false)")
+    if username in rules.voters:
+        return f"{username} has a vote in this decision already: one person, one vote"
     node = rules.barred.get(username)
     if node is not None:
         return f"{username} decided step '{node}' of this request; a different person must decide this one"

@@ -14,6 +14,7 @@ from bpm.engine import Snapshot
 from bpm.engine.snapshot import PAUSED
 from bpm.errors import ConflictError, InvalidRequest, NotFound, shown
 from bpm.forms import Form
+from bpm.nodes import votes
 from bpm.runtime import offers
 from bpm.runtime.access import task_facts
 from bpm.runtime.actors import Actor, find_actor
@@ -21,7 +22,7 @@ from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, 
 from bpm.runtime.instances import check_revision
 from bpm.runtime.policy import Action, allows, may_delegate_someone, require
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import TASK_COMPLETED, TASK_OPEN, ProcessInstanceRecord, TaskComment, TaskRecord
+from bpm.store.models import TASK_CANCELLED, TASK_COMPLETED, TASK_OPEN, ProcessInstanceRecord, TaskComment, TaskRecord
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause
 
@@ -60,8 +61,12 @@ def _acted(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord) -> None
 
 
 def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
-                  expected_revision: int | None = None) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun]:
-    """Complete a task with ``outcome`` and form ``data``, and advance its instance, in one transaction."""
+                  expected_revision: int | None = None) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun | None]:
+    """Complete a task with ``outcome`` and form ``data``, and advance its instance, in one transaction.
+
+    A voter's task (``vote_of``) is one vote: the instance moves on only once
+    the vote is decided (``bpm.nodes.votes``); until then the run is None.
+    """
     with rt.uow() as uow:
         task, instance = _task_and_instance(uow, task_id)
         engine = rt.engines.for_instance(uow, instance)
@@ -81,18 +86,47 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
         _bump(uow, task, {"status": TASK_COMPLETED, "assignee": task.assignee or actor.username,
                           "completed_by": actor.username, "completed_at": now, "outcome": outcome, "data": data})
         _acted(rt, uow, actor, task)
-        if engine.workflow.nodes_by_id[task.node_id].data.get("escalations"):
+        node_data = engine.workflow.nodes_by_id[task.node_id].data
+        if node_data.get("escalations"):
             cancel_pending_jobs(uow, instance.id, task_id=task.id)  # escalations of a done task never fire
         payload = {"outcome": outcome, "data": data, "completedBy": actor.username,
                    "completedAt": now.isoformat().replace("+00:00", "Z")}
         if task.delegated_by is not None:
             payload["onBehalfOf"] = task.delegated_by
+        if task.vote_of is not None:
+            decided = _count_votes(rt, uow, actor, task, instance, node_data, payload)
+            if decided is None:
+                uow.commit()
+                return task, instance, None
+            payload = decided
         run = run_engine(rt, engine, before, payload)
         # The instance was paused at this task's node, so this was its only open task, closed just now.
         save_advance(rt, uow, instance, before, run, actor.username, Cause.TASK_COMPLETED, task.node_id,
                      tasks_may_exist=False, on_behalf_of=task.delegated_by)
         uow.commit()
         return task, instance, run
+
+
+def _count_votes(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, instance: ProcessInstanceRecord,
+                 node_data: Any, vote: dict[str, Any]) -> dict[str, Any] | None:
+    """After a vote: the node's payload once the vote is decided (the other voters' tasks cancelled), else None."""
+    tasks = uow.tasks.of_vote(instance.id, task.vote_of or "")
+    cast = sorted((t for t in tasks if t.status == TASK_COMPLETED),  # in the order cast, this one last
+                  key=lambda t: (t.id == task.id, t.completed_at or instance.started_at, t.id))
+    decided = votes.decide([t.outcome or "" for t in cast], len(tasks), node_data.get("completion", "all"),
+                           node_data.get("rejectPolicy", "first-rejects"), task.outcomes)
+    if decided is None:
+        add_task_event(rt, uow, task, actor.username, Cause.VOTE_CAST, {"vote": [None, vote["outcome"]]},
+                       on_behalf_of=task.delegated_by)
+        return None
+    for other in tasks:
+        if other.status == TASK_OPEN:
+            _bump(uow, other, {"status": TASK_CANCELLED})
+            cancel_pending_jobs(uow, instance.id, task_id=other.id)
+    record = [{"by": t.completed_by, "outcome": t.outcome, "data": t.data or {},
+               "at": t.completed_at.isoformat().replace("+00:00", "Z") if t.completed_at else None,
+               **({"onBehalfOf": t.delegated_by} if t.delegated_by else {})} for t in cast]
+    return {**vote, "outcome": decided, "data": {}, "votes": record}
 
 
 def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> TaskRecord:

@@ -148,6 +148,7 @@ class TaskRecord(SQLModel):
     form_id: str | None = Field(default=None, max_length=100)
     assignee: str | None = Field(default=None, max_length=100)
     delegated_by: str | None = Field(default=None, max_length=100)  # whom the assignee acts for, once delegated
+    vote_of: str | None = Field(default=None, max_length=36)  # the tasks of one vote with several voters share it
     # Fixed when the task is made; the same names are rows of task_candidate for the inbox's join.
     candidate_users: list = _json()
     candidate_groups: list = _json()

@@ -79,3 +79,4 @@ class Cause(StrEnum):
     TASK_DELEGATED = "task_delegated"
     TASK_COMMENTED = "task_commented"
     TASK_REASSIGNED = "task_reassigned"
+    VOTE_CAST = "vote_cast"

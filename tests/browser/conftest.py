@@ -15,6 +15,14 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
+BOARD_VOTE = {"id": "board-vote", "name": "Board vote", "nodes": [
+    {"id": "ask", "type": "start"},
+    {"id": "board", "type": "human-task", "data": {
+        "title": "Board vote", "form": "approval-decision", "approvers": ["bob", "dave", "erin"],
+        "completion": {"atLeast": 2}, "outcomes": ["approve", "reject"]}},
+    {"id": "yes", "type": "end", "data": {"outcome": "approved"}}],
+    "edges": [{"id": "e1", "source": "ask", "target": "board"},
+              {"id": "e2", "source": "board", "target": "yes", "sourceHandle": "approve"}]}
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -57,6 +65,10 @@ def live_server(database_url):
     rt = app.extensions["bpm"]
     wipe(rt)
     load_demo(rt)
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.definitions import import_definition
+
+    import_definition(rt, SYSTEM_ACTOR, BOARD_VOTE)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -204,3 +204,21 @@ def test_the_open_task_count_updates_by_itself_without_losing_what_is_typed(chro
     bob.wait_for_function("() => document.getElementById('open-count').textContent.trim() === '1'", timeout=5_000)
     assert bob.input_value("#q") == "half-typed search", "only the count was swapped"
     context.close()
+
+
+def test_a_vote_of_three_needing_two_completes_on_the_second_approval(chromium, live_server):
+    ann = sign_in(chromium.new_context(), live_server, "ann")
+    ann.goto(f"{live_server}/start")
+    assert ann.locator("a:has-text('Board vote')").count() == 1
+    ann.click("a:has-text('Board vote')")
+    ann.click("button:has-text('Submit')")
+    ann.wait_for_url("**/requests**")
+    for voter in ("bob", "dave"):
+        page = sign_in(chromium.new_context(), live_server, voter)
+        page.click(".task-title")
+        page.click("button[value=approve]")
+        page.wait_for_url(f"{live_server}/inbox")
+    ann.goto(f"{live_server}/requests")
+    assert ann.inner_text(".request .badge") == "approved"
+    erin = sign_in(chromium.new_context(), live_server, "erin")
+    assert erin.locator(".task").count() == 0, "the third vote was not needed and went"

@@ -65,6 +65,13 @@ class TaskRepository:
         """The open tasks of an instance, oldest first."""
         return [record_at(TaskRecord, row) for row in _OPEN_OF_INSTANCE.all(self._uow, {"instance_id": instance_id})]
 
+    def of_vote(self, instance_id: str, vote_of: str) -> list[TaskRecord]:
+        """Every task of one vote (open, completed or cancelled), oldest first."""
+        rows = self._uow.execute(select(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id,
+                                                          TASK_TABLE.c.vote_of == vote_of)
+                                 .order_by(TASK_TABLE.c.created_at, TASK_TABLE.c.id)).all()
+        return [record_at(TaskRecord, row) for row in rows]
+
     def completed_of_instance(self, instance_id: str) -> list[TaskRecord]:
         """The completed tasks of an instance, in the order they were completed."""
         rows = self._uow.execute(select(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id,
