@@ -319,6 +319,18 @@ class FormDraft(SQLModel, table=True):
     saved_at: dt.datetime = _when()
 
 
+class SavedView(SQLModel, table=True):
+    """A person's named inbox filter (the list's query string), offered on their inbox."""
+
+    __tablename__ = "saved_view"
+
+    username: str = Field(sa_column=Column(String(100), ForeignKey("bpm_user.username", ondelete="CASCADE"),
+                                           primary_key=True))
+    name: str = Field(primary_key=True, max_length=60)
+    query: str = Field(max_length=1000)
+    saved_at: dt.datetime = _when()
+
+
 class ApiToken(SQLModel, table=True):
     """A bearer token: its public id, a SHA-256 of its secret (never the secret), scopes, expiry, revocation."""
 

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, FormInvalid, InvalidRequest, NotFound, PreconditionFailed
-from bpm.runtime import definitions, drafts, inbox, instances, tasks
+from bpm.runtime import definitions, drafts, inbox, instances, tasks, views
 from bpm.runtime.policy import Action, allows
 from bpm.web.diagram import RunState, caption, render_svg
 from bpm.web.form_fields import form_fields, parse_posted, set_value_at
@@ -83,6 +83,7 @@ def task_list() -> str:
         other = "group" if view == "mine" else "mine"
         _, other_total = inbox.list_tasks(uow, actor, {"scope": VIEWS[other][1], **taken}, 1, 1)
         processes = definitions.list_definitions(uow, actor)
+        saved = views.list_of(uow, actor)
     counts = {view: total, other: other_total}
     if not said:  # unfiltered, the two tabs are the header's count (offered work is unassigned: they never overlap)
         g.bpm_open_tasks = total + other_total
@@ -94,7 +95,29 @@ def task_list() -> str:
     return render_template("inbox.html", view=view, views=VIEWS, tasks=rows, total=total, counts=counts,
                            page=page, pages=max(1, -(-total // PAGE_SIZE)), said=said, processes=processes,
                            due_choices=DUE_CHOICES, priority_choices=PRIORITY_CHOICES, now=now, urgency=urgency,
-                           here=here, names={d.key: d.name for d in processes}, url=url)
+                           here=here, names={d.key: d.name for d in processes}, url=url, saved=saved,
+                           query=request.query_string.decode(errors="replace"))
+
+
+@bp.post("/inbox/views")
+def save_view() -> Any:
+    """Name the current filters; they appear in the person's list of views."""
+    rt, actor = runtime(), current_actor()
+    try:
+        saved = views.save(rt, actor, request.form.get("name", ""), request.form.get("query", ""))
+    except InvalidRequest as exc:
+        flash(f"Not saved: {'; '.join(m for ms in exc.errors.values() for m in ms)}.", "error")
+        return redirect(_back(), 303)
+    flash(f"Saved the view “{saved.name}”.", "success")
+    return redirect("/inbox?" + saved.query, 303)
+
+
+@bp.post("/inbox/views/delete")
+def delete_view() -> Response:
+    rt, actor = runtime(), current_actor()
+    views.delete(rt, actor, request.form.get("name", ""))
+    flash("View deleted.", "success")
+    return redirect(_back(), 303)
 
 
 @bp.get("/inbox/count")

@@ -222,3 +222,18 @@ def test_a_vote_of_three_needing_two_completes_on_the_second_approval(chromium, 
     assert ann.inner_text(".request .badge") == "approved"
     erin = sign_in(chromium.new_context(), live_server, "erin")
     assert erin.locator(".task").count() == 0, "the third vote was not needed and went"
+
+
+def test_a_person_names_a_filter_and_picks_it_again_later(chromium, live_server):
+    bob = sign_in(chromium.new_context(), live_server, "bob")
+    bob.goto(f"{live_server}/inbox?view=group&due=week&q=lyon&page=3")
+    bob.click("summary:has-text('Save these filters')")
+    bob.fill("#view-name", "Lyon this week")
+    bob.click("button:has-text('Save view')")
+    assert "Saved the view" in bob.inner_text(".flashes")
+    bob.goto(f"{live_server}/inbox")
+    bob.click("nav.saved-views a:has-text('Lyon this week')")
+    assert bob.input_value("#q") == "lyon" and bob.input_value("#due") == "week"
+    assert "page=" not in bob.url, "a view keeps the filters, not the page"
+    dave = sign_in(chromium.new_context(), live_server, "dave")
+    assert dave.locator("nav.saved-views").count() == 0, "views are personal"

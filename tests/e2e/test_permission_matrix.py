@@ -76,6 +76,9 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("web.home", "GET", "/", None, row(302, 302, 302, 302, 302, 302, 302)),  # to the sign-in form, or the inbox
     ("inbox.task_list", "GET", "/inbox", None, row(302, 200, 200, 200, 200, 200, 200)),
     ("inbox.open_count", "GET", "/inbox/count", None, row(302, 200, 200, 200, 200, 200, 200)),
+    ("inbox.save_view", "POST", "/inbox/views", {"name": "mine", "query": "view=group"},
+     row(401, 303, 303, 303, 303, 303, 303)),
+    ("inbox.delete_view", "POST", "/inbox/views/delete", {"name": "mine"}, row(401, 303, 303, 303, 303, 303, 303)),
     ("inbox.claim_selected", "POST", "/inbox/claim", {"task": TID}, row(401, 303, 303, 303, 303, 303, 303)),
     ("inbox.task_page", "GET", f"/tasks/{TID}", None, row(302, 200, 200, 404, 404, 200, 200)),
     ("inbox.submit_task", "POST", f"/tasks/{TID}", {"outcome": "approve"}, row(401, 403, 303, 404, 404, 403, 403)),
@@ -115,7 +118,7 @@ FORM_ENDPOINTS = {"web.login_post", "web.logout", "web.create_token", "web.revok
                   "inbox.claim", "inbox.claim_selected", "inbox.delegate", "inbox.unclaim", "inbox.comment",
                   "inbox.start",
                   "inbox.cancel_request", "admin.retry", "admin.cancel", "admin.repair", "admin.reassign",
-                  "inbox.save_draft", "inbox.discard_draft"}
+                  "inbox.save_draft", "inbox.discard_draft", "inbox.save_view", "inbox.delete_view"}
 
 
 def test_every_route_of_the_app_has_a_row(app):
