@@ -31,10 +31,16 @@ def _once(read: Callable[[], T]) -> Callable[[], T]:
 
 
 def instance_facts(uow: UnitOfWork, actor: Actor, instance: ProcessInstanceRecord,
-                   open_tasks: Sequence[TaskRecord] | None = None) -> InstanceFacts:
-    """What the policy needs about ``instance`` (``open_tasks`` if the caller read them already)."""
+                   open_tasks: Sequence[TaskRecord] | None = None,
+                   engine: WorkflowEngine | None = None) -> InstanceFacts:
+    """What the policy needs about ``instance`` (``open_tasks`` if the caller read them already).
+
+    ``engine``, the version it runs, tells whether its requester may withdraw it (for cancelling).
+    """
     tasks = (lambda: open_tasks) if open_tasks is not None else _once(lambda: uow.tasks.open_of_instance(instance.id))
-    return InstanceFacts(instance, tasks, _once(lambda: uow.participants.has_acted(instance.id, actor.username)))
+    may_cancel = engine is None or engine.workflow.extra.get("requesterMayCancel") is not False
+    return InstanceFacts(instance, tasks, _once(lambda: uow.participants.has_acted(instance.id, actor.username)),
+                         may_cancel)
 
 
 def task_facts(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, instance: ProcessInstanceRecord,

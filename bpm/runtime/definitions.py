@@ -71,8 +71,9 @@ def _access_problems(body: Any, definition: WorkflowDefinition) -> list[Problem]
             and all(isinstance(v, list) and all(isinstance(n, str) and n for n in v) for v in startable.values())):
         found.append(Problem("$.startableBy", "startableBy: {users?: [user names], groups?: [group names]}, "
                                               "at least one of them"))
-    if isinstance(body, dict) and "fourEyes" in body and not isinstance(body["fourEyes"], bool):
-        found.append(Problem("$.fourEyes", "fourEyes is true or false"))
+    for flag in ("fourEyes", "requesterMayCancel"):
+        if isinstance(body, dict) and flag in body and not isinstance(body[flag], bool):
+            found.append(Problem(f"$.{flag}", f"{flag} is true or false"))
     tasks = {n.id for n in definition.nodes if n.type == "human-task"}
     for i, node in enumerate(definition.nodes):
         others = node.data.get("distinctFrom") if isinstance(node.data, dict) else None

@@ -35,7 +35,7 @@ from bpm.runtime.advance import (
 )
 from bpm.runtime.offers import withdraw_all_of_instance
 from bpm.runtime.paging import paginate
-from bpm.runtime.policy import Action, barred_from, require
+from bpm.runtime.policy import Action, allows, barred_from, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import HistoryEntry, ProcessInstance, ProcessInstanceRecord, TaskRecord
 from bpm.store.uow import UnitOfWork
@@ -122,7 +122,8 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
     """Stop an unfinished instance: its open tasks and pending jobs are cancelled with it."""
     with rt.uow() as uow:
         instance = get_instance(uow, instance_id)
-        require(actor, Action.INSTANCE_CANCEL, instance_facts(uow, actor, instance))
+        require(actor, Action.INSTANCE_CANCEL,
+                instance_facts(uow, actor, instance, engine=rt.engines.for_instance(uow, instance)))
         check_revision(instance.revision, expected_revision, "the instance")
         if instance.status in (COMPLETED, CANCELLED):
             raise ConflictError(f"the instance is already {instance.status}")
@@ -245,6 +246,14 @@ class StartForm(NamedTuple):
     name: str
     form: Form | None
     description: str | None
+
+
+def withdrawable(rt: Runtime, uow: UnitOfWork, actor: Actor, instance: ProcessInstanceRecord) -> bool:
+    """Whether the actor may cancel this instance now (for offering the button; cancel_instance checks again)."""
+    if instance.status in (COMPLETED, CANCELLED):
+        return False
+    facts = instance_facts(uow, actor, instance, engine=rt.engines.for_instance(uow, instance))
+    return allows(actor, Action.INSTANCE_CANCEL, facts)
 
 
 def start_form(rt: Runtime, uow: UnitOfWork, actor: Actor, definition_key: str) -> StartForm:

@@ -93,6 +93,7 @@ class InstanceFacts:
     instance: ProcessInstanceRecord
     open_tasks: Callable[[], Sequence[TaskRecord]]
     acted: Callable[[], bool]  # the actor has a participant row
+    requester_may_cancel: bool = True  # the definition's "requesterMayCancel" (admins cancel regardless)
 
     def hidden(self) -> NotFound:
         return NotFound(f"no instance {shown(self.instance.id)}")
@@ -210,6 +211,9 @@ def _instance_cancel(actor: Actor, facts: InstanceFacts) -> Refusal | None:
         return refusal
     if not (actor.is_admin or actor.username == facts.instance.started_by):
         return Refusal("only the person who started an instance, or an admin, may cancel it")
+    if not actor.is_admin and not facts.requester_may_cancel:
+        return Refusal("this process does not let its requester withdraw it (requesterMayCancel: false); "
+                       "ask an admin")
     return _unless(facts.instance.status != InstanceStatus.FAILED or actor.is_admin,
                    "only an admin may cancel a failed instance (to close it for good)")
 

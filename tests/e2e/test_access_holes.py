@@ -185,3 +185,15 @@ def test_start_is_only_for_those_startable_by_names(api, rt):
     assert "hr-only" in [d["key"] for d in api.as_("dana").get("/api/definitions").json], "designers see all"
     assert api.as_("audrey").post("/api/instances", json={"definition": "expense-approval",
                                                           "payload": EXPENSE}).status_code == 403
+
+
+def test_a_process_can_keep_its_requester_from_withdrawing_it(api, rt, client):
+    import_definition(rt, SYSTEM_ACTOR, {**TWO_STEPS, "id": "binding", "name": "Binding", "requesterMayCancel": False})
+    started = api.post("/api/instances", json={"definition": "binding", "payload": {}}).json
+    refused = _refused(api, rt, "ann", f"/api/instances/{started['id']}/cancel")
+    assert "requesterMayCancel" in refused.json["message"]
+    page = client.get("/requests", headers={"X-BPM-User": "ann"}).get_data(as_text=True)
+    assert f'action="/requests/{started["id"]}/cancel"' not in page, "no button for what is not allowed"
+    assert api.as_("admin").post(f"/api/instances/{started['id']}/cancel", json={}).status_code == 200
+    assert api.as_("dana").post("/api/definitions/validate", json={**TWO_STEPS, "requesterMayCancel": "no"}
+                                ).json["problems"][0]["path"] == "$.requesterMayCancel"
