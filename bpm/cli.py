@@ -219,11 +219,18 @@ def definitions_list() -> None:
     rt.close()
 
 
-def _runtime() -> Any:
+@contextmanager
+def _runtime() -> Iterator[Any]:
+    """A runtime for one command: our errors said in one line, its connections closed whatever happens."""
     from bpm.engine import SystemClock
     from bpm.runtime import Runtime
 
-    return Runtime.build(_settings(), SystemClock())
+    rt = Runtime.build(_settings(), SystemClock())
+    try:
+        with _explained():
+            yield rt
+    finally:
+        rt.close()
 
 
 def _password(from_stdin: bool, prompt: str = "Password") -> str:
@@ -253,10 +260,8 @@ def users_create(username: str, display_name: str | None, email: str | None, pas
     from bpm.runtime.accounts import create_user
 
     password = None if no_password else _password(password_stdin)
-    rt = _runtime()
-    with _explained():
+    with _runtime() as rt:
         create_user(rt, SYSTEM_ACTOR, username, display_name, email, password, roles or ("employee",), groups)
-    rt.close()
     click.echo(f"user {username} created ({', '.join(roles or ('employee',))})")
 
 
@@ -269,10 +274,8 @@ def users_passwd(username: str, password_stdin: bool) -> None:
     from bpm.runtime.accounts import set_password
 
     password = _password(password_stdin, "New password")
-    rt = _runtime()
-    with _explained():
+    with _runtime() as rt:
         set_password(rt, SYSTEM_ACTOR, username, password)
-    rt.close()
     click.echo(f"password of {username} changed")
 
 
@@ -284,10 +287,8 @@ def users_disable(username: str, enable: bool) -> None:
     from bpm.runtime import SYSTEM_ACTOR
     from bpm.runtime.accounts import set_active
 
-    rt = _runtime()
-    with _explained():
+    with _runtime() as rt:
         set_active(rt, SYSTEM_ACTOR, username, enable)
-    rt.close()
     click.echo(f"user {username} {'enabled' if enable else 'disabled'}")
 
 
@@ -297,12 +298,12 @@ def users_list() -> None:
     from bpm.runtime import SYSTEM_ACTOR
     from bpm.runtime.accounts import list_users
 
-    rt = _runtime()
-    for user, groups in list_users(rt, SYSTEM_ACTOR):
+    with _runtime() as rt:
+        found = list_users(rt, SYSTEM_ACTOR)
+    for user, groups in found:
         how = ", ".join(k for k, v in (("password", user.password_hash), ("sso", user.oidc_subject)) if v) or "-"
         state = "" if user.active else "  (disabled)"
         click.echo(f"{user.username:<20} {','.join(user.roles):<28} {','.join(groups) or '-':<28} {how}{state}")
-    rt.close()
 
 
 @main.group()
@@ -318,10 +319,8 @@ def groups_create(name: str, display_name: str | None) -> None:
     from bpm.runtime import SYSTEM_ACTOR
     from bpm.runtime.accounts import create_group
 
-    rt = _runtime()
-    with _explained():
+    with _runtime() as rt:
         create_group(rt, SYSTEM_ACTOR, name, display_name)
-    rt.close()
     click.echo(f"group {name} created")
 
 
@@ -333,11 +332,9 @@ def groups_add(group: str, usernames: tuple[str, ...]) -> None:
     from bpm.runtime import SYSTEM_ACTOR
     from bpm.runtime.accounts import add_member
 
-    rt = _runtime()
-    with _explained():
+    with _runtime() as rt:
         for username in usernames:
             add_member(rt, SYSTEM_ACTOR, group, username)
-    rt.close()
     click.echo(f"{', '.join(usernames)} in {group}")
 
 
@@ -368,10 +365,8 @@ def tokens_create(username: str, name: str, scopes: tuple[str, ...], expires_in:
                                  param_hint="--expires-in") from None
     if lifetime is not None and not isinstance(lifetime, dt.timedelta):  # months or years: from now
         lifetime = lifetime.totimedelta(start=dt.datetime.now(dt.UTC))
-    rt = _runtime()
-    with _explained():
+    with _runtime() as rt:
         issued = create_token(rt, SYSTEM_ACTOR, username, name, scopes or ("read", "write"), lifetime)
-    rt.close()
     click.echo(issued.text)
     expiry = issued.token.expires_at.isoformat() if issued.token.expires_at else "never"
     click.echo(f"token {issued.token.id} for {username} ({', '.join(issued.token.scopes)}; expires {expiry}); "
@@ -385,10 +380,8 @@ def tokens_revoke(token_id: str) -> None:
     from bpm.runtime import SYSTEM_ACTOR
     from bpm.runtime.accounts import revoke_token
 
-    rt = _runtime()
-    with _explained():
+    with _runtime() as rt:
         revoke_token(rt, SYSTEM_ACTOR, token_id)
-    rt.close()
     click.echo(f"token {token_id} revoked")
 
 
@@ -399,13 +392,11 @@ def tokens_list(username: str) -> None:
     from bpm.runtime import SYSTEM_ACTOR
     from bpm.runtime.accounts import list_tokens
 
-    rt = _runtime()
-    with _explained():
+    with _runtime() as rt:
         for token in list_tokens(rt, SYSTEM_ACTOR, username):
             state = "revoked" if token.revoked_at else "active"
             expiry = token.expires_at.isoformat() if token.expires_at else "never"
             click.echo(f"{token.id}  {token.name:<24} {','.join(token.scopes):<18} expires {expiry}  {state}")
-    rt.close()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-REJECTING = ("reject", "deny", "decline", "refuse")
+REJECTING = ("reject", "deny", "decline", "refuse")  # the one list: four-eyes, votes and the pages ask rejects()
 COMPLETIONS = ("all", "any")
 REJECT_POLICIES = ("first-rejects", "majority")
 

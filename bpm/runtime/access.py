@@ -7,10 +7,10 @@ own task pays for neither.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import and_, or_, select, union
 from sqlalchemy.sql import ColumnElement
@@ -23,12 +23,6 @@ from bpm.store.models import TASK_OPEN, ProcessInstance, ProcessInstanceRecord, 
 from bpm.store.repositories.participants import ParticipantRepository
 from bpm.store.uow import UnitOfWork
 
-T = TypeVar("T")
-
-
-def _once(read: Callable[[], T]) -> Callable[[], T]:
-    return cache(read)
-
 
 def instance_facts(uow: UnitOfWork, actor: Actor, instance: ProcessInstanceRecord,
                    open_tasks: Sequence[TaskRecord] | None = None,
@@ -37,9 +31,9 @@ def instance_facts(uow: UnitOfWork, actor: Actor, instance: ProcessInstanceRecor
 
     ``engine``, the version it runs, tells whether its requester may withdraw it (for cancelling).
     """
-    tasks = (lambda: open_tasks) if open_tasks is not None else _once(lambda: uow.tasks.open_of_instance(instance.id))
+    tasks = (lambda: open_tasks) if open_tasks is not None else cache(lambda: uow.tasks.open_of_instance(instance.id))
     may_cancel = engine is None or engine.workflow.extra.get("requesterMayCancel") is not False
-    return InstanceFacts(instance, tasks, _once(lambda: uow.participants.has_acted(instance.id, actor.username)),
+    return InstanceFacts(instance, tasks, cache(lambda: uow.participants.has_acted(instance.id, actor.username)),
                          may_cancel)
 
 

@@ -36,7 +36,7 @@ from sqlmodel import Session, select
 from bpm.config import ROLES
 from bpm.errors import ConflictError, InvalidRequest, NotFound, TooManyAttempts, Unauthorized, shown
 from bpm.runtime.actors import Actor
-from bpm.runtime.policy import SCOPES, Action, require
+from bpm.runtime.policy import SCOPES, Action, allows, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import ApiToken, Group, LoginThrottle, Membership, User, UserSession
 
@@ -383,7 +383,7 @@ def revoke_token(rt: Runtime, actor: Actor, token_id: str) -> ApiToken:
     """Stop a token working, for good (yours, or anyone's if you are an admin)."""
     with rt.uow() as uow:
         token = uow.session.get(ApiToken, token_id)
-        if token is None or (token.username != actor.username and not _manages(actor)):
+        if token is None or (token.username != actor.username and not allows(actor, Action.ACCOUNT_MANAGE)):
             raise NotFound(f"no token {shown(token_id)}")
         if token.revoked_at is None:
             token.revoked_at = rt.now()
@@ -400,12 +400,6 @@ def list_tokens(rt: Runtime, actor: Actor, username: str | None = None) -> list[
     with rt.uow() as uow:
         query = select(ApiToken).where(ApiToken.username == owner)
         return list(uow.session.exec(query.order_by(ApiToken.created_at, ApiToken.id)).all())
-
-
-def _manages(actor: Actor) -> bool:
-    from bpm.runtime.policy import allows
-
-    return allows(actor, Action.ACCOUNT_MANAGE)
 
 
 def actor_for_token(rt: Runtime, text: str) -> Actor:

@@ -368,6 +368,12 @@ def list_definitions(uow: UnitOfWork, actor: Actor, status: str | None = None) -
     return [row for row in newest.values() if _readable(actor, row)]
 
 
+def startable(uow: UnitOfWork, actor: Actor) -> list[ProcessDefinition]:
+    """The newest published version of every process the actor may start: the catalogue."""
+    return [row for row in list_definitions(uow, actor, PUBLISHED)
+            if allows(actor, Action.INSTANCE_START, definition_facts(row.key, row.status, row.body))]
+
+
 def import_definition(rt: Runtime, actor: Actor, body: Any) -> ProcessDefinition:
     """Save and publish ``body`` in one transaction, unless the newest published version has the same content."""
     with rt.uow() as uow:

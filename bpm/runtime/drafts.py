@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 
 from bpm.errors import InvalidRequest
-from bpm.runtime.access import definition_facts, task_facts
+from bpm.runtime import instances, tasks
+from bpm.runtime.access import task_facts
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
@@ -37,20 +38,10 @@ def start_key(definition_key: str) -> str:
 def _may_use(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str) -> None:
     kind, _, target = key.partition(":")
     if kind == "task":
-        found = uow.tasks.with_instance(target)
-        if found is None:
-            from bpm.errors import NotFound
-
-            raise NotFound(f"no task '{target[:60]}'")
-        facts = task_facts(rt, uow, actor, *found)
-        require(actor, Action.TASK_READ, facts)
-        require(actor, Action.TASK_COMPLETE, facts)  # a draft is for someone who will submit it
+        task, instance = tasks.read_task(rt, uow, actor, target)
+        require(actor, Action.TASK_COMPLETE, task_facts(rt, uow, actor, task, instance))  # a draft is to submit
     elif kind == "start":
-        from bpm.runtime import definitions
-
-        definition_id, version = definitions.newest_published_ref(uow, target)
-        engine = rt.engines.for_version(uow, definition_id, target, version)
-        require(actor, Action.INSTANCE_START, definition_facts(target, definitions.PUBLISHED, engine.workflow.extra))
+        instances.start_form(rt, uow, actor, target)  # NotFound unless the actor may start it
     else:
         raise InvalidRequest("unknown draft", {"key": ["task:<id> or start:<process>"]})
 

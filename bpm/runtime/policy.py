@@ -36,14 +36,13 @@ from enum import StrEnum
 from typing import Any
 
 from bpm.errors import Forbidden, NotFound, shown
+from bpm.nodes.votes import rejects
 from bpm.runtime.actors import Actor
 from bpm.store.models import ProcessInstanceRecord, TaskRecord
 from bpm.store.vocabulary import InstanceStatus
 
 logger = logging.getLogger("bpm.policy")
 
-REJECTING_OUTCOMES = ("reject", "deny", "decline", "refuse")
-"""An outcome whose name starts with one of these rejects: its task decides, so four-eyes applies by default."""
 
 
 class Action(StrEnum):
@@ -174,8 +173,8 @@ def may_start(actor: Actor, startable_by: Mapping[str, Any] | None) -> bool:
 
 
 def decides(outcomes: Collection[str]) -> bool:
-    """True if one of ``outcomes`` rejects (see ``REJECTING_OUTCOMES``)."""
-    return any(outcome.lower().startswith(REJECTING_OUTCOMES) for outcome in outcomes)
+    """True if one of ``outcomes`` rejects (``bpm.nodes.votes.rejects``): its task decides, so four-eyes holds."""
+    return any(rejects(outcome) for outcome in outcomes)
 
 
 def barred_from(username: str, rules: ApprovalRules) -> str | None:
@@ -268,6 +267,11 @@ def may_delegate_someone(actor: Actor, facts: TaskFacts) -> bool:
     if actor.scopes is not None and SCOPE_OF[Action.TASK_DELEGATE] not in actor.scopes:
         return False
     return _task_read(actor, facts) is None and works_on(actor, facts.task)
+
+
+def may_reassign_tasks(actor: Actor) -> bool:
+    """Whether to offer reassigning at all: the admins' power (each reassignment is checked in full)."""
+    return (actor.scopes is None or SCOPE_OF[Action.TASK_REASSIGN] in actor.scopes) and actor.is_admin
 
 
 def _reassign(actor: Actor, facts: TaskFacts) -> Refusal | None:

@@ -23,6 +23,7 @@ from bpm.auth import current_actor, runtime
 from bpm.auth.browser import begin_session, end_session
 from bpm.auth.oidc import fetch_sign_in, init_oidc, sso_client
 from bpm.errors import InvalidRequest, NotFound, TooManyAttempts, Unauthorized
+from bpm.nodes.votes import rejects
 from bpm.runtime import accounts
 from bpm.runtime.policy import SCOPES
 
@@ -185,7 +186,7 @@ def _error_page(error: Any) -> tuple[str, int]:
                            detail=detail), code
 
 
-def _open_task_count() -> int:
+def open_task_count() -> int:
     """The header's count: tasks assigned to me or offered to me now (one narrow count query)."""
     from flask import g
 
@@ -218,7 +219,8 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(inbox_pages)
     app.register_blueprint(admin_pages)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,
-                                 row_count=form_fields.row_count, label_of=form_fields.label_of, asset=asset)
+                                 row_count=form_fields.row_count, label_of=form_fields.label_of, asset=asset,
+                                 rejects=rejects)
 
     app.extensions["bpm_error_page"] = _error_page
 
@@ -226,4 +228,4 @@ def init_web(app: Flask) -> None:
     def people() -> dict[str, Any]:
         from flask import g
 
-        return {"actor": g.get("bpm_actor"), "open_tasks": _open_task_count}
+        return {"actor": g.get("bpm_actor"), "open_tasks": open_task_count}

@@ -16,7 +16,7 @@ from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, PreconditionFailed
 from bpm.runtime import inbox, instances, tasks
 from bpm.runtime.access import instance_facts
-from bpm.runtime.policy import Action, allows, require
+from bpm.runtime.policy import Action, allows, may_reassign_tasks, require
 
 bp = Blueprint("admin", __name__)
 LISTED = 50
@@ -36,7 +36,7 @@ def overview() -> str:
         may = {row.id: {name for name, action in (("retry", Action.INSTANCE_RETRY), ("cancel", Action.INSTANCE_CANCEL),
                                                   ("repair", Action.INSTANCE_REPAIR))
                         if allows(actor, action, instance_facts(uow, actor, row))} for row in stuck}
-    may_reassign = allows(actor, Action.ACCOUNT_MANAGE)  # the admins' power; each reassignment is checked again
+    may_reassign = may_reassign_tasks(actor)
     return render_template("admin.html", stuck=stuck, may=may, orphans=orphans, orphan_total=orphan_total,
                            may_reassign=may_reassign)
 

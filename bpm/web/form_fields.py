@@ -127,6 +127,14 @@ class Parsed:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
+def shown_again(parsed: Parsed, posted: MultiDict[str, str]) -> dict[str, Any]:
+    """The values to show back: what was read, and what could not be read as it was typed."""
+    values = dict(parsed.data)
+    for name in parsed.errors:
+        set_value_at(values, name, posted.get(name))
+    return values
+
+
 def parse_posted(form: Form, posted: MultiDict[str, str]) -> Parsed:
     """The JSON a posted form means; empty inputs are left out, so "required" speaks for them."""
     parsed = Parsed()
@@ -179,8 +187,9 @@ def _list_values(spec: Field, posted: MultiDict[str, str], errors: dict[str, lis
 
 def _table_rows(spec: Field, posted: MultiDict[str, str], errors: dict[str, list[str]]) -> list[dict[str, Any]]:
     """Rows posted as ``items.0.name``, ``items.1.name``…; a row left wholly empty is no row."""
-    indices = sorted({int(key.split(".")[len(spec.name.split("."))]) for key in posted
-                      if key.startswith(spec.name + ".") and INDEX.match(key.split(".")[len(spec.name.split("."))])})
+    depth = spec.name.count(".") + 1  # where the row index sits in "items.0.name"
+    indices = sorted({int(key.split(".")[depth]) for key in posted
+                      if key.startswith(spec.name + ".") and INDEX.match(key.split(".")[depth])})
     rows = []
     for index in indices[:MAX_ROWS]:
         row: dict[str, Any] = {}

@@ -22,9 +22,8 @@ from werkzeug.wrappers import Response
 from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, FormInvalid, InvalidRequest, NotFound, PreconditionFailed
 from bpm.runtime import definitions, drafts, inbox, instances, tasks, views
-from bpm.runtime.policy import Action, allows
 from bpm.web.diagram import RunState, caption, render_svg
-from bpm.web.form_fields import form_fields, parse_posted, set_value_at
+from bpm.web.form_fields import form_fields, parse_posted, shown_again
 
 bp = Blueprint("inbox", __name__)
 PAGE_SIZE = 20
@@ -123,9 +122,9 @@ def delete_view() -> Response:
 @bp.get("/inbox/count")
 def open_count() -> str:
     """The header's count of open tasks, as the fragment htmx swaps in every 30 s (nothing else on the page moves)."""
-    from bpm.web import _open_task_count
+    from bpm.web import open_task_count
 
-    return render_template("count.html", count=_open_task_count())
+    return render_template("count.html", count=open_task_count())
 
 
 @bp.post("/inbox/claim")
@@ -151,11 +150,14 @@ def claim_selected() -> Response:
 def _restored(form: Any, draft: Any) -> dict[str, Any]:
     """A draft's text back into the form's values (what cannot be read yet is shown as typed)."""
     posted = MultiDict([(name, value) for name, values in draft.fields.items() for value in values])
-    parsed = parse_posted(form, posted)
-    values = dict(parsed.data)
-    for name in parsed.errors:
-        set_value_at(values, name, posted.get(name))
-    return values
+    return shown_again(parse_posted(form, posted), posted)
+
+
+def _keep_draft(key: str, back_to: str) -> Response:
+    """The "Save draft" button of a task or start form: keep what was typed, and show the form again."""
+    drafts.save(runtime(), current_actor(), key, drafts.fields_of(request.form))
+    flash("Draft saved: it will be here when you come back.", "success")
+    return redirect(back_to, 303)
 
 
 def _task_page(task_id: str, values: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,
@@ -191,9 +193,7 @@ def submit_task(task_id: str) -> Any:
     """Complete the task with the outcome of the button pressed; back to the list where the person was."""
     rt, actor = runtime(), current_actor()
     if request.form.get("action") == "draft":
-        drafts.save(rt, actor, drafts.task_key(task_id), drafts.fields_of(request.form))
-        flash("Draft saved: it will be here when you come back.", "success")
-        return redirect(f"/tasks/{task_id}?" + urlencode({"back": _back()}), 303)
+        return _keep_draft(drafts.task_key(task_id), f"/tasks/{task_id}?" + urlencode({"back": _back()}))
     outcome = request.form.get("outcome")
     with rt.uow() as uow:
         task, _ = tasks.read_task(rt, uow, actor, task_id)
@@ -201,10 +201,7 @@ def submit_task(task_id: str) -> Any:
     parsed = parse_posted(form, request.form) if form else None
     data = parsed.data if parsed else {}
     if parsed and parsed.errors:
-        values = dict(data)
-        for name in parsed.errors:
-            set_value_at(values, name, request.form.get(name))
-        return _task_page(task_id, values, parsed.errors, status=422)
+        return _task_page(task_id, shown_again(parsed, request.form), parsed.errors, status=422)
     try:
         done, _, _ = tasks.complete_task(rt, actor, task_id, outcome, data, _revision())
     except FormInvalid as exc:
@@ -280,15 +277,8 @@ def catalogue() -> str:
     """The processes this person may start."""
     rt, actor = runtime(), current_actor()
     with rt.uow() as uow:
-        offered = [d for d in definitions.list_definitions(uow, actor, "published")]
-        startable = [d for d in offered if allows(actor, Action.INSTANCE_START, _facts(d))]
-    return render_template("start.html", processes=startable)
-
-
-def _facts(definition: Any) -> Any:
-    from bpm.runtime.access import definition_facts
-
-    return definition_facts(definition.key, definition.status, definition.body)
+        processes = definitions.startable(uow, actor)
+    return render_template("start.html", processes=processes)  # after the unit: the header reads on its own
 
 
 def _start_page(key: str, values: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,
@@ -316,18 +306,13 @@ def start(key: str) -> Any:
     """Start the process with what the person filled in; on to My requests."""
     rt, actor = runtime(), current_actor()
     if request.form.get("action") == "draft":
-        drafts.save(rt, actor, drafts.start_key(key), drafts.fields_of(request.form))
-        flash("Draft saved: it will be here when you come back.", "success")
-        return redirect(f"/start/{key}", 303)
+        return _keep_draft(drafts.start_key(key), f"/start/{key}")
     with rt.uow() as uow:
         found = instances.start_form(rt, uow, actor, key)
     parsed = parse_posted(found.form, request.form) if found.form else None
     data = parsed.data if parsed else {}
     if parsed and parsed.errors:
-        values = dict(data)
-        for name in parsed.errors:
-            set_value_at(values, name, request.form.get(name))
-        return _start_page(key, values, parsed.errors, status=422)
+        return _start_page(key, shown_again(parsed, request.form), parsed.errors, status=422)
     business_key = (request.form.get("businessKey") or "").strip() or None
     try:
         instance, _ = instances.start_instance(rt, actor, key, data, business_key)
