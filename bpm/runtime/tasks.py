@@ -22,7 +22,15 @@ from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, 
 from bpm.runtime.instances import check_revision
 from bpm.runtime.policy import Action, allows, may_delegate_someone, require
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import TASK_CANCELLED, TASK_COMPLETED, TASK_OPEN, ProcessInstanceRecord, TaskComment, TaskRecord
+from bpm.store.models import (
+    TASK_CANCELLED,
+    TASK_COMPLETED,
+    TASK_OPEN,
+    HistoryEntry,
+    ProcessInstanceRecord,
+    TaskComment,
+    TaskRecord,
+)
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause
 
@@ -250,6 +258,7 @@ class TaskView(NamedTuple):
     comments: list[TaskComment]
     may: frozenset[str]  # of "complete", "claim", "unclaim", "delegate", "comment"
     definition: dict[str, Any]  # the version the instance runs, for its diagram
+    history: list[HistoryEntry]  # the instance's, for those who may read the instance (else empty)
 
 
 def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskView:
@@ -275,4 +284,5 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     decisions = [done for done in uow.tasks.completed_of_instance(instance.id) if done.id != task.id]
     return TaskView(task, instance, str(engine.workflow.name or instance.definition_key),
                     rt.forms.get(form_id) if isinstance(form_id, str) and form_id in rt.forms else None,
-                    request, decisions, uow.tasks.comments(task.id), frozenset(may), engine.workflow.to_dict())
+                    request, decisions, uow.tasks.comments(task.id), frozenset(may), engine.workflow.to_dict(),
+                    uow.history.of_instance(instance.id) if allows(actor, Action.INSTANCE_READ, facts.instance) else [])

@@ -165,7 +165,6 @@ def _task_page(task_id: str, values: dict[str, Any] | None = None, errors: dict[
     rt, actor = runtime(), current_actor()
     with rt.uow() as uow:
         view = tasks.task_view(rt, uow, actor, task_id)
-        history = instances.instance_history(uow, actor, view.instance.id)
         draft = drafts.load(uow, actor, drafts.task_key(task_id))
     form = rt.forms.get(view.task.form_id) if view.task.form_id else None
     if values is None and draft is not None and form is not None:
@@ -173,7 +172,7 @@ def _task_page(task_id: str, values: dict[str, Any] | None = None, errors: dict[
     return render_template(
         "task.html", view=view, form=form, fields=form_fields(form) if form else [],
         request_fields=form_fields(view.request_form) if view.request_form else [], values=values or {},
-        errors=errors or {}, message=message, back=_back(), history=history, now=rt.now(), urgency=urgency,
+        errors=errors or {}, message=message, back=_back(), history=view.history, now=rt.now(), urgency=urgency,
         draft=draft, draft_key=drafts.task_key(task_id), confirm_delegate=confirm_delegate,
         draft_saved=drafts.saved_when(draft, rt.now()) if draft else None,
         diagram=Markup(render_svg(view.definition, state := RunState.of(view.instance.snapshot, view.definition),

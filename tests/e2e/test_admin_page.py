@@ -47,3 +47,17 @@ def test_an_admin_gives_an_orphan_task_to_someone_who_can_do_it(client, api, rt)
     done = _post(client, "admin", f"/admin/tasks/{task['id']}/reassign", {"to": "dave", "reason": "he knows"})
     assert "Reassigned to dave" in done.get_data(as_text=True)
     assert api.as_("dave").get(f"/api/tasks/{task['id']}").json["assignee"] == "dave"
+
+
+def test_a_task_s_page_opens_for_everyone_the_task_was_offered_to_even_after_another_decided_it(client, api):
+    from ..conftest import EXPENSE
+
+    started = api.post("/api/instances", json={"definition": "expense-approval", "payload": EXPENSE}).json
+    api.as_("bob").post(f"/api/tasks/{started['openTasks'][0]['id']}/complete", json={"outcome": "approve"})
+    finance = api.as_("frank").get("/api/tasks").json[0]
+    api.as_("frank").post(f"/api/tasks/{finance['id']}/complete", json={"outcome": "approve"})
+    assert api.as_("carol").get(f"/api/tasks/{finance['id']}").status_code == 200, "offered to her group"
+    page = _page(client, "carol", f"/tasks/{finance['id']}")
+    assert page.status_code == 200, "the page says what the API says"
+    assert "What happened so far" not in page.get_data(as_text=True), "the instance's history is not hers to read"
+    assert "What happened so far" in _page(client, "frank", f"/tasks/{finance['id']}").get_data(as_text=True)
