@@ -91,3 +91,27 @@ def page(chromium):
     tab.on("response", lambda r: tab.problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     yield tab
     context.close()
+
+
+def sign_in(context, base: str, user: str):
+    """A page of ``context`` signed in as ``user`` (demo password), on their inbox; it records dialogs."""
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{base}/login")
+    page.fill("#username", user)
+    page.fill("#password", f"{user}-demo")
+    page.press("#password", "Enter")
+    page.wait_for_url(f"{base}/inbox")
+    return page
+
+
+def start_expense(page, base: str, amount: str = "1500", description: str = "A new laptop") -> None:
+    """Fill and submit the expense claim as the signed-in person of ``page``."""
+    page.goto(f"{base}/start")
+    page.click("a:has-text('Expense approval')")
+    page.fill("#f-manager", "bob")
+    page.fill("#f-amount", amount)
+    page.select_option("#f-currency", "EUR")
+    page.fill("#f-description", description)
+    page.click("button:has-text('Submit')")

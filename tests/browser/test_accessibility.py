@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import sign_in, start_expense
+
 AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -32,20 +34,12 @@ def _violations(page, script: Path) -> list[str]:
 def test_no_page_has_a_serious_accessibility_violation(chromium, live_server, axe_script):
     # The check's script is injected; the pages' own CSP (no inline script) would refuse it, so this context skips it.
     context = chromium.new_context(bypass_csp=True)
-    page = context.new_page()
     problems = {}
-    page.goto(f"{live_server}/login")
-    problems["/login"] = _violations(page, axe_script)
-    page.fill("#username", "ann")
-    page.fill("#password", "ann-demo")
-    page.press("#password", "Enter")
-    page.wait_for_url(f"{live_server}/inbox")
-    page.goto(f"{live_server}/start/expense-approval")
-    page.fill("#f-manager", "bob")
-    page.fill("#f-amount", "2500")
-    page.select_option("#f-currency", "EUR")
-    page.fill("#f-description", "Accessibility check")
-    page.click("button:has-text('Submit')")
+    login = context.new_page()
+    login.goto(f"{live_server}/login")
+    problems["/login"] = _violations(login, axe_script)
+    page = sign_in(context, live_server, "ann")
+    start_expense(page, live_server, amount="2500", description="Accessibility check")
     page.wait_for_url("**/requests**")
     urls = ["/inbox", "/inbox?view=group", "/start", "/start/expense-approval", "/requests", "/tokens", "/no-such-page"]
     for url in urls:
@@ -54,22 +48,13 @@ def test_no_page_has_a_serious_accessibility_violation(chromium, live_server, ax
     page.goto(f"{live_server}/start/expense-approval")
     page.click("button:has-text('Submit')")  # empty: a page full of field errors
     problems["start form with errors"] = _violations(page, axe_script)
-    bob = context.new_page()
-    bob.goto(f"{live_server}/login")
-    bob.fill("#username", "admin")
-    bob.fill("#password", "admin-demo")
-    bob.press("#password", "Enter")
-    bob.wait_for_url(f"{live_server}/inbox")
-    bob.goto(f"{live_server}/admin")
-    problems["/admin"] = _violations(bob, axe_script)
     context.close()
+    admin = sign_in(chromium.new_context(bypass_csp=True), live_server, "admin")
+    admin.goto(f"{live_server}/admin")
+    problems["/admin"] = _violations(admin, axe_script)
+    admin.context.close()
     context = chromium.new_context(bypass_csp=True)
-    manager = context.new_page()
-    manager.goto(f"{live_server}/login")
-    manager.fill("#username", "bob")
-    manager.fill("#password", "bob-demo")
-    manager.press("#password", "Enter")
-    manager.wait_for_url(f"{live_server}/inbox")
+    manager = sign_in(context, live_server, "bob")
     manager.click(".task-title")
     problems["task page"] = _violations(manager, axe_script)
     manager.click("button[value=reject]")

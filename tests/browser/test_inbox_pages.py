@@ -4,27 +4,7 @@ from __future__ import annotations
 
 import re
 
-
-def sign_in(context, base: str, user: str):
-    page = context.new_page()
-    page.dialogs = []
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(f"{base}/login")
-    page.fill("#username", user)
-    page.fill("#password", f"{user}-demo")
-    page.press("#password", "Enter")
-    page.wait_for_url(f"{base}/inbox")
-    return page
-
-
-def start_expense(page, base: str, amount: str = "1500", description: str = "A new laptop") -> None:
-    page.goto(f"{base}/start")
-    page.click("a:has-text('Expense approval')")
-    page.fill("#f-manager", "bob")
-    page.fill("#f-amount", amount)
-    page.select_option("#f-currency", "EUR")
-    page.fill("#f-description", description)
-    page.click("button:has-text('Submit')")
+from .conftest import sign_in, start_expense
 
 
 def test_an_expense_is_started_rejected_with_a_reason_and_the_requester_sees_it(chromium, live_server):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from markupsafe import escape
 
 from bpm.runtime import SYSTEM_ACTOR
 from bpm.runtime.definitions import import_definition
@@ -45,7 +46,6 @@ def _post(client, user: str, url: str, data: dict) -> str:
 def _safe(html: str, where: str) -> None:
     for bad in (r"<script>alert", r"<img src=x onerror", r"<svg onload", r'href="javascript:', r"<b>Process</b>"):
         assert not re.search(bad, html), f"{where}: {bad} came back unescaped"
-    assert "49" not in re.findall(r"\{\{[^}]*\}\}", html), "no template was evaluated"
 
 
 @pytest.mark.parametrize("payload", CORPUS)
@@ -57,7 +57,9 @@ def test_hostile_text_is_escaped_on_every_page_that_shows_it(client, rt, payload
     offered = _html(client, "erin", "/inbox?view=group")
     _safe(offered, "group tasks")
     task_id = re.search(r'href="/tasks/([0-9a-f-]{36})', offered).group(1)
-    _safe(_post(client, "erin", f"/tasks/{task_id}/comments", {"body": payload}), "task page with a comment")
+    commented = _post(client, "erin", f"/tasks/{task_id}/comments", {"body": payload})
+    _safe(commented, "task page with a comment")
+    assert str(escape(payload)) in commented, "shown as the text it is (escaped, and no template evaluated)"
     _safe(_post(client, "erin", f"/tasks/{task_id}", {"outcome": "reject", "comment": ""}), "task page with errors")
     _safe(_post(client, "erin", f"/tasks/{task_id}/delegate", {"to": payload, "confirm": "yes"}),
           "a delegation to a hostile name")
