@@ -1,11 +1,12 @@
 """Inbox and list queries at a company's size: ``python -m bench.inbox`` prints their latencies on PostgreSQL.
 
 It fills a scratch database with years of work (by default 2,000 people in
-40 groups, 250,000 tasks of which 8 % are open, one instance per task), then
+50 groups, 250,000 tasks of which 40 %, 100,000, are open, one instance per task), then
 times, through the WSGI app in process, the pages people open all day: my
 inbox (``scope=available``: assigned to me, or offered to me or my groups
 and unclaimed), only mine, only offered, "my requests" (instances I
-started) and the same with a status filter. The rows go in by COPY, not
+started) and the same with a status filter; then the same lists as HTML pages, as the htmx fragments a
+filter, sort or page change swaps in, a task's page and a decision posted from it. The rows go in by COPY, not
 through the runtime: the benchmark is about reading.
 """
 
@@ -129,12 +130,12 @@ def fill(url: str, company: Company, tasks: int, open_share: float, seed: int) -
     return opened
 
 
-def timed(client, path: str, user: str, repeat: int) -> list[float]:
+def timed(client, path: str, user: str, repeat: int, headers: dict[str, str] | None = None) -> list[float]:
     """Milliseconds per GET of ``path`` as ``user``; each answer must be a 200."""
     times = []
     for _ in range(repeat):
         began = time.perf_counter()
-        response = client.get(path, headers={"X-BPM-User": user})
+        response = client.get(path, headers={"X-BPM-User": user, **(headers or {})})
         times.append((time.perf_counter() - began) * 1000)
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return times
@@ -150,6 +151,12 @@ PAGES = {
 HTML_PAGES = {  # the same work as the people see it: the inbox pages, rendered
     "page: My tasks (HTML)": "/inbox?view=mine",
     "page: Group tasks (HTML)": "/inbox?view=group",
+}
+HTMX = {"HX-Request": "true", "HX-Target": "results"}
+FRAGMENTS = {  # a filter, sort or page change made in the page: the results alone, swapped in by htmx
+    "fragment: My tasks, by due date": "/inbox?view=mine&sort=due",
+    "fragment: Group tasks, above normal": "/inbox?view=group&priority=raised",
+    "fragment: Group tasks, page 2": "/inbox?view=group&page=2",
 }
 ADMIN_PAGES = {  # what an operator opens now and then, over everything
     "admin: every instance": "/api/instances?page_size=20",
@@ -195,9 +202,9 @@ def main() -> None:
     """Fill, measure and print."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=2000)
-    parser.add_argument("--groups", type=int, default=40)
+    parser.add_argument("--groups", type=int, default=50)
     parser.add_argument("--tasks", type=int, default=250_000)
-    parser.add_argument("--open-share", type=float, default=0.08)
+    parser.add_argument("--open-share", type=float, default=0.4)
     parser.add_argument("--users", type=int, default=40, help="people whose pages are timed")
     parser.add_argument("--repeat", type=int, default=5, help="requests per page and person")
     args = parser.parse_args()
@@ -228,8 +235,9 @@ def main() -> None:
             times = [t for user in users for t in timed(client, page.format(user=user), user, args.repeat)]
             cuts = statistics.quantiles(times, n=100)
             print(f"{label:<40} p50 {cuts[49]:6.1f} ms   p95 {cuts[94]:6.1f} ms   max {max(times):6.1f} ms")
-        for label, page in HTML_PAGES.items():
-            times = [t for user in users for t in timed(client, page, user, args.repeat)]
+        for label, page in [*HTML_PAGES.items(), *FRAGMENTS.items()]:
+            headers = HTMX if label.startswith("fragment") else None
+            times = [t for user in users for t in timed(client, page, user, args.repeat, headers)]
             cuts = statistics.quantiles(times, n=100)
             print(f"{label:<40} p50 {cuts[49]:6.1f} ms   p95 {cuts[94]:6.1f} ms   max {max(times):6.1f} ms")
         task_pages(client, url, users, args.repeat)

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 from sqlmodel import SQLModel
 
-from bpm.runtime.inbox import SCOPES
+from bpm.runtime.inbox import ORDERS, SCOPES
 from bpm.store.vocabulary import DefinitionStatus, InstanceStatus, TaskStatus
 
 
@@ -212,6 +212,8 @@ class TaskQuerySchema(PagedQuerySchema):
                             metadata={"description": "words in the title or the business key (any case)"})
     min_priority = ma.fields.Integer(validate=validate.Range(min=0, max=100))
     due_before = ma.fields.AwareDateTime(metadata={"description": "only tasks due before this time"})
+    sort = ma.fields.String(load_default="urgency", validate=validate.OneOf(list(ORDERS)),
+                            metadata={"description": "urgency (priority, then due date), due, newest or oldest"})
 
 
 class CompleteTaskSchema(ma.Schema):

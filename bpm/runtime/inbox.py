@@ -30,6 +30,20 @@ def _urgency(columns: Any) -> tuple[Any, ...]:
     return (columns.priority.desc(), columns.due_at.is_(None), columns.due_at, columns.created_at, columns.id)
 
 
+def _by_due(columns: Any) -> tuple[Any, ...]:
+    """The earliest due first (undated last), then by priority."""
+    return (columns.due_at.is_(None), columns.due_at, columns.priority.desc(), columns.created_at, columns.id)
+
+
+# Every order uses only the narrow (id, priority, due_at, created_at) columns both the task table and the offers have.
+ORDERS = {
+    "urgency": _urgency,
+    "due": _by_due,
+    "newest": lambda columns: (columns.created_at.desc(), columns.id),
+    "oldest": lambda columns: (columns.created_at, columns.id),
+}
+
+
 def _on_tasks(status: str, filters: dict[str, Any]) -> list[Any]:
     """The status and the optional filters, as conditions on the task table."""
     conditions = [Task.status == status, *_urgency_filters(Task, filters)]
@@ -91,7 +105,7 @@ def _orphaned() -> Any:
 
 def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int,
                page_size: int) -> tuple[list[Task], int]:
-    """A page of tasks and how many there are in all.
+    """A page of tasks and how many there are in all, most urgent first unless ``sort`` names another order.
 
     ``scope``: available (default: assigned to me, or offered to me or my
     groups and unclaimed), mine, candidate (offered and unclaimed), all
@@ -101,12 +115,15 @@ def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int
     """
     scope = filters.get("scope") or "available"
     status = filters.get("status") or TASK_OPEN
+    order = ORDERS.get(filters.get("sort") or "urgency")
     require(actor, Action.TASK_LIST)
+    if order is None:
+        raise InvalidRequest("unknown sort order", {"sort": [f"one of: {', '.join(ORDERS)}"]})
     if scope in ("all", "mine", "orphaned"):  # the task table serves each: read the tasks straight
         if scope != "mine":
             require(actor, Action.TASK_READ_ALL)
         which = {"mine": [Task.assignee == actor.username], "all": [], "orphaned": [_orphaned()]}[scope]
-        return paginate(uow.session, select(Task).where(*which, *_on_tasks(status, filters)), _urgency(Task),
+        return paginate(uow.session, select(Task).where(*which, *_on_tasks(status, filters)), order(Task),
                         page, page_size)
     if scope not in ("available", "candidate"):
         raise InvalidRequest("unknown scope", {"scope": [f"one of: {', '.join(SCOPES)}"]})
@@ -121,6 +138,6 @@ def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int
     bounds = window(page, page_size)
     if bounds is None or total == 0:
         return [], total
-    page_keys = select(keys).order_by(*_urgency(keys.c)).offset(bounds[0]).limit(bounds[1]).subquery("page")
-    tasks = select(Task).join(page_keys, page_keys.c.id == Task.id).order_by(*_urgency(page_keys.c))
+    page_keys = select(keys).order_by(*order(keys.c)).offset(bounds[0]).limit(bounds[1]).subquery("page")
+    tasks = select(Task).join(page_keys, page_keys.c.id == Task.id).order_by(*order(page_keys.c))
     return list(uow.session.exec(tasks).all()), total

@@ -13,7 +13,7 @@ from bpm.store.models import SavedView
 from bpm.store.uow import UnitOfWork
 
 MAX_VIEWS = 30
-FILTERS = ("view", "q", "process", "due", "priority")  # what a view may hold (never a page number)
+FILTERS = ("view", "q", "process", "due", "priority", "sort")  # what a view may hold (never a page number)
 
 
 def save(rt: Runtime, actor: Actor, name: str, query: str) -> SavedView:

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, flash, g, redirect, render_template, request
+from flask import Blueprint, flash, g, make_response, redirect, render_template, request
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -54,15 +54,18 @@ def urgency(task: Any, now: dt.datetime) -> str | None:
 DUE_CHOICES = {"overdue": ("Overdue", dt.timedelta(0)), "today": ("Due within a day", dt.timedelta(days=1)),
                "week": ("Due within a week", dt.timedelta(days=7))}
 PRIORITY_CHOICES = {"high": ("High priority", 70), "raised": ("Above normal", 51)}
+SORT_CHOICES = {"urgency": "Most urgent", "due": "Due date", "newest": "Newest", "oldest": "Oldest"}
 
 
 def _filters(now: dt.datetime) -> tuple[dict[str, str], dict[str, Any]]:
     """The list's filters as the URL says them, and as the runtime's inbox takes them (bad values ignored)."""
+    choices = {"due": DUE_CHOICES, "priority": PRIORITY_CHOICES, "sort": SORT_CHOICES}
     said = {"process": request.args.get("process", ""), "q": request.args.get("q", "").strip()[:200],
-            "due": request.args.get("due", ""), "priority": request.args.get("priority", "")}
-    said = {k: v for k, v in said.items() if v and (k not in ("due", "priority") or
-                                                     v in (DUE_CHOICES if k == "due" else PRIORITY_CHOICES))}
-    taken: dict[str, Any] = {"definition_key": said.get("process"), "text": said.get("q") or None}
+            **{name: request.args.get(name, "") for name in choices}}
+    said = {k: v for k, v in said.items() if v and (k not in choices or v in choices[k]) and
+            (k, v) != ("sort", "urgency")}
+    taken: dict[str, Any] = {"definition_key": said.get("process"), "text": said.get("q") or None,
+                             "sort": said.get("sort")}
     if "due" in said:
         taken["due_before"] = now + DUE_CHOICES[said["due"]][1]
     if "priority" in said:
@@ -70,8 +73,14 @@ def _filters(now: dt.datetime) -> tuple[dict[str, str], dict[str, Any]]:
     return said, taken
 
 
+def _wants_fragment() -> bool:
+    """An htmx filter or page change asks for the results alone; a history restore wants the whole page."""
+    return (request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "results"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
 @bp.get("/inbox")
-def task_list() -> str:
+def task_list() -> Any:
     """My tasks (assigned to me) or Group tasks (offered to me or my groups), most urgent first, filtered."""
     rt, actor = runtime(), current_actor()
     view = request.args.get("view") if request.args.get("view") in VIEWS else "mine"
@@ -86,16 +95,25 @@ def task_list() -> str:
     counts = {view: total, other: other_total}
     if not said:  # unfiltered, the two tabs are the header's count (offered work is unassigned: they never overlap)
         g.bpm_open_tasks = total + other_total
-    here = request.full_path.rstrip("?")
 
     def url(**changes: Any) -> str:
-        return "/inbox?" + urlencode({k: v for k, v in {"view": view, **said, **changes}.items() if v})
+        wanted = {k: v for k, v in {"view": view, **said, **changes}.items() if v and (k, v) != ("view", "mine")}
+        return "/inbox?" + urlencode(wanted) if wanted else "/inbox"
 
-    return render_template("inbox.html", view=view, views=VIEWS, tasks=rows, total=total, counts=counts,
-                           page=page, pages=max(1, -(-total // PAGE_SIZE)), said=said, processes=processes,
-                           due_choices=DUE_CHOICES, priority_choices=PRIORITY_CHOICES, now=now, urgency=urgency,
-                           here=here, names={d.key: d.name for d in processes}, url=url, saved=saved,
-                           query=request.query_string.decode(errors="replace"))
+    here = url(page=page if page > 1 else None)  # this list, said the one way: back links and the pushed URL
+
+    fragment = _wants_fragment()
+    page_html = render_template(
+        "inbox_fragment.html" if fragment else "inbox.html", view=view, views=VIEWS, tasks=rows, total=total,
+        counts=counts, page=page, pages=max(1, -(-total // PAGE_SIZE)), said=said, processes=processes,
+        due_choices=DUE_CHOICES, priority_choices=PRIORITY_CHOICES, sort_choices=SORT_CHOICES, now=now,
+        urgency=urgency, here=here, names={d.key: d.name for d in processes}, url=url, saved=saved,
+        query=here.partition("?")[2])
+    response = make_response(page_html)
+    response.vary.add("HX-Request")  # the same URL answers with a page or a fragment: caches must tell them apart
+    if fragment:
+        response.headers["HX-Push-Url"] = here  # the address bar shows the filters without the empty fields
+    return response
 
 
 @bp.post("/inbox/views")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from .conftest import sign_in, start_expense
 
 
@@ -30,7 +32,7 @@ def test_an_expense_is_started_rejected_with_a_reason_and_the_requester_sees_it(
     assert bob.locator("#f-comment").get_attribute("aria-invalid") == "true"
     bob.fill("#f-comment", "Please use the standard model")
     bob.click("button[value=reject]")
-    bob.wait_for_url(f"{live_server}/inbox?view=mine&process=expense-approval", timeout=10_000)
+    bob.wait_for_url(f"{live_server}/inbox?process=expense-approval", timeout=10_000)
     assert "Done:" in bob.inner_text(".flashes"), "back at the same list, filters kept, and told it worked"
 
     ann.goto(f"{live_server}/requests")
@@ -97,7 +99,8 @@ def test_group_tasks_are_claimed_several_at_once_and_filters_survive_a_visit(chr
     carol.goto(f"{live_server}/inbox?view=group")
     carol.fill("#q", "lyon")
     carol.click("button:has-text('Filter')")
-    assert carol.locator(".task").count() == 2
+    carol.wait_for_url("**q=lyon**")
+    expect(carol.locator(".task")).to_have_count(2)
     filtered = carol.url
     carol.click(".task-title")
     carol.click("text=Back to the list")
@@ -217,3 +220,32 @@ def test_a_person_names_a_filter_and_picks_it_again_later(chromium, live_server)
     assert "page=" not in bob.url, "a view keeps the filters, not the page"
     dave = sign_in(chromium.new_context(), live_server, "dave")
     assert dave.locator("nav.saved-views").count() == 0, "views are personal"
+
+
+def test_filters_update_the_list_in_place_and_the_address_keeps_them(chromium, live_server):
+    ann = sign_in(chromium.new_context(), live_server, "ann")
+    for amount in ("90", "475"):
+        start_expense(ann, live_server, amount=amount)
+        ann.wait_for_url("**/requests**")
+    bob = sign_in(chromium.new_context(), live_server, "bob")
+    bob.goto(f"{live_server}/inbox")
+    expect(bob.locator(".task")).to_have_count(2)
+    bob.evaluate("window.stillThisPage = true")  # gone if the browser loads a new page
+    bob.locator("#q").press_sequentially("475")
+    bob.wait_for_url("**q=475**")
+    expect(bob.locator(".task")).to_have_count(1)
+    assert bob.evaluate("window.stillThisPage === true"), "the list changed without a page load"
+    assert bob.input_value("#q") == "475", "what the person typed is still there"
+    assert bob.evaluate("document.activeElement.id") == "q", "and the cursor is still in the search box"
+    assert "1 task match" in bob.inner_text("#results-status")
+    assert "process=" not in bob.url, "the address holds only the filters that are set"
+    assert bob.evaluate("localStorage.getItem('htmx-history-cache')") is None, "no task data kept in the browser"
+    bob.select_option("#sort", "newest")
+    bob.wait_for_url("**sort=newest**")
+    bob.reload()
+    assert bob.input_value("#q") == "475" and bob.input_value("#sort") == "newest"
+    expect(bob.locator(".task")).to_have_count(1)
+    bob.go_back()
+    bob.wait_for_url(re.compile(r".*q=475(?!.*sort).*"))
+    expect(bob.locator(".task")).to_have_count(1)
+    expect(bob.locator("#sort")).to_have_value("")  # back to the list before the sort was chosen
