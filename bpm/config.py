@@ -33,6 +33,7 @@ class Settings:
     forms_dir: Path = REPO_ROOT / "forms"
     processes_dir: Path = REPO_ROOT / "processes"
     max_body_bytes: int = 1024 * 1024
+    max_attachment_bytes: int = 10 * 1024 * 1024  # one file added to a request (its upload may be this large)
     max_json_depth: int = 64  # nesting of objects and lists in a request body
     steps_per_transaction: int = 200
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES  # one node's output, as JSON
@@ -71,6 +72,8 @@ class Settings:
             object.__setattr__(self, "secret_key", secrets.token_urlsafe(32))
         if self.max_body_bytes < 1024:
             raise ValueError("BPM_MAX_BODY_BYTES must be at least 1024")
+        if self.max_attachment_bytes < 1:
+            raise ValueError("BPM_MAX_ATTACHMENT_BYTES must be at least 1")
         if not 2 <= self.max_json_depth <= 1000:
             raise ValueError("BPM_MAX_JSON_DEPTH must be between 2 and 1000")
         if self.max_output_bytes < 1024 or self.max_snapshot_bytes < self.max_output_bytes:

@@ -123,7 +123,7 @@ def _plain_message(error: HTTPException, errors: Any) -> str | None:
     if error.code == 422 and isinstance(errors, dict) and errors:
         return f"invalid request fields: {', '.join(sorted(map(str, errors)))}"
     if error.code == 413:
-        return f"the request body is larger than the limit of {current_app.config['MAX_CONTENT_LENGTH']:,} bytes"
+        return f"the request body is larger than the limit of {request.max_content_length:,} bytes"
     return error.description
 
 

@@ -65,8 +65,28 @@ class SizedBodies:
         return self.app(environ, start_response)
 
 
+UPLOAD_ENDPOINTS = frozenset({"attachments.TaskAttachments", "inbox.add_attachment"})
+FORM_OVERHEAD = 64 * 1024  # the multipart envelope and the small fields around a file
+
+
+def upload_limit(app: Flask) -> int:
+    """The largest body a file upload may send: one attachment and its envelope."""
+    return int(app.extensions["bpm"].settings.max_attachment_bytes) + FORM_OVERHEAD
+
+
+def allow_uploads() -> None:
+    """A file upload may be as large as one attachment; every other body keeps BPM_MAX_BODY_BYTES.
+
+    Runs before anything reads the body (the CSRF check reads the form), so the limit holds from the first byte.
+    """
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = upload_limit(current_app)
+
+
 def register_guards(app: Flask) -> None:
     """Run the guards before every request."""
-    app.wsgi_app = SizedBodies(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
+    largest = max(app.config["MAX_CONTENT_LENGTH"], upload_limit(app))
+    app.wsgi_app = SizedBodies(app.wsgi_app, largest)  # type: ignore[method-assign]
+    app.before_request_funcs.setdefault(None, []).insert(0, allow_uploads)  # before identify and CSRF
     app.before_request(refuse_nul_characters)
     app.before_request(parse_request_body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import validate
 from sqlmodel import SQLModel
 
@@ -189,6 +190,27 @@ class CommentSchema(CamelSchema):
     author = ma.fields.String()
     body = ma.fields.String()
     created_at = ma.fields.AwareDateTime()
+
+
+class AttachmentSchema(CamelSchema):
+    """A file added to a request; its bytes are at ``/api/attachments/{id}``."""
+
+    id = ma.fields.String()
+    instance_id = ma.fields.String()
+    task_id = ma.fields.String(metadata={"description": "the task it was added on"})
+    filename = ma.fields.String()
+    content_type = ma.fields.String(metadata={"description": "what the content was found to be"})
+    size = ma.fields.Integer(metadata={"description": "bytes"})
+    sha256 = ma.fields.String(metadata={"description": "of the content, hex"})
+    added_by = ma.fields.String()
+    added_at = ma.fields.AwareDateTime()
+
+
+class NewAttachmentSchema(ma.Schema):
+    """A file to add, as multipart/form-data."""
+
+    file = Upload(required=True, metadata={"description": "PDF, images, text, CSV or office documents; at most "
+                                                          "BPM_MAX_ATTACHMENT_BYTES (10 MiB by default)"})
 
 
 class TaskDetailSchema(TaskSchema):

@@ -20,6 +20,9 @@ The rules, in words:
   whose outcomes include a rejection, unless the node or the process says
   ``fourEyes: false``; a node's ``distinctFrom`` bars whoever completed the
   listed nodes. It holds for claiming, completing, delegating and reassigning.
+- Files: whoever may comment on an open task may add a file to it; reading
+  a file is reading its request; only the person who added a file may
+  remove it, and only while its task is open (a decision's files stay).
 - A token carries scopes: ``read`` for reads, ``write`` for changes,
   ``admin`` for the admins' actions. A session or the development identity
   carries all three.
@@ -38,7 +41,7 @@ from typing import Any
 from bpm.errors import Forbidden, NotFound, shown
 from bpm.nodes.votes import rejects
 from bpm.runtime.actors import Actor
-from bpm.store.models import ProcessInstanceRecord, TaskRecord
+from bpm.store.models import TASK_OPEN, ProcessInstanceRecord, TaskRecord
 from bpm.store.vocabulary import InstanceStatus
 
 logger = logging.getLogger("bpm.policy")
@@ -68,6 +71,8 @@ class Action(StrEnum):
     TASK_DELEGATE = "task.delegate"
     TASK_REASSIGN = "task.reassign"
     TASK_COMMENT = "task.comment"
+    ATTACHMENT_ADD = "attachment.add"  # reading one is reading its request: INSTANCE_READ
+    ATTACHMENT_REMOVE = "attachment.remove"
     ACCOUNT_MANAGE = "account.manage"  # users, groups, other people's tokens
 
 
@@ -77,7 +82,8 @@ SCOPE_OF: Mapping[Action, str] = {
     **{action: READ for action in Action if action.value.endswith((".list", ".read", ".read-all"))},
     Action.DEFINITION_WRITE: WRITE, Action.INSTANCE_START: WRITE, Action.INSTANCE_CANCEL: WRITE,
     Action.TASK_CLAIM: WRITE, Action.TASK_UNCLAIM: WRITE, Action.TASK_COMPLETE: WRITE,
-    Action.TASK_DELEGATE: WRITE, Action.TASK_COMMENT: WRITE,
+    Action.TASK_DELEGATE: WRITE, Action.TASK_COMMENT: WRITE, Action.ATTACHMENT_ADD: WRITE,
+    Action.ATTACHMENT_REMOVE: WRITE,
     Action.INSTANCE_RETRY: ADMIN, Action.INSTANCE_REPAIR: ADMIN, Action.TASK_REASSIGN: ADMIN,
     Action.ACCOUNT_MANAGE: ADMIN,
 }
@@ -133,7 +139,19 @@ class DefinitionFacts:
         return NotFound(f"no process {shown(self.key)}")
 
 
-Facts = InstanceFacts | TaskFacts | DefinitionFacts | None
+@dataclass(frozen=True)
+class AttachmentFacts:
+    """A file, who added it, and the task it was added on."""
+
+    attachment_id: str
+    added_by: str
+    task: TaskFacts
+
+    def hidden(self) -> NotFound:
+        return NotFound(f"no attachment {shown(self.attachment_id)}")
+
+
+Facts = InstanceFacts | TaskFacts | DefinitionFacts | AttachmentFacts | None
 
 
 @dataclass(frozen=True)
@@ -317,6 +335,20 @@ def _signed_in(actor: Actor, facts: Any) -> Refusal | None:
     return None
 
 
+def _attach(actor: Actor, facts: TaskFacts) -> Refusal | None:
+    """Whoever may comment on a task may add a file to it while it is open; a finished decision's files are kept."""
+    return _comment(actor, facts) or _unless(facts.task.status == TASK_OPEN,
+                                             "this task is done: files are added to open tasks only")
+
+
+def _detach(actor: Actor, facts: AttachmentFacts) -> Refusal | None:
+    if not may_read_instance(actor, facts.task.instance):
+        return Refusal("not related to this request", hide=True)
+    return (_unless(facts.added_by == actor.username, "only the person who added a file may remove it")
+            or _unless(facts.task.task.status == TASK_OPEN,
+                       "the task it was added on is done: the file is part of that decision's record"))
+
+
 RULES: Mapping[Action, Callable[[Actor, Any], Refusal | None]] = {
     Action.DEFINITION_LIST: _signed_in,
     Action.INSTANCE_LIST: _signed_in,
@@ -338,6 +370,8 @@ RULES: Mapping[Action, Callable[[Actor, Any], Refusal | None]] = {
     Action.TASK_DELEGATE: _delegate,
     Action.TASK_REASSIGN: _reassign,
     Action.TASK_COMMENT: _comment,
+    Action.ATTACHMENT_ADD: _attach,
+    Action.ATTACHMENT_REMOVE: _detach,
     Action.ACCOUNT_MANAGE: _role("admin"),
 }
 
@@ -374,5 +408,7 @@ def _target_of(facts: Facts) -> str:
         return f"task {facts.task.id}"
     if isinstance(facts, DefinitionFacts):
         return f"process {facts.key}"
+    if isinstance(facts, AttachmentFacts):
+        return f"attachment {facts.attachment_id}"
     return "-"
 

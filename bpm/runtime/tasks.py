@@ -15,7 +15,7 @@ from bpm.engine.snapshot import PAUSED
 from bpm.errors import ConflictError, InvalidRequest, NotFound, shown
 from bpm.forms import Form
 from bpm.nodes import votes
-from bpm.runtime import offers
+from bpm.runtime import attachments, offers
 from bpm.runtime.access import task_facts
 from bpm.runtime.actors import Actor, find_actor
 from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, run_engine, save_advance
@@ -26,6 +26,7 @@ from bpm.store.models import (
     TASK_CANCELLED,
     TASK_COMPLETED,
     TASK_OPEN,
+    Attachment,
     HistoryEntry,
     ProcessInstanceRecord,
     TaskComment,
@@ -256,9 +257,10 @@ class TaskView(NamedTuple):
     request: dict[str, Any]  # what the requester filled in
     decisions: list[TaskRecord]  # earlier steps' completed tasks, oldest first
     comments: list[TaskComment]
-    may: frozenset[str]  # of "complete", "claim", "unclaim", "delegate", "comment"
+    may: frozenset[str]  # of "complete", "claim", "unclaim", "delegate", "comment", "attach"
     definition: dict[str, Any]  # the version the instance runs, for its diagram
     history: list[HistoryEntry]  # the instance's, for those who may read the instance (else empty)
+    files: list[Attachment]  # the instance's, for those who may read the instance (else empty)
 
 
 def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskView:
@@ -272,7 +274,7 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     runs = instance.snapshot.get("context", {}).get(start.id, []) if start is not None else []
     request = runs[-1].get("output") if runs and isinstance(runs[-1].get("output"), dict) else {}
     is_open = task.status == TASK_OPEN
-    checks = {"complete": Action.TASK_COMPLETE, "comment": Action.TASK_COMMENT}
+    checks = {"complete": Action.TASK_COMPLETE, "comment": Action.TASK_COMMENT, "attach": Action.ATTACHMENT_ADD}
     may = {name for name, action in checks.items() if allows(actor, action, facts) and (is_open or name == "comment")}
     if is_open and may_delegate_someone(actor, facts):
         may.add("delegate")
@@ -282,7 +284,9 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     if is_open and task.assignee is not None and offered and allows(actor, Action.TASK_UNCLAIM, facts):
         may.add("unclaim")
     decisions = [done for done in uow.tasks.completed_of_instance(instance.id) if done.id != task.id]
+    reads_instance = allows(actor, Action.INSTANCE_READ, facts.instance)
     return TaskView(task, instance, str(engine.workflow.name or instance.definition_key),
                     rt.forms.get(form_id) if isinstance(form_id, str) and form_id in rt.forms else None,
                     request, decisions, uow.tasks.comments(task.id), frozenset(may), engine.workflow.to_dict(),
-                    uow.history.of_instance(instance.id) if allows(actor, Action.INSTANCE_READ, facts.instance) else [])
+                    uow.history.of_instance(instance.id) if reads_instance else [],
+                    attachments.listed_for(uow, instance.id) if reads_instance else [])

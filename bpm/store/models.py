@@ -13,7 +13,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from bpm.store.types import JsonColumn, UtcDateTime
@@ -206,6 +218,38 @@ class TaskComment(SQLModel, table=True):
     author: str = Field(max_length=100)
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: dt.datetime = _when()
+
+
+class Attachment(SQLModel, table=True):
+    """A file added to a request while one of its tasks was open: a receipt, a quote, a signed form.
+
+    The row is what lists and pages show; the bytes live in ``attachment_content`` and are read only to
+    download, so a page listing twenty files never loads them. ``content_type`` is what the content was
+    found to be (``bpm.runtime.attachments``), never what the uploader's browser claimed.
+    """
+
+    __tablename__ = "attachment"
+    __table_args__ = (Index("ix_attachment_instance", "instance_id", "added_at"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), nullable=False))
+    task_id: str = Field(sa_column=Column(String(36), ForeignKey("task.id"), nullable=False))
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    added_by: str = Field(max_length=100)
+    added_at: dt.datetime = _when()
+
+
+class AttachmentContent(SQLModel, table=True):
+    """An attachment's bytes (BYTEA on PostgreSQL), in the database so they commit and back up with the request."""
+
+    __tablename__ = "attachment_content"
+
+    attachment_id: str = Field(sa_column=Column(String(36), ForeignKey("attachment.id", ondelete="CASCADE"),
+                                                primary_key=True))
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Participant(SQLModel, table=True):

@@ -80,3 +80,5 @@ class Cause(StrEnum):
     TASK_COMMENTED = "task_commented"
     TASK_REASSIGNED = "task_reassigned"
     VOTE_CAST = "vote_cast"
+    ATTACHMENT_ADDED = "attachment_added"
+    ATTACHMENT_REMOVED = "attachment_removed"

@@ -182,8 +182,24 @@ def _error_page(error: Any) -> tuple[str, int]:
         return render_template("error.html", code=code, title="Something went wrong on our side",
                                detail="Please try again in a moment; if it keeps happening, tell the operator."), code
     detail = error.description if code != 404 else "It does not exist, or it is not yours to see."
+    if code == 413:
+        from flask import request
+
+        detail = (f"What you sent is larger than the limit of {filesize(request.max_content_length or 0)}: "
+                  "go back and choose a smaller file. Nothing was saved.")
     return render_template("error.html", code=code, title=ERROR_TITLES.get(code, "That did not work"),
                            detail=detail), code
+
+
+def filesize(size: int) -> str:
+    """A size in bytes as people read it: 812 bytes, 14 KB, 2.5 MB."""
+    if size < 1024:
+        return f"{size} byte{'s' if size != 1 else ''}"
+    for unit in ("KB", "MB", "GB"):
+        size /= 1024  # type: ignore[assignment]
+        if size < 1024 or unit == "GB":
+            return f"{size:.1f} {unit}".replace(".0 ", " ") if size < 10 else f"{size:.0f} {unit}"
+    raise AssertionError("unreachable")
 
 
 def open_task_count() -> int:
@@ -222,6 +238,7 @@ def init_web(app: Flask) -> None:
                                  row_count=form_fields.row_count, label_of=form_fields.label_of, asset=asset,
                                  rejects=rejects)
 
+    app.jinja_env.filters["filesize"] = filesize
     app.extensions["bpm_error_page"] = _error_page
 
     @app.context_processor

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, FormInvalid, InvalidRequest, NotFound, PreconditionFailed
-from bpm.runtime import definitions, drafts, inbox, instances, tasks, views
+from bpm.runtime import attachments, definitions, drafts, inbox, instances, tasks, views
 from bpm.web.diagram import RunState, caption, render_svg
 from bpm.web.form_fields import form_fields, parse_posted, shown_again
 
@@ -193,6 +193,7 @@ def _task_page(task_id: str, values: dict[str, Any] | None = None, errors: dict[
         errors=errors or {}, message=message, back=_back(), history=view.history, now=rt.now(), urgency=urgency,
         draft=draft, draft_key=drafts.task_key(task_id), confirm_delegate=confirm_delegate,
         draft_saved=drafts.saved_when(draft, rt.now()) if draft else None,
+        max_attachment=rt.settings.max_attachment_bytes,
         diagram=Markup(render_svg(view.definition, state := RunState.of(view.instance.snapshot, view.definition),
                                   view.process_name)),
         diagram_caption=caption(view.definition, state),
@@ -287,6 +288,43 @@ def comment(task_id: str) -> Any:
     except InvalidRequest as exc:
         return _task_page(task_id, errors={"comment-body": exc.errors.get("body", [str(exc)])}, status=422)
     return redirect(f"/tasks/{task_id}?" + urlencode({"back": _back()}) + "#comments", 303)
+
+
+@bp.post("/tasks/<task_id>/attachments")
+def add_attachment(task_id: str) -> Any:
+    """Add a file to the request; a refused file is said at the field, and nothing is kept."""
+    rt, actor = runtime(), current_actor()
+    upload = request.files.get("file")
+    try:
+        added = attachments.add(rt, actor, task_id, upload.filename or "" if upload else "",
+                                upload.read() if upload else b"")
+    except InvalidRequest as exc:
+        return _task_page(task_id, errors={"file": exc.errors.get("file", [str(exc)])}, status=422)
+    except Forbidden as exc:
+        return _task_page(task_id, message=f"{exc}.", status=403)
+    flash(f"Added {added.filename}.", "success")
+    return redirect(f"/tasks/{task_id}?" + urlencode({"back": _back()}) + "#files", 303)
+
+
+@bp.get("/attachments/<attachment_id>")
+def download_attachment(attachment_id: str) -> Response:
+    """A file of a request the person may read, as a download."""
+    from bpm.api.attachments import send_attachment
+
+    return send_attachment(attachments.download(runtime(), current_actor(), attachment_id))
+
+
+@bp.post("/attachments/<attachment_id>/remove")
+def remove_attachment(attachment_id: str) -> Response:
+    """Take back a file one added by mistake (while its task is open)."""
+    rt, actor = runtime(), current_actor()
+    try:
+        removed = attachments.remove(rt, actor, attachment_id)
+    except (Forbidden, ConflictError) as exc:
+        flash(f"Not removed: {exc}.", "error")
+        return redirect(_back(), 303)
+    flash(f"Removed {removed.filename}.", "success")
+    return redirect(f"/tasks/{removed.task_id}?" + urlencode({"back": _back()}) + "#files", 303)
 
 
 @bp.get("/start")

@@ -249,3 +249,30 @@ def test_filters_update_the_list_in_place_and_the_address_keeps_them(chromium, l
     bob.wait_for_url(re.compile(r".*q=475(?!.*sort).*"))
     expect(bob.locator(".task")).to_have_count(1)
     expect(bob.locator("#sort")).to_have_value("")  # back to the list before the sort was chosen
+
+
+def test_a_file_added_on_the_task_page_is_downloaded_by_the_requester(chromium, live_server, tmp_path):
+    ann = sign_in(chromium.new_context(), live_server, "ann")
+    start_expense(ann, live_server, amount="310")
+    ann.wait_for_url("**/requests**")
+    bob = sign_in(chromium.new_context(), live_server, "bob")
+    bob.click(".task-title")
+    receipt = tmp_path / "Reçu hôtel.pdf"
+    receipt.write_bytes(b"%PDF-1.7\n%%EOF\n")
+    bob.set_input_files("#f-attachment", str(receipt))
+    bob.click("button:has-text('Add file')")
+    assert "Added Reçu hôtel.pdf" in bob.inner_text(".flashes")
+    program = tmp_path / "invoice.pdf"
+    program.write_bytes(b"MZ\x90\x00" + bytes(64))
+    bob.set_input_files("#f-attachment", str(program))
+    bob.click("button:has-text('Add file')")
+    assert "application/x-msdownload" in bob.inner_text("#f-attachment-error"), "said at the field"
+    task_url = bob.url.split("/attachments")[0]
+    bob.goto(task_url)
+    assert bob.locator(".files li").count() == 1, "the refused file was not kept"
+    ann_page = ann.context.new_page()
+    ann_page.goto(task_url)
+    with ann_page.expect_download() as download:
+        ann_page.click("a:has-text('Reçu hôtel.pdf')")
+    assert download.value.suggested_filename == "Reçu hôtel.pdf"
+    assert download.value.path().read_bytes() == receipt.read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -72,7 +73,10 @@ def test_the_web_forms_can_check_values_through_the_same_door():
 def targets(api):
     """An instance and a task to aim at: the ids every path with a parameter gets."""
     started = api.post("/api/instances", json={"definition": "expense-approval", "payload": EXPENSE}).json
-    return {"instance_id": started["id"], "task_id": started["openTasks"][0]["id"],
+    task_id = started["openTasks"][0]["id"]
+    attached = api.as_("bob").post(f"/api/tasks/{task_id}/attachments", content_type="multipart/form-data",
+                                   data={"file": (io.BytesIO(b"%PDF-1.7\n%%EOF\n"), "receipt.pdf")}).json
+    return {"instance_id": started["id"], "task_id": task_id, "attachment_id": attached["id"],
             "key": "expense-approval", "version": "1", "form_id": "expense-request"}
 
 

@@ -9,12 +9,23 @@ of 1500, waiting at bob's review. A route of the app that is missing from
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from ..conftest import EXPENSE, database_dump, wipe
 
+PDF = b"%PDF-1.7\n%%EOF\n"
+
 WHO = ("nobody", "ann", "bob", "hana", "dana", "audrey", "admin")
-IID, TID = "{instance}", "{task}"
+IID, TID, FID = "{instance}", "{task}", "{attachment}"
+
+
+def a_file() -> dict:
+    """A multipart body with a file (a fresh stream per request)."""
+    return {"file": (io.BytesIO(PDF), "receipt.pdf"), "csrf_token": "-"}
+
+
 DRAFT = {"id": "purchase", "name": "Purchase", "nodes": [
     {"id": "s", "type": "start"}, {"id": "ok", "type": "human-task", "data": {"title": "ok", "assignee": "bob"}}],
     "edges": [{"id": "e", "source": "s", "target": "ok"}]}
@@ -67,6 +78,13 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("tasks.TaskComments", "GET", f"/api/tasks/{TID}/comments", None, row(401, 200, 200, 404, 404, 200, 200)),
     ("tasks.TaskComments", "POST", f"/api/tasks/{TID}/comments", {"body": "a remark"},
      row(401, 201, 201, 404, 404, 403, 201)),
+    ("attachments.TaskAttachments", "POST", f"/api/tasks/{TID}/attachments", a_file,
+     row(401, 201, 201, 404, 404, 403, 201)),
+    ("attachments.InstanceAttachments", "GET", f"/api/instances/{IID}/attachments", None,
+     row(401, 200, 200, 404, 404, 200, 200)),
+    ("attachments.AttachmentResource", "GET", f"/api/attachments/{FID}", None, row(401, 200, 200, 404, 404, 200, 200)),
+    ("attachments.AttachmentResource", "DELETE", f"/api/attachments/{FID}", None,
+     row(401, 403, 204, 404, 404, 403, 403)),  # only the one who added it
     ("web.login", "GET", "/login", None, row(200, 200, 200, 200, 200, 200, 200)),
     ("web.login_post", "POST", "/login", {"username": "ann", "password": "ann-demo"},
      row(403, 403, 403, 403, 403, 403, 403)),  # no CSRF token: refused whoever asks
@@ -87,6 +105,9 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("inbox.delegate", "POST", f"/tasks/{TID}/delegate", {"to": "dave", "confirm": "yes"},
      row(401, 403, 303, 404, 404, 403, 403)),
     ("inbox.comment", "POST", f"/tasks/{TID}/comments", {"body": "a remark"}, row(401, 303, 303, 404, 404, 403, 303)),
+    ("inbox.add_attachment", "POST", f"/tasks/{TID}/attachments", a_file, row(401, 303, 303, 404, 404, 403, 303)),
+    ("inbox.download_attachment", "GET", f"/attachments/{FID}", None, row(302, 200, 200, 404, 404, 200, 200)),
+    ("inbox.remove_attachment", "POST", f"/attachments/{FID}/remove", {}, row(401, 303, 303, 404, 404, 303, 303)),
     ("inbox.catalogue", "GET", "/start", None, row(302, 200, 200, 200, 200, 200, 200)),
     ("inbox.start_page", "GET", "/start/expense-approval", None, row(302, 200, 200, 200, 200, 403, 200)),
     ("inbox.start", "POST", "/start/expense-approval", {"manager": "dave", "amount": "10", "currency": "EUR",
@@ -113,12 +134,13 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
 # Pages that answer every refusal with a redirect and a message: who may change anything through them.
 MAY_CHANGE = {"admin.retry": set(), "admin.cancel": {"ann", "admin"}, "admin.repair": {"admin"},
               "admin.reassign": {"admin"}, "inbox.cancel_request": {"ann", "admin"}, "inbox.claim_selected": set(),
-              "inbox.discard_draft": set()}
+              "inbox.discard_draft": set(), "inbox.remove_attachment": {"bob"}}
 FORM_ENDPOINTS = {"web.login_post", "web.logout", "web.create_token", "web.revoke_token", "inbox.submit_task",
                   "inbox.claim", "inbox.claim_selected", "inbox.delegate", "inbox.unclaim", "inbox.comment",
                   "inbox.start",
                   "inbox.cancel_request", "admin.retry", "admin.cancel", "admin.repair", "admin.reassign",
-                  "inbox.save_draft", "inbox.discard_draft", "inbox.save_view", "inbox.delete_view"}
+                  "inbox.save_draft", "inbox.discard_draft", "inbox.save_view", "inbox.delete_view",
+                  "inbox.remove_attachment"}
 
 
 def test_every_route_of_the_app_has_a_row(app):
@@ -145,6 +167,9 @@ class World:
         started = client.post("/api/instances", headers={"X-BPM-User": "ann"},
                               json={"definition": "expense-approval", "payload": EXPENSE}).json
         self.ids = {"instance": started["id"], "task": started["openTasks"][0]["id"]}
+        added = client.post(f"/api/tasks/{self.ids['task']}/attachments", headers={"X-BPM-User": "bob"},
+                            data=a_file(), content_type="multipart/form-data")
+        self.ids["attachment"] = added.json["id"]
         self.dump = database_dump(self.rt)
 
 
@@ -152,6 +177,8 @@ def _call(client, who: str, method: str, url: str, body: object, endpoint: str):
     headers = {} if url.startswith("/api") else {"Accept": "text/html"}  # pages: as a browser asks
     if who != "nobody":
         headers["X-BPM-User"] = who
+    if callable(body):  # a file upload
+        return client.open(url, method=method, data=body(), headers=headers, content_type="multipart/form-data")
     if endpoint in FORM_ENDPOINTS:
         return client.open(url, method=method, data=body, headers=headers)
     return client.open(url, method=method, json=body, headers=headers)
