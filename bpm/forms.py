@@ -2,7 +2,9 @@
 
 A form is ``{id, title, schema, rules?, ui?}``. ``schema`` is JSON Schema
 2020-12; ``rules`` add what a schema cannot say about the task's outcome,
-e.g. ``{"if": {"outcome": "reject"}, "require": ["comment"]}``.
+e.g. ``{"if": {"outcome": "reject"}, "require": ["comment"]}``. ``ui`` says how
+it shows: ``order``, ``widgets`` (textarea, radio, current-user…), ``readOnly``
+and ``money`` (``{"amount": "currency"}``: the two fields as one sum).
 
 Identity fields are the server's to fill: a field whose widget is
 ``current-user`` (``ui.widgets``) or whose schema says ``"x-bpm-actor": true``
@@ -164,7 +166,21 @@ def parse_form(raw: Any, expected_id: str | None = None) -> Form:
     ui = raw.get("ui", {})
     if not isinstance(ui, dict):
         raise FormsBroken("'ui' must be an object")
+    _check_money(ui.get("money", {}), schema.get("properties", {}))
     return Form(form_id, title, schema, tuple(rules), ui)
+
+
+def _check_money(money: Any, properties: Mapping[str, Any]) -> None:
+    """``ui.money`` pairs an amount field (a number) with its currency field (a string), each used once."""
+    if not isinstance(money, dict):
+        raise FormsBroken("'ui.money' must map amount fields to their currency fields")
+    for amount, currency in money.items():
+        if properties.get(amount, {}).get("type") not in ("number", "integer"):
+            raise FormsBroken(f"ui.money: '{amount}' must be a number field of the form")
+        if not isinstance(currency, str) or properties.get(currency, {}).get("type") != "string":
+            raise FormsBroken(f"ui.money: '{amount}' needs a string currency field, not {currency!r}")
+    if len(set(money.values())) != len(money) or set(money) & set(money.values()):
+        raise FormsBroken("ui.money: each amount has its own currency field")
 
 
 def _rule_ok(rule: Any, known: set[str]) -> bool:

@@ -236,6 +236,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(admin_pages)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,
                                  row_count=form_fields.row_count, label_of=form_fields.label_of, asset=asset,
+                                 in_form_order=form_fields.in_form_order,
                                  rejects=rejects)
 
     app.jinja_env.filters["filesize"] = filesize

@@ -37,12 +37,12 @@ class Field:
     name: str  # the JSON path with dots, and the input's name
     label: str
     schema: Mapping[str, Any]
-    widget: str  # text | textarea | number | integer | checkbox | select | radio | date | datetime | email |
-    #              current-user | list | table | group
+    widget: str  # text | textarea | number | integer | money | checkbox | select | radio | date | datetime |
+    #              email | current-user | list | table | group
     required: bool = False
     description: str | None = None
     read_only: bool = False
-    children: tuple[Field, ...] = ()  # a group's fields, or a table row's columns
+    children: tuple[Field, ...] = ()  # a group's fields, a table row's columns, or a money amount's currency
     choices: tuple[tuple[Any, str], ...] = ()  # (value, label) of an enum
 
     @property
@@ -98,7 +98,9 @@ def form_fields(form: Form) -> list[Field]:
 def _fields(schema: Mapping[str, Any], prefix: str, ui: Mapping[str, Any]) -> list[Field]:
     properties: Mapping[str, Any] = schema.get("properties") or {}
     order = [name for name in ui.get("order", []) if name in properties] if not prefix else []
-    names = order + [name for name in properties if name not in order]
+    money: Mapping[str, str] = ui.get("money", {}) if not prefix else {}
+    currencies = set(money.values())
+    names = [name for name in order + [name for name in properties if name not in order] if name not in currencies]
     required = set(schema.get("required") or [])
     widgets = ui.get("widgets", {}) if not prefix else {}
     read_only = set(ui.get("readOnly", [])) if not prefix else set()
@@ -112,6 +114,11 @@ def _fields(schema: Mapping[str, Any], prefix: str, ui: Mapping[str, Any]) -> li
             children = tuple(_fields(spec, path + ".", {}))
         elif widget == "table":
             children = tuple(_fields(spec["items"], "", {}))
+        elif name in money:  # the amount and its currency, shown and read as one sum
+            currency = properties[money[name]]
+            widget, children = "money", (Field(money[name], _label(money[name], currency), currency,
+                                               _widget(currency, None), money[name] in required,
+                                               currency.get("description"), choices=_choices(currency)),)
         found.append(Field(path, _label(name, spec), spec, widget, name in required, spec.get("description"),
                            name in read_only or spec.get("readOnly") is True, children, _choices(spec)))
     return found
@@ -147,32 +154,34 @@ def _read(spec: Field, posted: MultiDict[str, str], into: dict[str, Any], errors
     key = spec.name.rsplit(".", 1)[-1]
     if spec.widget == CURRENT_USER_WIDGET:
         return  # the server fills it from the actor; whatever was posted is not read
-    if spec.widget == "group":
-        inner: dict[str, Any] = {}
-        for child in spec.children:
-            _read(child, posted, inner, errors)
-        if inner:
-            into[key] = inner
-        return
-    if spec.widget == "table":
-        rows = _table_rows(spec, posted, errors)
-        if rows:
-            into[key] = rows
-        return
-    if spec.widget == "list":
-        values = _list_values(spec, posted, errors)
-        if values:
-            into[key] = values
+    if spec.widget in ("group", "table", "list"):
+        value = _read_many(spec, posted, errors)
+        if value:
+            into[key] = value
         return
     if spec.widget == "checkbox":
         into[key] = spec.name in posted
         return
+    if spec.widget == "money":
+        _read(spec.children[0], posted, into, errors)
     text = posted.get(spec.name)
     if text is None or not text.strip():
         return
     value = _convert(text, spec.schema, spec.name, errors)
     if value is not UNREADABLE:
         into[key] = value
+
+
+def _read_many(spec: Field, posted: MultiDict[str, str], errors: dict[str, list[str]]) -> Any:
+    """A nested object's fields, a table's rows or a list's values (empty when nothing was typed)."""
+    if spec.widget == "table":
+        return _table_rows(spec, posted, errors)
+    if spec.widget == "list":
+        return _list_values(spec, posted, errors)
+    inner: dict[str, Any] = {}
+    for child in spec.children:
+        _read(child, posted, inner, errors)
+    return inner
 
 
 def _list_values(spec: Field, posted: MultiDict[str, str], errors: dict[str, list[str]]) -> list[Any]:
@@ -237,10 +246,23 @@ def _convert(text: str, schema: Mapping[str, Any], path: str, errors: dict[str, 
 
 # --- reading data ------------------------------------------------------------------------------------------------
 
-def display(value: Any, spec: Field | None = None) -> str:
-    """A value for people to read: chosen labels, grouped digits, dates spelt out, Yes/No."""
+MINOR_UNITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}
+
+
+def money(amount: Any, currency: Any) -> str:
+    """A sum as people read it: digits grouped, the currency's decimals (1,500.00 EUR; 12,000 JPY)."""
+    if not isinstance(amount, int | float) or isinstance(amount, bool):
+        return display(amount)
+    code = currency if isinstance(currency, str) else ""
+    return f"{amount:,.{MINOR_UNITS.get(code.upper(), 2)}f} {code}".rstrip()
+
+
+def display(value: Any, spec: Field | None = None, data: Any = None) -> str:
+    """A value for people to read: chosen labels, grouped digits, sums with their currency, dates spelt out."""
     if value is None:
         return "—"
+    if spec is not None and spec.widget == "money":
+        return money(value, value_at(data, spec.children[0].name) if data is not None else None)
     if spec is not None and spec.choices:
         for choice, label in spec.choices:
             if choice == value:
@@ -302,6 +324,29 @@ def set_value_at(data: dict[str, Any], path: str, value: Any) -> None:
         current[parts[-1]] = value
 
 
+def in_form_order(fields: Sequence[Field], errors: Mapping[str, list[str]]) -> list[tuple[str, list[str]]]:
+    """The errors in the order their fields appear (rows and nested fields where their parent is), for the summary."""
+    position: dict[str, int] = {}
+
+    def number(specs: Sequence[Field]) -> None:
+        for spec in specs:
+            position[spec.name] = len(position)
+            number(spec.children if spec.widget in ("group", "money") else ())
+
+    number(fields)
+
+    def place(name: str) -> tuple[int, str]:
+        if name == "_form":
+            return -1, name  # about the whole form: first
+        parts = name.split(".")
+        for cut in range(len(parts), 0, -1):  # "lines.0.qty" sits where "lines" is
+            if ".".join(parts[:cut]) in position:
+                return position[".".join(parts[:cut])], name
+        return len(position), name  # a field the form does not show: last
+
+    return sorted(errors.items(), key=lambda item: place(item[0]))
+
+
 def label_of(fields: Sequence[Field], path: str) -> str:
     """The label people know a field by (for the error summary); the path itself when no field has it."""
     for spec in fields:
@@ -316,4 +361,6 @@ def label_of(fields: Sequence[Field], path: str) -> str:
             if spec.widget == "list":
                 return f"{spec.label} {int(rest) + 1 if rest.isdigit() else rest}"
             return label_of(spec.children, path)
+        if spec.widget == "money" and spec.children[0].name == path:
+            return spec.children[0].label
     return "The form" if path == "_form" else path

@@ -11,14 +11,8 @@ from markupsafe import escape
 from bpm.runtime import SYSTEM_ACTOR
 from bpm.runtime.definitions import import_definition
 
-CORPUS = [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(2)>',
-    "'><svg onload=alert(3)>",
-    "</textarea><script>alert(4)</script>",
-    "javascript:alert(5)",
-    "{{ 7*7 }}{% raw %}",
-]
+from ..hostile import CORPUS
+
 HOSTILE_PROCESS = {
     "id": "hostile", "name": "<b>Process</b> <script>alert(6)</script>",
     "nodes": [{"id": "s", "type": "start", "data": {"form": "post-draft"},

@@ -19,6 +19,7 @@ EVERYTHING = parse_form({"id": "everything", "title": "Everything", "schema": {
         "notes": {"type": "string"},
         "count": {"type": "integer", "minimum": 1, "maximum": 9},
         "price": {"type": "number", "minimum": 0, "multipleOf": 0.01},
+        "cur": {"type": "string", "title": "Currency", "enum": ["EUR", "JPY"]},
         "urgent": {"type": "boolean", "title": "Urgent"},
         "colour": {"type": "string", "enum": ["red", "green"], "x-enumNames": ["Red", "Green"]},
         "size": {"type": "string", "oneOf": [{"const": "s", "title": "Small"}, {"const": "l", "title": "Large"}]},
@@ -32,10 +33,10 @@ EVERYTHING = parse_form({"id": "everything", "title": "Everything", "schema": {
             "street": {"type": "string"}, "city": {"type": "string"}}},
     }},
     "ui": {"order": ["requester", "name"], "widgets": {"requester": "current-user", "notes": "textarea",
-                                                       "size": "radio"}}})
+                                                       "size": "radio"}, "money": {"price": "cur"}}})
 
 WIDGETS = [("requester", "current-user"), ("name", "text"), ("notes", "textarea"), ("count", "integer"),
-           ("price", "number"), ("urgent", "checkbox"), ("colour", "select"), ("size", "radio"), ("day", "date"),
+           ("price", "money"), ("urgent", "checkbox"), ("colour", "select"), ("size", "radio"), ("day", "date"),
            ("at", "datetime"), ("mail", "email"), ("tags", "list"), ("lines", "table"), ("address", "group")]
 
 
@@ -64,6 +65,9 @@ def render(app):
      "integer: min, max, whole steps"),
     (r'<input type="number" inputmode="decimal" id="f-price" name="price" value="" min="0" step="0.01"',
      "number with multipleOf as step"),
+    (r'<legend>Price</legend>\s*<div class="sum">\s*<div class="amount">\s*<label for="f-price" class="sr-only">Price'
+     r'</label>[^<]*<input type="number"[^>]*>\s*</div>\s*<div class="currency">\s*<label for="f-cur" class="sr-only">'
+     r'Currency</label>\s*<select id="f-cur" name="cur">', "money: the amount and its currency as one sum"),
     (r'<input type="checkbox" id="f-urgent" name="urgent" value="on"', "boolean"),
     (r'<option value="red">Red</option><option value="green">Green</option>', "enum as a select, with names"),
     (r'<input type="radio" name="size" value="s"> Small', "oneOf consts as radio buttons"),
@@ -101,12 +105,21 @@ def test_values_are_kept_and_errors_land_next_to_their_field(render):
     assert html.count("is required") == 1
 
 
+def test_the_error_summary_follows_the_form_top_to_bottom(render):
+    from bpm.web.form_fields import in_form_order
+
+    errors = {"lines.0.qty": ["x"], "address.city": ["x"], "cur": ["x"], "name": ["x"], "_form": ["x"], "zz": ["x"]}
+    assert [name for name, _ in in_form_order(form_fields(EVERYTHING), errors)] == [
+        "_form", "name", "cur", "lines.0.qty", "address.city", "zz"]
+
+
 @pytest.mark.parametrize(("posted", "data", "errors"), [
     ({"name": "x", "count": "3"}, {"name": "x", "count": 3, "urgent": False}, {}),
     ({"name": "  ", "count": ""}, {"urgent": False}, {}),  # empty inputs are left out: "required" speaks
     ({"count": "3.5"}, {"urgent": False}, {"count": ["must be a whole number"]}),
     ({"price": "12a"}, {"urgent": False}, {"price": ["must be a number"]}),
     ({"price": "1,234.50", "urgent": "on"}, {"price": 1234.5, "urgent": True}, {}),
+    ({"price": "12", "cur": "JPY"}, {"price": 12, "cur": "JPY", "urgent": False}, {}),
     ({"price": "NaN"}, {"urgent": False}, {"price": ["must be a number"]}),
     ({"colour": "green", "size": "l"}, {"colour": "green", "size": "l", "urgent": False}, {}),
     ({"at": "2026-07-01T09:30"}, {"at": "2026-07-01T09:30:00Z", "urgent": False}, {}),
@@ -140,3 +153,71 @@ def test_the_server_validation_names_the_same_paths_the_inputs_have():
 def test_data_reads_as_people_read_it(value, field, shown):
     spec = next(f for f in form_fields(EVERYTHING) if f.name == field)
     assert display(value, spec) == shown
+
+
+@pytest.mark.parametrize(("data", "shown"), [
+    ({"price": 1500, "cur": "EUR"}, "1,500.00 EUR"), ({"price": 12000, "cur": "JPY"}, "12,000 JPY"),
+    ({"price": 0.5}, "0.50"), ({"price": "oops", "cur": "EUR"}, "oops")])
+def test_a_sum_reads_with_its_currency(data, shown):
+    price = next(f for f in form_fields(EVERYTHING) if f.name == "price")
+    assert display(data["price"], price, data) == shown
+    assert "cur" not in [f.name for f in form_fields(EVERYTHING)], "the currency is part of the sum"
+
+
+@pytest.mark.parametrize(("money", "reason"), [
+    ({"name": "cur"}, "'name' must be a number field"), ({"price": "count"}, "needs a string currency field"),
+    ({"price": "cur", "count": "cur"}, "each amount has its own currency field"), ("price", "must map amount")])
+def test_a_money_pairing_that_cannot_work_is_refused_when_the_form_loads(money, reason):
+    from bpm.forms import FormsBroken
+
+    broken = {"id": "f", "title": "F", "schema": EVERYTHING.schema, "ui": {"money": money}}
+    with pytest.raises(FormsBroken, match=reason):
+        parse_form(broken)
+
+
+def _hostile_form(payload: str):
+    """EVERYTHING with the payload in every title, description, choice label and choice value."""
+    import copy
+
+    raw = copy.deepcopy(EVERYTHING.to_dict())
+
+    def poison(properties: dict) -> None:
+        for spec in properties.values():
+            spec["title"], spec["description"] = payload, payload
+            if "enum" in spec:
+                spec["enum"], spec["x-enumNames"] = [*spec["enum"], payload], [payload] * (len(spec["enum"]) + 1)
+            for option in spec.get("oneOf", []):
+                option["title"] = payload
+            poison(spec.get("properties", {}))
+            poison(spec.get("items", {}).get("properties", {}))
+
+    poison(raw["schema"]["properties"])
+    raw["title"] = payload
+    return parse_form(raw)
+
+
+@pytest.mark.parametrize("payload", __import__("tests.hostile", fromlist=["CORPUS"]).CORPUS)
+def test_hostile_text_in_every_widget_label_value_and_error_comes_back_escaped(app, payload):
+    from markupsafe import escape
+
+    from tests.hostile import UNESCAPED
+
+    form = _hostile_form(payload)
+    values = {"name": payload, "notes": payload, "count": payload, "price": payload, "cur": payload,
+              "colour": payload, "size": payload, "day": payload, "at": payload, "mail": payload,
+              "tags": [payload, payload], "lines": [{"item": payload, "qty": payload}],
+              "address": {"street": payload, "city": payload}, "urgent": payload}
+    errors = {name: [payload] for name in ("name", "notes", "count", "price", "cur", "colour", "size", "day", "at",
+                                           "mail", "tags.0", "lines.0.item", "address.city", "urgent")}
+    fields = form_fields(form)
+    with app.test_request_context("/"):
+        macros = app.jinja_env.get_template("forms.html").module
+        pages = {"form": str(macros.fields(fields, values, errors, Actor(payload[:100], frozenset({"employee"})))),
+                 "summary": str(macros.error_summary(errors, fields)),
+                 "read": str(macros.read(fields, values))}
+    for where, html in pages.items():
+        for bad in UNESCAPED:
+            assert not re.search(bad, html), f"{where}: {bad} came back unescaped"
+        assert "</textarea><script>" not in html, f"{where}: a textarea was closed from inside"
+        assert str(escape(payload)) in html, f"{where}: shown as the text it is"
+        assert "49" not in html.replace(str(escape(payload)), ""), f"{where}: no template was evaluated"
