@@ -4,8 +4,9 @@ Positions come from the nodes' ``metadata.position`` (React Flow's, as a
 visual editor writes them) when every node has one; otherwise a layered
 layout: each node in the column of its longest path from the start (edges
 that close a loop are left out of that count), rows ordered by the average
-row of their predecessors. The inbox, the audit pages and the designer use
-this one renderer.
+row of their predecessors. Edges are routed around the boxes on separate
+ports and tracks (``bpm.web.routing``). The inbox, the audit pages and the
+designer use this one renderer.
 
 An instance's state is marked by shape and words as well as colour: a
 visited node has a tick and a solid border, the current one a thick border
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from bpm.web.routing import Route, route_edges
+
 NODE_W, NODE_H = 168, 60
-GAP_X, GAP_Y = 64, 36
+GAP_X, GAP_Y = 88, 40
 MARGIN = 24
 LABEL_CHARS = 22
 
@@ -192,8 +195,10 @@ def render_svg(definition: Mapping[str, Any], state: RunState | None = None, tit
     nodes = _nodes(definition)
     boxes = layout(definition)
     edges = _edges(definition, set(boxes))
+    routes = route_edges(edges, boxes, MARGIN)
+    lowest = max((y for r in routes for _, y in r.points), default=0)
     width = max((b.right for b in boxes.values()), default=0) + MARGIN
-    height = max((b.bottom for b in boxes.values()), default=0) + MARGIN + 24
+    height = max(max((b.bottom for b in boxes.values()), default=0), lowest) + MARGIN
     name = title or str(definition.get("name") or definition.get("id") or "process")
     labels = {n["id"]: str((n.get("metadata") or {}).get("label") or n["id"])
               if isinstance(n.get("metadata"), dict) else n["id"] for n in nodes}
@@ -204,8 +209,8 @@ def render_svg(definition: Mapping[str, Any], state: RunState | None = None, tit
              f'<desc id="diagram-desc">{escape(summary)}</desc>',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
              'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head"/></marker></defs>']
-    for edge in edges:
-        parts.append(_edge(edge, boxes, state))
+    for edge, route in zip(edges, routes, strict=True):
+        parts.append(_edge(edge, route, state))
     for node in nodes:
         parts.append(_node(node, boxes[node["id"]], labels[node["id"]], state))
     parts.append("</svg>")
@@ -232,33 +237,14 @@ def _summary(nodes: Sequence[Mapping[str, Any]], labels: Mapping[str, str], stat
     return " ".join(said)
 
 
-def _edge(edge: Mapping[str, Any], boxes: Mapping[str, Box], state: RunState) -> str:
-    source, target = boxes[edge["source"]], boxes[edge["target"]]
+def _edge(edge: Mapping[str, Any], route: Route, state: RunState) -> str:
     taken = (edge["source"], edge["target"]) in state.taken
     css = "edge taken" if taken else "edge"
-    anchor = "middle"
-    if target.x >= source.right:  # forward: right side to left side, with an elbow
-        x1, y1 = source.right, source.y + NODE_H / 2
-        x2, y2 = target.x, target.y + NODE_H / 2
-        middle = (x1 + x2) / 2
-        path = f"M {x1:.0f} {y1:.0f} H {middle:.0f} V {y2:.0f} H {x2 - 2:.0f}"
-        label_x, label_y = (middle, y1 - 6) if y1 == y2 else (middle + 4, (y1 + y2) / 2)
-        anchor = "middle" if y1 == y2 else "start"
-    elif abs(target.x - source.x) < NODE_W and abs(target.y - source.y) >= NODE_H:  # straight up or down
-        x = (max(source.x, target.x) + min(source.right, target.right)) / 2
-        down = target.y > source.y
-        y1, y2 = (source.bottom, target.y - 2) if down else (source.y, target.bottom + 2)
-        path = f"M {x:.0f} {y1:.0f} V {y2:.0f}"
-        label_x, label_y, anchor = x + 4, (y1 + y2) / 2, "start"
-    else:  # back (a loop) or straight down: under both boxes
-        below = max(source.bottom, target.bottom) + GAP_Y / 2
-        x1, x2 = source.x + NODE_W * 0.66, target.x + NODE_W * 0.33
-        path = f"M {x1:.0f} {source.bottom:.0f} V {below:.0f} H {x2:.0f} V {target.bottom + 2:.0f}"
-        label_x, label_y = (x1 + x2) / 2, below - 4
     handle = edge.get("sourceHandle")
-    label = (f'<text class="edge-label" x="{label_x:.0f}" y="{label_y:.0f}" text-anchor="{anchor}">'
+    x, y = route.label_at
+    label = (f'<text class="edge-label" x="{x:.0f}" y="{y:.0f}" text-anchor="{route.label_anchor}">'
              f'{escape(str(handle))}</text>' if handle else "")
-    return (f'<g class="{css}" data-edge="{escape(str(edge.get("id", "")))}"><path d="{path}" '
+    return (f'<g class="{css}" data-edge="{escape(str(edge.get("id", "")))}"><path d="{route.path()}" '
             f'marker-end="url(#arrow)"/>{label}</g>')
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -67,3 +68,58 @@ def test_hostile_labels_are_escaped():
         {"id": "s", "type": "start", "metadata": {"label": "<script>alert(1)</script>"}}], "edges": []}
     svg = render_svg(definition)
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+FAN = {"id": "fan", "name": "Fan", "nodes": [
+    {"id": "s", "type": "start"}, {"id": "d", "type": "decision"},
+    *({"id": f"t{i}", "type": "human-task"} for i in range(5)), {"id": "e", "type": "end"}],
+    "edges": [{"id": "a", "source": "s", "target": "d"},
+              *({"id": f"d{i}", "source": "d", "target": f"t{i}", "sourceHandle": f"h{i}"} for i in range(5)),
+              *({"id": f"x{i}", "source": f"t{i}", "target": "e"} for i in range(5)),
+              {"id": "again", "source": "t4", "target": "d", "sourceHandle": "again"},
+              {"id": "self", "source": "t2", "target": "t2", "sourceHandle": "retry"},
+              {"id": "skip", "source": "s", "target": "e"}]}
+
+
+def _segments(svg: str) -> dict[str, list[tuple[tuple[float, float], tuple[float, float]]]]:
+    found = {}
+    for edge_id, path in re.findall(r'data-edge="([^"]+)"><path d="([^"]+)"', svg):
+        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", path)]
+        points = list(zip(numbers[::2], numbers[1::2], strict=True))
+        found[edge_id] = list(pairwise(points))
+    return found
+
+
+def _definitions():
+    for path in EXAMPLES:
+        definition = json.loads(path.read_text())
+        yield path.stem, definition
+        yield f"{path.stem} (layered)", _without_positions(definition)
+    yield "fan-out with loops", FAN
+
+
+@pytest.mark.parametrize(("name", "definition"), list(_definitions()), ids=[n for n, _ in _definitions()])
+def test_edges_run_around_the_boxes_and_never_share_a_line(name, definition):
+    boxes = layout(definition)
+    segments = _segments(render_svg(definition))
+    ends = {e["id"]: (e["source"], e["target"]) for e in definition["edges"]}
+    for edge_id, path in segments.items():
+        assert all(a[0] == b[0] or a[1] == b[1] for a, b in path), f"{edge_id}: lines are horizontal or vertical"
+        for a, b in path:
+            for box in boxes.values():
+                if box.id in ends[edge_id]:
+                    continue
+                inside_x = min(a[0], b[0]) < box.right and max(a[0], b[0]) > box.x
+                inside_y = min(a[1], b[1]) < box.bottom and max(a[1], b[1]) > box.y
+                assert not (inside_x and inside_y), f"{edge_id} runs through {box.id}"
+    lines = [(edge_id, a, b) for edge_id, path in segments.items() for a, b in path if a != b]
+    for i, (one, a1, b1) in enumerate(lines):
+        for other, a2, b2 in lines[i + 1:]:
+            if one == other:
+                continue
+            if a1[0] == b1[0] == a2[0] == b2[0]:  # both vertical on one x
+                overlap = min(max(a1[1], b1[1]), max(a2[1], b2[1])) - max(min(a1[1], b1[1]), min(a2[1], b2[1]))
+                assert overlap <= 0, f"{one} and {other} share a vertical line"
+            if a1[1] == b1[1] == a2[1] == b2[1]:  # both horizontal on one y
+                overlap = min(max(a1[0], b1[0]), max(a2[0], b2[0])) - max(min(a1[0], b1[0]), min(a2[0], b2[0]))
+                assert overlap <= 0, f"{one} and {other} share a horizontal line"
