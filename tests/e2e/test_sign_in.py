@@ -228,3 +228,21 @@ def test_groups_grant_roles_by_configuration(web, srt):
     assert "auditor" in srt.actor("dave").roles  # department-heads=auditor
     sign_in(web, "dave")
     assert web.get("/api/tasks?scope=all").status_code == 200
+
+
+def test_every_route_that_changes_something_refuses_a_cookie_without_the_csrf_token(web, srt, secure_app):
+    import io
+    import re as regex
+
+    sign_in(web)
+    before = database_dump(srt)
+    changing = sorted({(rule.rule, method) for rule in secure_app.url_map.iter_rules()
+                       for method in rule.methods & {"POST", "PUT", "PATCH", "DELETE"}})
+    assert len(changing) >= 30
+    for rule, method in changing:
+        url = regex.sub(r"<(?:[^:>]+:)?([^>]+)>", "x", rule)
+        for body in ({"data": {"name": "x"}}, {"json": {"name": "x"}},
+                     {"data": {"file": (io.BytesIO(b"%PDF-1.7\n"), "a.pdf")}, "content_type": "multipart/form-data"}):
+            response = web.open(url, method=method, **body)
+            assert response.status_code == 403, (method, url, body, response.status_code)
+    assert database_dump(srt) == before
