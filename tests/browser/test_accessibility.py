@@ -59,5 +59,17 @@ def test_no_page_has_a_serious_accessibility_violation(chromium, live_server, ax
     problems["task page"] = _violations(manager, axe_script)
     manager.click("button[value=reject]")
     problems["task page with an error"] = _violations(manager, axe_script)
+    manager.set_input_files("#f-attachment", files=[{"name": "setup.pdf", "mimeType": "application/pdf",
+                                                       "buffer": b"MZ" + bytes(64)}])
+    manager.click("button:has-text('Add file')")
+    problems["task page with a refused file"] = _violations(manager, axe_script)
+    manager.set_input_files("#f-attachment", files=[{"name": "receipt.pdf", "mimeType": "application/pdf",
+                                                       "buffer": b"%PDF-1.7\n%%EOF\n"}])
+    manager.click("button:has-text('Add file')")
+    problems["task page with a file"] = _violations(manager, axe_script)
+    manager.goto(f"{live_server}/inbox?sort=newest&q=1")
+    manager.fill("#q", "25")
+    manager.wait_for_url("**q=25**")
+    problems["inbox after an in-place update"] = _violations(manager, axe_script)
     context.close()
     assert {url: found for url, found in problems.items() if found} == {}
