@@ -16,12 +16,21 @@ from sqlalchemy import and_, or_, select, union
 from sqlalchemy.sql import ColumnElement
 
 from bpm.engine import WorkflowEngine
+from bpm.errors import NotFound, shown
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, ApprovalRules, DefinitionFacts, InstanceFacts, TaskFacts, allows, decides
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import TASK_OPEN, ProcessInstance, ProcessInstanceRecord, Task, TaskCandidate, TaskRecord
 from bpm.store.repositories.participants import ParticipantRepository
 from bpm.store.uow import UnitOfWork
+
+
+def task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord]:
+    """A task and the instance it belongs to, in one round trip (NotFound if there is no such task)."""
+    found = uow.tasks.with_instance(task_id)
+    if found is None:
+        raise NotFound(f"no task {shown(task_id)}")
+    return found
 
 
 def instance_facts(uow: UnitOfWork, actor: Actor, instance: ProcessInstanceRecord,

@@ -22,12 +22,12 @@ import filetype
 from sqlmodel import col, select
 
 from bpm.errors import InvalidRequest, NotFound, shown
-from bpm.runtime.access import instance_facts, task_facts
+from bpm.runtime.access import instance_facts, task_and_instance, task_facts
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import add_task_event
 from bpm.runtime.policy import Action, AttachmentFacts, allows, require
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import Attachment, AttachmentContent, ProcessInstanceRecord, TaskRecord
+from bpm.store.models import Attachment, AttachmentContent
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause
 
@@ -119,7 +119,7 @@ def _checked(filename: str, content: bytes, limit: int) -> tuple[str, str]:
 def add(rt: Runtime, actor: Actor, task_id: str, filename: str, content: bytes) -> Attachment:
     """Add a file to the request of an open task the actor may comment on; recorded in the request's history."""
     with rt.uow() as uow:
-        task, instance = _task_and_instance(uow, task_id)
+        task, instance = task_and_instance(uow, task_id)
         require(actor, Action.ATTACHMENT_ADD, task_facts(rt, uow, actor, task, instance))
         name, content_type = _checked(filename, content, rt.settings.max_attachment_bytes)
         if len(_of_instance(uow, instance.id)) >= MAX_PER_REQUEST:
@@ -139,13 +139,6 @@ def add(rt: Runtime, actor: Actor, task_id: str, filename: str, content: bytes) 
         uow.session.refresh(attachment)
         uow.session.expunge(attachment)
         return attachment
-
-
-def _task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord]:
-    found = uow.tasks.with_instance(task_id)
-    if found is None:
-        raise NotFound(f"no task {shown(task_id)}")
-    return found
 
 
 def _of_instance(uow: UnitOfWork, instance_id: str) -> list[Attachment]:
@@ -190,7 +183,7 @@ def remove(rt: Runtime, actor: Actor, attachment_id: str) -> Attachment:
     """Remove a file its own uploader added by mistake, while its task is open; the history keeps its name and hash."""
     with rt.uow() as uow:
         attachment = _found(uow, attachment_id)
-        task, instance = _task_and_instance(uow, attachment.task_id)
+        task, instance = task_and_instance(uow, attachment.task_id)
         facts = AttachmentFacts(attachment.id, attachment.added_by, task_facts(rt, uow, actor, task, instance))
         require(actor, Action.ATTACHMENT_REMOVE, facts)
         removed = {"id": attachment.id, "filename": attachment.filename, "size": attachment.size,

@@ -12,11 +12,11 @@ from typing import Any, NamedTuple
 
 from bpm.engine import Snapshot
 from bpm.engine.snapshot import PAUSED
-from bpm.errors import ConflictError, InvalidRequest, NotFound, shown
+from bpm.errors import ConflictError, InvalidRequest, shown
 from bpm.forms import Form
 from bpm.nodes import votes
 from bpm.runtime import attachments, offers
-from bpm.runtime.access import task_facts
+from bpm.runtime.access import task_and_instance, task_facts
 from bpm.runtime.actors import Actor, find_actor
 from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.instances import check_revision
@@ -50,17 +50,9 @@ def _bump(uow: UnitOfWork, task: TaskRecord, values: dict[str, Any]) -> None:
     offers.follow(uow, task, was_claimable)
 
 
-def _task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord]:
-    """A task and the instance it belongs to, in one round trip."""
-    found = uow.tasks.with_instance(task_id)
-    if found is None:
-        raise NotFound(f"no task {shown(task_id)}")
-    return found
-
-
 def read_task(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord]:
     """A task the actor may read, with its instance; NotFound otherwise (existence does not leak)."""
-    task, instance = _task_and_instance(uow, task_id)
+    task, instance = task_and_instance(uow, task_id)
     require(actor, Action.TASK_READ, task_facts(rt, uow, actor, task, instance))
     return task, instance
 
@@ -77,7 +69,7 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
     the vote is decided (``bpm.nodes.votes``); until then the run is None.
     """
     with rt.uow() as uow:
-        task, instance = _task_and_instance(uow, task_id)
+        task, instance = task_and_instance(uow, task_id)
         engine = rt.engines.for_instance(uow, instance)
         require(actor, Action.TASK_COMPLETE, task_facts(rt, uow, actor, task, instance, engine=engine))
         check_revision(task.revision, expected_revision, "the task")
@@ -141,7 +133,7 @@ def _count_votes(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, i
 def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> TaskRecord:
     """Take an unassigned task you are a candidate for (and may decide)."""
     with rt.uow() as uow:
-        task, instance = _task_and_instance(uow, task_id)
+        task, instance = task_and_instance(uow, task_id)
         facts = task_facts(rt, uow, actor, task, instance)
         require(actor, Action.TASK_READ, facts)
         check_revision(task.revision, expected_revision, "the task")
@@ -159,7 +151,7 @@ def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int |
 def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int | None = None) -> TaskRecord:
     """Give a claimed task back to its candidates; a task with none cannot go back to "anyone" (reassign it)."""
     with rt.uow() as uow:
-        task, instance = _task_and_instance(uow, task_id)
+        task, instance = task_and_instance(uow, task_id)
         require(actor, Action.TASK_UNCLAIM, task_facts(rt, uow, actor, task, instance))
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
@@ -187,7 +179,7 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
                   expected_revision: int | None = None) -> TaskRecord:
     """Hand a task to someone who could have been offered it; they act on behalf of its first owner."""
     with rt.uow() as uow:
-        task, instance = _task_and_instance(uow, task_id)
+        task, instance = task_and_instance(uow, task_id)
         facts = task_facts(rt, uow, actor, task, instance)
         require(actor, Action.TASK_READ, facts)  # an unknown target must not reveal that a hidden task exists
         require(actor, Action.TASK_DELEGATE, replace(facts, target=_target(rt, uow, to)))
@@ -207,7 +199,7 @@ def reassign_task(rt: Runtime, actor: Actor, task_id: str, to: str, reason: str 
                   expected_revision: int | None = None) -> TaskRecord:
     """Admins: give an open task to another person (an orphan, or a directly assigned task nobody can take)."""
     with rt.uow() as uow:
-        task, instance = _task_and_instance(uow, task_id)
+        task, instance = task_and_instance(uow, task_id)
         require(actor, Action.TASK_REASSIGN, task_facts(rt, uow, actor, task, instance, target=_target(rt, uow, to)))
         check_revision(task.revision, expected_revision, "the task")
         _require_open(task)
@@ -226,7 +218,7 @@ def comment_on_task(rt: Runtime, actor: Actor, task_id: str, body: str) -> TaskC
     """Add a remark to a task (open or not) you are related to."""
     text = (body or "").strip()
     with rt.uow() as uow:
-        task, instance = _task_and_instance(uow, task_id)
+        task, instance = task_and_instance(uow, task_id)
         require(actor, Action.TASK_COMMENT, task_facts(rt, uow, actor, task, instance))
         if not text or len(text) > MAX_COMMENT:
             raise InvalidRequest("invalid comment", {"body": [f"1 to {MAX_COMMENT} characters"]})
@@ -265,7 +257,7 @@ class TaskView(NamedTuple):
 
 def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskView:
     """A task the actor may read, with the request it decides and what they may do with it (else NotFound)."""
-    task, instance = _task_and_instance(uow, task_id)
+    task, instance = task_and_instance(uow, task_id)
     engine = rt.engines.for_instance(uow, instance)
     facts = task_facts(rt, uow, actor, task, instance, engine=engine)
     require(actor, Action.TASK_READ, facts)
