@@ -42,7 +42,9 @@ def main() -> None:
 @click.option("--host", default=None, help="interface to listen on (default 127.0.0.1)")
 @click.option("--port", type=int, default=None, help="port (default 5000)")
 @click.option("--demo/--no-demo", default=True, show_default=True, help="load demo people and example processes")
-def run(host: str | None, port: int | None, demo: bool) -> None:
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="fire timers, escalations and retries in this process too")
+def run(host: str | None, port: int | None, demo: bool, worker: bool) -> None:
     """Start a development server: SQLite by default, migrations applied, demo content loaded."""
     import os
 
@@ -67,7 +69,46 @@ def run(host: str | None, port: int | None, demo: bool) -> None:
     click.echo(f"  health:     {base}/api/health")
     if settings.dev_identity:
         click.echo(f"  try:        curl -H 'X-BPM-User: carol' {base}/api/tasks   (development identity)")
+    if worker:
+        from bpm.scheduler import Worker
+
+        Worker(app.extensions["bpm"]).start()
+        click.echo("  worker:     timers, escalations and retries fire in this process")
     app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--interval", type=float, default=1.0, show_default=True, help="seconds between looks for due jobs")
+@click.option("--once", is_flag=True, help="fire what is due now, then exit (cron, tests)")
+@click.option("--lease", type=float, default=60.0, show_default=True,
+              help="seconds a claimed job stays this worker's (renewed while it works); then another takes it")
+@click.option("--batch", type=int, default=100, show_default=True, help="jobs claimed at a time")
+def worker(interval: float, once: bool, lease: float, batch: int) -> None:
+    """Fire timers, escalations, retries and continuations as they fall due (run one or more beside `bpm serve`)."""
+    import logging
+
+    from bpm.runtime.runtime import Runtime
+    from bpm.scheduler import Worker
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with _explained():
+        import datetime as dt
+
+        from bpm.engine.clock import SystemClock
+
+        rt = Runtime.build(settings, SystemClock())
+        firing = Worker(rt, batch=batch, lease=dt.timedelta(seconds=lease))
+        if once:
+            said = firing.tick()
+            click.echo(", ".join(f"{n} {what}" for what, n in sorted(said.items())) or "nothing was due")
+            rt.close()
+            return
+        click.echo(f"worker {firing.name} on {settings.database_url.split('@')[-1]}, every {interval:g} s")
+        try:
+            firing.run(interval)
+        finally:
+            rt.close()
 
 
 @main.command()

@@ -287,6 +287,8 @@ class Job(SQLModel, table=True):
     locked_by: str | None = Field(default=None, max_length=100)
     locked_until: dt.datetime | None = _when(nullable=True)
     created_at: dt.datetime = _when()
+    fired_at: dt.datetime | None = _when(nullable=True)  # when a worker finished it (done, or found it moot)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -53,9 +53,10 @@ class JobStatus(StrEnum):
     """Where a job is in its life."""
 
     PENDING = "pending"
-    RUNNING = "running"
+    RUNNING = "running"  # claimed by a worker until locked_until
     DONE = "done"
     CANCELLED = "cancelled"
+    INCIDENT = "incident"  # failed too often: waits for an admin (bpm.runtime.jobs.retry_incident)
 
 
 class OutboxStatus(StrEnum):
@@ -80,5 +81,10 @@ class Cause(StrEnum):
     TASK_COMMENTED = "task_commented"
     TASK_REASSIGNED = "task_reassigned"
     VOTE_CAST = "vote_cast"
+    TIMER_FIRED = "timer_fired"
+    CONTINUED = "continued"
+    TASK_REMINDED = "task_reminded"
+    TASK_ESCALATED = "task_escalated"
+    TASK_TIMED_OUT = "task_timed_out"
     ATTACHMENT_ADDED = "attachment_added"
     ATTACHMENT_REMOVED = "attachment_removed"

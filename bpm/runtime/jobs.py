@@ -1,0 +1,307 @@
+"""Durable jobs, fired: timers, task escalations, engine retries and the continuation of long runs.
+
+A worker (``bpm.scheduler``) claims due rows and fires each here; this module
+holds every rule of *what* firing means, so a job fired by any worker, by a
+test's tick or by an admin's "retry" does the same thing.
+
+- **Claiming** (``claim_due``) marks a batch ``running`` with a lease
+  (``locked_by``, ``locked_until``), in one statement: on PostgreSQL the rows
+  are picked with ``FOR UPDATE SKIP LOCKED``, so workers never wait on each
+  other nor take the same row; a job whose lease ran out (its worker was
+  killed) is due again. SQLite has one writer at a time, so one worker.
+- **Firing** (``fire``) runs in one transaction with the effect it causes:
+  the instance row is locked first (one job per instance at a time), the job
+  is read again (a worker whose lease was taken over finds it is no longer
+  its own and does nothing), the effect is checked against the instance as it
+  is now — a timer for an instance that moved on, an escalation of a task that
+  is done, a retry of an instance someone repaired: each is *moot* and only
+  marked done — and the job is marked done in the same commit. A job fires
+  once or, if its transaction fails, not at all.
+- **Failures**: a job whose firing raises is tried again with a growing
+  delay; after ``MAX_ATTEMPTS`` it becomes an **incident** (status
+  ``incident``, with its last error) that admins see and retry by hand. A
+  lost race with a person (they completed the task a moment earlier) is not a
+  failure: the job is simply tried again at once, and finds itself moot.
+- **Misfires**: a job due while no worker ran is fired once when one runs
+  again (a timer due in 2019 fires at the first tick), never once per missed
+  interval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import traceback
+import uuid
+from typing import Any, NamedTuple
+
+from sqlalchemy import and_, or_, select, text, update
+from sqlmodel import select as select_models
+
+from bpm.engine import Snapshot
+from bpm.engine.snapshot import ACTIVE, ERROR, PAUSED
+from bpm.errors import ConflictError, NotFound, shown
+from bpm.runtime.access import instance_facts
+from bpm.runtime.actors import Actor
+from bpm.runtime.advance import add_task_event, cancel_pending_jobs, run_engine, save_advance
+from bpm.runtime.offers import claimable, follow
+from bpm.runtime.policy import Action, require
+from bpm.runtime.runtime import Runtime
+from bpm.store.models import JOB_TABLE, TASK_CANCELLED, TASK_OPEN, Job, ProcessInstanceRecord
+from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import Cause, JobKind, JobStatus
+
+logger = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(seconds=60)  # a claimed job is its worker's this long (renewed while it works)
+MAX_ATTEMPTS = 5  # failures before a job becomes an incident
+FIRST_BACKOFF = dt.timedelta(seconds=10)  # then 20 s, 40 s, 80 s...
+MAX_BACKOFF = dt.timedelta(hours=1)
+TIMER_ACTOR, RETRY_ACTOR, WORKER_ACTOR = "system:timer", "system:retry", "system:worker"  # never a user name
+PENDING, RUNNING, DONE, INCIDENT = (JobStatus.PENDING.value, JobStatus.RUNNING.value, JobStatus.DONE.value,
+                                    JobStatus.INCIDENT.value)
+
+
+class Claimed(NamedTuple):
+    """A job a worker holds."""
+
+    id: int
+    kind: str
+    instance_id: str
+
+
+def _due(now: dt.datetime) -> Any:
+    """Pending and due, or claimed by a worker whose lease ran out."""
+    return or_(and_(JOB_TABLE.c.status == PENDING, JOB_TABLE.c.due_at <= now),
+               and_(JOB_TABLE.c.status == RUNNING, JOB_TABLE.c.locked_until < now))
+
+
+def claim_due(rt: Runtime, worker: str, limit: int, lease: dt.timedelta = LEASE) -> list[Claimed]:
+    """Take up to ``limit`` due jobs for ``worker``, oldest due first; none another worker holds."""
+    now = rt.now()
+    with rt.uow() as uow:
+        picked = (select(JOB_TABLE.c.id).where(_due(now)).order_by(JOB_TABLE.c.due_at, JOB_TABLE.c.id)
+                  .limit(limit).with_for_update(skip_locked=True))
+        claimed = uow.execute(
+            update(JOB_TABLE).where(JOB_TABLE.c.id.in_(picked.scalar_subquery()))
+            .values(status=RUNNING, locked_by=worker, locked_until=now + lease)
+            .returning(JOB_TABLE.c.id, JOB_TABLE.c.kind, JOB_TABLE.c.instance_id)).all()
+        uow.commit()
+    return sorted((Claimed(*row) for row in claimed), key=lambda job: job.id)
+
+
+def renew(rt: Runtime, worker: str, job_ids: list[int], lease: dt.timedelta = LEASE) -> None:
+    """Extend the lease of the jobs ``worker`` still holds (a long batch keeps its jobs)."""
+    if not job_ids:
+        return
+    with rt.uow() as uow:
+        uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id.in_(job_ids), JOB_TABLE.c.locked_by == worker,
+                                            JOB_TABLE.c.status == RUNNING)
+                    .values(locked_until=rt.now() + lease))
+        uow.commit()
+
+
+def next_due(rt: Runtime) -> dt.datetime | None:
+    """When the earliest pending job falls due (None: nothing is pending)."""
+    with rt.uow() as uow:
+        return uow.execute(select(JOB_TABLE.c.due_at).where(JOB_TABLE.c.status == PENDING)
+                           .order_by(JOB_TABLE.c.due_at).limit(1)).scalar()
+
+
+def fire(rt: Runtime, job: Claimed, worker: str) -> str:
+    """Fire one claimed job; what happened, in a word: fired, moot, lost (no longer ours), later, or incident."""
+    try:
+        with rt.uow() as uow:
+            _lock_instance(uow, job.instance_id)
+            row = uow.session.get(Job, job.id, populate_existing=True)
+            if row is None or row.status != RUNNING or row.locked_by != worker:
+                return "lost"
+            said = FIRE[row.kind](rt, uow, row)
+            _close(uow, row.id, DONE, rt.now())
+            uow.commit()
+            return said
+    except ConflictError:
+        # A person changed the instance or task a moment earlier: try again at once; it will find itself moot.
+        _release(rt, job, worker, rt.now(), None, count=False)
+        return "later"
+    except Exception as exc:  # any failure of one job must not stop the others
+        logger.exception("job %s (%s of instance %s) failed", job.id, job.kind, job.instance_id)
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
+        return _release(rt, job, worker, None, error, count=True)
+
+
+def _lock_instance(uow: UnitOfWork, instance_id: str) -> None:
+    """One job per instance at a time: on PostgreSQL a second firing waits for the first's commit.
+
+    An advisory lock, not the instance row's: people's actions lock task rows before the instance row, and a
+    job taking them the other way round could deadlock with them. A person racing a job is settled by the
+    revision checks instead (the loser's transaction is a ConflictError and changes nothing).
+    """
+    if uow.dialect.name == "postgresql":
+        uow.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:id, 0))"), {"id": instance_id})
+
+
+def _close(uow: UnitOfWork, job_id: int, status: str, now: dt.datetime) -> None:
+    uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job_id)
+                .values(status=status, locked_by=None, locked_until=None, fired_at=now))
+
+
+def _release(rt: Runtime, job: Claimed, worker: str, due: dt.datetime | None, error: str | None,
+             count: bool) -> str:
+    """Give a job back: due again (after a backoff if it failed), or an incident once it failed too often."""
+    now = rt.now()
+    with rt.uow() as uow:
+        row = uow.session.get(Job, job.id, populate_existing=True)
+        if row is None or row.status != RUNNING or row.locked_by != worker:
+            return "lost"
+        attempts = row.attempts + 1 if count else row.attempts
+        if count and attempts >= MAX_ATTEMPTS:
+            uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job.id).values(
+                status=INCIDENT, attempts=attempts, last_error=error, locked_by=None, locked_until=None))
+            uow.commit()
+            logger.error("job %s (%s of instance %s) is an incident after %s failures", job.id, job.kind,
+                         job.instance_id, attempts)
+            return "incident"
+        backoff = min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+        uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job.id).values(
+            status=PENDING, attempts=attempts, due_at=due or now + backoff, locked_by=None, locked_until=None,
+            **({"last_error": error} if error is not None else {})))
+        uow.commit()
+        return "later"
+
+
+# --- what each kind of job does --------------------------------------------------------------------------------
+
+def _advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, payload: Any, actor: str, cause: str,
+             node_id: str | None) -> str:
+    engine = rt.engines.for_instance(uow, instance)
+    before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh: read under the instance's lock
+    run = run_engine(rt, engine, before, payload)
+    save_advance(rt, uow, instance, before, run, actor, cause, node_id)
+    return "fired"
+
+
+def _at(uow: UnitOfWork, job: Job, status: str) -> ProcessInstanceRecord | None:
+    """The job's instance if it still is ``status`` at the job's node (else the job is moot)."""
+    instance = uow.instances.get(job.instance_id)
+    if instance is None or instance.status != status or instance.current_node_id != job.node_id:
+        return None
+    return instance
+
+
+def _timer(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
+    instance = _at(uow, job, PAUSED)
+    if instance is None:
+        return "moot"
+    fired = rt.now().isoformat().replace("+00:00", "Z")
+    return _advance(rt, uow, instance, {"firedAt": fired}, TIMER_ACTOR, Cause.TIMER_FIRED, job.node_id)
+
+
+def _retry(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
+    """The engine's own retry: the snapshot keeps its attempts, so the node fails for good when they run out."""
+    instance = _at(uow, job, ERROR)
+    if instance is None:
+        return "moot"
+    return _advance(rt, uow, instance, None, RETRY_ACTOR, Cause.RETRIED, job.node_id)
+
+
+def _continuation(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
+    """A run that spent its step budget goes on where it stopped (and may leave another continuation)."""
+    instance = uow.instances.get(job.instance_id)
+    if instance is None or instance.status != ACTIVE:
+        return "moot"
+    return _advance(rt, uow, instance, None, WORKER_ACTOR, Cause.CONTINUED, instance.current_node_id)
+
+
+def _escalation(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
+    task = uow.tasks.get(job.task_id or "")
+    if task is None or task.status != TASK_OPEN:
+        return "moot"
+    action = job.payload.get("action")
+    if action == "remind":
+        _remind(rt, uow, task, job)
+        return "fired"
+    if action == "reassign":
+        return _reassign(rt, uow, task, str(job.payload.get("to") or ""))
+    if action == "timeout":
+        return _time_out(rt, uow, task, str(job.payload.get("handle") or "timeout"))
+    raise ValueError(f"unknown escalation action {action!r}")
+
+
+def _remind(rt: Runtime, uow: UnitOfWork, task: Any, job: Job) -> None:
+    """A reminder to whoever the task waits for, through the outbox (delivered after this commits)."""
+    waiting_for = ([task.assignee] if task.assignee else
+                   [*task.candidate_users, *(f"group:{g}" for g in task.candidate_groups)])
+    uow.outbox.add(str(uuid.uuid4()), task.instance_id, task.node_id, "email", waiting_for,
+                   f"Reminder: {task.title}", f"“{task.title}” is waiting for you.", "task-reminder", rt.now())
+    add_task_event(rt, uow, task, TIMER_ACTOR, Cause.TASK_REMINDED,
+                   {"reminded": [None, waiting_for], "after": [None, job.payload.get("after")]})
+
+
+def _reassign(rt: Runtime, uow: UnitOfWork, task: Any, to: str) -> str:
+    """Give the task to ``to`` (a user, or ``group:NAME`` to offer it to a group)."""
+    if not to:
+        raise ValueError("a reassign escalation needs 'to'")
+    group = to.removeprefix("group:") if to.startswith("group:") else None
+    values = ({"assignee": None, "candidate_users": [], "candidate_groups": [group], "delegated_by": None}
+              if group else {"assignee": to, "delegated_by": None})
+    was_claimable = claimable(task)
+    before = task.assignee
+    uow.tasks.update_open(task, values)
+    follow(uow, task, was_claimable)
+    add_task_event(rt, uow, task, TIMER_ACTOR, Cause.TASK_ESCALATED, {"assignee": [before, task.assignee],
+                                                                      **({"offeredTo": [None, [to]]} if group
+                                                                         else {})})
+    return "fired"
+
+
+def _time_out(rt: Runtime, uow: UnitOfWork, task: Any, handle: str) -> str:
+    """Nobody decided in time: the task closes and the process takes the escalation's handle."""
+    instance = uow.instances.get(task.instance_id)
+    if instance is None or instance.status != PAUSED or instance.current_node_id != task.node_id:
+        return "moot"
+    siblings = uow.tasks.of_vote(instance.id, task.vote_of) if task.vote_of else [task]
+    for open_task in (t for t in siblings if t.status == TASK_OPEN):
+        was_claimable = claimable(open_task)
+        uow.tasks.update_open(open_task, {"status": TASK_CANCELLED})
+        follow(uow, open_task, was_claimable)
+        cancel_pending_jobs(uow, instance.id, task_id=open_task.id)
+        add_task_event(rt, uow, open_task, TIMER_ACTOR, Cause.TASK_TIMED_OUT, {"status": [TASK_OPEN, TASK_CANCELLED]})
+    now = rt.now().isoformat().replace("+00:00", "Z")
+    payload = {"outcome": handle, "data": {}, "completedBy": TIMER_ACTOR, "completedAt": now}
+    engine = rt.engines.for_instance(uow, instance)
+    before = Snapshot.from_dict(instance.snapshot, copy=False)
+    run = run_engine(rt, engine, before, payload)
+    save_advance(rt, uow, instance, before, run, TIMER_ACTOR, Cause.TASK_TIMED_OUT, task.node_id,
+                 tasks_may_exist=False)
+    return "fired"
+
+
+FIRE = {JobKind.TIMER.value: _timer, JobKind.RETRY.value: _retry, JobKind.CONTINUATION.value: _continuation,
+        JobKind.ESCALATION.value: _escalation}
+
+
+# --- incidents ------------------------------------------------------------------------------------------------
+
+def incidents(uow: UnitOfWork, actor: Actor, limit: int = 200) -> list[Job]:
+    """Jobs that failed too often, newest first: for auditors and admins."""
+    require(actor, Action.INSTANCE_READ_ALL)
+    query = select_models(Job).where(Job.status == INCIDENT).order_by(Job.due_at.desc(), Job.id.desc()).limit(limit)
+    return list(uow.session.exec(query).all())
+
+
+def retry_incident(rt: Runtime, actor: Actor, job_id: int) -> Job:
+    """Admins: fire an incident's job again at the next tick, with fresh attempts."""
+    with rt.uow() as uow:
+        job = uow.session.get(Job, job_id)
+        if job is None or job.status != INCIDENT:
+            raise NotFound(f"no incident {shown(str(job_id))}")
+        instance = uow.instances.get(job.instance_id)
+        if instance is None:
+            raise NotFound(f"no incident {shown(str(job_id))}")
+        require(actor, Action.INSTANCE_RETRY, instance_facts(uow, actor, instance))
+        uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job_id, JOB_TABLE.c.status == INCIDENT)
+                    .values(status=PENDING, attempts=0, due_at=rt.now()))
+        uow.commit()
+        uow.session.refresh(job)
+        return job
