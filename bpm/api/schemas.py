@@ -213,6 +213,21 @@ class NewAttachmentSchema(ma.Schema):
                                                           "BPM_MAX_ATTACHMENT_BYTES (10 MiB by default)"})
 
 
+class IncidentSchema(CamelSchema):
+    """A job that failed too often and waits for an admin."""
+
+    id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": "timer | escalation | retry | continuation"})
+    status = ma.fields.String()
+    instance_id = ma.fields.String()
+    node_id = ma.fields.String(allow_none=True)
+    task_id = ma.fields.String(allow_none=True)
+    attempts = ma.fields.Integer()
+    last_error = ma.fields.String(allow_none=True)
+    due_at = ma.fields.AwareDateTime()
+    created_at = ma.fields.AwareDateTime()
+
+
 class TaskDetailSchema(TaskSchema):
     """A task with its form and comments."""
 

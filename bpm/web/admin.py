@@ -1,4 +1,4 @@
-"""The admins' page: instances in error or failed, open tasks nobody can act on, and what to do about them.
+"""The admins' page: instances in error or failed, jobs that keep failing, tasks nobody can act on, and what to do.
 
 Auditors see it read-only; the buttons are those the policy allows the
 reader (retry, cancel, repair, reassign are the admins'). Each action is the
@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, PreconditionFailed
-from bpm.runtime import inbox, instances, tasks
+from bpm.runtime import inbox, instances, jobs, tasks
 from bpm.runtime.access import instance_facts
 from bpm.runtime.policy import Action, allows, may_reassign_tasks, require
 
@@ -36,9 +36,13 @@ def overview() -> str:
         may = {row.id: {name for name, action in (("retry", Action.INSTANCE_RETRY), ("cancel", Action.INSTANCE_CANCEL),
                                                   ("repair", Action.INSTANCE_REPAIR))
                         if allows(actor, action, instance_facts(uow, actor, row))} for row in stuck}
+        incidents = jobs.incidents(uow, actor, LISTED)
+        may_retry_job = {job.id for job in incidents if (found := uow.instances.get(job.instance_id)) is not None
+                         and allows(actor, Action.INSTANCE_RETRY, instance_facts(uow, actor, found))}
     may_reassign = may_reassign_tasks(actor)
     return render_template("admin.html", stuck=stuck, may=may, orphans=orphans, orphan_total=orphan_total,
-                           may_reassign=may_reassign)
+                           may_reassign=may_reassign, incidents=incidents, may_retry_job=may_retry_job,
+                           max_attempts=jobs.MAX_ATTEMPTS)
 
 
 def _done(act: Any, said: str) -> Response:
@@ -73,6 +77,12 @@ def repair(instance_id: str) -> Response:
     node = (form.get("node") or "").strip() or None
     return _done(lambda: instances.repair_instance(rt, actor, instance_id, form.get("reason", ""), version, node),
                  "Repaired: it runs again from there.")
+
+
+@bp.post("/admin/incidents/<int:job_id>/retry")
+def retry_incident(job_id: int) -> Response:
+    rt, actor = runtime(), current_actor()
+    return _done(lambda: jobs.retry_incident(rt, actor, job_id), "It will be tried again in a moment.")
 
 
 @bp.post("/admin/tasks/<task_id>/reassign")

@@ -18,7 +18,7 @@ from ..conftest import EXPENSE, database_dump, wipe
 PDF = b"%PDF-1.7\n%%EOF\n"
 
 WHO = ("nobody", "ann", "bob", "hana", "dana", "audrey", "admin")
-IID, TID, FID = "{instance}", "{task}", "{attachment}"
+IID, TID, FID, JID = "{instance}", "{task}", "{attachment}", "{incident}"
 
 
 def a_file() -> dict:
@@ -85,6 +85,8 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("attachments.AttachmentResource", "GET", f"/api/attachments/{FID}", None, row(401, 200, 200, 404, 404, 200, 200)),
     ("attachments.AttachmentResource", "DELETE", f"/api/attachments/{FID}", None,
      row(401, 403, 204, 404, 404, 403, 403)),  # only the one who added it
+    ("incidents.Incidents", "GET", "/api/incidents", None, row(401, 403, 403, 403, 403, 200, 200)),
+    ("incidents.RetryIncident", "POST", f"/api/incidents/{JID}/retry", None, row(401, 403, 403, 404, 404, 403, 200)),
     ("web.login", "GET", "/login", None, row(200, 200, 200, 200, 200, 200, 200)),
     ("web.login_post", "POST", "/login", {"username": "ann", "password": "ann-demo"},
      row(403, 403, 403, 403, 403, 403, 403)),  # no CSRF token: refused whoever asks
@@ -118,6 +120,7 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("admin.cancel", "POST", f"/admin/instances/{IID}/cancel", {}, row(401, 303, 303, 303, 303, 303, 303)),
     ("admin.repair", "POST", f"/admin/instances/{IID}/repair", {"reason": "matrix"},
      row(401, 303, 303, 303, 303, 303, 303)),  # refusals are said on the page it returns to
+    ("admin.retry_incident", "POST", f"/admin/incidents/{JID}/retry", {}, row(401, 303, 303, 303, 303, 303, 303)),
     ("admin.reassign", "POST", f"/admin/tasks/{TID}/reassign", {"to": "dave"},
      row(401, 303, 303, 303, 303, 303, 303)),
     ("inbox.save_draft", "POST", "/drafts/save", {"draft_key": "task:{task}", "comment": "half"},
@@ -134,13 +137,13 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
 # Pages that answer every refusal with a redirect and a message: who may change anything through them.
 MAY_CHANGE = {"admin.retry": set(), "admin.cancel": {"ann", "admin"}, "admin.repair": {"admin"},
               "admin.reassign": {"admin"}, "inbox.cancel_request": {"ann", "admin"}, "inbox.claim_selected": set(),
-              "inbox.discard_draft": set(), "inbox.remove_attachment": {"bob"}}
+              "inbox.discard_draft": set(), "inbox.remove_attachment": {"bob"}, "admin.retry_incident": {"admin"}}
 FORM_ENDPOINTS = {"web.login_post", "web.logout", "web.create_token", "web.revoke_token", "inbox.submit_task",
                   "inbox.claim", "inbox.claim_selected", "inbox.delegate", "inbox.unclaim", "inbox.comment",
                   "inbox.start",
                   "inbox.cancel_request", "admin.retry", "admin.cancel", "admin.repair", "admin.reassign",
                   "inbox.save_draft", "inbox.discard_draft", "inbox.save_view", "inbox.delete_view",
-                  "inbox.remove_attachment"}
+                  "inbox.remove_attachment", "admin.retry_incident"}
 
 
 def test_every_route_of_the_app_has_a_row(app):
@@ -170,7 +173,22 @@ class World:
         added = client.post(f"/api/tasks/{self.ids['task']}/attachments", headers={"X-BPM-User": "bob"},
                             data=a_file(), content_type="multipart/form-data")
         self.ids["attachment"] = added.json["id"]
+        self.ids["incident"] = str(_an_incident(self.rt, self.ids["instance"]))
         self.dump = database_dump(self.rt)
+
+
+def _an_incident(rt, instance_id: str) -> int:
+    """A job of the instance that failed too often (a timer whose firing kept raising)."""
+    from sqlalchemy import insert
+
+    from bpm.store.models import JOB_TABLE
+
+    with rt.uow() as uow:
+        job_id = uow.execute(insert(JOB_TABLE).values(
+            kind="timer", instance_id=instance_id, node_id="manager_review", due_at=rt.now(), payload={},
+            status="incident", attempts=5, last_error="boom", created_at=rt.now()).returning(JOB_TABLE.c.id)).scalar()
+        uow.commit()
+    return int(job_id)
 
 
 def _call(client, who: str, method: str, url: str, body: object, endpoint: str):

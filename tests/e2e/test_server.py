@@ -165,3 +165,23 @@ def test_bpm_serve_with_two_workers_runs_a_process_and_enforces_the_body_limit(s
         while chunk := sock.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
+
+
+def test_bpm_run_advances_a_vacation_whose_timer_is_already_due_by_itself(start_server):
+    port = start_server("run")
+    leave = {"employee": "ann", "manager": "bob", "firstDay": "2020-03-02", "lastDay": "2020-03-06"}
+    status, body = _request(port, "POST", "/api/instances", {"definition": "vacation-request", "payload": leave})
+    assert status == 201, body
+    instance = json.loads(body)
+    task = instance["openTasks"][0]
+    status, body = _request(port, "POST", f"/api/tasks/{task['id']}/complete", {"outcome": "approve"}, user="bob")
+    assert status == 200, body
+    deadline = time.monotonic() + 15  # the embedded worker looks every second
+    while time.monotonic() < deadline:
+        found = json.loads(_request(port, "GET", f"/api/instances/{instance['id']}")[1])
+        if found["status"] == "completed":
+            break
+        time.sleep(0.2)
+    assert found["status"] == "completed" and found["outcome"] == "approved", found
+    history = json.loads(_request(port, "GET", f"/api/instances/{instance['id']}/history")[1])
+    assert [h["actor"] for h in history if h["cause"] == "timer_fired"] == ["system:timer"]
