@@ -66,6 +66,20 @@ class Settings:
     oidc_audience: str = ""  # of JWT access tokens accepted as bearers (default: the client id)
     oidc_label: str = "company SSO"  # the sign-in button says "Sign in with <label>"
     access_log: bool = False  # one line per request from `bpm serve` (usually the proxy's job)
+    # Notifications (bpm/notify): e-mail over SMTP, signed webhooks, the bell
+    smtp_host: str = ""  # empty: e-mails are written to the log, not sent (development)
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True  # upgrade the connection with STARTTLS (port 587)
+    smtp_ssl: bool = False  # TLS from the first byte (port 465); excludes STARTTLS
+    smtp_timeout_seconds: int = 10
+    mail_from: str = "Refluxo BPM <bpm@localhost>"
+    company_name: str = "Refluxo BPM"  # in every e-mail's subject line and signature
+    webhook_secret: str = ""  # the HMAC-SHA256 key webhook receivers check (X-BPM-Signature); needed to send any
+    webhook_timeout_seconds: int = 5
+    digest_hour: int = 7  # UTC hour at which daily digests go out
+    notify_max_attempts: int = 8  # deliveries tried before a message becomes a dead letter
 
     def __post_init__(self) -> None:
         if not self.secret_key:
@@ -88,10 +102,17 @@ class Settings:
             raise ValueError("BPM_SESSION_IDLE_MINUTES and BPM_SESSION_MAX_HOURS must be at least 1")
         if self.login_max_failures < 1 or self.login_window_minutes < 1:
             raise ValueError("BPM_LOGIN_MAX_FAILURES and BPM_LOGIN_WINDOW_MINUTES must be at least 1")
+        self._check_notifications()
         self.roles_of_groups  # noqa: B018  (fails here, at start-up, if malformed)
         self._check_sso()
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"BPM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+
+    def _check_notifications(self) -> None:
+        if self.smtp_ssl and self.smtp_starttls and self.smtp_host:
+            raise ValueError("BPM_SMTP_SSL and BPM_SMTP_STARTTLS exclude each other: set BPM_SMTP_STARTTLS=0")
+        if not 0 <= self.digest_hour <= 23 or self.notify_max_attempts < 1:
+            raise ValueError("BPM_DIGEST_HOUR must be 0-23 and BPM_NOTIFY_MAX_ATTEMPTS at least 1")
 
     def _check_sso(self) -> None:
         if not self.oidc_issuer:

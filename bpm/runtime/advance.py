@@ -20,6 +20,7 @@ import orjson
 from bpm.engine import Snapshot, WorkflowEngine
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
 from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
+from bpm.runtime import notices
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.offers import offer
 from bpm.runtime.runtime import Runtime
@@ -186,6 +187,16 @@ def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, befor
                 run.snapshot.version, changes, on_behalf_of)
     run.created_tasks = apply_effects(rt, uow, instance, run, tasks_may_exist)
     _schedule_follow_up(rt, uow, instance, run.snapshot)
+    status = run.snapshot.status
+    event = "started" if before is None else None
+    if status in (COMPLETED, FAILED) and (before is None or before.status != status):
+        event = status
+    if event is not None:
+        notices.instance_event(rt, uow, instance, event, run.engine.workflow.extra,
+                               str(run.engine.workflow.name or instance.definition_key))
+        if before is None and status in (COMPLETED, FAILED):  # started and ended in one go: both are news
+            notices.instance_event(rt, uow, instance, status, run.engine.workflow.extra,
+                                   str(run.engine.workflow.name or instance.definition_key))
 
 
 def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, run: EngineRun,
@@ -219,6 +230,7 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
                       due_at=request.due_at, status=TASK_OPEN, created_at=rt.now(), data=None, vote_of=vote_of)
     uow.tasks.add(task)
     offer(uow, task)
+    notices.task_opened(rt, uow, task)
     for escalation in request.escalations:
         due = dt.datetime.fromisoformat(escalation["due_at"])
         payload = {k: v for k, v in escalation.items() if k != "due_at"}

@@ -20,7 +20,7 @@ from bpm.errors import (
 )
 from bpm.forms import Form
 from bpm.nodes import TaskRequest
-from bpm.runtime import definitions
+from bpm.runtime import definitions, notices
 from bpm.runtime.access import approval_rules, definition_facts, instance_facts, readable_instances
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import (
@@ -135,6 +135,10 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
         delta = {"header": header, "appended": {}, "instanceStatus": CANCELLED}
         add_history(rt, uow, instance, delta, actor.username, Cause.CANCELLED, instance.current_node_id,
                     header["version"])
+        engine = rt.engines.for_instance(uow, instance)
+        if actor.username != instance.started_by:  # one who withdrew their own request knows
+            notices.instance_event(rt, uow, instance, "cancelled", engine.workflow.extra,
+                                   str(engine.workflow.name or instance.definition_key))
         uow.commit()
         return instance
 

@@ -4,7 +4,7 @@ A worker (``bpm.scheduler``) claims due rows and fires each here; this module
 holds every rule of *what* firing means, so a job fired by any worker, by a
 test's tick or by an admin's "retry" does the same thing.
 
-- **Claiming** (``claim_due``) marks a batch ``running`` with a lease
+- **Claiming** (``claim_due``; the SQL is ``JobRepository``'s) marks a batch ``running`` with a lease
   (``locked_by``, ``locked_until``), in one statement: on PostgreSQL the rows
   are picked with ``FOR UPDATE SKIP LOCKED``, so workers never wait on each
   other nor take the same row; a job whose lease ran out (its worker was
@@ -32,22 +32,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
-import uuid
 from typing import Any, NamedTuple
-
-from sqlalchemy import and_, or_, select, text, update
-from sqlmodel import select as select_models
 
 from bpm.engine import Snapshot
 from bpm.engine.snapshot import ACTIVE, ERROR, PAUSED
 from bpm.errors import ConflictError, NotFound, shown
+from bpm.runtime import notices
 from bpm.runtime.access import instance_facts
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import add_task_event, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.offers import claimable, follow
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import JOB_TABLE, TASK_CANCELLED, TASK_OPEN, Job, ProcessInstanceRecord
+from bpm.store.models import TASK_CANCELLED, TASK_OPEN, Job, ProcessInstanceRecord
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause, JobKind, JobStatus
 
@@ -70,22 +67,11 @@ class Claimed(NamedTuple):
     instance_id: str
 
 
-def _due(now: dt.datetime) -> Any:
-    """Pending and due, or claimed by a worker whose lease ran out."""
-    return or_(and_(JOB_TABLE.c.status == PENDING, JOB_TABLE.c.due_at <= now),
-               and_(JOB_TABLE.c.status == RUNNING, JOB_TABLE.c.locked_until < now))
-
-
 def claim_due(rt: Runtime, worker: str, limit: int, lease: dt.timedelta = LEASE) -> list[Claimed]:
     """Take up to ``limit`` due jobs for ``worker``, oldest due first; none another worker holds."""
     now = rt.now()
     with rt.uow() as uow:
-        picked = (select(JOB_TABLE.c.id).where(_due(now)).order_by(JOB_TABLE.c.due_at, JOB_TABLE.c.id)
-                  .limit(limit).with_for_update(skip_locked=True))
-        claimed = uow.execute(
-            update(JOB_TABLE).where(JOB_TABLE.c.id.in_(picked.scalar_subquery()))
-            .values(status=RUNNING, locked_by=worker, locked_until=now + lease)
-            .returning(JOB_TABLE.c.id, JOB_TABLE.c.kind, JOB_TABLE.c.instance_id)).all()
+        claimed = uow.jobs.claim_due(now, worker, now + lease, limit)
         uow.commit()
     return sorted((Claimed(*row) for row in claimed), key=lambda job: job.id)
 
@@ -95,29 +81,26 @@ def renew(rt: Runtime, worker: str, job_ids: list[int], lease: dt.timedelta = LE
     if not job_ids:
         return
     with rt.uow() as uow:
-        uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id.in_(job_ids), JOB_TABLE.c.locked_by == worker,
-                                            JOB_TABLE.c.status == RUNNING)
-                    .values(locked_until=rt.now() + lease))
+        uow.jobs.renew(worker, job_ids, rt.now() + lease)
         uow.commit()
 
 
 def next_due(rt: Runtime) -> dt.datetime | None:
     """When the earliest pending job falls due (None: nothing is pending)."""
     with rt.uow() as uow:
-        return uow.execute(select(JOB_TABLE.c.due_at).where(JOB_TABLE.c.status == PENDING)
-                           .order_by(JOB_TABLE.c.due_at).limit(1)).scalar()
+        return uow.jobs.next_due()
 
 
 def fire(rt: Runtime, job: Claimed, worker: str) -> str:
     """Fire one claimed job; what happened, in a word: fired, moot, lost (no longer ours), later, or incident."""
     try:
         with rt.uow() as uow:
-            _lock_instance(uow, job.instance_id)
+            uow.jobs.serialize_instance(job.instance_id)  # one job per instance at a time
             row = uow.session.get(Job, job.id, populate_existing=True)
             if row is None or row.status != RUNNING or row.locked_by != worker:
                 return "lost"
             said = FIRE[row.kind](rt, uow, row)
-            _close(uow, row.id, DONE, rt.now())
+            uow.jobs.finish(row.id, DONE, rt.now())
             uow.commit()
             return said
     except ConflictError:
@@ -130,22 +113,6 @@ def fire(rt: Runtime, job: Claimed, worker: str) -> str:
         return _release(rt, job, worker, None, error, count=True)
 
 
-def _lock_instance(uow: UnitOfWork, instance_id: str) -> None:
-    """One job per instance at a time: on PostgreSQL a second firing waits for the first's commit.
-
-    An advisory lock, not the instance row's: people's actions lock task rows before the instance row, and a
-    job taking them the other way round could deadlock with them. A person racing a job is settled by the
-    revision checks instead (the loser's transaction is a ConflictError and changes nothing).
-    """
-    if uow.dialect.name == "postgresql":
-        uow.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:id, 0))"), {"id": instance_id})
-
-
-def _close(uow: UnitOfWork, job_id: int, status: str, now: dt.datetime) -> None:
-    uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job_id)
-                .values(status=status, locked_by=None, locked_until=None, fired_at=now))
-
-
 def _release(rt: Runtime, job: Claimed, worker: str, due: dt.datetime | None, error: str | None,
              count: bool) -> str:
     """Give a job back: due again (after a backoff if it failed), or an incident once it failed too often."""
@@ -156,16 +123,13 @@ def _release(rt: Runtime, job: Claimed, worker: str, due: dt.datetime | None, er
             return "lost"
         attempts = row.attempts + 1 if count else row.attempts
         if count and attempts >= MAX_ATTEMPTS:
-            uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job.id).values(
-                status=INCIDENT, attempts=attempts, last_error=error, locked_by=None, locked_until=None))
+            uow.jobs.give_back(job.id, INCIDENT, attempts, None, error)
             uow.commit()
             logger.error("job %s (%s of instance %s) is an incident after %s failures", job.id, job.kind,
                          job.instance_id, attempts)
             return "incident"
         backoff = min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
-        uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job.id).values(
-            status=PENDING, attempts=attempts, due_at=due or now + backoff, locked_by=None, locked_until=None,
-            **({"last_error": error} if error is not None else {})))
+        uow.jobs.give_back(job.id, PENDING, attempts, due or now + backoff, error)
         uow.commit()
         return "later"
 
@@ -230,10 +194,7 @@ def _escalation(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
 
 def _remind(rt: Runtime, uow: UnitOfWork, task: Any, job: Job) -> None:
     """A reminder to whoever the task waits for, through the outbox (delivered after this commits)."""
-    waiting_for = ([task.assignee] if task.assignee else
-                   [*task.candidate_users, *(f"group:{g}" for g in task.candidate_groups)])
-    uow.outbox.add(str(uuid.uuid4()), task.instance_id, task.node_id, "email", waiting_for,
-                   f"Reminder: {task.title}", f"“{task.title}” is waiting for you.", "task-reminder", rt.now())
+    waiting_for = notices.reminded(rt, uow, task)
     add_task_event(rt, uow, task, TIMER_ACTOR, Cause.TASK_REMINDED,
                    {"reminded": [None, waiting_for], "after": [None, job.payload.get("after")]})
 
@@ -249,6 +210,7 @@ def _reassign(rt: Runtime, uow: UnitOfWork, task: Any, to: str) -> str:
     before = task.assignee
     uow.tasks.update_open(task, values)
     follow(uow, task, was_claimable)
+    notices.escalated(rt, uow, task, to)
     add_task_event(rt, uow, task, TIMER_ACTOR, Cause.TASK_ESCALATED, {"assignee": [before, task.assignee],
                                                                       **({"offeredTo": [None, [to]]} if group
                                                                          else {})})
@@ -286,22 +248,20 @@ FIRE = {JobKind.TIMER.value: _timer, JobKind.RETRY.value: _retry, JobKind.CONTIN
 def incidents(uow: UnitOfWork, actor: Actor, limit: int = 200) -> list[Job]:
     """Jobs that failed too often, newest first: for auditors and admins."""
     require(actor, Action.INSTANCE_READ_ALL)
-    query = select_models(Job).where(Job.status == INCIDENT).order_by(Job.due_at.desc(), Job.id.desc()).limit(limit)
-    return list(uow.session.exec(query).all())
+    return uow.jobs.incidents(limit)
 
 
 def retry_incident(rt: Runtime, actor: Actor, job_id: int) -> Job:
     """Admins: fire an incident's job again at the next tick, with fresh attempts."""
     with rt.uow() as uow:
-        job = uow.session.get(Job, job_id)
+        job = uow.session.get(Job, job_id) if 0 < job_id < 2**31 else None  # ids the INTEGER column can hold
         if job is None or job.status != INCIDENT:
             raise NotFound(f"no incident {shown(str(job_id))}")
         instance = uow.instances.get(job.instance_id)
         if instance is None:
             raise NotFound(f"no incident {shown(str(job_id))}")
         require(actor, Action.INSTANCE_RETRY, instance_facts(uow, actor, instance))
-        uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job_id, JOB_TABLE.c.status == INCIDENT)
-                    .values(status=PENDING, attempts=0, due_at=rt.now()))
+        uow.jobs.reopen_incident(job_id, rt.now())
         uow.commit()
         uow.session.refresh(job)
         return job

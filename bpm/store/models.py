@@ -295,7 +295,8 @@ class OutboxMessage(SQLModel, table=True):
     """A notification written in the same transaction as the step that caused it; sent after commit."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_status_created", "status", "created_at"),)
+    __table_args__ = (Index("ix_outbox_message_status_created", "status", "created_at"),
+                      Index("ix_outbox_message_status_next", "status", "next_attempt_at"))
 
     id: str = Field(primary_key=True, max_length=36)
     instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), nullable=False,
@@ -311,6 +312,49 @@ class OutboxMessage(SQLModel, table=True):
     created_at: dt.datetime = _when()
     sent_at: dt.datetime | None = _when(nullable=True)
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    kind: str = Field(default="notify", max_length=40)  # notify (a node's) | task-assigned | task-offered | ...
+    task_id: str | None = Field(default=None, max_length=36)
+    next_attempt_at: dt.datetime | None = _when(nullable=True)  # none: at once
+    locked_by: str | None = Field(default=None, max_length=100)
+    locked_until: dt.datetime | None = _when(nullable=True)
+    delivered: list | None = _json(nullable=True)  # recipients reached so far: a retry skips them
+
+
+class Notification(SQLModel, table=True):
+    """A notice in one person's bell: what happened, a link to it, and whether they read it.
+
+    ``(message_id, username)`` is unique: delivering an outbox message twice (a worker killed between
+    writing and marking it sent) leaves one notice, not two.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_username_read", "username", "read_at", "created_at"),
+                      UniqueConstraint("message_id", "username", name="uq_notification_message_username"))
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                          primary_key=True, autoincrement=True))
+    username: str = Field(sa_column=Column(String(100), ForeignKey("bpm_user.username", ondelete="CASCADE"),
+                                           nullable=False))
+    kind: str = Field(max_length=40)
+    title: str = Field(max_length=500)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    link: str | None = Field(default=None, max_length=500)
+    instance_id: str | None = Field(default=None, max_length=36)
+    message_id: str = Field(max_length=36)
+    created_at: dt.datetime = _when()
+    read_at: dt.datetime | None = _when(nullable=True)
+    digested_at: dt.datetime | None = _when(nullable=True)  # sent in a daily digest (or not to be)
+
+
+class NotificationSetting(SQLModel, table=True):
+    """How one person wants each kind of notice: e-mail now, in a daily digest, or only in the bell."""
+
+    __tablename__ = "notification_setting"
+
+    username: str = Field(sa_column=Column(String(100), ForeignKey("bpm_user.username", ondelete="CASCADE"),
+                                           primary_key=True))
+    modes: dict = _json()  # kind -> now | digest | in-app (a kind not named: now)
+    last_digest_at: dt.datetime | None = _when(nullable=True)
 
 
 class User(SQLModel, table=True):

@@ -63,8 +63,10 @@ class OutboxStatus(StrEnum):
     """Where a message waiting for delivery is."""
 
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker until locked_until
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # not used for new messages: they end "dead" after their attempts
+    DEAD = "dead"  # a dead letter: failed every attempt; an admin may send it again
 
 
 class Cause(StrEnum):

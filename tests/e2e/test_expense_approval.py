@@ -55,10 +55,15 @@ def test_a_large_expense_needs_the_manager_and_finance(api, rt):
     with rt.uow() as uow:
         deltas = uow.session.exec(select(HistoryEntry.delta).where(HistoryEntry.instance_id == instance_id)
                                   .order_by(HistoryEntry.revision)).all()
-        messages = uow.session.exec(select(OutboxMessage).where(OutboxMessage.instance_id == instance_id)).all()
+        everything = uow.session.exec(select(OutboxMessage).where(OutboxMessage.instance_id == instance_id)
+                                      .order_by(OutboxMessage.created_at)).all()
+    messages = [m for m in everything if m.kind == "notify"]
     assert rebuild_snapshot(deltas).to_dict() == instance.json["snapshot"]
     assert [(m.channel, m.recipients, m.subject, m.status) for m in messages] == [
         ("email", ["ann"], "Expense approved", "pending")]
+    assert [(m.kind, m.recipients) for m in everything if m.kind != "notify"] == [
+        ("task-assigned", ["bob"]), ("task-offered", ["group:finance"]), ("request-finished", ["ann"])], \
+        "the service's own notices: the task is yours, offered to your group, your request is finished"
     assert instance.json["snapshot"]["context"]["notify_approved"][0]["output"]["messageId"] == messages[0].id
 
 
@@ -75,7 +80,7 @@ def test_a_rejected_expense_tells_the_requester_and_ends_rejected(api, rt):
     instance = api.get(f"/api/instances/{started.json['id']}").json
     assert instance["status"] == "completed" and instance["outcome"] == "rejected"
     with rt.uow() as uow:
-        subjects = uow.session.exec(select(OutboxMessage.subject)).all()
+        subjects = uow.session.exec(select(OutboxMessage.subject).where(OutboxMessage.kind == "notify")).all()
     assert subjects == ["Expense rejected"]
 
 
@@ -120,7 +125,7 @@ def test_the_vacation_request_waits_on_a_timer_until_the_eve_of_the_leave(api, r
     assert instance["status"] == "paused" and instance["currentNodeId"] == "wait_until_eve"
     with rt.uow() as uow:
         timer = uow.session.exec(select(Job).where(Job.kind == "timer")).one()
-        mails = uow.session.exec(select(OutboxMessage.recipients)).all()
+        mails = uow.session.exec(select(OutboxMessage.recipients).where(OutboxMessage.kind == "notify")).all()
     assert timer.due_at.isoformat() == "2026-06-30T09:00:00+00:00" and timer.node_id == "wait_until_eve"
     assert mails == [["hr@example.com"]]
 

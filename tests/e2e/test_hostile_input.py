@@ -76,7 +76,7 @@ def targets(api):
     task_id = started["openTasks"][0]["id"]
     attached = api.as_("bob").post(f"/api/tasks/{task_id}/attachments", content_type="multipart/form-data",
                                    data={"file": (io.BytesIO(b"%PDF-1.7\n%%EOF\n"), "receipt.pdf")}).json
-    return {"instance_id": started["id"], "task_id": task_id, "attachment_id": attached["id"],
+    return {"instance_id": started["id"], "task_id": task_id, "attachment_id": attached["id"], "job_id": "1",
             "key": "expense-approval", "version": "1", "form_id": "expense-request"}
 
 

@@ -93,7 +93,7 @@ def test_the_expense_reminds_the_manager_after_a_day_and_escalates_after_three(r
     assert worker.tick() == {"fired": 1}
     with rt.uow() as uow:
         reminder = uow.session.exec(select(OutboxMessage).where(OutboxMessage.instance_id == instance.id,
-                                                                OutboxMessage.template == "task-reminder")).one()
+                                                                OutboxMessage.kind == "reminder")).one()
     assert reminder.recipients == ["bob"] and reminder.channel == "email" and "Reminder" in reminder.subject
     assert ("task_reminded", "system:timer") in _causes(rt, instance.id)
     clock.advance(2 * DAY)

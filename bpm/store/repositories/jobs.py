@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, or_, select, text, update
+from sqlmodel import select as select_models
 
 from bpm.store.direct import DirectStatement
 from bpm.store.models import JOB_TABLE, Job
@@ -47,3 +48,63 @@ class JobRepository:
         if task_id is not None:
             query = query.where(JOB_TABLE.c.task_id == task_id)
         self._uow.execute(query.values(status=JobStatus.CANCELLED))
+
+    # --- what the worker does with them (bpm.runtime.jobs) ---
+
+    def claim_due(self, now: dt.datetime, worker: str, until: dt.datetime, limit: int) -> list[tuple[int, str, str]]:
+        """Mark up to ``limit`` due jobs ``running`` for ``worker`` until ``until``: (id, kind, instance id) each.
+
+        Due: pending and due, or running under a lease that ran out. On PostgreSQL rows another transaction
+        is claiming are skipped (``FOR UPDATE SKIP LOCKED``), so workers never wait on or double each other.
+        """
+        due = or_(and_(JOB_TABLE.c.status == JobStatus.PENDING, JOB_TABLE.c.due_at <= now),
+                  and_(JOB_TABLE.c.status == JobStatus.RUNNING, JOB_TABLE.c.locked_until < now))
+        picked = (select(JOB_TABLE.c.id).where(due).order_by(JOB_TABLE.c.due_at, JOB_TABLE.c.id).limit(limit)
+                  .with_for_update(skip_locked=True))
+        claimed = self._uow.execute(
+            update(JOB_TABLE).where(JOB_TABLE.c.id.in_(picked.scalar_subquery()))
+            .values(status=JobStatus.RUNNING, locked_by=worker, locked_until=until)
+            .returning(JOB_TABLE.c.id, JOB_TABLE.c.kind, JOB_TABLE.c.instance_id)).all()
+        return [tuple(row) for row in claimed]  # type: ignore[misc]
+
+    def renew(self, worker: str, job_ids: list[int], until: dt.datetime) -> None:
+        """Extend the lease of the jobs ``worker`` still holds."""
+        self._uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id.in_(job_ids), JOB_TABLE.c.locked_by == worker,
+                                                  JOB_TABLE.c.status == JobStatus.RUNNING)
+                          .values(locked_until=until))
+
+    def next_due(self) -> dt.datetime | None:
+        """When the earliest pending job falls due."""
+        return self._uow.execute(select(JOB_TABLE.c.due_at).where(JOB_TABLE.c.status == JobStatus.PENDING)
+                                 .order_by(JOB_TABLE.c.due_at).limit(1)).scalar()
+
+    def serialize_instance(self, instance_id: str) -> None:
+        """Wait for any other transaction firing a job of this instance (PostgreSQL; SQLite has one writer)."""
+        if self._uow.dialect.name == "postgresql":
+            self._uow.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:id, 0))"), {"id": instance_id})
+
+    def finish(self, job_id: int, status: str, now: dt.datetime) -> None:
+        """Record that a job was fired (or found moot): nobody holds it any more."""
+        self._uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job_id)
+                          .values(status=status, locked_by=None, locked_until=None, fired_at=now))
+
+    def give_back(self, job_id: int, status: str, attempts: int, due_at: dt.datetime | None,
+                  error: str | None) -> None:
+        """Release a job: pending again at ``due_at``, or an incident; with its attempts and last error."""
+        values: dict[str, Any] = {"status": status, "attempts": attempts, "locked_by": None, "locked_until": None}
+        if due_at is not None:
+            values["due_at"] = due_at
+        if error is not None:
+            values["last_error"] = error
+        self._uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job_id).values(**values))
+
+    def incidents(self, limit: int) -> list[Job]:
+        """Jobs that failed too often, newest first."""
+        query = (select_models(Job).where(Job.status == JobStatus.INCIDENT)
+                 .order_by(Job.due_at.desc(), Job.id.desc()).limit(limit))  # type: ignore[attr-defined]
+        return list(self._uow.session.exec(query).all())
+
+    def reopen_incident(self, job_id: int, now: dt.datetime) -> None:
+        """An incident due again now, with fresh attempts."""
+        self._uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job_id, JOB_TABLE.c.status == JobStatus.INCIDENT)
+                          .values(status=JobStatus.PENDING, attempts=0, due_at=now))
