@@ -188,15 +188,12 @@ def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, befor
     run.created_tasks = apply_effects(rt, uow, instance, run, tasks_may_exist)
     _schedule_follow_up(rt, uow, instance, run.snapshot)
     status = run.snapshot.status
-    event = "started" if before is None else None
+    events = ["started"] if before is None else []
     if status in (COMPLETED, FAILED) and (before is None or before.status != status):
-        event = status
-    if event is not None:
+        events.append(status)  # started and ended in one go: both are news
+    for event in events:
         notices.instance_event(rt, uow, instance, event, run.engine.workflow.extra,
                                str(run.engine.workflow.name or instance.definition_key))
-        if before is None and status in (COMPLETED, FAILED):  # started and ended in one go: both are news
-            notices.instance_event(rt, uow, instance, status, run.engine.workflow.extra,
-                                   str(run.engine.workflow.name or instance.definition_key))
 
 
 def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, run: EngineRun,

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bpm.runtime.actors import SYSTEM
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import ProcessInstanceRecord, TaskRecord
 from bpm.store.uow import UnitOfWork
@@ -76,7 +77,8 @@ def escalated(rt: Runtime, uow: UnitOfWork, task: TaskRecord, to: str) -> None:
 def instance_event(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, event: str,
                    definition: Mapping[str, Any], process_name: str) -> None:
     """An instance started or ended: its requester hears how it ended; subscribed webhooks hear either."""
-    if event in ("completed", "failed", "cancelled") and instance.started_by and ":" not in instance.started_by:
+    if event in ("completed", "failed", "cancelled") and instance.started_by not in ("", SYSTEM) \
+            and ":" not in instance.started_by:  # the system and its workers (system:timer) have no inbox
         how = {"completed": f"finished: {instance.outcome}" if instance.outcome else "finished",
                "failed": "stopped with an error; an admin has been told", "cancelled": "was withdrawn"}[event]
         _queue(rt, uow, "request-finished", instance.id, None, [instance.started_by],

@@ -1,4 +1,4 @@
-"""The worker: it claims due jobs from the ``job`` table and fires them through the runtime (``bpm.runtime.jobs``).
+"""The worker: it fires due jobs through the runtime (``bpm.runtime.jobs``) and delivers the outbox (``bpm.notify``).
 
 APScheduler (3.x) is only the clock: an in-memory interval job calls
 ``Worker.tick`` every ``interval`` seconds, never two at once, and a tick
@@ -69,12 +69,26 @@ class Worker:
         finally:
             self._ticking.release()
 
+    def deliver(self) -> Counter[str]:
+        """Deliver the outbox's ready messages and, once a day, the digests (``bpm.notify.deliver``)."""
+        from bpm.notify import deliver
+
+        said: Counter[str] = Counter()
+        for _ in range(MAX_ROUNDS):
+            done = deliver.deliver_due(self.rt, self.name, self.batch)
+            said.update(done)
+            if sum(done.values()) < self.batch:
+                break
+        said["digests"] += deliver.send_digests(self.rt)
+        return +said
+
     def _safe_tick(self) -> None:
-        try:
-            said = self.tick()
-        except Exception:  # the database may be away for a moment: the next tick tries again
-            logger.exception("worker %s: a tick failed", self.name)
-            return
+        said: Counter[str] = Counter()
+        for step in (self.tick, self.deliver):
+            try:
+                said.update(step())
+            except Exception:  # the database or mail server may be away for a moment: the next tick tries again
+                logger.exception("worker %s: %s failed", self.name, step.__name__)
         if said:
             logger.info("worker %s: %s", self.name, ", ".join(f"{n} {what}" for what, n in sorted(said.items())))
 

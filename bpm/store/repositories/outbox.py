@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from bpm.store.models import OutboxMessage
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import select as select_models
+
+from bpm.store.models import Notification, OutboxMessage
+from bpm.store.vocabulary import OutboxStatus
+
+OUTBOX_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+NOTIFICATION_TABLE = Notification.__table__  # type: ignore[attr-defined]
 
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
@@ -25,3 +34,67 @@ class OutboxRepository:
                                 channel=channel, recipients=recipients, subject=subject, body=body,
                                 template=template, created_at=created_at, sent_at=None, last_error=None,
                                 kind=kind, task_id=task_id)
+
+    # --- delivery (bpm.notify.deliver) ---
+
+    def claim_pending(self, now: dt.datetime, worker: str, until: dt.datetime, limit: int) -> list[str]:
+        """Mark up to ``limit`` messages ready to go ``sending`` for ``worker``: their ids, oldest first.
+
+        Ready: pending and due (no next attempt set, or it has come), or sending under a lease that ran out.
+        """
+        ready = or_(and_(OUTBOX_TABLE.c.status == OutboxStatus.PENDING,
+                         or_(OUTBOX_TABLE.c.next_attempt_at.is_(None), OUTBOX_TABLE.c.next_attempt_at <= now)),
+                    and_(OUTBOX_TABLE.c.status == OutboxStatus.SENDING, OUTBOX_TABLE.c.locked_until < now))
+        picked = (select(OUTBOX_TABLE.c.id).where(ready).order_by(OUTBOX_TABLE.c.created_at, OUTBOX_TABLE.c.id)
+                  .limit(limit).with_for_update(skip_locked=True))
+        rows = self._uow.execute(update(OUTBOX_TABLE).where(OUTBOX_TABLE.c.id.in_(picked.scalar_subquery()))
+                                 .values(status=OutboxStatus.SENDING, locked_by=worker, locked_until=until)
+                                 .returning(OUTBOX_TABLE.c.id, OUTBOX_TABLE.c.created_at)).all()
+        return [row[0] for row in sorted(rows, key=lambda row: (row[1], row[0]))]
+
+    def held(self, message_id: str, worker: str) -> OutboxMessage | None:
+        """The message, if ``worker`` still holds it."""
+        message = self._uow.session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None or message.status != OutboxStatus.SENDING or message.locked_by != worker:
+            return None
+        return message
+
+    def reached(self, message_id: str, delivered: list[str]) -> None:
+        """Record whom the message reached so far (a retry skips them)."""
+        self._uow.execute(update(OUTBOX_TABLE).where(OUTBOX_TABLE.c.id == message_id).values(delivered=delivered))
+
+    def sent(self, message_id: str, now: dt.datetime, note: str | None = None) -> None:
+        """Delivered to everyone (``note``: something worth knowing, e.g. only logged)."""
+        self._uow.execute(update(OUTBOX_TABLE).where(OUTBOX_TABLE.c.id == message_id).values(
+            status=OutboxStatus.SENT, sent_at=now, locked_by=None, locked_until=None, last_error=note))
+
+    def give_back(self, message_id: str, status: str, attempts: int, next_attempt_at: dt.datetime | None,
+                  error: str) -> None:
+        """Not delivered: pending again at ``next_attempt_at``, or a dead letter."""
+        self._uow.execute(update(OUTBOX_TABLE).where(OUTBOX_TABLE.c.id == message_id).values(
+            status=status, attempts=attempts, next_attempt_at=next_attempt_at, last_error=error, locked_by=None,
+            locked_until=None))
+
+    def dead_letters(self, limit: int) -> list[OutboxMessage]:
+        """Messages that failed every attempt, newest first."""
+        query = (select_models(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD)
+                 .order_by(OutboxMessage.created_at.desc()).limit(limit))  # type: ignore[attr-defined]
+        return list(self._uow.session.exec(query).all())
+
+    def resend(self, message_id: str, now: dt.datetime) -> bool:
+        """A dead letter pending again, with fresh attempts (whom it reached stays reached); False if none."""
+        done = self._uow.execute(update(OUTBOX_TABLE).where(OUTBOX_TABLE.c.id == message_id,
+                                                            OUTBOX_TABLE.c.status == OutboxStatus.DEAD)
+                                 .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now))
+        return done.rowcount == 1
+
+    def add_notice(self, username: str, message_id: str, kind: str, title: str, body: str, link: str | None,
+                   instance_id: str | None, now: dt.datetime, digested: bool) -> None:
+        """Put a notice in someone's bell, once per message (a second delivery of it adds nothing)."""
+        values = {"username": username, "message_id": message_id, "kind": kind, "title": title[:500], "body": body,
+                  "link": link, "instance_id": instance_id, "created_at": now,
+                  "digested_at": now if digested else None}
+        dialect = self._uow.dialect.name
+        insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        self._uow.execute(insert_into(NOTIFICATION_TABLE).values(**values)
+                          .on_conflict_do_nothing(index_elements=["message_id", "username"]))

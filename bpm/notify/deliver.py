@@ -1,0 +1,257 @@
+"""Delivering the outbox: after commit, each message to each of its recipients, as they chose, exactly once or late.
+
+A worker claims ready messages with a lease (``OutboxRepository.claim_pending``:
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, as for jobs) and, for each:
+
+1. resolves its recipients (users, ``group:NAME``, outside addresses) and,
+   for every person, puts a notice in their bell — once per message, so a
+   second delivery adds nothing;
+2. sends what must go now: an e-mail to each person whose setting for this
+   kind is "now" (the default) and to each outside address; a signed POST to
+   each webhook URL; whoever chose the daily digest or the bell only gets no
+   e-mail now;
+3. marks it sent. When a send fails, whom it reached is kept (a retry skips
+   them), and it is tried again after a growing delay; after
+   ``BPM_NOTIFY_MAX_ATTEMPTS`` it is a **dead letter**, which admins see and
+   may send again once the cause is fixed. A message whose step rolled back
+   never existed, so it is never sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import select
+
+from bpm.errors import NotFound, shown
+from bpm.notify import mail, webhook
+from bpm.notify.addresses import Recipient, resolve
+from bpm.runtime.actors import Actor
+from bpm.runtime.policy import Action, require
+from bpm.runtime.runtime import Runtime
+from bpm.store.models import Notification, NotificationSetting, OutboxMessage, ProcessInstance, User
+from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=2)
+FIRST_BACKOFF = dt.timedelta(seconds=30)  # then 1, 2, 4... minutes
+MAX_BACKOFF = dt.timedelta(hours=2)
+
+
+@dataclass
+class Plan:
+    """What delivering one message means: notices for the bell, and sends, each keyed by its recipient."""
+
+    notices: list[tuple[str, bool]] = field(default_factory=list)  # (username, kept out of digests)
+    sends: list[tuple[str, Callable[[], str]]] = field(default_factory=list)  # (recipient key, send it)
+
+
+def deliver_due(rt: Runtime, worker: str, limit: int = 100, lease: dt.timedelta = LEASE) -> Counter[str]:
+    """Deliver what is ready now; how many were sent, tried again later, went dead."""
+    now = rt.now()
+    with rt.uow() as uow:
+        ids = uow.outbox.claim_pending(now, worker, now + lease, limit)
+        uow.commit()
+    said: Counter[str] = Counter()
+    if ids:
+        with mail.Mailer(rt.settings) as mailer:
+            for message_id in ids:
+                said[deliver_one(rt, message_id, worker, mailer)] += 1
+    return said
+
+
+def deliver_one(rt: Runtime, message_id: str, worker: str, mailer: mail.Mailer) -> str:
+    """Deliver one claimed message: "sent", "later", "dead" or "lost" (its lease was taken over)."""
+    with rt.uow() as uow:
+        message = uow.outbox.held(message_id, worker)
+        if message is None:
+            return "lost"
+        plan = _plan(rt, uow, message, mailer)
+        now = rt.now()
+        for username, out_of_digest in plan.notices:
+            uow.outbox.add_notice(username, message.id, message.kind, message.subject, message.body,
+                                  _link(rt, message), message.instance_id, now, out_of_digest)
+        uow.commit()
+        reached, attempts, created_at = list(message.delivered or []), message.attempts, message.created_at
+    notes = set()
+    try:
+        for key, send in plan.sends:
+            if key in reached:
+                continue
+            notes.add(send())
+            reached.append(key)
+            if len(plan.sends) > 1:  # several: keep who has it, so a crash or retry does not send it twice
+                with rt.uow() as uow:
+                    uow.outbox.reached(message_id, reached)
+                    uow.commit()
+    except Exception as exc:  # a mail server or receiver that failed: tried again later
+        return _failed(rt, message_id, attempts, reached, f"{type(exc).__name__}: {exc}"[:2000], created_at)
+    with rt.uow() as uow:
+        uow.outbox.sent(message_id, rt.now(), "BPM_SMTP_HOST is not set: logged, not sent"
+                        if notes == {"logged"} else None)
+        uow.commit()
+    return "sent"
+
+
+def _failed(rt: Runtime, message_id: str, attempts: int, reached: list[str], error: str,
+            created_at: dt.datetime) -> str:
+    attempts += 1
+    dead = attempts >= rt.settings.notify_max_attempts
+    backoff = min(FIRST_BACKOFF * 2 ** (attempts - 1), MAX_BACKOFF)
+    with rt.uow() as uow:
+        uow.outbox.reached(message_id, reached)
+        uow.outbox.give_back(message_id, OutboxStatus.DEAD if dead else OutboxStatus.PENDING, attempts,
+                             None if dead else rt.now() + backoff, error)
+        uow.commit()
+    log = logger.error if dead else logger.warning
+    log("message %s (queued %s) %s after %s attempts: %s", message_id, created_at.isoformat(),
+        "is a dead letter" if dead else "will be tried again", attempts, error)
+    return "dead" if dead else "later"
+
+
+def _link(rt: Runtime, message: OutboxMessage) -> str | None:
+    base = rt.settings.public_url.rstrip("/")
+    if message.task_id:
+        return f"{base}/tasks/{message.task_id}"
+    if message.kind == "request-finished":
+        return f"{base}/requests#i-{message.instance_id}"
+    return None
+
+
+def _modes(uow: UnitOfWork, usernames: list[str]) -> dict[str, dict[str, str]]:
+    if not usernames:
+        return {}
+    rows = uow.session.exec(select(NotificationSetting).where(NotificationSetting.username.in_(usernames))).all()
+    return {row.username: dict(row.modes or {}) for row in rows}
+
+
+def _plan(rt: Runtime, uow: UnitOfWork, message: OutboxMessage, mailer: mail.Mailer) -> Plan:
+    plan = Plan()
+    if message.channel == "webhook":
+        payload = _webhook_payload(uow, message)
+        for url in message.recipients:
+            plan.sends.append((url, _webhook_send(rt, url, payload, message.id)))
+        return plan
+    recipients = resolve(uow, message.recipients)
+    people = [r.username for r in recipients if r.username]
+    modes = _modes(uow, [p for p in people if p])
+    names = {u.username: u.display_name for u in uow.session.exec(select(User).where(User.username.in_(people)))}
+    kind = message.kind if message.kind else "notify"
+    for recipient in recipients:
+        mode = modes.get(recipient.username or "", {}).get(kind, "now") if recipient.username else "now"
+        if message.channel == "inbox":
+            if recipient.username:
+                plan.notices.append((recipient.username, True))
+            continue
+        if recipient.username:
+            plan.notices.append((recipient.username, mode != "digest"))
+        if mode == "now" and recipient.email:
+            plan.sends.append((recipient.key, _mail_send(rt, mailer, message, recipient,
+                                                         names.get(recipient.username or ""))))
+    return plan
+
+
+def _mail_send(rt: Runtime, mailer: mail.Mailer, message: OutboxMessage, recipient: Recipient,
+               display_name: str | None) -> Callable[[], str]:
+    def send() -> str:
+        base = rt.settings.public_url.rstrip("/")
+        greeting = f"Hello {display_name}," if display_name else "Hello,"
+        text, html = mail.render("notice", greeting=greeting, subject=message.subject, body=message.body,
+                                 link=_link(rt, message), company=rt.settings.company_name,
+                                 settings_link=f"{base}/notifications#settings")
+        return mailer.send(mail.compose(rt.settings, recipient.email or "", display_name, message.subject, text,
+                                        html, f"{message.id}.{recipient.key}"))
+    return send
+
+
+def _webhook_payload(uow: UnitOfWork, message: OutboxMessage) -> dict[str, Any]:
+    instance = uow.session.get(ProcessInstance, message.instance_id)
+    event = message.kind.removeprefix("instance.") if message.kind.startswith("instance.") else message.kind
+    return {"id": message.id, "event": message.kind, "occurredAt": message.created_at.isoformat(),
+            "instance": {"id": message.instance_id,
+                         "definition": instance.definition_key if instance else None,
+                         "version": instance.definition_version if instance else None,
+                         "businessKey": instance.business_key if instance else None,
+                         "status": event if event in ("completed", "failed", "cancelled") else None,
+                         "outcome": instance.outcome if instance and event == "completed" else None},
+            "process": message.body}
+
+
+def _webhook_send(rt: Runtime, url: str, payload: dict[str, Any], message_id: str) -> Callable[[], str]:
+    def send() -> str:
+        webhook.post(rt.settings, url, payload, message_id, int(rt.clock.now_ms() // 1000))
+        return "sent"
+    return send
+
+
+# --- daily digests ------------------------------------------------------------------------------------------------
+
+def send_digests(rt: Runtime, mailer_factory: Callable[[], mail.Mailer] | None = None) -> int:
+    """Once a day after ``BPM_DIGEST_HOUR`` (UTC): each person who chose a digest gets one with what is new."""
+    now = rt.now()
+    today = now.replace(hour=rt.settings.digest_hour, minute=0, second=0, microsecond=0)
+    if now < today:
+        return 0
+    sent = 0
+    with rt.uow() as uow:
+        due = [row for row in uow.session.exec(select(NotificationSetting)).all()
+               if "digest" in (row.modes or {}).values() and (row.last_digest_at is None or row.last_digest_at < today)]
+        usernames = [row.username for row in due]
+    if not due:
+        return 0
+    with (mailer_factory or (lambda: mail.Mailer(rt.settings)))() as mailer:
+        for username in usernames:
+            sent += _digest(rt, mailer, username, now)
+    return sent
+
+
+def _digest(rt: Runtime, mailer: mail.Mailer, username: str, now: dt.datetime) -> int:
+    with rt.uow() as uow:
+        user = uow.session.get(User, username)
+        notices = list(uow.session.exec(select(Notification).where(
+            Notification.username == username, Notification.digested_at.is_(None))
+            .order_by(Notification.created_at)).all())
+        setting = uow.session.get(NotificationSetting, username)
+        if user is not None and user.email and notices:
+            base = rt.settings.public_url.rstrip("/")
+            subject = f"Your daily digest: {len(notices)} new"
+            text, html = mail.render("digest", greeting=f"Hello {user.display_name},", subject=subject,
+                                     notices=notices, company=rt.settings.company_name,
+                                     settings_link=f"{base}/notifications#settings")
+            mailer.send(mail.compose(rt.settings, user.email, user.display_name, subject, text, html,
+                                     f"digest.{username}.{now.date().isoformat()}"))
+        for notice in notices:
+            notice.digested_at = now
+            uow.session.add(notice)
+        if setting is not None:
+            setting.last_digest_at = now
+            uow.session.add(setting)
+        uow.commit()
+    return 1 if notices and user is not None and user.email else 0
+
+
+# --- dead letters: the admins' view -----------------------------------------------------------------------------
+
+def dead_letters(uow: UnitOfWork, actor: Actor, limit: int = 200) -> list[OutboxMessage]:
+    """Messages that failed every attempt (auditors and admins)."""
+    require(actor, Action.INSTANCE_READ_ALL)
+    return uow.outbox.dead_letters(limit)
+
+
+def resend(rt: Runtime, actor: Actor, message_id: str) -> OutboxMessage:
+    """Admins: try a dead letter again (its recipients reached already are not sent it twice)."""
+    require(actor, Action.ACCOUNT_MANAGE)  # an admins' power over the whole service
+    with rt.uow() as uow:
+        if len(message_id) > 36 or not uow.outbox.resend(message_id, rt.now()):
+            raise NotFound(f"no dead letter {shown(message_id)}")
+        uow.commit()
+        found = uow.session.get(OutboxMessage, message_id)
+        assert found is not None
+        return found

@@ -1,0 +1,214 @@
+"""Notices delivered after commit: e-mail to a real SMTP server, signed webhooks to a real receiver, the bell,
+digests, retries and dead letters — on the injected clock."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+
+import pytest
+from sqlmodel import select
+
+from bpm.errors import Forbidden
+from bpm.notify import deliver, webhook
+from bpm.runtime import SYSTEM_ACTOR
+from bpm.runtime.definitions import import_definition
+from bpm.runtime.instances import start_instance
+from bpm.runtime.tasks import complete_task
+from bpm.scheduler import Worker
+from bpm.store.models import Notification, NotificationSetting, OutboxMessage
+
+from ..conftest import EXPENSE, database_dump, wipe
+from ..mail_server import MailServer, free_port
+
+SECRET = "a webhook secret"
+DAY = 86_400_000
+
+
+@pytest.fixture
+def smtp():
+    server = MailServer(user="bpm", password="mail-pass").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def notify_rt(database_url, clock, smtp):
+    """A runtime whose mail goes to the loopback server, with webhooks signed and links to bpm.test."""
+    from bpm.app import create_app
+    from bpm.runtime.demo import load_demo
+
+    clock.set(1_767_258_000_000)  # 2026-01-01 09:00 UTC: after the digest hour
+    app = create_app({"database_url": database_url, "dev_identity": True, "smtp_host": "127.0.0.1",
+                      "smtp_port": smtp.port, "smtp_starttls": False, "smtp_username": "bpm",
+                      "smtp_password": "mail-pass", "webhook_secret": SECRET, "public_url": "https://bpm.test",
+                      "company_name": "Acme"}, clock=clock)
+    rt = app.extensions["bpm"]
+    wipe(rt)
+    load_demo(rt)
+    yield rt
+    rt.close()
+
+
+def _notices(rt, username: str) -> list[Notification]:
+    with rt.uow() as uow:
+        return list(uow.session.exec(select(Notification).where(Notification.username == username)
+                                     .order_by(Notification.id)).all())
+
+
+def _outbox(rt) -> list[OutboxMessage]:
+    with rt.uow() as uow:
+        return list(uow.session.exec(select(OutboxMessage).order_by(OutboxMessage.created_at)).all())
+
+
+def test_a_new_task_reaches_its_assignee_by_mail_with_a_link_and_in_the_bell(notify_rt, smtp):
+    _, run = start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", EXPENSE)
+    assert smtp.messages == [], "nothing is sent before the worker delivers"
+    assert Worker(notify_rt).deliver() == {"sent": 1}
+    (mail,) = smtp.messages
+    assert mail["To"] == "Bob Manager <bob@example.com>"
+    assert mail["Subject"].startswith("[Acme] Approve expense of 1500")
+    assert mail["Auto-Submitted"] == "auto-generated"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    link = f"https://bpm.test/tasks/{run.created_tasks[0].id}"
+    assert link in text and f'href="{link}"' in html and "Hello Bob Manager," in text
+    (notice,) = _notices(notify_rt, "bob")
+    assert notice.kind == "task-assigned" and notice.link == link and notice.read_at is None
+    assert Worker(notify_rt).deliver() == {}, "delivered once"
+
+
+def test_a_group_task_reaches_each_member_in_a_mail_of_their_own(notify_rt, smtp):
+    _, run = start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", EXPENSE)
+    Worker(notify_rt).deliver()
+    complete_task(notify_rt, notify_rt.actor("bob"), run.created_tasks[0].id, "approve", {})
+    smtp.messages.clear()
+    Worker(notify_rt).deliver()
+    finance = sorted(m["To"] for m in smtp.messages)
+    assert finance == ["Carol Finance <carol@example.com>", "Frank Finance <frank@example.com>"]
+    assert all(len(m.get_all("To")) == 1 and m["Cc"] is None for m in smtp.messages), "nobody sees the others"
+
+
+def test_a_step_that_fails_after_writing_a_notice_sends_nothing(notify_rt, smtp, monkeypatch):
+    _, run = start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", EXPENSE)
+    Worker(notify_rt).deliver()
+    smtp.messages.clear()
+    before = database_dump(notify_rt)
+    import bpm.runtime.advance as advance
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(advance, "_schedule_follow_up", broken)  # after the step queued the finance notice
+    with pytest.raises(RuntimeError):
+        complete_task(notify_rt, notify_rt.actor("bob"), run.created_tasks[0].id, "approve", {})
+    monkeypatch.undo()
+    assert database_dump(notify_rt) == before, "rolled back: no notice was ever queued"
+    assert Worker(notify_rt).deliver() == {} and smtp.messages == []
+
+
+def test_a_dead_mail_server_leaves_messages_queued_and_they_go_when_it_is_back(notify_rt, smtp, clock):
+    smtp.stop()
+    start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", EXPENSE)
+    worker = Worker(notify_rt)
+    assert worker.deliver() == {"later": 1}
+    (queued,) = _outbox(notify_rt)
+    assert queued.status == "pending" and queued.attempts == 1 and "Connection" in queued.last_error
+    assert worker.deliver() == {}, "not again before its next attempt"
+    smtp.start()
+    clock.advance(30_000)
+    assert worker.deliver() == {"sent": 1} and len(smtp.messages) == 1
+    assert _outbox(notify_rt)[0].status == "sent"
+
+
+def test_a_message_that_fails_every_attempt_is_a_dead_letter_an_admin_sends_again(notify_rt, smtp, clock):
+    smtp.stop()
+    start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", EXPENSE)
+    worker = Worker(notify_rt)
+    outcomes = []
+    for _ in range(notify_rt.settings.notify_max_attempts):
+        outcomes.append(worker.deliver())
+        clock.advance(3 * 3_600_000)
+    assert outcomes[-1] == {"dead": 1} and all(o == {"later": 1} for o in outcomes[:-1]), outcomes
+    with notify_rt.uow() as uow:
+        (dead,) = deliver.dead_letters(uow, notify_rt.actor("audrey"))
+    smtp.start()
+    with pytest.raises(Forbidden):
+        deliver.resend(notify_rt, notify_rt.actor("audrey"), dead.id)  # auditors look; admins act
+    deliver.resend(notify_rt, notify_rt.actor("admin"), dead.id)
+    assert worker.deliver() == {"sent": 1} and len(smtp.messages) == 1
+    assert len(_notices(notify_rt, "bob")) == 1, "the bell got it once, however many attempts the mail took"
+
+
+def test_people_choose_mail_now_a_daily_digest_or_the_bell_only(notify_rt, smtp, clock):
+    with notify_rt.uow() as uow:
+        uow.session.add(NotificationSetting(username="bob", modes={"task-assigned": "digest"}))
+        uow.session.add(NotificationSetting(username="ann", modes={"request-finished": "in-app"}))
+        uow.commit()
+    clock.set(1_767_236_400_000)  # 2026-01-01 03:00 UTC: before the digest hour
+    _, run = start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", {**EXPENSE, "amount": 80})
+    worker = Worker(notify_rt)
+    worker.deliver()
+    assert smtp.messages == [] and [n.digested_at for n in _notices(notify_rt, "bob")] == [None]
+    complete_task(notify_rt, notify_rt.actor("bob"), run.created_tasks[0].id, "approve", {})
+    worker.deliver()
+    assert [m["Subject"] for m in smtp.messages] == ["[Acme] Expense approved"], "the process's own mail only"
+    assert sorted(n.kind for n in _notices(notify_rt, "ann")) == ["notify", "request-finished"]
+    clock.set(1_767_254_400_000)  # 08:00: the digest hour has passed
+    assert worker.deliver() == {"digests": 1}
+    digest = smtp.to("bob@example.com")[-1]
+    assert digest["Subject"] == "[Acme] Your daily digest: 1 new"
+    assert "Approve expense of 80 EUR for ann" in digest.get_body(("plain",)).get_content()
+    assert worker.deliver() == {}, "one digest a day"
+    clock.advance(DAY)
+    assert worker.deliver() == {}, "nothing new: no digest"
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    answers: list[int] = []
+    received: list[tuple[dict, bytes]] = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((dict(self.headers), body))
+        self.send_response(type(self).answers.pop(0) if type(self).answers else 204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    _Receiver.answers, _Receiver.received = [], []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/bpm", _Receiver
+    server.shutdown()
+
+
+def test_a_definition_s_webhook_hears_its_instances_end_signed_and_retried(notify_rt, receiver, clock):
+    url, got = receiver
+    got.answers = [503]
+    import_definition(notify_rt, SYSTEM_ACTOR, {
+        "id": "hooked", "name": "Hooked", "webhooks": [{"url": url, "events": ["completed"]}],
+        "nodes": [{"id": "s", "type": "start"}, {"id": "e", "type": "end", "data": {"outcome": "done"}}],
+        "edges": [{"id": "a", "source": "s", "target": "e"}]})
+    instance, _ = start_instance(notify_rt, SYSTEM_ACTOR, "hooked", {}, "PO-7")
+    worker = Worker(notify_rt)
+    assert worker.deliver() == {"later": 1}, "a 503 is tried again"
+    clock.advance(30_000)
+    assert worker.deliver() == {"sent": 1}
+    assert [m.kind for m in _outbox(notify_rt)] == ["instance.completed"], "no 'started': not subscribed"
+    (first_headers, _), (headers, body) = got.received
+    payload = json.loads(body)
+    assert payload["event"] == "instance.completed" and payload["instance"]["id"] == instance.id
+    assert payload["instance"]["businessKey"] == "PO-7" and payload["instance"]["outcome"] == "done"
+    now = clock.now_ms() // 1000
+    assert webhook.verify(SECRET, headers["X-BPM-Signature"], body, now), "the receiver can check it is ours"
+    assert not webhook.verify("another secret", headers["X-BPM-Signature"], body, now)
+    assert not webhook.verify(SECRET, headers["X-BPM-Signature"], body + b" ", now), "and untouched"
+    assert not webhook.verify(SECRET, headers["X-BPM-Signature"], body, now + 3600), "and fresh"
+    assert headers["Idempotency-Key"] == first_headers["Idempotency-Key"], "a retry carries the same key"
