@@ -137,6 +137,9 @@ class Api:
     def post(self, url: str, json=None, **kwargs):
         return self.client.post(url, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
+    def put(self, url: str, json=None, **kwargs):
+        return self.client.put(url, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
     def delete(self, url: str, **kwargs):
         return self.client.delete(url, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 

@@ -228,6 +228,60 @@ class IncidentSchema(CamelSchema):
     created_at = ma.fields.AwareDateTime()
 
 
+class NotificationSchema(CamelSchema):
+    """A notice in the caller's bell."""
+
+    id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": "task-assigned | task-offered | reminder | escalation | "
+                                                     "request-finished | notify"})
+    title = ma.fields.String()
+    body = ma.fields.String()
+    link = ma.fields.String(allow_none=True)
+    instance_id = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    read_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class NotificationQuerySchema(PagedQuerySchema):
+    """Which notices to list."""
+
+    unread = ma.fields.Boolean(load_default=False, metadata={"description": "only the unread ones"})
+
+
+class MarkReadSchema(ma.Schema):
+    """Which notices to mark read: some by id, or all."""
+
+    ids = ma.fields.List(ma.fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=500))
+    all = ma.fields.Boolean(load_default=False)
+
+
+class UnreadSchema(ma.Schema):
+    """How many notices are unread."""
+
+    unread = ma.fields.Integer()
+
+
+class NotificationSettingsSchema(ma.Schema):
+    """Per kind of notice: now (e-mail at once), digest (a daily e-mail) or in-app (the bell only)."""
+
+    modes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True)
+
+
+class DeadLetterSchema(CamelSchema):
+    """A message that failed every delivery attempt."""
+
+    id = ma.fields.String()
+    kind = ma.fields.String()
+    channel = ma.fields.String()
+    recipients = ma.fields.List(ma.fields.String())
+    subject = ma.fields.String()
+    instance_id = ma.fields.String()
+    attempts = ma.fields.Integer()
+    last_error = ma.fields.String(allow_none=True)
+    delivered = ma.fields.List(ma.fields.String(), allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+
+
 class TaskDetailSchema(TaskSchema):
     """A task with its form and comments."""
 

@@ -73,6 +73,8 @@ class Action(StrEnum):
     TASK_COMMENT = "task.comment"
     ATTACHMENT_ADD = "attachment.add"  # reading one is reading its request: INSTANCE_READ
     ATTACHMENT_REMOVE = "attachment.remove"
+    NOTIFICATION_LIST = "notification.list"  # one's own bell: there is no reading anyone else's
+    NOTIFICATION_CHANGE = "notification.change"  # mark read, choose how notices come
     ACCOUNT_MANAGE = "account.manage"  # users, groups, other people's tokens
 
 
@@ -83,7 +85,7 @@ SCOPE_OF: Mapping[Action, str] = {
     Action.DEFINITION_WRITE: WRITE, Action.INSTANCE_START: WRITE, Action.INSTANCE_CANCEL: WRITE,
     Action.TASK_CLAIM: WRITE, Action.TASK_UNCLAIM: WRITE, Action.TASK_COMPLETE: WRITE,
     Action.TASK_DELEGATE: WRITE, Action.TASK_COMMENT: WRITE, Action.ATTACHMENT_ADD: WRITE,
-    Action.ATTACHMENT_REMOVE: WRITE,
+    Action.ATTACHMENT_REMOVE: WRITE, Action.NOTIFICATION_CHANGE: WRITE,
     Action.INSTANCE_RETRY: ADMIN, Action.INSTANCE_REPAIR: ADMIN, Action.TASK_REASSIGN: ADMIN,
     Action.ACCOUNT_MANAGE: ADMIN,
 }
@@ -353,6 +355,8 @@ RULES: Mapping[Action, Callable[[Actor, Any], Refusal | None]] = {
     Action.DEFINITION_LIST: _signed_in,
     Action.INSTANCE_LIST: _signed_in,
     Action.TASK_LIST: _signed_in,
+    Action.NOTIFICATION_LIST: _signed_in,
+    Action.NOTIFICATION_CHANGE: _signed_in,
     Action.DEFINITION_READ: _definition_read,
     Action.DEFINITION_READ_ALL: _role("designer", "auditor"),
     Action.DEFINITION_WRITE: _role("designer"),

@@ -93,6 +93,8 @@ class Worker:
             logger.info("worker %s: %s", self.name, ", ".join(f"{n} {what}" for what, n in sorted(said.items())))
 
     def _scheduler(self, cls: Any, interval: float) -> Any:
+        if not logger.isEnabledFor(logging.DEBUG):  # APScheduler says "running job" every tick at INFO
+            logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler = cls(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
                                                       "misfire_grace_time": None})
         scheduler.add_job(self._safe_tick, "interval", seconds=interval, id="bpm-worker-tick",

@@ -229,11 +229,13 @@ def init_web(app: Flask) -> None:
     from bpm.web import form_fields
     from bpm.web.admin import bp as admin_pages
     from bpm.web.inbox import bp as inbox_pages
+    from bpm.web.notices import bp as notice_pages
 
     init_oidc(app, app.extensions["bpm"].settings)
     app.register_blueprint(bp)
     app.register_blueprint(inbox_pages)
     app.register_blueprint(admin_pages)
+    app.register_blueprint(notice_pages)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,
                                  row_count=form_fields.row_count, label_of=form_fields.label_of, asset=asset,
                                  in_form_order=form_fields.in_form_order,
@@ -246,4 +248,6 @@ def init_web(app: Flask) -> None:
     def people() -> dict[str, Any]:
         from flask import g
 
-        return {"actor": g.get("bpm_actor"), "open_tasks": open_task_count}
+        from bpm.web.notices import unread_notice_count
+
+        return {"actor": g.get("bpm_actor"), "open_tasks": open_task_count, "unread_notices": unread_notice_count}

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, PreconditionFailed
+from bpm.notify import deliver
 from bpm.runtime import inbox, instances, jobs, tasks
 from bpm.runtime.access import instance_facts
 from bpm.runtime.policy import Action, allows, may_reassign_tasks, require
@@ -37,12 +38,14 @@ def overview() -> str:
                                                   ("repair", Action.INSTANCE_REPAIR))
                         if allows(actor, action, instance_facts(uow, actor, row))} for row in stuck}
         incidents = jobs.incidents(uow, actor, LISTED)
+        dead_letters = deliver.dead_letters(uow, actor, LISTED)
         may_retry_job = {job.id for job in incidents if (found := uow.instances.get(job.instance_id)) is not None
                          and allows(actor, Action.INSTANCE_RETRY, instance_facts(uow, actor, found))}
     may_reassign = may_reassign_tasks(actor)
     return render_template("admin.html", stuck=stuck, may=may, orphans=orphans, orphan_total=orphan_total,
                            may_reassign=may_reassign, incidents=incidents, may_retry_job=may_retry_job,
-                           max_attempts=jobs.MAX_ATTEMPTS)
+                           max_attempts=jobs.MAX_ATTEMPTS, dead_letters=dead_letters,
+                           may_resend=allows(actor, Action.ACCOUNT_MANAGE))
 
 
 def _done(act: Any, said: str) -> Response:
@@ -83,6 +86,12 @@ def repair(instance_id: str) -> Response:
 def retry_incident(job_id: int) -> Response:
     rt, actor = runtime(), current_actor()
     return _done(lambda: jobs.retry_incident(rt, actor, job_id), "It will be tried again in a moment.")
+
+
+@bp.post("/admin/dead-letters/<message_id>/resend")
+def resend(message_id: str) -> Response:
+    rt, actor = runtime(), current_actor()
+    return _done(lambda: deliver.resend(rt, actor, message_id), "It will be delivered again in a moment.")
 
 
 @bp.post("/admin/tasks/<task_id>/reassign")

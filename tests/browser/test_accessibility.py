@@ -41,7 +41,8 @@ def test_no_page_has_a_serious_accessibility_violation(chromium, live_server, ax
     page = sign_in(context, live_server, "ann")
     start_expense(page, live_server, amount="2500", description="Accessibility check")
     page.wait_for_url("**/requests**")
-    urls = ["/inbox", "/inbox?view=group", "/start", "/start/expense-approval", "/requests", "/tokens", "/no-such-page"]
+    urls = ["/inbox", "/inbox?view=group", "/start", "/start/expense-approval", "/requests", "/tokens",
+            "/notifications", "/no-such-page"]
     for url in urls:
         page.goto(f"{live_server}{url}")
         problems[url] = _violations(page, axe_script)

@@ -78,7 +78,7 @@ def test_the_pages_fit_a_375_pixel_screen(chromium, live_server):
     bob = sign_in(chromium.new_context(viewport={"width": 375, "height": 812}), live_server, "bob")
     task_url = bob.locator(".task-title").get_attribute("href")
     for page, url in ((ann, "/start"), (ann, "/start/expense-approval"), (ann, "/requests"), (bob, "/inbox"),
-                      (bob, task_url), (bob, "/inbox?view=group")):
+                      (bob, task_url), (bob, "/inbox?view=group"), (bob, "/notifications")):
         page.goto(f"{live_server}{url}")
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 375, f"{url} is {width} px wide"

@@ -18,7 +18,8 @@ from ..conftest import EXPENSE, database_dump, wipe
 PDF = b"%PDF-1.7\n%%EOF\n"
 
 WHO = ("nobody", "ann", "bob", "hana", "dana", "audrey", "admin")
-IID, TID, FID, JID = "{instance}", "{task}", "{attachment}", "{incident}"
+IID, TID, FID, JID, DID = "{instance}", "{task}", "{attachment}", "{incident}", "{dead}"
+EVERYONE = {"ann", "bob", "hana", "dana", "audrey", "admin"}
 
 
 def a_file() -> dict:
@@ -87,6 +88,23 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
      row(401, 403, 204, 404, 404, 403, 403)),  # only the one who added it
     ("incidents.Incidents", "GET", "/api/incidents", None, row(401, 403, 403, 403, 403, 200, 200)),
     ("incidents.RetryIncident", "POST", f"/api/incidents/{JID}/retry", None, row(401, 403, 403, 404, 404, 403, 200)),
+    ("notifications.Notifications", "GET", "/api/notifications", None, row(401, 200, 200, 200, 200, 200, 200)),
+    ("notifications.MarkRead", "POST", "/api/notifications/read", {"all": True},
+     row(401, 200, 200, 200, 200, 200, 200)),
+    ("notifications.NotificationSettings", "GET", "/api/notifications/settings", None,
+     row(401, 200, 200, 200, 200, 200, 200)),
+    ("notifications.NotificationSettings", "PUT", "/api/notifications/settings", {"modes": {"reminder": "digest"}},
+     row(401, 200, 200, 200, 200, 200, 200)),  # one's own settings: everyone may
+    ("notifications.DeadLetters", "GET", "/api/notifications/dead-letters", None,
+     row(401, 403, 403, 403, 403, 200, 200)),
+    ("notifications.ResendDeadLetter", "POST", f"/api/notifications/dead-letters/{DID}/resend", None,
+     row(401, 403, 403, 403, 403, 403, 200)),
+    ("notices.notices_page", "GET", "/notifications", None, row(302, 200, 200, 200, 200, 200, 200)),
+    ("notices.unread_fragment", "GET", "/notifications/count", None, row(302, 200, 200, 200, 200, 200, 200)),
+    ("notices.open_notice", "GET", "/notifications/1/open", None, row(302, 303, 303, 303, 303, 303, 303)),
+    ("notices.mark_read", "POST", "/notifications/read", {"all": "yes"}, row(401, 303, 303, 303, 303, 303, 303)),
+    ("notices.save_settings", "POST", "/notifications/settings", {"mode-reminder": "digest"},
+     row(401, 303, 303, 303, 303, 303, 303)),
     ("web.login", "GET", "/login", None, row(200, 200, 200, 200, 200, 200, 200)),
     ("web.login_post", "POST", "/login", {"username": "ann", "password": "ann-demo"},
      row(403, 403, 403, 403, 403, 403, 403)),  # no CSRF token: refused whoever asks
@@ -121,6 +139,7 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("admin.repair", "POST", f"/admin/instances/{IID}/repair", {"reason": "matrix"},
      row(401, 303, 303, 303, 303, 303, 303)),  # refusals are said on the page it returns to
     ("admin.retry_incident", "POST", f"/admin/incidents/{JID}/retry", {}, row(401, 303, 303, 303, 303, 303, 303)),
+    ("admin.resend", "POST", f"/admin/dead-letters/{DID}/resend", {}, row(401, 303, 303, 303, 303, 303, 303)),
     ("admin.reassign", "POST", f"/admin/tasks/{TID}/reassign", {"to": "dave"},
      row(401, 303, 303, 303, 303, 303, 303)),
     ("inbox.save_draft", "POST", "/drafts/save", {"draft_key": "task:{task}", "comment": "half"},
@@ -137,13 +156,15 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
 # Pages that answer every refusal with a redirect and a message: who may change anything through them.
 MAY_CHANGE = {"admin.retry": set(), "admin.cancel": {"ann", "admin"}, "admin.repair": {"admin"},
               "admin.reassign": {"admin"}, "inbox.cancel_request": {"ann", "admin"}, "inbox.claim_selected": set(),
-              "inbox.discard_draft": set(), "inbox.remove_attachment": {"bob"}, "admin.retry_incident": {"admin"}}
+              "inbox.discard_draft": set(), "inbox.remove_attachment": {"bob"}, "admin.retry_incident": {"admin"},
+              "admin.resend": {"admin"}, "notices.mark_read": EVERYONE, "notices.save_settings": EVERYONE}
 FORM_ENDPOINTS = {"web.login_post", "web.logout", "web.create_token", "web.revoke_token", "inbox.submit_task",
                   "inbox.claim", "inbox.claim_selected", "inbox.delegate", "inbox.unclaim", "inbox.comment",
                   "inbox.start",
                   "inbox.cancel_request", "admin.retry", "admin.cancel", "admin.repair", "admin.reassign",
                   "inbox.save_draft", "inbox.discard_draft", "inbox.save_view", "inbox.delete_view",
-                  "inbox.remove_attachment", "admin.retry_incident"}
+                  "inbox.remove_attachment", "admin.retry_incident", "admin.resend", "notices.mark_read",
+                  "notices.save_settings"}
 
 
 def test_every_route_of_the_app_has_a_row(app):
@@ -174,6 +195,7 @@ class World:
                             data=a_file(), content_type="multipart/form-data")
         self.ids["attachment"] = added.json["id"]
         self.ids["incident"] = str(_an_incident(self.rt, self.ids["instance"]))
+        self.ids["dead"] = _a_dead_letter(self.rt, self.ids["instance"])
         self.dump = database_dump(self.rt)
 
 
@@ -189,6 +211,18 @@ def _an_incident(rt, instance_id: str) -> int:
             status="incident", attempts=5, last_error="boom", created_at=rt.now()).returning(JOB_TABLE.c.id)).scalar()
         uow.commit()
     return int(job_id)
+
+
+def _a_dead_letter(rt, instance_id: str) -> str:
+    """A message that failed every delivery attempt."""
+    with rt.uow() as uow:
+        uow.outbox.add("00000000-dead-4000-8000-000000000001", instance_id, None, "email", ["ann"], "lost",
+                       "lost", None, rt.now(), kind="notify")
+        uow.commit()
+    with rt.uow() as uow:
+        uow.outbox.give_back("00000000-dead-4000-8000-000000000001", "dead", 8, None, "boom")
+        uow.commit()
+    return "00000000-dead-4000-8000-000000000001"
 
 
 def _call(client, who: str, method: str, url: str, body: object, endpoint: str):

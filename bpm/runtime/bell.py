@@ -1,0 +1,93 @@
+"""The bell: a person's own notices (``bpm.notify`` puts them there) and how they want each kind delivered.
+
+Nobody reads or marks anyone else's notices: every query is by the actor's
+own name, so there is nothing to refuse but not being signed in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import select
+
+from bpm.errors import InvalidRequest
+from bpm.runtime.actors import Actor
+from bpm.runtime.notices import KINDS, MODES
+from bpm.runtime.paging import paginate
+from bpm.runtime.policy import Action, require
+from bpm.runtime.runtime import Runtime
+from bpm.store.models import Notification, NotificationSetting
+from bpm.store.uow import UnitOfWork
+
+
+def notices(uow: UnitOfWork, actor: Actor, page: int, page_size: int,
+            unread_only: bool = False) -> tuple[list[Notification], int]:
+    """A page of the actor's notices, newest first, and how many there are."""
+    require(actor, Action.NOTIFICATION_LIST)
+    query = select(Notification).where(Notification.username == actor.username)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return paginate(uow.session, query, (Notification.created_at.desc(), Notification.id.desc()), page, page_size)
+
+
+def unread_count(uow: UnitOfWork, actor: Actor) -> int:
+    """How many of the actor's notices are unread (the bell's number)."""
+    require(actor, Action.NOTIFICATION_LIST)
+    return int(uow.session.exec(select(func.count()).select_from(Notification).where(
+        Notification.username == actor.username, Notification.read_at.is_(None))).one())
+
+
+def mark_read(rt: Runtime, actor: Actor, ids: list[int] | None = None) -> int:
+    """Mark some of the actor's notices read (``None``: all of them); how many stay unread."""
+    require(actor, Action.NOTIFICATION_CHANGE)
+    with rt.uow() as uow:
+        query = update(Notification).where(Notification.username == actor.username, Notification.read_at.is_(None))
+        if ids is not None:
+            query = query.where(Notification.id.in_([i for i in ids if 0 < i < 2**63][:500]))
+        uow.execute(query.values(read_at=rt.now()))
+        uow.commit()
+        return unread_count(uow, actor)
+
+
+def opened(rt: Runtime, actor: Actor, notice_id: int) -> str | None:
+    """Mark one notice read and say where it leads (None: it is not the actor's, or leads nowhere)."""
+    require(actor, Action.NOTIFICATION_CHANGE)
+    with rt.uow() as uow:
+        notice = uow.session.get(Notification, notice_id) if 0 < notice_id < 2**63 else None
+        if notice is None or notice.username != actor.username:
+            return None
+        if notice.read_at is None:
+            notice.read_at = rt.now()
+            uow.session.add(notice)
+            uow.commit()
+        return notice.link
+
+
+def settings_of(uow: UnitOfWork, actor: Actor) -> dict[str, str]:
+    """How the actor gets each kind of notice (a kind they never chose for: e-mail now)."""
+    require(actor, Action.NOTIFICATION_LIST)
+    row = uow.session.get(NotificationSetting, actor.username)
+    chosen = dict(row.modes) if row is not None else {}
+    return {kind: chosen.get(kind, "now") for kind in KINDS}
+
+
+def save_settings(rt: Runtime, actor: Actor, modes: dict[str, Any]) -> dict[str, str]:
+    """Choose, per kind, e-mail now, a daily digest or the bell only; unknown kinds or modes are said, not kept."""
+    require(actor, Action.NOTIFICATION_CHANGE)
+    errors = {kind: [f"one of: {', '.join(MODES)}"] for kind, mode in modes.items()
+              if kind in KINDS and mode not in MODES}
+    errors.update({kind: [f"not a kind of notice; the kinds: {', '.join(KINDS)}"] for kind in modes
+                   if kind not in KINDS})
+    if errors:
+        raise InvalidRequest("invalid notification settings", errors)
+    with rt.uow() as uow:
+        row = uow.session.get(NotificationSetting, actor.username)
+        merged = {**(dict(row.modes) if row is not None else {}), **modes}
+        if row is None:
+            row = NotificationSetting(username=actor.username, modes=merged)
+        else:
+            row.modes = merged
+        uow.session.add(row)
+        uow.commit()
+    return {kind: merged.get(kind, "now") for kind in KINDS}

@@ -1,0 +1,80 @@
+"""The bell's pages: my notices (open one, mark read), and how I want each kind delivered."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from bpm.auth import current_actor, runtime
+from bpm.errors import InvalidRequest
+from bpm.runtime import bell
+from bpm.runtime.notices import KINDS, MODES
+
+bp = Blueprint("notices", __name__)
+PAGE_SIZE = 30
+
+
+def unread_notice_count() -> int:
+    """The header's bell number (0 when nobody is signed in)."""
+    from flask import g
+
+    actor = g.get("bpm_actor")
+    if actor is None:
+        return 0
+    with runtime().uow() as uow:
+        return bell.unread_count(uow, actor)
+
+
+@bp.get("/notifications")
+def notices_page() -> str:
+    rt, actor = runtime(), current_actor()
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+    with rt.uow() as uow:
+        rows, total = bell.notices(uow, actor, page, PAGE_SIZE)
+        modes = bell.settings_of(uow, actor)
+    return render_template("notifications.html", notices=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), modes=modes, kinds=KINDS, mode_names=MODES,
+                           errors={})
+
+
+@bp.get("/notifications/count")
+def unread_fragment() -> str:
+    """The bell's number, as the fragment htmx swaps in every 30 s."""
+    return render_template("bell.html", unread=unread_notice_count())
+
+
+@bp.get("/notifications/<int:notice_id>/open")
+def open_notice(notice_id: int) -> Response:
+    """Follow a notice to what it is about, marking it read on the way."""
+    link = bell.opened(runtime(), current_actor(), notice_id)
+    path = urlsplit(link or "").path or "/notifications"  # our own page: the host in the link may be the proxy's
+    return redirect(path + (f"#{urlsplit(link).fragment}" if link and urlsplit(link).fragment else ""), 303)
+
+
+@bp.post("/notifications/read")
+def mark_read() -> Response:
+    rt, actor = runtime(), current_actor()
+    ids = [int(i) for i in request.form.getlist("notice") if i.isdigit()]
+    bell.mark_read(rt, actor, None if request.form.get("all") == "yes" else ids)
+    flash("Marked as read.", "success")
+    return redirect("/notifications", 303)
+
+
+@bp.post("/notifications/settings")
+def save_settings() -> Any:
+    rt, actor = runtime(), current_actor()
+    chosen = {kind: request.form.get(f"mode-{kind}", "now") for kind in KINDS}
+    try:
+        bell.save_settings(rt, actor, chosen)
+    except InvalidRequest as exc:
+        with rt.uow() as uow:
+            rows, total = bell.notices(uow, actor, 1, PAGE_SIZE)
+        return render_template("notifications.html", notices=rows, total=total, page=1,
+                               pages=max(1, -(-total // PAGE_SIZE)), modes=chosen, kinds=KINDS, mode_names=MODES,
+                               errors=exc.errors), 422
+    flash("Saved: notices will come as you chose.", "success")
+    return redirect("/notifications#settings", 303)
