@@ -73,3 +73,11 @@ def test_the_access_benchmark_times_the_policy_the_ways_in_and_the_scoped_lists(
         assert re.search(rf"identity by {way} +\d+ µs per request", out), (way, out)
     assert re.search(r"password sign-in \(argon2id\) +[\d.]+ ms", out), out
     assert len(re.findall(r"instances list .* [\d.]+ ms over 2,000 instances", out)) == 4, out
+
+
+@needs_postgres
+def test_the_timers_benchmark_fires_every_timer_once_with_two_workers_and_mails_each():
+    out = _bench("bench.timers", "--timers", "60", "--spread", "2", "--interval", "0.2")
+    assert re.search(r"fire lag +p50 +[\d.]+ s +p99 +[\d.]+ s", out), out
+    assert "duplicates              0" in out and "misses                  0" in out, out
+    assert re.search(r"e-mails delivered +60 \(60 marked sent\)", out), out

@@ -28,9 +28,16 @@ def test_migration_runs_after_postgres_is_healthy_and_web_after_migration():
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
+def test_a_worker_fires_timers_beside_the_web_service_after_the_migration():
+    worker = COMPOSE["services"]["worker"]
+    assert worker["command"] == ["bpm", "worker"]
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "ports" not in worker, "a worker serves nothing"
+
+
 def test_every_command_exists_and_every_variable_is_a_setting():
     runner = CliRunner()
-    for name in ("migrate", "web"):
+    for name in ("migrate", "web", "worker"):
         service = COMPOSE["services"][name]
         command = service["command"]
         assert command[0] == "bpm"
