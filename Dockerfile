@@ -8,6 +8,7 @@ COPY bpm ./bpm
 COPY bench ./bench
 COPY migrations ./migrations
 COPY forms ./forms
+COPY calendars ./calendars
 COPY processes ./processes
 COPY templates ./templates
 RUN pip install -e . && useradd --create-home bpm

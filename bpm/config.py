@@ -32,6 +32,7 @@ class Settings:
     dev_identity: bool = False  # accept the X-BPM-User header (development only)
     forms_dir: Path = REPO_ROOT / "forms"
     processes_dir: Path = REPO_ROOT / "processes"
+    calendars_dir: Path = REPO_ROOT / "calendars"  # business calendars (bpm/calendars.py), checked at start-up
     max_body_bytes: int = 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024  # one file added to a request (its upload may be this large)
     max_json_depth: int = 64  # nesting of objects and lists in a request body

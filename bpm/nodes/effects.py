@@ -27,6 +27,8 @@ class TaskRequest:
     due_at: dt.datetime | None
     escalations: tuple[dict[str, Any], ...] = ()
     vote: bool = False  # one of several voters' tasks of this node (bpm.nodes.votes)
+    due_in: str | None = None  # the node's dueIn, for the runtime to count in a business calendar
+    calendar: str | None = None  # the node's own calendar (else the process's, if it names one)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class TimerRequest:
 
     node_id: str
     due_at: dt.datetime
+    duration: str | None = None  # a duration timer's, for the runtime to count in a business calendar
+    calendar: str | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ HUMAN_TASK_SCHEMA = {
         "outcomes": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100},
                      "minItems": 1, "uniqueItems": True},
         "dueIn": DURATION,
+        "calendar": {"type": "string", "minLength": 1, "maxLength": 60},  # count dueIn and escalations in it
         "priority": {"type": "integer", "minimum": 0, "maximum": 100},
         # Who may decide (bpm.runtime.policy): four-eyes on or off here, and nodes whose deciders are barred.
         "fourEyes": {"type": "boolean"},
@@ -110,4 +111,6 @@ def _task_request(node_id: str, data: Any, now: dt.datetime) -> TaskRequest:
         priority=data.get("priority", 50),
         due_at=now + parse_duration(due_in) if due_in else None,
         escalations=escalations,
+        due_in=due_in or None,
+        calendar=data.get("calendar"),
     )

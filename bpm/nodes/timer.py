@@ -18,6 +18,7 @@ TIMER_SCHEMA = {
         "until": {"type": "string", "minLength": 10},
         "offset": {"type": "string", "pattern": "^-?P", "minLength": 2},
         "cron": {"type": "string", "minLength": 9},
+        "calendar": {"type": "string", "minLength": 1, "maxLength": 60},  # count a duration in working time
     },
     "oneOf": [{"required": ["duration"]}, {"required": ["until"]}, {"required": ["cron"]}],
     "dependentRequired": {"offset": ["until"]},
@@ -57,7 +58,7 @@ def timer_type(clock: Clock) -> NodeDefinition:
             return NodeResult({"firedAt": fired})
         effects = effects_of(globals_)
         now = dt.datetime.fromtimestamp(clock.now_ms() / 1000, tz=dt.UTC)
-        effects.add(TimerRequest(effects.node_id or "", due_at(data, now)))
+        effects.add(TimerRequest(effects.node_id or "", due_at(data, now), data.get("duration"), data.get("calendar")))
         return NodeResult(pause=True)
 
     return NodeDefinition(timer, metadata={"input": TIMER_SCHEMA, "role": "timer"})

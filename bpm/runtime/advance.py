@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -201,14 +201,19 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
     """Turn the step's requests into task, job and outbox rows."""
     created: list[TaskRecord] = []
     votes: dict[str, str] = {}  # node -> the id its voters' tasks share
+    process_calendar = run.engine.workflow.extra.get("calendar")
     for effect in run.globals.effects.items:
         if isinstance(effect, TaskRequest):
             vote_of = votes.setdefault(effect.node_id, str(uuid.uuid4())) if effect.vote else None
-            task = _open_task(rt, uow, instance, effect, tasks_may_exist, vote_of)
+            task = _open_task(rt, uow, instance, effect, tasks_may_exist, vote_of,
+                              effect.calendar or process_calendar)
             if task is not None:
                 created.append(task)
         elif isinstance(effect, TimerRequest):
-            _add_job(rt, uow, instance, JobKind.TIMER, effect.node_id, effect.due_at, {})
+            calendar = effect.calendar or process_calendar
+            due = rt.calendars.due(calendar, rt.now(), effect.duration) if calendar and effect.duration \
+                else effect.due_at
+            _add_job(rt, uow, instance, JobKind.TIMER, effect.node_id, due, {})
         elif isinstance(effect, MessageRequest):
             uow.outbox.add(effect.message_id, instance.id, effect.node_id, effect.channel, list(effect.recipients),
                            effect.subject, effect.body, effect.template, rt.now())
@@ -216,9 +221,15 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
 
 
 def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, request: TaskRequest,
-               may_exist: bool, vote_of: str | None = None) -> TaskRecord | None:
+               may_exist: bool, vote_of: str | None = None, calendar: str | None = None) -> TaskRecord | None:
     if may_exist and uow.tasks.open_at(instance.id, request.node_id):
         return None  # resumed without a payload (a retry): the task (or the vote's tasks) is still there
+    now = rt.now()
+    if calendar:  # counted in working time: the node computed plain time, the calendar is the runtime's
+        request = replace(request, due_at=rt.calendars.due(calendar, now, request.due_in) if request.due_in
+                          else None, escalations=tuple(
+                              {**e, "due_at": rt.calendars.due(calendar, now, e["after"]).isoformat()}
+                              for e in request.escalations))
     task = TaskRecord(id=str(uuid.uuid4()), instance_id=instance.id, node_id=request.node_id,
                       definition_key=instance.definition_key, title=request.title, form_id=request.form,
                       assignee=request.assignee, candidate_users=sorted(set(request.candidate_users)),

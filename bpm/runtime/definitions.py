@@ -59,7 +59,18 @@ def check(rt: Runtime, body: Any) -> list[Problem]:
     problems.extend(_audience_problems(loaded))
     problems.extend(_form_limit_problems(rt, loaded))
     problems.extend(_access_problems(body, loaded))
+    problems.extend(_calendar_problems(rt, body, loaded))
     return problems
+
+
+def _calendar_problems(rt: Runtime, body: Any, definition: WorkflowDefinition) -> list[Problem]:
+    """A calendar a process or node counts in must exist (``calendars/``), named as it is, not computed."""
+    named = [("$.calendar", body.get("calendar"))] if isinstance(body, dict) and "calendar" in body else []
+    named += [(f"$.nodes[{i}].data.calendar", node.data["calendar"]) for i, node in enumerate(definition.nodes)
+              if isinstance(node.data, dict) and "calendar" in node.data]
+    known = ", ".join(sorted(rt.calendars.calendars)) or "none are configured (calendars/*.json)"
+    return [Problem(where, f"no calendar {value!r}; the calendars: {known}") for where, value in named
+            if not isinstance(value, str) or value not in rt.calendars]
 
 
 def _access_problems(body: Any, definition: WorkflowDefinition) -> list[Problem]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bpm.calendars import CalendarRegistry
 from bpm.config import Settings
 from bpm.engine import Clock, Limits, NodeDefinition, WorkflowEngine
 from bpm.errors import NotFound
@@ -82,6 +83,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     forms: FormRegistry
     clock: Clock
+    calendars: CalendarRegistry = field(default_factory=CalendarRegistry)
     node_types: dict[str, NodeDefinition] = field(init=False)
     engines: EngineCache = field(init=False)
     actors: ActorCache = field(init=False)
@@ -100,7 +102,9 @@ class Runtime:
         """Wire a runtime from settings: database engine, session factory, forms from disk."""
         db = make_engine(settings.database_url, settings.db_pool_size, settings.db_idle_ping_seconds)
         forms = FormRegistry.load(settings.forms_dir)
-        return cls(settings=settings, db=db, sessions=make_session_factory(db), forms=forms, clock=clock)
+        calendars = CalendarRegistry.load(settings.calendars_dir)
+        return cls(settings=settings, db=db, sessions=make_session_factory(db), forms=forms, clock=clock,
+                   calendars=calendars)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (use as ``with runtime.uow() as uow:``)."""

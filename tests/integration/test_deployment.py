@@ -49,6 +49,6 @@ def test_every_command_exists_and_every_variable_is_a_setting():
 
 def test_the_image_installs_the_package_and_ships_what_the_service_reads():
     dockerfile = (REPO / "Dockerfile").read_text()
-    for folder in ("bpm", "migrations", "forms", "processes", "templates"):
+    for folder in ("bpm", "migrations", "forms", "calendars", "processes", "templates"):
         assert f"COPY {folder} ./{folder}" in dockerfile
     assert "pip install" in dockerfile and 'CMD ["bpm", "serve"]' in dockerfile

@@ -232,3 +232,53 @@ def test_two_workers_at_once_fire_every_timer_exactly_once(rt, clock, database_u
         thread.join()
     assert sum(r["fired"] for r in results) == 300 and all(r["fired"] > 0 for r in results), results
     assert _fired_per_instance(rt, ids) == {1: 300}, "no duplicate, no miss"
+
+
+FRIDAY_EVENING_BERLIN = 1_795_806_000_000  # 2026-11-27 19:00 UTC = 20:00 in Berlin
+
+
+def _utc(*parts: int) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime(*parts, tzinfo=ZoneInfo("Europe/Berlin")).astimezone(dt.UTC)
+
+
+def test_a_friday_evening_day_in_the_office_calendar_is_due_on_monday(rt, clock):
+    import_definition(rt, SYSTEM_ACTOR, {"id": "office-review", "name": "Office review", "nodes": [
+        {"id": "s", "type": "start"},
+        {"id": "look", "type": "human-task", "data": {
+            "title": "Look at it", "assignee": "bob", "dueIn": "P1D", "calendar": "de-office",
+            "escalations": [{"after": "PT4H", "action": "remind"}]}},
+        {"id": "e", "type": "end"}],
+        "edges": [{"id": "a", "source": "s", "target": "look"},
+                  {"id": "b", "source": "look", "target": "e", "sourceHandle": "complete"}]})
+    clock.set(FRIDAY_EVENING_BERLIN)
+    _, run = start_instance(rt, SYSTEM_ACTOR, "office-review", {})
+    task = run.created_tasks[0]
+    assert task.due_at == _utc(2026, 11, 30, 15, 0), "due at Monday's 'same time' (Friday closes at 15:00)"
+    worker = Worker(rt)
+    clock.set(int(_utc(2026, 11, 28, 12, 0).timestamp() * 1000))
+    assert worker.tick() == {}, "no reminder on Saturday: the weekend does not count"
+    clock.set(int(_utc(2026, 11, 30, 13, 59).timestamp() * 1000))
+    assert worker.tick() == {}
+    clock.set(int(_utc(2026, 11, 30, 14, 0).timestamp() * 1000))
+    assert worker.tick() == {"fired": 1}, "four working hours from Monday's opening, lunch excluded"
+
+
+def test_a_process_calendar_counts_its_timers_in_working_time_and_skips_a_holiday(rt, clock):
+    definition = {**_timer("office-wait", {"duration": "P1D"}), "calendar": "de-office"}
+    import_definition(rt, SYSTEM_ACTOR, definition)
+    clock.set(int(_utc(2026, 12, 30, 16, 0).timestamp() * 1000))  # the 31st is a day off, the 1st a holiday
+    instance, _ = start_instance(rt, SYSTEM_ACTOR, "office-wait", {})
+    with rt.uow() as uow:
+        job = uow.session.exec(select(Job).where(Job.instance_id == instance.id)).one()
+    assert job.due_at == _utc(2027, 1, 4, 16, 0)
+
+
+def test_a_definition_naming_a_calendar_that_does_not_exist_is_refused(rt):
+    from bpm.runtime.definitions import validate
+
+    body = {**_timer("nowhere-wait", {"duration": "P1D", "calendar": "mars-office"}), "calendar": 7}
+    problems = {p.path: p.message for p in validate(rt, body).problems}
+    assert "no calendar 'mars-office'; the calendars: de-office" in problems["$.nodes[1].data.calendar"]
+    assert "no calendar 7" in problems["$.calendar"]
