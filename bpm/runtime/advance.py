@@ -243,6 +243,9 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
         due = dt.datetime.fromisoformat(escalation["due_at"])
         payload = {k: v for k, v in escalation.items() if k != "due_at"}
         _add_job(rt, uow, instance, JobKind.ESCALATION, request.node_id, due, payload, task_id=task.id)
+    if task.due_at is not None:  # when it falls due, whoever it waits for hears so (once: completing cancels it)
+        _add_job(rt, uow, instance, JobKind.ESCALATION, request.node_id, task.due_at,
+                 {"action": "remind", "after": "due"}, task_id=task.id)
     return task
 
 

@@ -24,6 +24,7 @@ from bpm.nodes import END_HANDLE
 from bpm.nodes.human_task import allowed_outcomes
 from bpm.runtime.access import definition_facts
 from bpm.runtime.actors import Actor
+from bpm.runtime.notices import INSTANCE_EVENTS
 from bpm.runtime.policy import Action, allows, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import ProcessDefinition
@@ -60,7 +61,29 @@ def check(rt: Runtime, body: Any) -> list[Problem]:
     problems.extend(_form_limit_problems(rt, loaded))
     problems.extend(_access_problems(body, loaded))
     problems.extend(_calendar_problems(rt, body, loaded))
+    problems.extend(_webhook_problems(body))
     return problems
+
+
+def _webhook_problems(body: Any) -> list[Problem]:
+    """``webhooks: [{url, events?}]``: where the process's instance events are POSTed (signed), and which."""
+    hooks = body.get("webhooks") if isinstance(body, dict) else None
+    if hooks is None:
+        return []
+    if not isinstance(hooks, list) or len(hooks) > 20:
+        return [Problem("$.webhooks", "webhooks: a list (at most 20) of {url, events?}")]
+    found = []
+    for i, hook in enumerate(hooks):
+        url = hook.get("url") if isinstance(hook, dict) else None
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 2000 \
+                or any(c in url for c in " \n\r\t"):
+            found.append(Problem(f"$.webhooks[{i}].url", "an http(s) URL the events are POSTed to"))
+        events = hook.get("events", list(INSTANCE_EVENTS)) if isinstance(hook, dict) else None
+        if not isinstance(events, list) or not events or not set(events) <= set(INSTANCE_EVENTS):
+            found.append(Problem(f"$.webhooks[{i}].events", f"some of: {', '.join(INSTANCE_EVENTS)}"))
+        if isinstance(hook, dict) and set(hook) - {"url", "events"}:
+            found.append(Problem(f"$.webhooks[{i}]", "a webhook has a url and, optionally, events"))
+    return found
 
 
 def _calendar_problems(rt: Runtime, body: Any, definition: WorkflowDefinition) -> list[Problem]:

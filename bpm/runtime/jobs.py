@@ -194,7 +194,7 @@ def _escalation(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
 
 def _remind(rt: Runtime, uow: UnitOfWork, task: Any, job: Job) -> None:
     """A reminder to whoever the task waits for, through the outbox (delivered after this commits)."""
-    waiting_for = notices.reminded(rt, uow, task)
+    waiting_for = notices.reminded(rt, uow, task, due=job.payload.get("after") == "due")
     add_task_event(rt, uow, task, TIMER_ACTOR, Cause.TASK_REMINDED,
                    {"reminded": [None, waiting_for], "after": [None, job.payload.get("after")]})
 

@@ -60,11 +60,12 @@ def task_opened(rt: Runtime, uow: UnitOfWork, task: TaskRecord) -> None:
            f"“{task.title}” {said}.", task.id)
 
 
-def reminded(rt: Runtime, uow: UnitOfWork, task: TaskRecord) -> list[str]:
-    """A reminder to whoever the task waits for (an escalation's ``remind``); says whom."""
+def reminded(rt: Runtime, uow: UnitOfWork, task: TaskRecord, due: bool = False) -> list[str]:
+    """A reminder to whoever the task waits for (an escalation's ``remind``, or its due date come); says whom."""
     recipients = waiting_for(task)
-    _queue(rt, uow, "reminder", task.instance_id, task.node_id, recipients, f"Reminder: {task.title}",
-           f"“{task.title}” is still waiting for you.", task.id)
+    subject, said = ((f"Due now: {task.title}", f"“{task.title}” is due now.") if due else
+                     (f"Reminder: {task.title}", f"“{task.title}” is still waiting for you."))
+    _queue(rt, uow, "reminder", task.instance_id, task.node_id, recipients, subject, said, task.id)
     return recipients
 
 

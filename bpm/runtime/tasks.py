@@ -88,7 +88,7 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
                           "completed_by": actor.username, "completed_at": now, "outcome": outcome, "data": data})
         _acted(rt, uow, actor, task)
         node_data = engine.workflow.nodes_by_id[task.node_id].data
-        if node_data.get("escalations"):
+        if node_data.get("escalations") or task.due_at is not None:
             cancel_pending_jobs(uow, instance.id, task_id=task.id)  # escalations of a done task never fire
         payload = {"outcome": outcome, "data": data, "completedBy": actor.username,
                    "completedAt": now.isoformat().replace("+00:00", "Z")}

@@ -99,6 +99,7 @@ def test_escalations_and_due_dates_are_written_as_jobs_with_the_task(api, rt):
         jobs = uow.session.exec(select(Job).order_by(Job.due_at)).all()
     assert [(j.kind, j.task_id, j.due_at.isoformat(), j.payload["action"], j.status) for j in jobs] == [
         ("escalation", task_id, "2026-01-02T00:00:00+00:00", "remind", "pending"),
+        ("escalation", task_id, "2026-01-03T00:00:00+00:00", "remind", "pending"),  # dueIn P2D: "due now"
         ("escalation", task_id, "2026-01-04T00:00:00+00:00", "timeout", "pending")]
     api.as_("bob").post(f"/api/tasks/{task_id}/complete", json={"outcome": "reject", "data": {"comment": "x"}})
     with rt.uow() as uow:

@@ -96,7 +96,14 @@ def test_the_expense_reminds_the_manager_after_a_day_and_escalates_after_three(r
                                                                 OutboxMessage.kind == "reminder")).one()
     assert reminder.recipients == ["bob"] and reminder.channel == "email" and "Reminder" in reminder.subject
     assert ("task_reminded", "system:timer") in _causes(rt, instance.id)
-    clock.advance(2 * DAY)
+    clock.advance(DAY)
+    assert worker.tick() == {"fired": 1}, "due after two days: told it is due now"
+    with rt.uow() as uow:
+        due = uow.session.exec(select(OutboxMessage.subject).where(OutboxMessage.instance_id == instance.id,
+                                                                   OutboxMessage.kind == "reminder")).all()
+    assert sorted(due) == ["Due now: Approve expense of 1500 EUR for ann",
+                           "Reminder: Approve expense of 1500 EUR for ann"]
+    clock.advance(DAY)
     assert worker.tick() == {"fired": 1}
     with rt.uow() as uow:
         tasks = uow.session.exec(select(Task).where(Task.instance_id == instance.id).order_by(Task.created_at)).all()
@@ -282,3 +289,18 @@ def test_a_definition_naming_a_calendar_that_does_not_exist_is_refused(rt):
     problems = {p.path: p.message for p in validate(rt, body).problems}
     assert "no calendar 'mars-office'; the calendars: de-office" in problems["$.nodes[1].data.calendar"]
     assert "no calendar 7" in problems["$.calendar"]
+
+
+def test_a_definition_s_webhooks_are_checked_when_it_is_saved(rt):
+    from bpm.runtime.definitions import validate
+
+    body = {**_timer("hooks-check", {"duration": "P1D"}), "webhooks": [
+        {"url": "ftp://example.com/x", "events": ["completed"]}, {"url": "https://ok.example.com/h",
+                                                                  "events": ["exploded"]},
+        {"url": "https://ok.example.com/h", "secret": "no"}]}
+    problems = {p.path: p.message for p in validate(rt, body).problems}
+    assert problems["$.webhooks[0].url"].startswith("an http(s) URL")
+    assert problems["$.webhooks[1].events"].startswith("some of: started, completed")
+    assert "$.webhooks[2]" in problems
+    fine = {**_timer("hooks-fine", {"duration": "P1D"}), "webhooks": [{"url": "https://ok.example.com/h"}]}
+    assert validate(rt, fine).valid
