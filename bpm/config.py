@@ -75,6 +75,7 @@ class Settings:
     smtp_starttls: bool = True  # upgrade the connection with STARTTLS (port 587)
     smtp_ssl: bool = False  # TLS from the first byte (port 465); excludes STARTTLS
     smtp_timeout_seconds: int = 10
+    smtp_ca_file: str = ""  # PEM of a private CA that signed the mail server's certificate (default: the system's)
     mail_from: str = "Refluxo BPM <bpm@localhost>"
     company_name: str = "Refluxo BPM"  # in every e-mail's subject line and signature
     webhook_secret: str = ""  # the HMAC-SHA256 key webhook receivers check (X-BPM-Signature); needed to send any

@@ -20,8 +20,9 @@ def free_port() -> int:
 class MailServer:
     """``start()``, read ``messages``, ``stop()``; refuses logins other than ``user``/``password`` if given."""
 
-    def __init__(self, user: str | None = None, password: str | None = None) -> None:
+    def __init__(self, user: str | None = None, password: str | None = None, tls: object = None) -> None:
         self.port = free_port()
+        self.tls = tls  # an ssl.SSLContext: STARTTLS offered and required
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.user, self.password = user, password
@@ -40,7 +41,10 @@ class MailServer:
     def start(self) -> MailServer:
         options = {}
         if self.user is not None:
-            options = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
+            options = {"authenticator": self._authenticate, "auth_required": True,
+                       "auth_require_tls": self.tls is not None}
+        if self.tls is not None:
+            options.update(tls_context=self.tls, require_starttls=True)
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self._controller.start()
         return self
@@ -52,3 +56,33 @@ class MailServer:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in m["To"]]
+
+
+def self_signed(folder) -> tuple[object, str]:
+    """A server TLS context for 127.0.0.1 and the PEM file a client trusts it with (a private CA of one)."""
+    import datetime as dt
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "mail.pem", folder / "mail.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context, str(cert_file)

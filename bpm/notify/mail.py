@@ -71,13 +71,15 @@ class Mailer:
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:
             s = self.settings
+            # The server's certificate is always checked: against the system's CAs, or the company's own CA.
+            context = ssl.create_default_context(cafile=s.smtp_ca_file or None)
             if s.smtp_ssl:
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds,
-                                                      context=ssl.create_default_context())
+                                                      context=context)
             else:
                 smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
                 if s.smtp_starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=context)
             if s.smtp_username:
                 smtp.login(s.smtp_username, s.smtp_password)
             self._smtp = smtp

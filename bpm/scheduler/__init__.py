@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 BATCH = 100
 INTERVAL_SECONDS = 1.0
 MAX_ROUNDS = 50  # batches per tick at most: the next tick takes the rest
+DIGEST_CHECK_SECONDS = 60
 
 
 def worker_name() -> str:
@@ -48,6 +49,7 @@ class Worker:
                  lease: Any = jobs.LEASE) -> None:
         self.rt, self.name, self.batch, self.lease = rt, name or worker_name(), batch, lease
         self._ticking = threading.Lock()
+        self._digests_checked_at: Any = None
 
     def tick(self) -> Counter[str]:
         """Fire every job due now; how many fired, were moot, failed... (a tick already running is not doubled)."""
@@ -79,7 +81,10 @@ class Worker:
             said.update(done)
             if sum(done.values()) < self.batch:
                 break
-        said["digests"] += deliver.send_digests(self.rt)
+        now = self.rt.now()
+        if self._digests_checked_at is None or (now - self._digests_checked_at).total_seconds() >= DIGEST_CHECK_SECONDS:
+            self._digests_checked_at = now  # who wants a digest is read once a minute, not every tick
+            said["digests"] += deliver.send_digests(self.rt)
         return +said
 
     def _safe_tick(self) -> None:

@@ -212,3 +212,30 @@ def test_a_definition_s_webhook_hears_its_instances_end_signed_and_retried(notif
     assert not webhook.verify(SECRET, headers["X-BPM-Signature"], body + b" ", now), "and untouched"
     assert not webhook.verify(SECRET, headers["X-BPM-Signature"], body, now + 3600), "and fresh"
     assert headers["Idempotency-Key"] == first_headers["Idempotency-Key"], "a retry carries the same key"
+
+
+def test_mail_goes_over_starttls_with_a_login_to_a_server_whose_certificate_is_checked(database_url, clock,
+                                                                                       tmp_path):
+    from bpm.app import create_app
+    from bpm.runtime.demo import load_demo
+
+    from ..mail_server import self_signed
+
+    tls, ca_file = self_signed(tmp_path)
+    server = MailServer(user="bpm", password="mail-pass", tls=tls).start()
+    settings = {"database_url": database_url, "dev_identity": True, "smtp_host": "127.0.0.1",
+                "smtp_port": server.port, "smtp_username": "bpm", "smtp_password": "mail-pass"}
+    try:
+        for ca, said in (("", "later"), (ca_file, "sent")):  # first with the system's CAs: refused
+            app = create_app({**settings, "smtp_ca_file": ca}, clock=clock)
+            rt = app.extensions["bpm"]
+            if not ca:
+                wipe(rt)
+                load_demo(rt)
+                start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
+            clock.advance(60_000)
+            assert Worker(rt).deliver() == {said: 1}
+            rt.close()
+        assert len(server.messages) == 1, "delivered once the certificate could be checked"
+    finally:
+        server.stop()
