@@ -442,3 +442,25 @@ def tokens_list(username: str) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.group()
+def audit() -> None:
+    """Check the execution history (docs/audit.md)."""
+
+
+@audit.command("verify")
+@click.option("--instance", "instance_id", help="only this instance's chain")
+def audit_verify(instance_id: str | None) -> None:
+    """Recompute the history's hash chains; exit 0 when intact, 1 naming the first broken entry of each chain."""
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.audit import verify
+
+    with _runtime() as rt, rt.uow() as uow:
+        found = verify(uow, SYSTEM_ACTOR, instance_id)
+    for broken in found.broken:
+        where = f"position {broken.position}" if broken.position is not None else f"entry {broken.entry_id}"
+        click.echo(f"BROKEN  chain {broken.chain}, {where}: {broken.problem}")
+    click.echo(f"{'intact' if found.intact else 'NOT intact'}: {found.chains:,} chains, {found.entries:,} entries "
+               f"checked{'' if found.intact else f', {len(found.broken)} broken'}")
+    sys.exit(0 if found.intact else 1)

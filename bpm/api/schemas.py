@@ -282,6 +282,30 @@ class DeadLetterSchema(CamelSchema):
     created_at = ma.fields.AwareDateTime()
 
 
+class ChainBreakSchema(CamelSchema):
+    """Where a history chain is broken, and how."""
+
+    chain = ma.fields.String(metadata={"description": "the instance whose chain it is"})
+    position = ma.fields.Integer(allow_none=True)
+    entry_id = ma.fields.Integer(allow_none=True)
+    problem = ma.fields.String()
+
+
+class VerificationSchema(CamelSchema):
+    """What recomputing the history's chains found."""
+
+    intact = ma.fields.Boolean()
+    chains = ma.fields.Integer()
+    entries = ma.fields.Integer()
+    broken = ma.fields.List(ma.fields.Nested(ChainBreakSchema))
+
+
+class VerifyQuerySchema(QuerySchema):
+    """Which chain to check (default: all)."""
+
+    instance_id = ma.fields.String(validate=validate.Length(min=1, max=36))
+
+
 class TaskDetailSchema(TaskSchema):
     """A task with its form and comments."""
 

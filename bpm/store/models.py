@@ -107,7 +107,7 @@ class ProcessInstance(ProcessInstanceRecord, table=True):
 
 
 class HistoryEntry(SQLModel, table=True):
-    """One event of an instance: who, when, why, and what changed.
+    """One event of an instance: who, when, why, and what changed; append-only and hash-chained.
 
     A snapshot revision's ``delta`` holds the snapshot header and only the
     context results added since the previous revision; folding the deltas
@@ -121,6 +121,7 @@ class HistoryEntry(SQLModel, table=True):
         Index("ix_history_entry_instance_revision", "instance_id", "revision"),
         Index("uq_history_entry_snapshot_revision", "instance_id", "revision", unique=True,
               postgresql_where=text("task_id IS NULL"), sqlite_where=text("task_id IS NULL")),
+        UniqueConstraint("instance_id", "position", name="uq_history_entry_chain_position"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
@@ -137,6 +138,20 @@ class HistoryEntry(SQLModel, table=True):
     task_id: str | None = Field(default=None, max_length=36)
     on_behalf_of: str | None = Field(default=None, max_length=100)
     changes: dict | None = _json(nullable=True)
+    # The hash chain (bpm/store/chain.py): its place in the instance's chain, the entry before, itself.
+    position: int | None = None
+    prev_hash: str | None = Field(default=None, max_length=64)
+    entry_hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The last entry of each history chain: appends lock it, so two writers can never fork a chain."""
+
+    __tablename__ = "audit_chain_head"
+
+    chain: str = Field(primary_key=True, max_length=60)
+    position: int
+    entry_hash: str = Field(max_length=64)
 
 
 TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = (status.value for status in TaskStatus)  # plain str, cheapest to bind

@@ -104,6 +104,7 @@ class UnitOfWork:
         self._driver: Any = None
         self._begins_on_write = False
         self._writes: list[QueuedWrite] = []
+        self.chain_heads: dict[str, tuple[int, str]] = {}  # history chains appended to in this unit (history.py)
 
     # What the runtime may ask of the store, by intent (bpm.store.repositories); made on first use.
     @cached_property

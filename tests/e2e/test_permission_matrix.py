@@ -87,6 +87,7 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("attachments.AttachmentResource", "DELETE", f"/api/attachments/{FID}", None,
      row(401, 403, 204, 404, 404, 403, 403)),  # only the one who added it
     ("incidents.Incidents", "GET", "/api/incidents", None, row(401, 403, 403, 403, 403, 200, 200)),
+    ("audit.Verify", "GET", "/api/audit/verify", None, row(401, 403, 403, 403, 403, 200, 200)),
     ("incidents.RetryIncident", "POST", f"/api/incidents/{JID}/retry", None, row(401, 403, 403, 404, 404, 403, 200)),
     ("notifications.Notifications", "GET", "/api/notifications", None, row(401, 200, 200, 200, 200, 200, 200)),
     ("notifications.MarkRead", "POST", "/api/notifications/read", {"all": True},

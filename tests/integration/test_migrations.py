@@ -44,7 +44,7 @@ def test_the_database_is_at_the_newest_revision_and_upgrading_again_is_harmless(
 def test_there_is_one_linear_history_of_revisions():
     script = ScriptDirectory(str(MIGRATIONS))
     assert len(script.get_heads()) == 1
-    assert [r.revision for r in script.walk_revisions()][::-1] == [f"{n:04}" for n in range(1, 15)]
+    assert [r.revision for r in script.walk_revisions()][::-1] == [f"{n:04}" for n in range(1, 16)]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -149,3 +149,42 @@ def test_every_revision_downgrades_and_upgrades_again(empty_database):
     assert current_revision(empty_database) is None
     upgrade(empty_database)
     assert _differences_from_the_models(empty_database) == []
+
+
+def test_history_written_before_the_chain_existed_is_chained_by_the_migration(empty_database):
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.audit import verify
+    from bpm.store.models import HistoryEntry
+
+    upgrade(empty_database, "0014")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO process_definition (id, key, version, status, name, body, checksum, created_by,"
+                " created_at, updated_at) VALUES (1, 'p', 1, 'published', 'P', '{}', 'x', 'a', :t, :t)"),
+                {"t": "2026-01-01 00:00:00"})
+            connection.execute(text(
+                "INSERT INTO process_instance (id, definition_id, definition_key, definition_version, status,"
+                " snapshot, revision, started_by, started_at, updated_at)"
+                " VALUES ('i', 1, 'p', 1, 'paused', '{}', 2, 'a', :t, :t)"), {"t": "2026-01-01 00:00:00"})
+            for revision, cause in ((1, "started"), (2, "task_completed")):
+                connection.execute(text(
+                    "INSERT INTO history_entry (instance_id, revision, at, actor, cause, status, delta)"
+                    " VALUES ('i', :r, '2026-01-01 00:00:00.250000', 'ann', :c, 'paused', '{\"x\": 1.0}')"),
+                    {"r": revision, "c": cause})
+        upgrade(empty_database)
+    finally:
+        engine.dispose()
+    from bpm.config import Settings
+    from bpm.engine import SystemClock
+    from bpm.runtime import Runtime
+
+    rt = Runtime.build(Settings(database_url=empty_database), SystemClock())
+    try:
+        with rt.uow() as uow:
+            found = verify(uow, SYSTEM_ACTOR)
+            positions = uow.session.execute(select(HistoryEntry.position).order_by(HistoryEntry.id)).scalars().all()
+        assert found.intact and found.entries == 2 and list(positions) == [1, 2]
+    finally:
+        rt.close()

@@ -1,13 +1,22 @@
-"""History entries: snapshot revisions and task events of an instance."""
+"""History entries: snapshot revisions and task events of an instance, appended to its hash chain."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as select_rows
 from sqlmodel import select
 
-from bpm.store.models import HistoryEntry
+from bpm.store.chain import GENESIS, entry_body, entry_hash
+from bpm.store.direct import DirectStatement
+from bpm.store.models import AuditChainHead, HistoryEntry
+
+HEAD = AuditChainHead.__table__  # type: ignore[attr-defined]
+_MOVE_HEAD = DirectStatement(update(HEAD).where(HEAD.c.chain == bindparam("chain"),
+                                                HEAD.c.position == bindparam("read"))
+                             .values(position=bindparam("position"), entry_hash=bindparam("entry_hash")))
 
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
@@ -23,13 +32,53 @@ class HistoryRepository:
                node_id: str | None, status: str, snapshot_version: int | None, delta: dict[str, Any],
                task_id: str | None = None, changes: dict[str, Any] | None = None,
                on_behalf_of: str | None = None) -> None:
-        """Queue one entry (a task event names its task and changes, with an empty delta)."""
+        """Queue one entry at the end of its instance's chain (a task event names its task and changes).
+
+        The chain's head is read with ``FOR UPDATE`` (SQLite: the unit holds the write lock already), so a
+        second writer to the same instance waits and appends after this one: a chain never forks.
+        """
+        position, prev = self._head(instance_id)
+        body = entry_body(instance_id, position + 1, prev, at=at, actor=actor, cause=str(cause), node_id=node_id,
+                          status=str(status), revision=revision, snapshot_version=snapshot_version,
+                          task_id=task_id, on_behalf_of=on_behalf_of, delta=delta, changes=changes)
+        digest = entry_hash(body)
         self._uow.insert_values(HistoryEntry, instance_id=instance_id, revision=revision, at=at, actor=actor,
                                 cause=str(cause), node_id=node_id, status=str(status),
                                 snapshot_version=snapshot_version, delta=delta, task_id=task_id,
-                                on_behalf_of=on_behalf_of, changes=changes)
+                                on_behalf_of=on_behalf_of, changes=changes, position=position + 1,
+                                prev_hash=prev, entry_hash=digest)
+        if position == 0:
+            self._uow.insert_values(AuditChainHead, chain=instance_id, position=1, entry_hash=digest)
+        else:  # queued with the entry: one round trip for both at commit
+            self._uow.write(_MOVE_HEAD, {"chain": instance_id, "read": position, "position": position + 1,
+                                         "entry_hash": digest}, conflict="the history chain moved under us")
+        self._uow.chain_heads[instance_id] = (position + 1, digest)
+
+    def _head(self, chain: str) -> tuple[int, str]:
+        known = self._uow.chain_heads.get(chain)
+        if known is not None:
+            return known
+        row = self._uow.execute(select_rows(HEAD.c.position, HEAD.c.entry_hash).where(HEAD.c.chain == chain)
+                                .with_for_update()).first()
+        return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
     def of_instance(self, instance_id: str) -> list[HistoryEntry]:
         """Every entry of an instance, oldest first."""
         return list(self._uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)
                                            .order_by(HistoryEntry.revision, HistoryEntry.id)).all())
+
+    def chain(self, instance_id: str) -> list[HistoryEntry]:
+        """An instance's entries in chain order (for verifying it)."""
+        return list(self._uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)
+                                           .order_by(HistoryEntry.position, HistoryEntry.id)).all())
+
+    def head(self, chain: str) -> tuple[int, str] | None:
+        """Where the chain's head says it ends: (position, hash)."""
+        row = self._uow.execute(select_rows(HEAD.c.position, HEAD.c.entry_hash).where(HEAD.c.chain == chain)).first()
+        return (int(row[0]), str(row[1])) if row is not None else None
+
+    def chains(self) -> list[str]:
+        """Every chain: the instances with history, and those whose head remains though their entries went."""
+        with_entries = self._uow.session.exec(select(HistoryEntry.instance_id).distinct()).all()
+        heads = self._uow.execute(select_rows(HEAD.c.chain)).scalars().all()
+        return sorted(set(with_entries) | set(heads))

@@ -1,0 +1,73 @@
+"""The history's hash chain: the canonical form of an entry, and its SHA-256.
+
+Every history entry carries its position in its chain (one chain per
+instance), the hash of the entry before it, and its own hash over the
+canonical JSON of everything it records. Changing, removing, inserting or
+reordering an entry directly in the database breaks the chain at that
+entry, which ``bpm audit verify`` finds and names.
+
+**The canonical form** (fixed for good: old entries must verify forever):
+the JSON of the object below with keys sorted, no whitespace, UTF-8, strings
+as they are (no escaping of non-ASCII); numbers that are whole as integers
+(``1.0`` is ``1``: what PostgreSQL's JSONB gives back for ``1.0`` is not
+always what was written, and both must hash alike), others in their shortest
+round-trip form; times as UTC ISO 8601 with microseconds and ``Z``. The
+first entry of a chain has ``prev`` = 64 zeros.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+GENESIS = "0" * 64
+MAX_SAFE_INTEGER = 2**53
+
+
+def _plain(value: Any) -> Any:
+    """Values in the canonical form's shape: whole floats as integers, times as text, containers walked."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < MAX_SAFE_INTEGER:
+            return int(value)
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, dt.datetime):
+        return stamp(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def stamp(moment: dt.datetime) -> str:
+    """A time as the canonical form writes it."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(value: Any) -> bytes:
+    """The canonical JSON bytes of ``value``."""
+    return orjson.dumps(_plain(value), option=orjson.OPT_SORT_KEYS)
+
+
+def entry_body(chain: str, position: int, prev_hash: str, *, at: dt.datetime, actor: str, cause: str,
+               node_id: str | None, status: str, revision: int, snapshot_version: int | None,
+               task_id: str | None, on_behalf_of: str | None, delta: Any, changes: Any) -> dict[str, Any]:
+    """What an entry's hash covers: all it records, its place in the chain, and the hash before it."""
+    return {"chain": chain, "position": position, "prev": prev_hash, "at": stamp(at), "actor": actor,
+            "cause": cause, "node": node_id, "status": status, "revision": revision,
+            "snapshotVersion": snapshot_version, "task": task_id, "onBehalfOf": on_behalf_of,
+            "delta": delta if delta is not None else {}, "changes": changes}
+
+
+def entry_hash(body: Mapping[str, Any]) -> str:
+    """The SHA-256 (hex) of an entry body's canonical JSON."""
+    return hashlib.sha256(canonical(body)).hexdigest()

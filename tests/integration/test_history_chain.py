@@ -1,0 +1,159 @@
+"""The history's hash chain: intact after every kind of event; any direct edit, deletion, insertion or
+reordering found and named; never forked by concurrent writers; refused by PostgreSQL to change at all."""
+
+from __future__ import annotations
+
+import threading
+from itertools import pairwise
+
+import pytest
+from sqlalchemy import text
+
+from bpm.runtime import attachments as files
+from bpm.runtime.audit import verify
+from bpm.runtime.instances import cancel_instance, start_instance
+from bpm.runtime.tasks import claim_task, comment_on_task, complete_task, delegate_task, unclaim_task
+from bpm.scheduler import Worker
+from bpm.store.models import HistoryEntry
+
+from ..conftest import EXPENSE
+
+PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def _busy_instance(rt, clock) -> str:
+    """An expense through claims, delegation, comments, files, a reminder, votes of the finance group..."""
+    instance, run = start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
+    review = run.created_tasks[0]
+    comment_on_task(rt, rt.actor("bob"), review.id, "looking")
+    files.add(rt, rt.actor("bob"), review.id, "receipt.pdf", PDF)
+    clock.advance(86_400_001)
+    Worker(rt).tick()  # the reminder
+    _, _, run = complete_task(rt, rt.actor("bob"), review.id, "approve", {})
+    finance = run.created_tasks[0]
+    claim_task(rt, rt.actor("carol"), finance.id)
+    unclaim_task(rt, rt.actor("carol"), finance.id)
+    delegate_task(rt, rt.actor("carol"), finance.id, "frank")
+    complete_task(rt, rt.actor("frank"), finance.id, "approve", {})
+    return instance.id
+
+
+def _check(rt, instance_id: str | None = None):
+    with rt.uow() as uow:
+        return verify(uow, rt.actor("audrey"), instance_id)
+
+
+def _entries(rt, instance_id: str) -> list[HistoryEntry]:
+    with rt.uow() as uow:
+        return uow.history.chain(instance_id)
+
+
+def _tamper(rt, sql: str, **values) -> None:
+    """Change the history past the service, as a database owner could (PostgreSQL's refusal bypassed)."""
+    with rt.db.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text(sql), values)
+
+
+def test_every_kind_of_event_lands_in_one_unbroken_chain(rt, clock):
+    instance_id = _busy_instance(rt, clock)
+    other, _ = start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
+    cancel_instance(rt, rt.actor("ann"), other.id)
+    entries = _entries(rt, instance_id)
+    causes = {e.cause for e in entries}
+    assert {"started", "task_commented", "attachment_added", "task_reminded", "task_completed", "task_claimed",
+            "task_unclaimed", "task_delegated"} <= causes
+    assert [e.position for e in entries] == list(range(1, len(entries) + 1))
+    assert all(later.prev_hash == earlier.entry_hash for earlier, later in pairwise(entries))
+    found = _check(rt)
+    assert found.intact and found.chains == 2 and found.entries == len(entries) + len(_entries(rt, other.id))
+
+
+@pytest.mark.parametrize(("tamper", "position", "said"), [
+    ("UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i AND position = 3", 3, "edited"),
+    ("UPDATE history_entry SET changes = '{\"comment\": [null, \"all fine\"]}' "
+     "WHERE instance_id = :i AND position = 2", 2, "edited"),
+    ("DELETE FROM history_entry WHERE instance_id = :i AND position = 4", 4, "position 4 is missing"),
+    ("DELETE FROM history_entry WHERE instance_id = :i AND position = (SELECT max(position) FROM history_entry "
+     "WHERE instance_id = :i)", None, "entries at its end were removed"),
+    ("UPDATE history_entry SET position = -position WHERE instance_id = :i AND position IN (2, 3); "
+     "UPDATE history_entry SET position = 5 - (-position) WHERE instance_id = :i AND position < 0", 2,
+     "does not follow the entry before it"),
+    ("INSERT INTO history_entry (instance_id, revision, at, actor, cause, status, delta, task_id) "
+     "VALUES (:i, 1, '2026-01-01 00:00:00', 'mallory', 'task_completed', 'completed', '{}', 'forged')", None,
+     "not in the chain"),
+])
+def test_a_direct_change_to_the_history_is_found_and_named(rt, clock, tamper, position, said):
+    instance_id = _busy_instance(rt, clock)
+    last = len(_entries(rt, instance_id))
+    for statement in tamper.split("; "):
+        _tamper(rt, statement, i=instance_id)
+    found = _check(rt)
+    assert not found.intact
+    (broken,) = found.broken
+    assert broken.chain == instance_id and said in broken.problem, broken
+    assert broken.position == (position if position is not None else broken.position)
+    if "end were removed" in said:
+        assert broken.position == last
+    assert _check(rt, instance_id).broken == found.broken, "the same when asked for that instance only"
+
+
+def test_postgresql_refuses_to_change_or_remove_history(rt, clock, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the triggers are PostgreSQL's (SQLite has no roles to keep an owner out anyway)")
+    instance_id = _busy_instance(rt, clock)
+    for statement in ("UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i",
+                      "DELETE FROM history_entry WHERE instance_id = :i", "TRUNCATE history_entry CASCADE"):
+        with pytest.raises(Exception, match="history_entry is append-only"), rt.db.begin() as connection:
+            connection.execute(text(statement), {"i": instance_id})
+    assert _check(rt).intact
+
+
+def test_two_writers_at_once_never_fork_a_chain(rt):
+    instance, run = start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
+    task_id = run.created_tasks[0].id
+    errors = []
+
+    def write(who: str) -> None:
+        try:
+            for n in range(10):
+                comment_on_task(rt, rt.actor(who), task_id, f"{who} {n}")
+        except Exception as exc:  # a failure here would be the test's finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(who,)) for who in ("ann", "bob", "ann", "bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    entries = _entries(rt, instance.id)
+    assert [e.position for e in entries] == list(range(1, 42)), "40 comments and the start, one after another"
+    assert _check(rt, instance.id).intact
+
+
+def test_bpm_audit_verify_says_intact_or_names_the_break_and_exits_1(rt, clock, database_url, monkeypatch):
+    from click.testing import CliRunner
+
+    from bpm.cli import main
+
+    instance_id = _busy_instance(rt, clock)
+    monkeypatch.setenv("BPM_DATABASE_URL", database_url)
+    intact = CliRunner().invoke(main, ["audit", "verify"])
+    assert intact.exit_code == 0 and "intact: 1 chains" in intact.output, intact.output
+    _tamper(rt, "UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i AND position = 2", i=instance_id)
+    broken = CliRunner().invoke(main, ["audit", "verify", "--instance", instance_id])
+    assert broken.exit_code == 1
+    assert f"BROKEN  chain {instance_id}, position 2: what it records no longer matches its hash" in broken.output
+    assert "NOT intact: 1 chains" in broken.output
+
+
+def test_the_verify_api_is_for_auditors(client, rt, clock):
+    instance_id = _busy_instance(rt, clock)
+    ok = client.get("/api/audit/verify", headers={"X-BPM-User": "audrey"})
+    assert ok.status_code == 200 and ok.json["intact"] is True and ok.json["chains"] == 1
+    assert client.get("/api/audit/verify", headers={"X-BPM-User": "ann"}).status_code == 403
+    _tamper(rt, "DELETE FROM history_entry WHERE instance_id = :i AND position = 2", i=instance_id)
+    found = client.get(f"/api/audit/verify?instanceId={instance_id}", headers={"X-BPM-User": "admin"}).json
+    assert found["intact"] is False and found["broken"][0]["position"] == 2
