@@ -149,9 +149,13 @@ class DirectStatement:
                 self._compiled[dialect.name] = compiled
         return compiled
 
-    def first(self, uow: UnitOfWork, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """The first row of the result, converted, or None."""
-        compiled, cursor = self._run(uow, values)
+    def first(self, uow: UnitOfWork, values: Mapping[str, Any], independent: bool = False) -> tuple[Any, ...] | None:
+        """The first row of the result, converted, or None.
+
+        ``independent``: no write this unit has queued can change what it reads, so they need not be sent
+        first (they stay in the one batch sent at commit).
+        """
+        compiled, cursor = self._run(uow, values, independent)
         raw = cursor.fetchone()
         return None if raw is None else compiled.row(raw)
 
@@ -160,9 +164,10 @@ class DirectStatement:
         compiled, cursor = self._run(uow, values)
         return [compiled.row(raw) for raw in cursor.fetchall()]
 
-    def _run(self, uow: UnitOfWork, values: Mapping[str, Any]) -> tuple[CompiledForDriver, Any]:
+    def _run(self, uow: UnitOfWork, values: Mapping[str, Any],
+             independent: bool = False) -> tuple[CompiledForDriver, Any]:
         compiled = self.for_dialect(uow.dialect)
-        cursor = uow.cursor_for(compiled)
+        cursor = uow.cursor_for(compiled, send_first=not independent)
         cursor.execute(*compiled.call(values))
         return compiled, cursor
 

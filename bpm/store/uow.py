@@ -214,9 +214,10 @@ class UnitOfWork:
         """The database dialect (DirectStatements are compiled for it)."""
         return self._db.dialect
 
-    def cursor_for(self, compiled: CompiledForDriver) -> Any:
-        """The driver's cursor for a read of ``compiled``: every change made so far is sent first."""
-        self._send_changes()
+    def cursor_for(self, compiled: CompiledForDriver, send_first: bool = True) -> Any:
+        """The driver's cursor for a read of ``compiled``: every change made so far is sent first (unless not)."""
+        if send_first:
+            self._send_changes()
         if compiled.locks_rows:
             self._begin(now=True)  # a row lock taken in autocommit would be released at once
         cursor = self._transaction_cursor()

@@ -14,6 +14,8 @@ from bpm.store.direct import DirectStatement
 from bpm.store.models import AuditChainHead, HistoryEntry
 
 HEAD = AuditChainHead.__table__  # type: ignore[attr-defined]
+_READ_HEAD = DirectStatement(select_rows(HEAD.c.position, HEAD.c.entry_hash).where(HEAD.c.chain == bindparam("chain"))
+                             .with_for_update())
 _MOVE_HEAD = DirectStatement(update(HEAD).where(HEAD.c.chain == bindparam("chain"),
                                                 HEAD.c.position == bindparam("read"))
                              .values(position=bindparam("position"), entry_hash=bindparam("entry_hash")))
@@ -58,8 +60,7 @@ class HistoryRepository:
         known = self._uow.chain_heads.get(chain)
         if known is not None:
             return known
-        row = self._uow.execute(select_rows(HEAD.c.position, HEAD.c.entry_hash).where(HEAD.c.chain == chain)
-                                .with_for_update()).first()
+        row = _READ_HEAD.first(self._uow, {"chain": chain}, independent=True)  # queued writes stay batched
         return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
     def of_instance(self, instance_id: str) -> list[HistoryEntry]:
