@@ -166,10 +166,10 @@ def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dic
 
 def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, delta: dict[str, Any], actor: str,
                 cause: str, node_id: str | None, snapshot_version: int, changes: dict[str, Any] | None = None,
-                on_behalf_of: str | None = None) -> None:
-    """Append the history entry of the instance's current revision."""
+                on_behalf_of: str | None = None, new_chain: bool = False) -> None:
+    """Append the history entry of the instance's current revision (``new_chain``: its first)."""
     uow.history.append(instance.id, instance.revision, rt.now(), actor, cause, node_id, instance.status,
-                       snapshot_version, delta, changes=changes, on_behalf_of=on_behalf_of)
+                       snapshot_version, delta, changes=changes, on_behalf_of=on_behalf_of, new_chain=new_chain)
 
 
 def add_task_event(rt: Runtime, uow: UnitOfWork, task: TaskRecord, actor: str, cause: str,
@@ -184,7 +184,7 @@ def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, befor
             actor: str, cause: str, node_id: str | None, tasks_may_exist: bool,
             changes: dict[str, Any] | None = None, on_behalf_of: str | None = None) -> None:
     add_history(rt, uow, instance, snapshot_delta(before, run.snapshot), actor, cause, node_id,
-                run.snapshot.version, changes, on_behalf_of)
+                run.snapshot.version, changes, on_behalf_of, new_chain=before is None)
     run.created_tasks = apply_effects(rt, uow, instance, run, tasks_may_exist)
     _schedule_follow_up(rt, uow, instance, run.snapshot)
     status = run.snapshot.status

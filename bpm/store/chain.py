@@ -71,3 +71,17 @@ def entry_body(chain: str, position: int, prev_hash: str, *, at: dt.datetime, ac
 def entry_hash(body: Mapping[str, Any]) -> str:
     """The SHA-256 (hex) of an entry body's canonical JSON."""
     return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def split_body(body: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The canonical JSON of ``body`` around its position and previous hash, as three pieces.
+
+    ``pieces[0] + str(position) + pieces[1] + prev_hash + pieces[2]`` is exactly ``canonical(body)`` with
+    that position and previous hash, so the database can finish an entry's hash where it reads the chain's
+    head (one statement, no round trip to fetch it first).
+    """
+    before = {k: v for k, v in body.items() if k < "position"}
+    after = {k: v for k, v in body.items() if k > "prev"}
+    head = canonical(before).decode()[:-1]
+    tail = canonical(after).decode()[1:]
+    return (f'{head},"position":' if before else '{"position":'), ',"prev":"', (f'",{tail}' if after else '"}')

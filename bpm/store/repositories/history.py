@@ -5,17 +5,31 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, update
+import orjson
+from sqlalchemy import bindparam, text, update
 from sqlalchemy import select as select_rows
 from sqlmodel import select
 
-from bpm.store.chain import GENESIS, entry_body, entry_hash
+from bpm.store.chain import GENESIS, entry_body, entry_hash, split_body
 from bpm.store.direct import DirectStatement
 from bpm.store.models import AuditChainHead, HistoryEntry
 
 HEAD = AuditChainHead.__table__  # type: ignore[attr-defined]
 _READ_HEAD = DirectStatement(select_rows(HEAD.c.position, HEAD.c.entry_hash).where(HEAD.c.chain == bindparam("chain"))
                              .with_for_update())
+_APPEND_CHAINED = DirectStatement(text("""
+WITH old AS (SELECT position, entry_hash FROM audit_chain_head WHERE chain = :instance_id FOR UPDATE),
+moved AS (
+  UPDATE audit_chain_head AS h SET position = old.position + 1,
+    entry_hash = encode(sha256(convert_to(:before || (old.position + 1)::text || :middle || old.entry_hash || :after,
+                                          'UTF8')), 'hex')
+  FROM old WHERE h.chain = :instance_id
+  RETURNING h.position, h.entry_hash, old.entry_hash AS prev)
+INSERT INTO history_entry (instance_id, revision, at, actor, cause, node_id, status, snapshot_version, delta,
+                           task_id, on_behalf_of, changes, position, prev_hash, entry_hash)
+SELECT :instance_id, :revision, :at, :actor, :cause, :node_id, :status, :snapshot_version, CAST(:delta AS jsonb),
+       :task_id, :on_behalf_of, CAST(:changes AS jsonb), moved.position, moved.prev, moved.entry_hash FROM moved
+"""))  # PostgreSQL: lock the head, finish the hash from it, move it and append, in one statement (chain.split_body)
 _MOVE_HEAD = DirectStatement(update(HEAD).where(HEAD.c.chain == bindparam("chain"),
                                                 HEAD.c.position == bindparam("read"))
                              .values(position=bindparam("position"), entry_hash=bindparam("entry_hash")))
@@ -33,22 +47,31 @@ class HistoryRepository:
     def append(self, instance_id: str, revision: int, at: dt.datetime, actor: str, cause: str,
                node_id: str | None, status: str, snapshot_version: int | None, delta: dict[str, Any],
                task_id: str | None = None, changes: dict[str, Any] | None = None,
-               on_behalf_of: str | None = None) -> None:
+               on_behalf_of: str | None = None, new_chain: bool = False) -> None:
         """Queue one entry at the end of its instance's chain (a task event names its task and changes).
 
-        The chain's head is read with ``FOR UPDATE`` (SQLite: the unit holds the write lock already), so a
-        second writer to the same instance waits and appends after this one: a chain never forks.
+        ``new_chain``: the instance is being created, so its chain starts here (nothing to read). Otherwise
+        the chain's head is locked where it is read, so a second writer to the same instance waits and
+        appends after this one: a chain never forks. On PostgreSQL that is one queued statement, which
+        finishes the hash in the database from the head it locks (no round trip to fetch it first); on
+        SQLite the unit holds the write lock already and the head is read here.
         """
-        position, prev = self._head(instance_id)
-        body = entry_body(instance_id, position + 1, prev, at=at, actor=actor, cause=str(cause), node_id=node_id,
+        body = entry_body(instance_id, 0, "", at=at, actor=actor, cause=str(cause), node_id=node_id,
                           status=str(status), revision=revision, snapshot_version=snapshot_version,
                           task_id=task_id, on_behalf_of=on_behalf_of, delta=delta, changes=changes)
-        digest = entry_hash(body)
-        self._uow.insert_values(HistoryEntry, instance_id=instance_id, revision=revision, at=at, actor=actor,
-                                cause=str(cause), node_id=node_id, status=str(status),
-                                snapshot_version=snapshot_version, delta=delta, task_id=task_id,
-                                on_behalf_of=on_behalf_of, changes=changes, position=position + 1,
-                                prev_hash=prev, entry_hash=digest)
+        row = {"instance_id": instance_id, "revision": revision, "at": at, "actor": actor, "cause": str(cause),
+               "node_id": node_id, "status": str(status), "snapshot_version": snapshot_version, "delta": delta,
+               "task_id": task_id, "on_behalf_of": on_behalf_of, "changes": changes}
+        if not new_chain and instance_id not in self._uow.chain_heads and self._uow.dialect.name == "postgresql":
+            before, middle, after = split_body(body)
+            self._uow.write(_APPEND_CHAINED, {**row, "delta": orjson.dumps(delta).decode(),
+                                              "changes": orjson.dumps(changes).decode() if changes is not None
+                                              else None, "before": before, "middle": middle, "after": after},
+                            conflict="the history chain of this instance has no head")
+            return
+        position, prev = (0, GENESIS) if new_chain else self._head(instance_id)
+        digest = entry_hash({**body, "position": position + 1, "prev": prev})
+        self._uow.insert_values(HistoryEntry, **row, position=position + 1, prev_hash=prev, entry_hash=digest)
         if position == 0:
             self._uow.insert_values(AuditChainHead, chain=instance_id, position=1, entry_hash=digest)
         else:  # queued with the entry: one round trip for both at commit
