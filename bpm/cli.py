@@ -454,13 +454,33 @@ def audit() -> None:
 def audit_verify(instance_id: str | None) -> None:
     """Recompute the history's hash chains; exit 0 when intact, 1 naming the first broken entry of each chain."""
     from bpm.runtime import SYSTEM_ACTOR
-    from bpm.runtime.audit import verify
+    from bpm.runtime.audit import audit_public_key, verify
 
     with _runtime() as rt, rt.uow() as uow:
-        found = verify(uow, SYSTEM_ACTOR, instance_id)
+        found = verify(uow, SYSTEM_ACTOR, instance_id, audit_public_key(rt.settings.audit_signing_key))
     for broken in found.broken:
         where = f"position {broken.position}" if broken.position is not None else f"entry {broken.entry_id}"
         click.echo(f"BROKEN  chain {broken.chain}, {where}: {broken.problem}")
     click.echo(f"{'intact' if found.intact else 'NOT intact'}: {found.chains:,} chains, {found.entries:,} entries "
                f"checked{'' if found.intact else f', {len(found.broken)} broken'}")
     sys.exit(0 if found.intact else 1)
+
+
+@audit.command("anchor")
+def audit_anchor() -> None:
+    """Anchor every chain's head now: a signed Merkle root (needs BPM_AUDIT_SIGNING_KEY)."""
+    from bpm.runtime.anchors import make_anchor
+
+    with _runtime() as rt:
+        anchor = make_anchor(rt)
+    if anchor is None:
+        raise click.ClickException("BPM_AUDIT_SIGNING_KEY is not set: make one with `bpm audit keygen`")
+    click.echo(f"anchor {anchor.id}: {len(anchor.heads):,} chains, root {anchor.root}")
+
+
+@audit.command("keygen")
+def audit_keygen() -> None:
+    """Print a new Ed25519 signing key (PEM) for BPM_AUDIT_SIGNING_KEY; keep it out of the database's reach."""
+    from bpm.runtime.anchors import new_key
+
+    click.echo(new_key(), nl=False)

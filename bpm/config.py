@@ -82,6 +82,10 @@ class Settings:
     webhook_timeout_seconds: int = 5
     digest_hour: int = 7  # UTC hour at which daily digests go out
     notify_max_attempts: int = 8  # deliveries tried before a message becomes a dead letter
+    # Audit (bpm/runtime/anchors.py): the key the database never holds, and where anchors go besides it
+    audit_signing_key: str = ""  # an Ed25519 private key, PEM (bpm audit keygen); empty: no anchors
+    audit_anchor_file: str = ""  # a file each anchor is appended to as a JSON line (keep it off the database host)
+    audit_anchor_minutes: int = 60  # how often the worker anchors the chains' heads
 
     def __post_init__(self) -> None:
         if not self.secret_key:

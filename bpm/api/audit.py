@@ -20,5 +20,7 @@ class Verify(MethodView):
     @blp.response(200, VerificationSchema)
     def get(self, query: dict[str, Any]) -> Any:
         """Recompute the hash chains (one instance's, or all) and name the first broken entry of each."""
-        with runtime().uow() as uow:
-            return audit.verify(uow, current_actor(), query.get("instance_id"))
+        rt = runtime()
+        with rt.uow() as uow:
+            return audit.verify(uow, current_actor(), query.get("instance_id"),
+                                audit.audit_public_key(rt.settings.audit_signing_key))

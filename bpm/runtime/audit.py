@@ -5,15 +5,18 @@ reordered directly in the database visible here: its hash no longer matches
 what it records, the entry after it no longer points at it, a position is
 missing, or the chain's head disagrees with its last entry. A chain
 rewritten consistently by someone who can write to the database (every hash
-recomputed, the head moved) passes these checks; the signed anchors the
-audit issue adds next are what catch that.
+recomputed, the head moved) passes these checks; the signed anchors
+(``bpm.runtime.anchors``) are what catch that.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from bpm.runtime.actors import Actor
+from bpm.runtime.anchors import anchor_problems, load_key
 from bpm.runtime.policy import Action, require
 from bpm.store.chain import GENESIS, entry_body, entry_hash
 from bpm.store.models import HistoryEntry
@@ -41,6 +44,11 @@ class Verification:
     @property
     def intact(self) -> bool:
         return not self.broken
+
+
+def audit_public_key(signing_key: str) -> Ed25519PublicKey | None:
+    """The anchors' public key, from the configured signing key (None when there is none)."""
+    return load_key(signing_key).public_key() if signing_key else None
 
 
 def recomputed(entry: HistoryEntry) -> str:
@@ -79,8 +87,13 @@ def check_chain(chain: str, entries: list[HistoryEntry], head: tuple[int, str] |
     return None
 
 
-def verify(uow: UnitOfWork, actor: Actor, instance_id: str | None = None) -> Verification:
-    """Recompute one instance's chain, or every chain; auditors and admins."""
+def verify(uow: UnitOfWork, actor: Actor, instance_id: str | None = None,
+           audit_key: Ed25519PublicKey | None = None) -> Verification:
+    """Recompute one instance's chain, or every chain, and check them against the signed anchors.
+
+    ``audit_key``: the anchors' public key (from ``BPM_AUDIT_SIGNING_KEY``); without it the anchors are still
+    checked against their own roots and the chains, but not their signatures. Auditors and admins.
+    """
     require(actor, Action.INSTANCE_READ_ALL)
     found = Verification()
     for chain in [instance_id] if instance_id else uow.history.chains():
@@ -90,4 +103,9 @@ def verify(uow: UnitOfWork, actor: Actor, instance_id: str | None = None) -> Ver
         broken = check_chain(chain, entries, uow.history.head(chain))
         if broken is not None:
             found.broken.append(broken)
+    already = {b.chain for b in found.broken}
+    for chain, position, problem in anchor_problems(uow, audit_key):
+        if chain.startswith("anchor ") or (chain not in already and (instance_id is None or chain == instance_id)):
+            found.broken.append(Break(chain, position, None, problem))
+            already.add(chain)
     return found

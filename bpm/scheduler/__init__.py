@@ -50,6 +50,7 @@ class Worker:
         self.rt, self.name, self.batch, self.lease = rt, name or worker_name(), batch, lease
         self._ticking = threading.Lock()
         self._digests_checked_at: Any = None
+        self._anchored_at: Any = None
 
     def tick(self) -> Counter[str]:
         """Fire every job due now; how many fired, were moot, failed... (a tick already running is not doubled)."""
@@ -85,6 +86,13 @@ class Worker:
         if self._digests_checked_at is None or (now - self._digests_checked_at).total_seconds() >= DIGEST_CHECK_SECONDS:
             self._digests_checked_at = now  # who wants a digest is read once a minute, not every tick
             said["digests"] += deliver.send_digests(self.rt)
+        minutes = self.rt.settings.audit_anchor_minutes
+        if self.rt.settings.audit_signing_key and (
+                self._anchored_at is None or (now - self._anchored_at).total_seconds() >= minutes * 60):
+            from bpm.runtime.anchors import make_anchor
+
+            self._anchored_at = now
+            said["anchors"] += make_anchor(self.rt) is not None
         return +said
 
     def _safely(self, step: Any) -> None:

@@ -154,6 +154,19 @@ class AuditChainHead(SQLModel, table=True):
     entry_hash: str = Field(max_length=64)
 
 
+class AuditAnchor(SQLModel, table=True):
+    """The chains' heads at one moment, their Merkle root, and its Ed25519 signature by a key kept elsewhere."""
+
+    __tablename__ = "audit_anchor"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _when()
+    heads: list = _json()  # [[chain, position, entry hash], ...] sorted by chain
+    root: str = Field(max_length=64)
+    signature: str = Field(max_length=128)
+    key_id: str = Field(max_length=16)  # the first 16 hex digits of the SHA-256 of the public key
+
+
 TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = (status.value for status in TaskStatus)  # plain str, cheapest to bind
 
 

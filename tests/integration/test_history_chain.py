@@ -157,3 +157,103 @@ def test_the_verify_api_is_for_auditors(client, rt, clock):
     _tamper(rt, "DELETE FROM history_entry WHERE instance_id = :i AND position = 2", i=instance_id)
     found = client.get(f"/api/audit/verify?instanceId={instance_id}", headers={"X-BPM-User": "admin"}).json
     assert found["intact"] is False and found["broken"][0]["position"] == 2
+
+
+def _rewrite_consistently(rt, instance_id: str, position: int) -> None:
+    """What someone with write access to the database could do: edit an entry and re-chain all after it."""
+    from bpm.runtime.audit import recomputed
+
+    _tamper(rt, "UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i AND position = :p",
+            i=instance_id, p=position)
+    entries = _entries(rt, instance_id)
+    prev = entries[position - 2].entry_hash if position > 1 else "0" * 64
+    for entry in entries[position - 1:]:
+        entry.prev_hash = prev
+        digest = recomputed(entry)
+        _tamper(rt, "UPDATE history_entry SET prev_hash = :prev, entry_hash = :h WHERE id = :id",
+                prev=prev, h=digest, id=entry.id)
+        prev = digest
+    _tamper(rt, "UPDATE audit_chain_head SET entry_hash = :h WHERE chain = :i", h=prev, i=instance_id)
+
+
+@pytest.fixture
+def signing(rt, monkeypatch, tmp_path):
+    """The runtime with an audit signing key and an anchor file."""
+    from dataclasses import replace
+
+    from bpm.runtime.anchors import new_key
+
+    settings = replace(rt.settings, audit_signing_key=new_key(), audit_anchor_file=str(tmp_path / "anchors.jsonl"))
+    monkeypatch.setattr(rt, "settings", settings)
+    return rt
+
+
+def test_a_chain_rewritten_consistently_passes_alone_but_not_its_signed_anchor(signing, clock):
+    import json
+
+    from bpm.runtime.anchors import make_anchor
+    from bpm.runtime.audit import audit_public_key
+
+    rt = signing
+    instance_id = _busy_instance(rt, clock)
+    anchor = make_anchor(rt)
+    assert anchor is not None and anchor.heads[0][0] == instance_id
+    from pathlib import Path
+
+    line = json.loads(Path(rt.settings.audit_anchor_file).read_text().splitlines()[-1])
+    assert line["root"] == anchor.root and line["signature"] == anchor.signature, "the anchor left the database"
+    _rewrite_consistently(rt, instance_id, 3)
+    from bpm.runtime.audit import check_chain
+
+    with rt.uow() as uow:
+        assert check_chain(instance_id, uow.history.chain(instance_id), uow.history.head(instance_id)) is None, \
+            "the chain alone cannot tell"
+    key = audit_public_key(rt.settings.audit_signing_key)
+    with rt.uow() as uow:
+        found = verify(uow, rt.actor("audrey"), audit_key=key)
+    (broken,) = found.broken
+    assert broken.chain == instance_id and broken.position == anchor.heads[0][1]
+    assert "signed a different entry here: the chain was rewritten" in broken.problem
+    _tamper(rt, "UPDATE audit_anchor SET heads = :h WHERE id = :id",
+            h=json.dumps([[instance_id, anchor.heads[0][1], "f" * 64]]), id=anchor.id)
+    with rt.uow() as uow:
+        problems = [b.problem for b in verify(uow, rt.actor("audrey"), audit_key=key).broken]
+    assert any("the anchor itself was altered" in p for p in problems), problems
+
+
+def test_an_anchor_signed_by_another_key_is_refused(signing, clock):
+    from bpm.runtime.anchors import load_key, make_anchor, new_key
+
+    rt = signing
+    _busy_instance(rt, clock)
+    make_anchor(rt)
+    with rt.uow() as uow:
+        found = verify(uow, rt.actor("audrey"), audit_key=load_key(new_key()).public_key())
+    assert [b.problem for b in found.broken] == ["its signature is not the audit key's: forged or altered"]
+    with rt.uow() as uow:
+        assert verify(uow, rt.actor("audrey"), audit_key=load_key(rt.settings.audit_signing_key).public_key()).intact
+
+
+def test_the_worker_anchors_every_so_often_and_the_cli_makes_keys_and_anchors(signing, clock, database_url,
+                                                                             monkeypatch):
+    from click.testing import CliRunner
+
+    from bpm.cli import main
+
+    rt = signing
+    _busy_instance(rt, clock)
+    worker = Worker(rt)
+    assert worker.deliver()["anchors"] == 1
+    assert "anchors" not in worker.deliver(), "not again before BPM_AUDIT_ANCHOR_MINUTES"
+    clock.advance(rt.settings.audit_anchor_minutes * 60_000)
+    assert worker.deliver()["anchors"] == 1
+    key = CliRunner().invoke(main, ["audit", "keygen"])
+    assert key.exit_code == 0 and key.output.startswith("-----BEGIN PRIVATE KEY-----")
+    monkeypatch.setenv("BPM_DATABASE_URL", database_url)
+    monkeypatch.setenv("BPM_AUDIT_SIGNING_KEY", rt.settings.audit_signing_key)
+    made = CliRunner().invoke(main, ["audit", "anchor"])
+    assert made.exit_code == 0 and "1 chains, root " in made.output, made.output
+    checked = CliRunner().invoke(main, ["audit", "verify"])
+    assert checked.exit_code == 0, checked.output
+    monkeypatch.delenv("BPM_AUDIT_SIGNING_KEY")
+    assert CliRunner().invoke(main, ["audit", "anchor"]).exit_code == 1
