@@ -81,3 +81,11 @@ def test_the_timers_benchmark_fires_every_timer_once_with_two_workers_and_mails_
     assert re.search(r"fire lag +p50 +[\d.]+ s +p99 +[\d.]+ s", out), out
     assert "duplicates              0" in out and "misses                  0" in out, out
     assert re.search(r"e-mails delivered +60 \(60 marked sent\)", out), out
+
+
+@needs_postgres
+def test_the_audit_benchmark_fills_chained_history_and_verifies_it():
+    out = _bench("bench.audit", "--instances", "30", "--entries", "10")
+    assert "filled: 30 instances x 10 entries = 300 chained entries" in out, out
+    assert re.search(r"verify everything +300 entries in [\d.]+ s \([\d,]+ entries/s\)", out), out
+    assert re.search(r"verify one instance +median [\d.]+ ms", out), out
