@@ -141,9 +141,9 @@ def _plan(rt: Runtime, uow: UnitOfWork, message: OutboxMessage, mailer: mail.Mai
         return plan
     recipients = resolve(uow, message.recipients)
     people = [r.username for r in recipients if r.username]
-    modes = _modes(uow, [p for p in people if p])
+    modes = _modes(uow, [p for p in people if p is not None])
     names = {u.username: u.display_name for u in uow.session.exec(select(User).where(User.username.in_(people)))}
-    kind = message.kind if message.kind else "notify"
+    kind = message.kind
     for recipient in recipients:
         mode = modes.get(recipient.username or "", {}).get(kind, "now") if recipient.username else "now"
         if message.channel == "inbox":

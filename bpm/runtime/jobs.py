@@ -85,11 +85,6 @@ def renew(rt: Runtime, worker: str, job_ids: list[int], lease: dt.timedelta = LE
         uow.commit()
 
 
-def next_due(rt: Runtime) -> dt.datetime | None:
-    """When the earliest pending job falls due (None: nothing is pending)."""
-    with rt.uow() as uow:
-        return uow.jobs.next_due()
-
 
 def fire(rt: Runtime, job: Claimed, worker: str) -> str:
     """Fire one claimed job; what happened, in a word: fired, moot, lost (no longer ours), later, or incident."""

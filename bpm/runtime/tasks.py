@@ -20,7 +20,7 @@ from bpm.runtime.access import task_and_instance, task_facts
 from bpm.runtime.actors import Actor, find_actor
 from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, run_engine, save_advance
 from bpm.runtime.instances import check_revision
-from bpm.runtime.policy import Action, allows, may_delegate_someone, require
+from bpm.runtime.policy import Action, AttachmentFacts, allows, may_delegate_someone, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import (
     TASK_CANCELLED,
@@ -253,6 +253,7 @@ class TaskView(NamedTuple):
     definition: dict[str, Any]  # the version the instance runs, for its diagram
     history: list[HistoryEntry]  # the instance's, for those who may read the instance (else empty)
     files: list[Attachment]  # the instance's, for those who may read the instance (else empty)
+    removable: frozenset[str]  # ids of the files on this task the reader may remove (the policy's answer)
 
 
 def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskView:
@@ -277,8 +278,10 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
         may.add("unclaim")
     decisions = [done for done in uow.tasks.completed_of_instance(instance.id) if done.id != task.id]
     reads_instance = allows(actor, Action.INSTANCE_READ, facts.instance)
+    files = attachments.listed_for(uow, instance.id) if reads_instance else []
+    removable = frozenset(f.id for f in files if f.task_id == task.id and allows(
+        actor, Action.ATTACHMENT_REMOVE, AttachmentFacts(f.id, f.added_by, facts)))
     return TaskView(task, instance, str(engine.workflow.name or instance.definition_key),
                     rt.forms.get(form_id) if isinstance(form_id, str) and form_id in rt.forms else None,
                     request, decisions, uow.tasks.comments(task.id), frozenset(may), engine.workflow.to_dict(),
-                    uow.history.of_instance(instance.id) if reads_instance else [],
-                    attachments.listed_for(uow, instance.id) if reads_instance else [])
+                    uow.history.of_instance(instance.id) if reads_instance else [], files, removable)

@@ -28,17 +28,22 @@ def unread_notice_count() -> int:
         return bell.unread_count(uow, actor)
 
 
-@bp.get("/notifications")
-def notices_page() -> str:
+def _page(page: int = 1, chosen: dict[str, str] | None = None, errors: dict[str, list[str]] | None = None,
+          status: int = 200) -> Any:
+    """The notices page: a page of notices, and the settings as saved (or as just posted, with their errors)."""
     rt, actor = runtime(), current_actor()
-    raw = request.args.get("page", "1")
-    page = int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
     with rt.uow() as uow:
         rows, total = bell.notices(uow, actor, page, PAGE_SIZE)
-        modes = bell.settings_of(uow, actor)
+        modes = chosen if chosen is not None else bell.settings_of(uow, actor)
     return render_template("notifications.html", notices=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), modes=modes, kinds=KINDS, mode_names=MODES,
-                           errors={})
+                           errors=errors or {}), status
+
+
+@bp.get("/notifications")
+def notices_page() -> Any:
+    raw = request.args.get("page", "1")
+    return _page(int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1)
 
 
 @bp.get("/notifications/count")
@@ -71,10 +76,6 @@ def save_settings() -> Any:
     try:
         bell.save_settings(rt, actor, chosen)
     except InvalidRequest as exc:
-        with rt.uow() as uow:
-            rows, total = bell.notices(uow, actor, 1, PAGE_SIZE)
-        return render_template("notifications.html", notices=rows, total=total, page=1,
-                               pages=max(1, -(-total // PAGE_SIZE)), modes=chosen, kinds=KINDS, mode_names=MODES,
-                               errors=exc.errors), 422
+        return _page(chosen=chosen, errors=exc.errors, status=422)
     flash("Saved: notices will come as you chose.", "success")
     return redirect("/notifications#settings", 303)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import insert, update
 from sqlmodel import select
 
@@ -227,7 +228,7 @@ def test_two_workers_at_once_fire_every_timer_exactly_once(rt, clock, database_u
     import threading
 
     if not database_url.startswith("postgresql"):
-        return  # SQLite: one worker (documented); this is the several-workers case
+        pytest.skip("SQLite: one worker (documented); this is the several-workers case")
     ids = _many_timers(rt, "wait-race", 300)
     clock.advance(60_000)
     workers = [Worker(rt, name=f"w{n}", batch=25) for n in range(2)]

@@ -73,11 +73,6 @@ class JobRepository:
                                                   JOB_TABLE.c.status == JobStatus.RUNNING)
                           .values(locked_until=until))
 
-    def next_due(self) -> dt.datetime | None:
-        """When the earliest pending job falls due."""
-        return self._uow.execute(select(JOB_TABLE.c.due_at).where(JOB_TABLE.c.status == JobStatus.PENDING)
-                                 .order_by(JOB_TABLE.c.due_at).limit(1)).scalar()
-
     def serialize_instance(self, instance_id: str) -> None:
         """Wait for any other transaction firing a job of this instance (PostgreSQL; SQLite has one writer)."""
         if self._uow.dialect.name == "postgresql":
