@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
@@ -440,10 +441,6 @@ def tokens_list(username: str) -> None:
             click.echo(f"{token.id}  {token.name:<24} {','.join(token.scopes):<18} expires {expiry}  {state}")
 
 
-if __name__ == "__main__":
-    main()
-
-
 @main.group()
 def audit() -> None:
     """Check the execution history (docs/audit.md)."""
@@ -451,13 +448,28 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option("--instance", "instance_id", help="only this instance's chain")
-def audit_verify(instance_id: str | None) -> None:
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="only the chains of instances with an event since this day (UTC); the admin chain always")
+@click.option("--file", "export_file", type=click.Path(exists=True, dir_okay=False),
+              help="check a JSON export offline instead of the database")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False),
+              help="with --file: the audit public key (PEM) the export's anchors must be signed with")
+def audit_verify(instance_id: str | None, since: dt.datetime | None, export_file: str | None,
+                 public_key: str | None) -> None:
     """Recompute the history's hash chains; exit 0 when intact, 1 naming the first broken entry of each chain."""
     from bpm.runtime import SYSTEM_ACTOR
     from bpm.runtime.audit import audit_public_key, verify
 
-    with _runtime() as rt, rt.uow() as uow:
-        found = verify(uow, SYSTEM_ACTOR, instance_id, audit_public_key(rt.settings.audit_signing_key))
+    if export_file is not None:
+        from bpm.runtime.audit_export import verify_export
+
+        with open(export_file, "rb") as file:
+            found = verify_export(file, Path(public_key).read_bytes() if public_key else None)
+    else:
+        with _runtime() as rt, rt.uow() as uow:
+            found = verify(uow, SYSTEM_ACTOR, instance_id, audit_public_key(rt.settings.audit_signing_key),
+                           since=since.replace(tzinfo=dt.UTC) if since is not None else None,
+                           anchor_file=rt.settings.audit_anchor_file)
     for broken in found.broken:
         where = f"position {broken.position}" if broken.position is not None else f"entry {broken.entry_id}"
         click.echo(f"BROKEN  chain {broken.chain}, {where}: {broken.problem}")
@@ -474,8 +486,11 @@ def audit_anchor() -> None:
     with _runtime() as rt:
         anchor = make_anchor(rt)
     if anchor is None:
-        raise click.ClickException("BPM_AUDIT_SIGNING_KEY is not set: make one with `bpm audit keygen`")
-    click.echo(f"anchor {anchor.id}: {len(anchor.heads):,} chains, root {anchor.root}")
+        if not rt.settings.audit_signing_key:
+            raise click.ClickException("BPM_AUDIT_SIGNING_KEY is not set: make one with `bpm audit keygen`")
+        click.echo("nothing to anchor: no chain moved since the last anchor")
+        return
+    click.echo(f"anchor {anchor.id}: {len(anchor.heads):,} chains moved, root {anchor.root}")
 
 
 @audit.command("keygen")
@@ -484,3 +499,7 @@ def audit_keygen() -> None:
     from bpm.runtime.anchors import new_key
 
     click.echo(new_key(), nl=False)
+
+
+if __name__ == "__main__":
+    main()

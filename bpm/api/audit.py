@@ -23,4 +23,5 @@ class Verify(MethodView):
         rt = runtime()
         with rt.uow() as uow:
             return audit.verify(uow, current_actor(), query.get("instance_id"),
-                                audit.audit_public_key(rt.settings.audit_signing_key))
+                                audit.audit_public_key(rt.settings.audit_signing_key), since=query.get("since"),
+                                anchor_file=rt.settings.audit_anchor_file)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import marshmallow as ma
@@ -297,6 +298,7 @@ class VerificationSchema(CamelSchema):
     intact = ma.fields.Boolean()
     chains = ma.fields.Integer()
     entries = ma.fields.Integer()
+    anchors = ma.fields.Integer()
     broken = ma.fields.List(ma.fields.Nested(ChainBreakSchema))
 
 
@@ -304,6 +306,8 @@ class VerifyQuerySchema(QuerySchema):
     """Which chain to check (default: all)."""
 
     instance_id = ma.fields.String(validate=validate.Length(min=1, max=36))
+    since = ma.fields.AwareDateTime(default_timezone=dt.UTC, metadata={
+        "description": "only the chains of instances with an event since then (the admin chain always)"})
 
 
 class TaskDetailSchema(TaskSchema):

@@ -2,32 +2,36 @@
 
 A hash chain can be rewritten by anyone who can write to the database: edit
 an entry, recompute every hash after it, move the head. An anchor stops
-that. Every ``BPM_AUDIT_ANCHOR_MINUTES`` the worker takes every chain's head
-(chain, position, hash), computes their Merkle root (leaves: SHA-256 of each
-head's canonical JSON, sorted by chain; pairs hashed up, an odd one carried),
-signs the root with ``BPM_AUDIT_SIGNING_KEY`` (Ed25519), stores the anchor
-and appends it as a JSON line to ``BPM_AUDIT_ANCHOR_FILE`` (keep that on
-another host, or ship it on). ``verify`` then checks every anchor: its heads
-still make its root, the signature is the key's, and each anchored entry
-still has the hash the anchor signed — so a rewritten chain shows at the
-first anchored entry it changed.
+that. Every ``BPM_AUDIT_ANCHOR_MINUTES`` the worker takes the heads (chain,
+position, hash) that moved since the last anchor, computes the Merkle root
+of the last anchor's root and those heads (leaves: SHA-256 of each one's
+canonical JSON, heads sorted by chain; pairs hashed up, an odd one carried),
+signs it with ``BPM_AUDIT_SIGNING_KEY`` (Ed25519), stores the anchor and
+appends it as a JSON line to ``BPM_AUDIT_ANCHOR_FILE`` (keep that on another
+host, or ship it on). An anchor costs what moved, not what exists. ``verify``
+then checks every anchor: its leaves still make its root, the signature is
+the key's, it follows the anchor before, and each chain's entry at its
+newest signed position still has the signed hash — so a rewritten chain
+shows at its anchored entry.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import select
 
-from bpm.errors import InvalidRequest
+from bpm.errors import ConflictError, InvalidRequest
 from bpm.runtime.runtime import Runtime
-from bpm.store.chain import canonical, stamp
-from bpm.store.models import AuditAnchor, AuditChainHead, HistoryEntry
+from bpm.store.chain import GENESIS, canonical, stamp
+from bpm.store.models import AuditAnchor, AuditChainHead
 from bpm.store.uow import UnitOfWork
 
 
@@ -56,7 +60,7 @@ def key_id(public: Ed25519PublicKey) -> str:
 
 
 def merkle_root(heads: list[list]) -> str:
-    """The Merkle root of heads ``[[chain, position, hash], ...]`` (sorted by chain); of none, SHA-256 of ``[]``."""
+    """The Merkle root of leaves ``[[chain, position, hash], ...]``; of none, SHA-256 of ``[]``."""
     level = [hashlib.sha256(canonical(head)).digest() for head in heads]
     if not level:
         return hashlib.sha256(b"[]").hexdigest()
@@ -66,46 +70,105 @@ def merkle_root(heads: list[list]) -> str:
     return level[0].hex()
 
 
+def leaves(anchor: AuditAnchor) -> list[list]:
+    """What an anchor's root is made of: the root of the anchor before it (when it names one), then its heads."""
+    return ([["previous", anchor.previous]] if anchor.previous is not None else []) + list(anchor.heads)
+
+
+_MOVED = select(AuditChainHead.chain, AuditChainHead.position, AuditChainHead.entry_hash).where(
+    or_(AuditChainHead.anchored.is_(None), AuditChainHead.anchored != AuditChainHead.position)  # type: ignore
+).order_by(AuditChainHead.chain)
+
+
 def make_anchor(rt: Runtime) -> AuditAnchor | None:
-    """Anchor every chain's head now (None without a signing key)."""
+    """Anchor every chain head that moved since the last anchor (None without a key, or when none moved).
+
+    Each anchor signs the root of the one before it too, so the anchors form a chain of their own: removing
+    one from the database shows at the next. Two anchorers at once cannot fork it (``previous`` is unique:
+    the second fails and anchors next time).
+    """
     if not rt.settings.audit_signing_key:
         return None
     key = load_key(rt.settings.audit_signing_key)
     with rt.uow() as uow:
-        heads = [[row.chain, row.position, row.entry_hash] for row in uow.session.exec(
-            select(AuditChainHead).order_by(AuditChainHead.chain)).all()]
-        root = merkle_root(heads)
-        anchor = AuditAnchor(at=rt.now(), heads=heads, root=root, signature=key.sign(bytes.fromhex(root)).hex(),
-                             key_id=key_id(key.public_key()))
+        last = uow.session.exec(select(AuditAnchor).order_by(AuditAnchor.id.desc()).limit(1)).first()  # type: ignore
+        heads = [[chain, position, digest] for chain, position, digest in uow.session.exec(_MOVED).all()]
+        if not heads and last is not None:
+            return None
+        anchor = AuditAnchor(at=rt.now(), previous=last.root if last is not None else GENESIS, heads=heads, root="",
+                             signature="", key_id=key_id(key.public_key()))
+        anchor.root = merkle_root(leaves(anchor))
+        anchor.signature = key.sign(bytes.fromhex(anchor.root)).hex()
         uow.session.add(anchor)
-        uow.commit()
+        if heads:
+            uow.execute(update(AuditChainHead).where(AuditChainHead.chain == bindparam("c"))  # type: ignore
+                        .values(anchored=bindparam("p")), [{"c": c, "p": p} for c, p, _ in heads])
+        try:
+            uow.commit()
+        except ConflictError:
+            return None  # another worker anchored at the same moment; what moved is in its anchor
         uow.session.refresh(anchor)
         uow.session.expunge(anchor)
     if rt.settings.audit_anchor_file:
-        line = {"id": anchor.id, "at": stamp(anchor.at), "chains": len(heads), "root": root,
-                "signature": anchor.signature, "keyId": anchor.key_id}
+        line = {"id": anchor.id, "at": stamp(anchor.at), "previous": anchor.previous, "chains": len(heads),
+                "root": anchor.root, "signature": anchor.signature, "keyId": anchor.key_id}
         with Path(rt.settings.audit_anchor_file).open("ab") as file:
             file.write(orjson.dumps(line) + b"\n")
     return anchor
 
 
-def anchor_problems(uow: UnitOfWork, public: Ed25519PublicKey | None) -> list[tuple[str, int | None, str]]:
-    """(chain, position, problem) for every anchor that no longer holds, and every entry it shows rewritten."""
-    found: list[tuple[str, int | None, str]] = []
-    for anchor in uow.session.exec(select(AuditAnchor).order_by(AuditAnchor.id)).all():
-        name = f"anchor {anchor.id} of {stamp(anchor.at)}"
-        if merkle_root(anchor.heads) != anchor.root:
-            found.append((name, None, "its heads no longer make its root: the anchor itself was altered"))
+@dataclass
+class AnchorCheck:
+    """What the anchors say: their own problems, and per chain the newest signed (position, hash)."""
+
+    problems: list[tuple[str, int | None, str]] = field(default_factory=list)
+    signed: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # chain -> (anchor name, position, hash)
+    count: int = 0
+
+
+def anchor_name(anchor: AuditAnchor) -> str:
+    return f"anchor {anchor.id} of {stamp(anchor.at)}"
+
+
+def check_anchors(uow: UnitOfWork, public: Ed25519PublicKey | None, anchor_file: str = "") -> AnchorCheck:
+    """Every anchor's root, signature and place after the one before; the newest signed head of each chain.
+
+    A chain's entries up to its newest signed position are bound by the chain's own links to that one
+    signed hash, so checking each chain against its newest anchor checks it against all of them. With the
+    anchor file, an anchor it lists that the database lost (or holds differently) is a problem too.
+    """
+    found = AnchorCheck()
+    before: str | None = None
+    roots: dict[int, str] = {}
+    rows = uow.session.exec(select(AuditAnchor).order_by(AuditAnchor.id).execution_options(yield_per=200))
+    for anchor in rows:
+        found.count += 1
+        name = anchor_name(anchor)
+        roots[int(anchor.id or 0)] = anchor.root
+        expected_before, before = before, anchor.root
+        if merkle_root(leaves(anchor)) != anchor.root:
+            found.problems.append((name, None, "its heads no longer make its root: the anchor itself was altered"))
             continue
         if public is not None:
             try:
                 public.verify(bytes.fromhex(anchor.signature), bytes.fromhex(anchor.root))
             except (InvalidSignature, ValueError):
-                found.append((name, None, "its signature is not the audit key's: forged or altered"))
+                found.problems.append((name, None, "its signature is not the audit key's: forged or altered"))
                 continue
+        if anchor.previous is not None and anchor.previous != (expected_before or GENESIS):
+            found.problems.append((name, None, "it does not follow the anchor before it: anchors were removed"))
         for chain, position, digest in anchor.heads:
-            entry = uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == chain,
-                                                                HistoryEntry.position == position)).first()
-            if entry is None or entry.entry_hash != digest:
-                found.append((chain, position, f"{name} signed a different entry here: the chain was rewritten"))
+            found.signed[chain] = (name, int(position), str(digest))
+    if anchor_file and Path(anchor_file).is_file():
+        for number, raw in enumerate(Path(anchor_file).read_bytes().splitlines(), 1):
+            try:
+                line = orjson.loads(raw)
+                anchor_id, root = int(line["id"]), str(line["root"])
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                found.problems.append((f"anchor file line {number}", None, "not an anchor line"))
+                continue
+            if roots.get(anchor_id) != root:
+                found.problems.append((f"anchor {anchor_id} (anchor file line {number})", None,
+                                       "the database no longer holds this anchor as the anchor file has it: "
+                                       "removed or replaced"))
     return found

@@ -7,20 +7,32 @@ missing, or the chain's head disagrees with its last entry. A chain
 rewritten consistently by someone who can write to the database (every hash
 recomputed, the head moved) passes these checks; the signed anchors
 (``bpm.runtime.anchors``) are what catch that.
+
+A purged instance's chain begins with its tombstone (``bpm.runtime.retention``):
+the entries before it are gone, but the tombstone holds their hashes, so the
+chain still links to them and to any anchor that signed one of them; and the
+admin chain must hold the purge that wrote it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select as select_rows
+from sqlmodel import select
 
 from bpm.runtime.actors import Actor
-from bpm.runtime.anchors import anchor_problems, load_key
+from bpm.runtime.anchors import AnchorCheck, check_anchors, load_key
 from bpm.runtime.policy import Action, require
-from bpm.store.chain import GENESIS, entry_body, entry_hash
-from bpm.store.models import HistoryEntry
+from bpm.store.chain import ADMIN_CHAIN, GENESIS, entry_body, entry_hash, event_body
+from bpm.store.models import AuditChainHead, AuditEvent, HistoryEntry
 from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import AdminCause, Cause
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class Verification:
 
     chains: int = 0
     entries: int = 0
+    anchors: int = 0
     broken: list[Break] = field(default_factory=list)
 
     @property
@@ -46,13 +59,25 @@ class Verification:
         return not self.broken
 
 
+class Link(Protocol):
+    """An entry of either kind of chain, as checking it needs."""
+
+    id: int | None
+    position: int | None
+    prev_hash: str | None
+    entry_hash: str | None
+
+
 def audit_public_key(signing_key: str) -> Ed25519PublicKey | None:
     """The anchors' public key, from the configured signing key (None when there is none)."""
     return load_key(signing_key).public_key() if signing_key else None
 
 
-def recomputed(entry: HistoryEntry) -> str:
-    """The hash an entry should carry, from what it records now."""
+def recomputed(entry: Any) -> str:
+    """The hash an entry (history or admin event) should carry, from what it records now."""
+    if isinstance(entry, AuditEvent):
+        return entry_hash(event_body(entry.position, entry.prev_hash, at=entry.at, actor=entry.actor,
+                                     cause=entry.cause, subject=entry.subject, details=entry.details))
     return entry_hash(entry_body(entry.instance_id, entry.position or 0, entry.prev_hash or "", at=entry.at,
                                  actor=entry.actor, cause=entry.cause, node_id=entry.node_id, status=entry.status,
                                  revision=entry.revision, snapshot_version=entry.snapshot_version,
@@ -60,12 +85,26 @@ def recomputed(entry: HistoryEntry) -> str:
                                  changes=entry.changes))
 
 
-def check_chain(chain: str, entries: list[HistoryEntry], head: tuple[int, str] | None) -> Break | None:
-    """The first break of one chain (its entries in chain order, and where its head says it ends), or None."""
-    prev, expected = GENESIS, 1
-    for entry in entries:
+def purged_hashes(entry: Any) -> list[str] | None:
+    """The hashes of the entries a tombstone stands for (None if ``entry`` is not a tombstone)."""
+    if getattr(entry, "cause", None) != Cause.PURGED or not isinstance(entry.changes, dict):
+        return None
+    hashes = (entry.changes.get("purged") or {}).get("hashes")
+    return [str(h) for h in hashes] if isinstance(hashes, list) else None
+
+
+def check_chain(chain: str, entries: Iterable[Any], head: tuple[int, str] | None,
+                signed: tuple[str, int, str] | None = None) -> Break | None:
+    """The first break of one chain (its entries in chain order, where its head says it ends, and the newest
+    anchor's signed (name, position, hash) of it), or None."""
+    prev, expected, known = GENESIS, 1, {}
+    for index, entry in enumerate(entries):
         if entry.position is None or entry.entry_hash is None:
             return Break(chain, None, entry.id, f"entry {entry.id} is not in the chain: written past the service")
+        removed = purged_hashes(entry) if index == 0 else None
+        if removed is not None and entry.position == len(removed) + 1 and removed and entry.prev_hash == removed[-1]:
+            known = dict(enumerate(removed, 1))  # the tombstone accounts for every entry before it
+            prev, expected = removed[-1], entry.position
         if entry.position > expected:
             gap = f"{expected}" if entry.position == expected + 1 else f"{expected} to {entry.position - 1}"
             return Break(chain, expected, None, f"position {gap} is missing: removed from the history")
@@ -74,8 +113,19 @@ def check_chain(chain: str, entries: list[HistoryEntry], head: tuple[int, str] |
                                                           "hash differs): entries moved, replaced or inserted")
         if recomputed(entry) != entry.entry_hash:
             return Break(chain, entry.position, entry.id, "what it records no longer matches its hash: edited")
+        if signed is not None and entry.position == signed[1] and entry.entry_hash != signed[2]:
+            return Break(chain, entry.position, entry.id, f"{signed[0]} signed a different entry here: "
+                                                          "the chain was rewritten")
+        known[entry.position] = entry.entry_hash
         prev, expected = entry.entry_hash, expected + 1
-    last = expected - 1
+    return _end_break(chain, expected - 1, prev, head, signed, known)
+
+
+def _end_break(chain: str, last: int, prev: str, head: tuple[int, str] | None,
+               signed: tuple[str, int, str] | None, known: dict[int, str]) -> Break | None:
+    """Where a chain whose entries link up is broken at its end: its head, or its newest anchor, disagree."""
+    if signed is not None and signed[1] <= last and known.get(signed[1]) != signed[2]:
+        return Break(chain, signed[1], None, f"{signed[0]} signed a different entry here: the chain was rewritten")
     if head is None:
         return Break(chain, last or None, None, "the chain has no head: its record of where it ends is gone")
     if head[0] != last:
@@ -84,28 +134,79 @@ def check_chain(chain: str, entries: list[HistoryEntry], head: tuple[int, str] |
                      f"{'entries at its end were removed' if head[0] > last else 'entries were appended past it'}")
     if head[1] != prev:
         return Break(chain, last, None, "the chain's head does not hold its last entry's hash: rewritten")
+    if signed is not None and signed[1] > last:
+        return Break(chain, last + 1, None, f"{signed[0]} signed position {signed[1]}, past the chain's end: "
+                                            "entries at its end were removed")
     return None
 
 
+def _instance_entries(uow: UnitOfWork, instance_id: str | None, since: dt.datetime | None,
+                      ) -> Iterator[tuple[str, Iterator[HistoryEntry]]]:
+    """Each chain's entries in chain order, streamed (one query; a million entries never sit in memory)."""
+    query = select(HistoryEntry)
+    if instance_id is not None:
+        query = query.where(HistoryEntry.instance_id == instance_id)
+    if since is not None:
+        active = select(HistoryEntry.instance_id).where(HistoryEntry.at >= since).distinct()
+        query = query.where(HistoryEntry.instance_id.in_(active))  # type: ignore[attr-defined]
+    rows = uow.session.exec(query.order_by(HistoryEntry.instance_id, HistoryEntry.position, HistoryEntry.id)
+                            .execution_options(yield_per=2000))
+    yield from groupby(rows, key=lambda entry: entry.instance_id)
+
+
 def verify(uow: UnitOfWork, actor: Actor, instance_id: str | None = None,
-           audit_key: Ed25519PublicKey | None = None) -> Verification:
-    """Recompute one instance's chain, or every chain, and check them against the signed anchors.
+           audit_key: Ed25519PublicKey | None = None, since: dt.datetime | None = None,
+           anchor_file: str = "") -> Verification:
+    """Recompute one instance's chain, or every chain (those with entries ``since``), and the admin chain,
+    and check them against the signed anchors.
 
     ``audit_key``: the anchors' public key (from ``BPM_AUDIT_SIGNING_KEY``); without it the anchors are still
     checked against their own roots and the chains, but not their signatures. Auditors and admins.
     """
     require(actor, Action.INSTANCE_READ_ALL)
-    found = Verification()
-    for chain in [instance_id] if instance_id else uow.history.chains():
-        entries = uow.history.chain(chain)
-        found.chains += 1
-        found.entries += len(entries)
-        broken = check_chain(chain, entries, uow.history.head(chain))
-        if broken is not None:
-            found.broken.append(broken)
-    already = {b.chain for b in found.broken}
-    for chain, position, problem in anchor_problems(uow, audit_key):
-        if chain.startswith("anchor ") or (chain not in already and (instance_id is None or chain == instance_id)):
-            found.broken.append(Break(chain, position, None, problem))
-            already.add(chain)
+    anchors = check_anchors(uow, audit_key, anchor_file)
+    found = Verification(anchors=anchors.count)
+    found.broken.extend(Break(name, position, None, problem) for name, position, problem in anchors.problems)
+    heads = _heads(uow, instance_id)
+    seen: set[str] = set()
+    tombstones: dict[str, int] = {}
+    for chain, entries in _instance_entries(uow, instance_id, since):
+        listed = list(entries)
+        seen.add(chain)
+        _count(found, chain, listed, heads.get(chain), anchors)
+        if listed and purged_hashes(listed[0]) is not None:
+            tombstones[chain] = int(listed[0].id or 0)
+    for chain in sorted(set(heads) - seen - {ADMIN_CHAIN}):
+        if since is None:  # a head whose entries are all gone
+            _count(found, chain, [], heads[chain], anchors)
+    if instance_id is None:
+        events = uow.audit_events.chain()
+        _count(found, ADMIN_CHAIN, events, heads.get(ADMIN_CHAIN), anchors, allow_missing=True)
+        purges = {e.subject.removeprefix("instance:") for e in events if e.cause == AdminCause.PURGE}
+    else:
+        purges = {instance_id} if any(e.cause == AdminCause.PURGE for e in
+                                      uow.audit_events.about(f"instance:{instance_id}")) else set()
+    broken = {b.chain for b in found.broken}
+    for chain, entry_id in sorted(tombstones.items()):
+        if chain not in purges and chain not in broken:
+            found.broken.append(Break(chain, None, entry_id, "its tombstone has no purge in the admin chain: "
+                                                             "entries removed past the service"))
     return found
+
+
+def _count(found: Verification, chain: str, entries: list[Any], head: tuple[int, str] | None,
+           anchors: AnchorCheck, allow_missing: bool = False) -> None:
+    if allow_missing and not entries and head is None:
+        return  # no administrative event yet
+    found.chains += 1
+    found.entries += len(entries)
+    broken = check_chain(chain, entries, head, anchors.signed.get(chain))
+    if broken is not None:
+        found.broken.append(broken)
+
+
+def _heads(uow: UnitOfWork, instance_id: str | None) -> dict[str, tuple[int, str]]:
+    query = select_rows(AuditChainHead.chain, AuditChainHead.position, AuditChainHead.entry_hash)
+    if instance_id is not None:
+        query = query.where(AuditChainHead.chain == instance_id)  # type: ignore[arg-type]
+    return {str(c): (int(p), str(h)) for c, p, h in uow.execute(query).all()}

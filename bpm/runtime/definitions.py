@@ -29,7 +29,7 @@ from bpm.runtime.policy import Action, allows, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import ProcessDefinition
 from bpm.store.uow import UnitOfWork
-from bpm.store.vocabulary import DefinitionStatus
+from bpm.store.vocabulary import AdminCause, DefinitionStatus
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 DRAFT, PUBLISHED, RETIRED = DefinitionStatus
@@ -62,7 +62,17 @@ def check(rt: Runtime, body: Any) -> list[Problem]:
     problems.extend(_access_problems(body, loaded))
     problems.extend(_calendar_problems(rt, body, loaded))
     problems.extend(_webhook_problems(body))
+    problems.extend(_retention_problems(body))
     return problems
+
+
+def _retention_problems(body: Any) -> list[Problem]:
+    """``historyTimeToLive``: whole days after an instance ends before retention may purge its data."""
+    days = body.get("historyTimeToLive") if isinstance(body, dict) else None
+    if days is None or (isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= 36_500):
+        return []
+    return [Problem("$.historyTimeToLive", "historyTimeToLive is a whole number of days from 0 to 36500 "
+                                           "(how long a finished instance's data is kept)")]
 
 
 def _webhook_problems(body: Any) -> list[Problem]:
@@ -334,7 +344,9 @@ def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int)
         raise DefinitionError(errors)
     definition.published_by = actor.username
     definition.published_at = rt.now()
-    return _move(uow, definition, PUBLISHED, definition.published_at)
+    moved = _move(uow, definition, PUBLISHED, definition.published_at)
+    _record(uow, actor, AdminCause.DEFINITION_PUBLISHED, moved)
+    return moved
 
 
 class Retirement(NamedTuple):
@@ -362,8 +374,23 @@ def retire(rt: Runtime, actor: Actor, key: str, version: int, fallback: bool = F
                                 f"makes new instances start version {older}; ask again with fallback=true to do that")
         definition.retired_at = rt.now()
         retired = _move(uow, definition, RETIRED, definition.retired_at)
+        _record(uow, actor, AdminCause.DEFINITION_RETIRED, retired, {"newInstancesStart": older})
         uow.commit()
         return Retirement(retired, older)
+
+
+def _record(uow: UnitOfWork, actor: Actor, cause: AdminCause, definition: ProcessDefinition,
+            more: dict[str, Any] | None = None) -> None:
+    """The definition's change of status, in the admin chain, in the same transaction as the change."""
+    at = definition.updated_at
+    uow.audit_events.append(at, actor.username, cause, definition_subject(definition.key, definition.version),
+                            {"key": definition.key, "version": definition.version, "name": definition.name,
+                             "checksum": definition.checksum, **(more or {})})
+
+
+def definition_subject(key: str, version: int) -> str:
+    """How the admin chain names a definition version."""
+    return f"definition:{key}:{version}"
 
 
 def _in_status(uow: UnitOfWork, key: str, version: int, status: str, rule: str) -> ProcessDefinition:

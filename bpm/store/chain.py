@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 GENESIS = "0" * 64
+ADMIN_CHAIN = "admin"  # definitions and administrative actions (audit_event); the others are instance ids
 MAX_SAFE_INTEGER = 2**53
 
 
@@ -66,6 +67,13 @@ def entry_body(chain: str, position: int, prev_hash: str, *, at: dt.datetime, ac
             "cause": cause, "node": node_id, "status": status, "revision": revision,
             "snapshotVersion": snapshot_version, "task": task_id, "onBehalfOf": on_behalf_of,
             "delta": delta if delta is not None else {}, "changes": changes}
+
+
+def event_body(position: int, prev_hash: str, *, at: dt.datetime, actor: str, cause: str, subject: str,
+               details: Any) -> dict[str, Any]:
+    """What an administrative event's hash covers (the ``ADMIN_CHAIN``)."""
+    return {"chain": ADMIN_CHAIN, "position": position, "prev": prev_hash, "at": stamp(at), "actor": actor,
+            "cause": cause, "subject": subject, "details": details}
 
 
 def entry_hash(body: Mapping[str, Any]) -> str:

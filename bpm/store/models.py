@@ -92,6 +92,7 @@ class ProcessInstanceRecord(SQLModel):
     ended_at: dt.datetime | None = _when(nullable=True)
     outcome: str | None = Field(default=None, max_length=200)
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    purged_at: dt.datetime | None = _when(nullable=True)  # its data removed by retention (bpm/runtime/retention.py)
 
 
 class ProcessInstance(ProcessInstanceRecord, table=True):
@@ -103,6 +104,7 @@ class ProcessInstance(ProcessInstanceRecord, table=True):
         # "my requests", with or without a status: the status sits before the time so that both read only
         # the rows they list and count (migration 0004).
         Index("ix_process_instance_started_by_status", "started_by", "status", "started_at"),
+        Index("ix_process_instance_ended", "ended_at"),  # retention finds what ended before a day
     )
 
 
@@ -152,16 +154,55 @@ class AuditChainHead(SQLModel, table=True):
     chain: str = Field(primary_key=True, max_length=60)
     position: int
     entry_hash: str = Field(max_length=64)
+    anchored: int | None = None  # the position the newest anchor signed (bpm/runtime/anchors.py)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One definition or administrative event (published, retired, export made, purge, legal hold), chained.
+
+    These have no instance to belong to, so they form their own chain (``ADMIN_CHAIN``), hashed and anchored
+    like the instances' (bpm/store/chain.py); append-only on PostgreSQL too.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        UniqueConstraint("position", name="uq_audit_event_position"),
+        Index("ix_audit_event_subject", "subject"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                          primary_key=True, autoincrement=True))
+    position: int
+    at: dt.datetime = _when()
+    actor: str = Field(max_length=100)
+    cause: str = Field(max_length=40)  # an AdminCause
+    subject: str = Field(max_length=200)  # "definition:KEY:VERSION", "instance:ID", "export", ...
+    details: dict = _json()
+    prev_hash: str = Field(max_length=64)
+    entry_hash: str = Field(max_length=64)
+
+
+class LegalHold(SQLModel, table=True):
+    """An instance retention may not purge, and why; set and lifted by auditors (both in the admin chain)."""
+
+    __tablename__ = "legal_hold"
+
+    instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), primary_key=True))
+    reason: str = Field(max_length=500)
+    set_by: str = Field(max_length=100)
+    set_at: dt.datetime = _when()
 
 
 class AuditAnchor(SQLModel, table=True):
     """The chains' heads at one moment, their Merkle root, and its Ed25519 signature by a key kept elsewhere."""
 
     __tablename__ = "audit_anchor"
+    __table_args__ = (UniqueConstraint("previous", name="uq_audit_anchor_previous"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = _when()
-    heads: list = _json()  # [[chain, position, entry hash], ...] sorted by chain
+    previous: str | None = Field(default=None, max_length=64)  # the anchor before's root (None: before 0017)
+    heads: list = _json()  # [[chain, position, entry hash], ...] that moved since the anchor before, by chain
     root: str = Field(max_length=64)
     signature: str = Field(max_length=128)
     key_id: str = Field(max_length=16)  # the first 16 hex digits of the SHA-256 of the public key
@@ -446,6 +487,18 @@ class SavedView(SQLModel, table=True):
                                            primary_key=True))
     name: str = Field(primary_key=True, max_length=60)
     query: str = Field(max_length=1000)
+    saved_at: dt.datetime = _when()
+
+
+class SavedSearch(SQLModel, table=True):
+    """An auditor's named search of the history (the query string of /audit)."""
+
+    __tablename__ = "saved_search"
+
+    username: str = Field(sa_column=Column(String(100), ForeignKey("bpm_user.username", ondelete="CASCADE"),
+                                           primary_key=True))
+    name: str = Field(primary_key=True, max_length=60)
+    query: str = Field(max_length=2000)
     saved_at: dt.datetime = _when()
 
 

@@ -24,6 +24,7 @@ from bpm.store.models import RECORD_TABLES, metadata
 
 if TYPE_CHECKING:
     from bpm.store.repositories import (
+        AuditEventRepository,
         CredentialRepository,
         DefinitionRepository,
         HistoryRepository,
@@ -162,6 +163,13 @@ class UnitOfWork:
         from bpm.store.repositories import HistoryRepository
 
         return HistoryRepository(self)
+
+    @cached_property
+    def audit_events(self) -> AuditEventRepository:
+        """The definitions-and-administration chain (append-only)."""
+        from bpm.store.repositories import AuditEventRepository
+
+        return AuditEventRepository(self)
 
     @cached_property
     def outbox(self) -> OutboxRepository:

@@ -90,3 +90,15 @@ class Cause(StrEnum):
     TASK_TIMED_OUT = "task_timed_out"
     ATTACHMENT_ADDED = "attachment_added"
     ATTACHMENT_REMOVED = "attachment_removed"
+    PURGED = "purged"  # the tombstone retention leaves in place of the entries it removed
+
+
+class AdminCause(StrEnum):
+    """Why an entry of the definitions-and-administration chain (``audit_event``) was written."""
+
+    DEFINITION_PUBLISHED = "definition_published"
+    DEFINITION_RETIRED = "definition_retired"
+    EXPORT_MADE = "export_made"
+    PURGE = "purge"
+    LEGAL_HOLD_SET = "legal_hold_set"
+    LEGAL_HOLD_LIFTED = "legal_hold_lifted"

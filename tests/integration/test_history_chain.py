@@ -48,6 +48,11 @@ def _entries(rt, instance_id: str) -> list[HistoryEntry]:
         return uow.history.chain(instance_id)
 
 
+def _open_task(rt, instance_id: str) -> str:
+    with rt.uow() as uow:
+        return uow.tasks.open_of_instance(instance_id)[0].id
+
+
 def _tamper(rt, sql: str, **values) -> None:
     """Change the history past the service, as a database owner could (PostgreSQL's refusal bypassed)."""
     with rt.db.begin() as connection:
@@ -67,7 +72,11 @@ def test_every_kind_of_event_lands_in_one_unbroken_chain(rt, clock):
     assert [e.position for e in entries] == list(range(1, len(entries) + 1))
     assert all(later.prev_hash == earlier.entry_hash for earlier, later in pairwise(entries))
     found = _check(rt)
-    assert found.intact and found.chains == 2 and found.entries == len(entries) + len(_entries(rt, other.id))
+    with rt.uow() as uow:
+        events = uow.audit_events.chain()
+    assert {e.cause for e in events} == {"definition_published"}, "the demo published the examples"
+    assert found.intact and found.chains == 3, "two instances and the admin chain"
+    assert found.entries == len(entries) + len(_entries(rt, other.id)) + len(events)
 
 
 @pytest.mark.parametrize(("tamper", "position", "said"), [
@@ -141,7 +150,7 @@ def test_bpm_audit_verify_says_intact_or_names_the_break_and_exits_1(rt, clock, 
     instance_id = _busy_instance(rt, clock)
     monkeypatch.setenv("BPM_DATABASE_URL", database_url)
     intact = CliRunner().invoke(main, ["audit", "verify"])
-    assert intact.exit_code == 0 and "intact: 1 chains" in intact.output, intact.output
+    assert intact.exit_code == 0 and "intact: 2 chains" in intact.output, intact.output
     _tamper(rt, "UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i AND position = 2", i=instance_id)
     broken = CliRunner().invoke(main, ["audit", "verify", "--instance", instance_id])
     assert broken.exit_code == 1
@@ -152,7 +161,7 @@ def test_bpm_audit_verify_says_intact_or_names_the_break_and_exits_1(rt, clock, 
 def test_the_verify_api_is_for_auditors(client, rt, clock):
     instance_id = _busy_instance(rt, clock)
     ok = client.get("/api/audit/verify", headers={"X-BPM-User": "audrey"})
-    assert ok.status_code == 200 and ok.json["intact"] is True and ok.json["chains"] == 1
+    assert ok.status_code == 200 and ok.json["intact"] is True and ok.json["chains"] == 2
     assert client.get("/api/audit/verify", headers={"X-BPM-User": "ann"}).status_code == 403
     _tamper(rt, "DELETE FROM history_entry WHERE instance_id = :i AND position = 2", i=instance_id)
     found = client.get(f"/api/audit/verify?instanceId={instance_id}", headers={"X-BPM-User": "admin"}).json
@@ -197,7 +206,9 @@ def test_a_chain_rewritten_consistently_passes_alone_but_not_its_signed_anchor(s
     rt = signing
     instance_id = _busy_instance(rt, clock)
     anchor = make_anchor(rt)
-    assert anchor is not None and anchor.heads[0][0] == instance_id
+    assert anchor is not None
+    signed = {chain: position for chain, position, _ in anchor.heads}
+    assert set(signed) == {instance_id, "admin"}
     from pathlib import Path
 
     line = json.loads(Path(rt.settings.audit_anchor_file).read_text().splitlines()[-1])
@@ -212,10 +223,10 @@ def test_a_chain_rewritten_consistently_passes_alone_but_not_its_signed_anchor(s
     with rt.uow() as uow:
         found = verify(uow, rt.actor("audrey"), audit_key=key)
     (broken,) = found.broken
-    assert broken.chain == instance_id and broken.position == anchor.heads[0][1]
+    assert broken.chain == instance_id and broken.position == signed[instance_id]
     assert "signed a different entry here: the chain was rewritten" in broken.problem
     _tamper(rt, "UPDATE audit_anchor SET heads = :h WHERE id = :id",
-            h=json.dumps([[instance_id, anchor.heads[0][1], "f" * 64]]), id=anchor.id)
+            h=json.dumps([[instance_id, signed[instance_id], "f" * 64]]), id=anchor.id)
     with rt.uow() as uow:
         problems = [b.problem for b in verify(uow, rt.actor("audrey"), audit_key=key).broken]
     assert any("the anchor itself was altered" in p for p in problems), problems
@@ -246,14 +257,105 @@ def test_the_worker_anchors_every_so_often_and_the_cli_makes_keys_and_anchors(si
     assert worker.deliver()["anchors"] == 1
     assert "anchors" not in worker.deliver(), "not again before BPM_AUDIT_ANCHOR_MINUTES"
     clock.advance(rt.settings.audit_anchor_minutes * 60_000)
+    assert worker.deliver()["anchors"] == 0, "nothing moved since: nothing to sign"
+    instance, _ = start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
+    clock.advance(rt.settings.audit_anchor_minutes * 60_000)
     assert worker.deliver()["anchors"] == 1
     key = CliRunner().invoke(main, ["audit", "keygen"])
     assert key.exit_code == 0 and key.output.startswith("-----BEGIN PRIVATE KEY-----")
     monkeypatch.setenv("BPM_DATABASE_URL", database_url)
     monkeypatch.setenv("BPM_AUDIT_SIGNING_KEY", rt.settings.audit_signing_key)
+    idle = CliRunner().invoke(main, ["audit", "anchor"])
+    assert idle.exit_code == 0 and "nothing to anchor" in idle.output, idle.output
+    comment_on_task(rt, rt.actor("ann"), _open_task(rt, instance.id), "still waiting")
     made = CliRunner().invoke(main, ["audit", "anchor"])
-    assert made.exit_code == 0 and "1 chains, root " in made.output, made.output
+    assert made.exit_code == 0 and "1 chains moved, root " in made.output, made.output
     checked = CliRunner().invoke(main, ["audit", "verify"])
     assert checked.exit_code == 0, checked.output
     monkeypatch.delenv("BPM_AUDIT_SIGNING_KEY")
     assert CliRunner().invoke(main, ["audit", "anchor"]).exit_code == 1
+
+
+def test_definitions_and_admin_actions_form_their_own_chain(rt, clock):
+    from bpm.runtime import definitions
+    from bpm.runtime.audit import check_chain
+
+    body = {**_example("vacation-request"), "id": "chained-vacation"}
+    draft = definitions.save_draft(rt, rt.actor("dana"), body)
+    definitions.publish(rt, rt.actor("dana"), draft.key, draft.version)
+    second = definitions.save_draft(rt, rt.actor("dana"), {**body, "name": "Chained vacation, v2"})
+    definitions.publish(rt, rt.actor("dana"), second.key, second.version)
+    definitions.retire(rt, rt.actor("dana"), draft.key, draft.version)
+    with rt.uow() as uow:
+        events = uow.audit_events.chain()
+        head = uow.history.head("admin")
+    mine = [e for e in events if e.subject.startswith("definition:chained-vacation:")]
+    assert [(e.cause, e.subject, e.actor) for e in mine] == [
+        ("definition_published", "definition:chained-vacation:1", "dana"),
+        ("definition_published", "definition:chained-vacation:2", "dana"),
+        ("definition_retired", "definition:chained-vacation:1", "dana")]
+    assert mine[0].details["checksum"] == draft.checksum and mine[-1].details["newInstancesStart"] == 2
+    assert [e.position for e in events] == list(range(1, len(events) + 1))
+    assert check_chain("admin", events, head) is None and _check(rt).intact
+    _tamper(rt, "UPDATE audit_event SET actor = 'mallory' WHERE position = :p", p=mine[1].position)
+    (broken,) = _check(rt).broken
+    assert broken.chain == "admin" and broken.position == mine[1].position and "edited" in broken.problem
+
+
+def test_postgresql_refuses_to_change_admin_events(rt, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the triggers are PostgreSQL's")
+    for sql in ("UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event", "TRUNCATE audit_event CASCADE"):
+        with pytest.raises(Exception, match="append-only"), rt.db.begin() as connection:
+            connection.execute(text(sql))
+
+
+def test_an_anchor_removed_shows_at_the_next_and_in_the_anchor_file(signing, clock):
+    from bpm.runtime.anchors import make_anchor
+    from bpm.runtime.audit import audit_public_key
+
+    rt = signing
+    instance_id = _busy_instance(rt, clock)
+    first = make_anchor(rt)
+    comment_on_task(rt, rt.actor("ann"), _open_task(rt, instance_id), "any news?") if _open_tasks(rt, instance_id) \
+        else start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
+    second = make_anchor(rt)
+    assert first is not None and second is not None and second.previous == first.root
+    key = audit_public_key(rt.settings.audit_signing_key)
+    with rt.uow() as uow:
+        assert verify(uow, rt.actor("audrey"), audit_key=key, anchor_file=rt.settings.audit_anchor_file).intact
+    _tamper(rt, "DELETE FROM audit_anchor WHERE id = :id", id=first.id)
+    with rt.uow() as uow:
+        problems = [(b.chain, b.problem) for b in verify(uow, rt.actor("audrey"), audit_key=key,
+                                                         anchor_file=rt.settings.audit_anchor_file).broken]
+    assert (f"anchor {second.id} of {second.at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}",
+            "it does not follow the anchor before it: anchors were removed") in problems
+    assert any(chain.startswith(f"anchor {first.id} (anchor file line 1)") for chain, _ in problems), problems
+
+
+def test_verify_since_a_day_checks_the_chains_active_since(rt, clock):
+    import datetime as dt
+
+    old, _ = start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
+    clock.advance(3 * 86_400_000)
+    start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
+    since = rt.now() - dt.timedelta(days=1)
+    _tamper(rt, "UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i", i=old.id)
+    with rt.uow() as uow:
+        recent = verify(uow, rt.actor("audrey"), since=since)
+        everything = verify(uow, rt.actor("audrey"))
+    assert recent.intact and recent.chains == 2, "the new instance and the admin chain"
+    assert [b.chain for b in everything.broken] == [old.id]
+
+
+def _open_tasks(rt, instance_id: str) -> list:
+    with rt.uow() as uow:
+        return uow.tasks.open_of_instance(instance_id)
+
+
+def _example(name: str) -> dict:
+    import json
+
+    from ..conftest import REPO
+
+    return json.loads((REPO / "processes" / f"{name}.json").read_text())

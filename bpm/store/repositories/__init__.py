@@ -7,6 +7,7 @@ next to the tables they touch. The timers and audit issues add their own
 (``uow.jobs.claim_due``, chained history appends) in the same way.
 """
 
+from bpm.store.repositories.audit_events import AuditEventRepository
 from bpm.store.repositories.credentials import CredentialRepository
 from bpm.store.repositories.definitions import DefinitionRepository
 from bpm.store.repositories.history import HistoryRepository
@@ -16,5 +17,6 @@ from bpm.store.repositories.outbox import OutboxRepository
 from bpm.store.repositories.participants import ParticipantRepository
 from bpm.store.repositories.tasks import OfferRepository, TaskRepository
 
-__all__ = ["CredentialRepository", "DefinitionRepository", "HistoryRepository", "InstanceRepository",
-           "JobRepository", "OfferRepository", "OutboxRepository", "ParticipantRepository", "TaskRepository"]
+__all__ = ["AuditEventRepository", "CredentialRepository", "DefinitionRepository", "HistoryRepository",
+           "InstanceRepository", "JobRepository", "OfferRepository", "OutboxRepository", "ParticipantRepository",
+           "TaskRepository"]
