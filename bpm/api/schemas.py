@@ -390,6 +390,51 @@ class InstanceSchema(CamelSchema):
     revision = ma.fields.Integer()
 
 
+class AuditInstanceSchema(InstanceSchema):
+    """An instance as the auditor's search lists it."""
+
+    purged_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "when retention removed its data"})
+    held = ma.fields.Boolean(metadata={"description": "under a legal hold: retention keeps it"})
+
+
+_SEARCH_FIELDS = {
+    "process": "the process key", "version": "its version", "status": "the instance's status",
+    "business_key": "the business key, exactly", "person": "a user name: started it, acted on it or was assigned",
+    "role": "what the person did: any (default), started, acted, assigned",
+    "node": "a node the instance passed through", "from": "started on or after this day (YYYY-MM-DD, UTC)",
+    "to": "started on or before this day", "outcome": "the end outcome",
+}
+
+
+class AuditSearchQuerySchema(PagedQuerySchema):
+    """The auditor's search. Besides these, ``data.FIELD=text`` (equal, case aside), ``data.FIELD.min=N`` and
+    ``data.FIELD.max=N`` filter on what the process's forms took (the process must be given)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    process = ma.fields.String(metadata={"description": _SEARCH_FIELDS["process"]})
+    version = ma.fields.String(metadata={"description": _SEARCH_FIELDS["version"]})
+    status = ma.fields.String(metadata={"description": _SEARCH_FIELDS["status"]})
+    business_key = ma.fields.String(metadata={"description": _SEARCH_FIELDS["business_key"]})
+    person = ma.fields.String(metadata={"description": _SEARCH_FIELDS["person"]})
+    role = ma.fields.String(metadata={"description": _SEARCH_FIELDS["role"]})
+    node = ma.fields.String(metadata={"description": _SEARCH_FIELDS["node"]})
+    from_ = ma.fields.String(data_key="from", metadata={"description": _SEARCH_FIELDS["from"]})
+    to = ma.fields.String(metadata={"description": _SEARCH_FIELDS["to"]})
+    outcome = ma.fields.String(metadata={"description": _SEARCH_FIELDS["outcome"]})
+
+
+class AuditExportQuerySchema(AuditSearchQuerySchema):
+    """What to export: one instance, or everything a search matches."""
+
+    format = ma.fields.String(load_default="json", validate=validate.OneOf(["csv", "json"]),
+                              metadata={"description": "csv: one row per history entry; json: chains with their "
+                                                       "hashes and anchors, for `bpm audit verify --file`"})
+    instance_id = ma.fields.String(validate=validate.Length(min=1, max=36),
+                                   metadata={"description": "only this instance (the search is then ignored)"})
+
+
 class InstanceDetailSchema(InstanceSchema):
     """An instance with its engine snapshot and open tasks."""
 

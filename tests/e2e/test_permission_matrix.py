@@ -88,6 +88,10 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
      row(401, 403, 204, 404, 404, 403, 403)),  # only the one who added it
     ("incidents.Incidents", "GET", "/api/incidents", None, row(401, 403, 403, 403, 403, 200, 200)),
     ("audit.Verify", "GET", "/api/audit/verify", None, row(401, 403, 403, 403, 403, 200, 200)),
+    ("audit.Search", "GET", "/api/audit/search?process=expense-approval", None,
+     row(401, 403, 403, 403, 403, 200, 200)),
+    ("audit.Export", "GET", f"/api/audit/export?format=csv&instanceId={IID}", None,
+     row(401, 403, 403, 403, 403, 200, 200)),  # an export is recorded: the one change an auditor makes
     ("incidents.RetryIncident", "POST", f"/api/incidents/{JID}/retry", None, row(401, 403, 403, 404, 404, 403, 200)),
     ("notifications.Notifications", "GET", "/api/notifications", None, row(401, 200, 200, 200, 200, 200, 200)),
     ("notifications.MarkRead", "POST", "/api/notifications/read", {"all": True},
