@@ -493,6 +493,22 @@ def audit_anchor() -> None:
     click.echo(f"anchor {anchor.id}: {len(anchor.heads):,} chains moved, root {anchor.root}")
 
 
+@audit.command("purge")
+@click.option("--dry-run", is_flag=True, help="only say what would go")
+@click.option("--limit", type=click.IntRange(min=1), help="at most this many instances")
+def audit_purge(dry_run: bool, limit: int | None) -> None:
+    """Remove finished instances' data whose historyTimeToLive ran out (legal holds kept); tombstones stay."""
+    from bpm.runtime.retention import RETENTION_ACTOR, purge
+
+    with _runtime() as rt:
+        found = purge(rt, RETENTION_ACTOR, dry_run=dry_run, limit=limit)
+    for one in found:
+        click.echo(f"{'would purge' if dry_run else 'purged'}  {one.instance_id}  {one.definition_key} "
+                   f"v{one.definition_version}, ended {one.ended_at:%Y-%m-%d}: {one.rule}")
+    click.echo(f"{len(found):,} instance{'' if len(found) == 1 else 's'} {'would be' if dry_run else ''} "
+               f"purged".replace("  ", " "))
+
+
 @audit.command("keygen")
 def audit_keygen() -> None:
     """Print a new Ed25519 signing key (PEM) for BPM_AUDIT_SIGNING_KEY; keep it out of the database's reach."""

@@ -16,11 +16,13 @@ from bpm.api.schemas import (
     AuditExportQuerySchema,
     AuditInstanceSchema,
     AuditSearchQuerySchema,
+    HoldReasonSchema,
+    LegalHoldSchema,
     VerificationSchema,
     VerifyQuerySchema,
 )
 from bpm.auth import current_actor, runtime
-from bpm.runtime import audit, audit_export, audit_search
+from bpm.runtime import audit, audit_export, audit_search, retention
 
 OPEN_QUERY = {"location": "query", "unknown": ma.INCLUDE}  # data.FIELD keys vary: audit_search.parse checks them
 
@@ -83,3 +85,27 @@ class Export(MethodView):
         return Response(lines, mimetype="text/csv" if export_format == "csv"
                         else "application/json", headers={"Content-Disposition": f'attachment; filename="{name}"',
                                                           "X-BPM-Instances": str(count)})
+
+
+@blp.route("/holds")
+class Holds(MethodView):
+    @blp.response(200, LegalHoldSchema(many=True))
+    def get(self) -> Any:
+        """Every legal hold, newest first."""
+        with runtime().uow() as uow:
+            return list(retention.holds(uow, current_actor()))
+
+
+@blp.route("/holds/<string:instance_id>")
+class Hold(MethodView):
+    @blp.arguments(HoldReasonSchema())
+    @blp.response(201, LegalHoldSchema)
+    def put(self, body: dict[str, Any], instance_id: str) -> Any:
+        """Put an instance under legal hold: retention keeps all of it until the hold is lifted (auditors)."""
+        return retention.set_hold(runtime(), current_actor(), instance_id, body["reason"])
+
+    @blp.arguments(HoldReasonSchema())
+    @blp.response(204)
+    def delete(self, body: dict[str, Any], instance_id: str) -> None:
+        """Lift an instance's legal hold, saying why (auditors)."""
+        retention.lift_hold(runtime(), current_actor(), instance_id, body["reason"])

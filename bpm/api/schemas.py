@@ -425,6 +425,21 @@ class AuditSearchQuerySchema(PagedQuerySchema):
     outcome = ma.fields.String(metadata={"description": _SEARCH_FIELDS["outcome"]})
 
 
+class LegalHoldSchema(CamelSchema):
+    """An instance retention keeps, and why."""
+
+    instance_id = ma.fields.String()
+    reason = ma.fields.String()
+    set_by = ma.fields.String()
+    set_at = ma.fields.AwareDateTime()
+
+
+class HoldReasonSchema(CamelSchema):
+    """Why a legal hold is set or lifted (it goes into the admin chain)."""
+
+    reason = ma.fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
 class AuditExportQuerySchema(AuditSearchQuerySchema):
     """What to export: one instance, or everything a search matches."""
 

@@ -76,6 +76,8 @@ class Action(StrEnum):
     NOTIFICATION_LIST = "notification.list"  # one's own bell: there is no reading anyone else's
     NOTIFICATION_CHANGE = "notification.change"  # mark read, choose how notices come
     ACCOUNT_MANAGE = "account.manage"  # users, groups, other people's tokens
+    LEGAL_HOLD = "audit.hold"  # set or lift a legal hold on an instance (retention keeps it)
+    RETENTION_PURGE = "audit.purge"  # remove finished instances' data as retention says
 
 
 READ, WRITE, ADMIN = "read", "write", "admin"
@@ -87,7 +89,7 @@ SCOPE_OF: Mapping[Action, str] = {
     Action.TASK_DELEGATE: WRITE, Action.TASK_COMMENT: WRITE, Action.ATTACHMENT_ADD: WRITE,
     Action.ATTACHMENT_REMOVE: WRITE, Action.NOTIFICATION_CHANGE: WRITE,
     Action.INSTANCE_RETRY: ADMIN, Action.INSTANCE_REPAIR: ADMIN, Action.TASK_REASSIGN: ADMIN,
-    Action.ACCOUNT_MANAGE: ADMIN,
+    Action.ACCOUNT_MANAGE: ADMIN, Action.LEGAL_HOLD: WRITE, Action.RETENTION_PURGE: ADMIN,
 }
 
 
@@ -377,6 +379,8 @@ RULES: Mapping[Action, Callable[[Actor, Any], Refusal | None]] = {
     Action.ATTACHMENT_ADD: _attach,
     Action.ATTACHMENT_REMOVE: _detach,
     Action.ACCOUNT_MANAGE: _role("admin"),
+    Action.LEGAL_HOLD: _role("auditor"),
+    Action.RETENTION_PURGE: _role("admin"),
 }
 
 

@@ -51,6 +51,7 @@ class Worker:
         self._ticking = threading.Lock()
         self._digests_checked_at: Any = None
         self._anchored_at: Any = None
+        self._purged_at: Any = None
 
     def tick(self) -> Counter[str]:
         """Fire every job due now; how many fired, were moot, failed... (a tick already running is not doubled)."""
@@ -93,6 +94,12 @@ class Worker:
 
             self._anchored_at = now
             said["anchors"] += make_anchor(self.rt) is not None
+        every = self.rt.settings.retention_minutes * 60
+        if self._purged_at is None or (now - self._purged_at).total_seconds() >= every:
+            from bpm.runtime.retention import RETENTION_ACTOR, purge
+
+            self._purged_at = now
+            said["purged"] += len(purge(self.rt, RETENTION_ACTOR, limit=self.batch))
         return +said
 
     def _safely(self, step: Any) -> None:

@@ -228,6 +228,7 @@ def init_web(app: Flask) -> None:
     """Register the pages (and the SSO client, when configured)."""
     from bpm.web import form_fields
     from bpm.web.admin import bp as admin_pages
+    from bpm.web.audit import bp as audit_pages
     from bpm.web.inbox import bp as inbox_pages
     from bpm.web.notices import bp as notice_pages
 
@@ -236,6 +237,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(inbox_pages)
     app.register_blueprint(admin_pages)
     app.register_blueprint(notice_pages)
+    app.register_blueprint(audit_pages)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,
                                  row_count=form_fields.row_count, label_of=form_fields.label_of, asset=asset,
                                  in_form_order=form_fields.in_form_order,

@@ -92,6 +92,21 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
      row(401, 403, 403, 403, 403, 200, 200)),
     ("audit.Export", "GET", f"/api/audit/export?format=csv&instanceId={IID}", None,
      row(401, 403, 403, 403, 403, 200, 200)),  # an export is recorded: the one change an auditor makes
+    ("audit.Holds", "GET", "/api/audit/holds", None, row(401, 403, 403, 403, 403, 200, 200)),
+    ("audit.Hold", "PUT", f"/api/audit/holds/{IID}", {"reason": "the matrix"}, row(401, 403, 403, 403, 403, 201, 201)),
+    ("audit.Hold", "DELETE", f"/api/audit/holds/{IID}", {"reason": "the matrix"},
+     row(401, 403, 403, 403, 403, 404, 404)),  # auditors may, but there is no hold to lift
+    ("audit_pages.search_page", "GET", "/audit?process=expense-approval", None,
+     row(302, 403, 403, 403, 403, 200, 200)),
+    ("audit_pages.save_search", "POST", "/audit/searches", {"name": "matrix", "query": "status=paused"},
+     row(401, 403, 403, 403, 403, 303, 303)),
+    ("audit_pages.delete_search", "POST", "/audit/searches/delete", {"name": "matrix"},
+     row(401, 403, 403, 403, 403, 303, 303)),
+    ("audit_pages.instance_page", "GET", f"/audit/instances/{IID}", None, row(302, 403, 403, 403, 403, 200, 200)),
+    ("audit_pages.set_hold", "POST", f"/audit/instances/{IID}/hold", {"reason": "the matrix"},
+     row(401, 403, 403, 403, 403, 303, 303)),
+    ("audit_pages.lift_hold", "POST", f"/audit/instances/{IID}/hold/lift", {"reason": "the matrix"},
+     row(401, 403, 403, 403, 403, 303, 303)),  # nothing held: said so, nothing changed
     ("incidents.RetryIncident", "POST", f"/api/incidents/{JID}/retry", None, row(401, 403, 403, 404, 404, 403, 200)),
     ("notifications.Notifications", "GET", "/api/notifications", None, row(401, 200, 200, 200, 200, 200, 200)),
     ("notifications.MarkRead", "POST", "/api/notifications/read", {"all": True},
@@ -162,14 +177,16 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
 MAY_CHANGE = {"admin.retry": set(), "admin.cancel": {"ann", "admin"}, "admin.repair": {"admin"},
               "admin.reassign": {"admin"}, "inbox.cancel_request": {"ann", "admin"}, "inbox.claim_selected": set(),
               "inbox.discard_draft": set(), "inbox.remove_attachment": {"bob"}, "admin.retry_incident": {"admin"},
-              "admin.resend": {"admin"}, "notices.mark_read": EVERYONE, "notices.save_settings": EVERYONE}
+              "admin.resend": {"admin"}, "notices.mark_read": EVERYONE, "notices.save_settings": EVERYONE,
+              "audit_pages.lift_hold": set(), "audit_pages.delete_search": set()}
 FORM_ENDPOINTS = {"web.login_post", "web.logout", "web.create_token", "web.revoke_token", "inbox.submit_task",
                   "inbox.claim", "inbox.claim_selected", "inbox.delegate", "inbox.unclaim", "inbox.comment",
                   "inbox.start",
                   "inbox.cancel_request", "admin.retry", "admin.cancel", "admin.repair", "admin.reassign",
                   "inbox.save_draft", "inbox.discard_draft", "inbox.save_view", "inbox.delete_view",
                   "inbox.remove_attachment", "admin.retry_incident", "admin.resend", "notices.mark_read",
-                  "notices.save_settings"}
+                  "notices.save_settings", "audit_pages.save_search", "audit_pages.delete_search",
+                  "audit_pages.set_hold", "audit_pages.lift_hold"}
 
 
 def test_every_route_of_the_app_has_a_row(app):

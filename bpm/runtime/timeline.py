@@ -1,0 +1,220 @@
+"""An instance's story for an auditor: every event in words, how long each step waited and was worked on,
+the snapshot at any version, and what changed between two of them, field by field.
+
+Everything here is read from the history (the chain) and the instance's tasks; nothing is written. The
+pages render it; the rules (who may read it) are the policy's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import select
+
+from bpm.errors import InvalidRequest, NotFound, shown
+from bpm.runtime.actors import Actor
+from bpm.runtime.audit import Break, check_chain
+from bpm.runtime.history import rebuild_snapshot
+from bpm.runtime.policy import Action, require
+from bpm.store.models import AuditEvent, HistoryEntry, LegalHold, ProcessDefinition, ProcessInstance, Task
+from bpm.store.uow import UnitOfWork
+
+SAID = {
+    "started": "started the request", "task_completed": "decided", "cancelled": "cancelled it",
+    "retried": "retried the failed step", "repaired": "repaired it", "task_claimed": "claimed the task",
+    "task_unclaimed": "gave the task back", "task_delegated": "delegated the task",
+    "task_commented": "commented", "task_reassigned": "reassigned the task", "vote_cast": "voted",
+    "timer_fired": "the timer fired", "continued": "it went on", "task_reminded": "sent a reminder",
+    "task_escalated": "escalated the task", "task_timed_out": "the task timed out",
+    "attachment_added": "added a file", "attachment_removed": "removed a file",
+    "purged": "retention removed its data",
+    "legal_hold_set": "put it under legal hold", "legal_hold_lifted": "lifted the legal hold",
+    "export_made": "exported its history", "purge": "purged it",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the timeline."""
+
+    at: dt.datetime
+    actor: str
+    on_behalf_of: str | None
+    cause: str
+    node_id: str | None
+    task_id: str | None
+    changes: Mapping[str, Any]  # field -> [old, new]
+    details: Mapping[str, Any]  # what else it records (a decision's outcome and data, a purge's rule, ...)
+    position: int | None  # in the instance's chain (None: an admin chain event about it)
+    snapshot_version: int | None
+    entry_hash: str | None
+
+    @property
+    def said(self) -> str:
+        return SAID.get(self.cause, self.cause.replace("_", " "))
+
+
+@dataclass(frozen=True)
+class Step:
+    """A human task: when it was there to do, when someone took it, when it was done."""
+
+    task_id: str
+    node_id: str
+    title: str
+    created_at: dt.datetime
+    claimed_at: dt.datetime | None
+    done_at: dt.datetime | None
+    done_by: str | None
+    outcome: str | None
+    status: str
+
+    @property
+    def waited(self) -> dt.timedelta | None:
+        """Until someone took it (claimed), or until it was done if nobody had to claim it."""
+        end = self.claimed_at or self.done_at
+        return end - self.created_at if end is not None else None
+
+    @property
+    def worked(self) -> dt.timedelta | None:
+        """From being claimed to being done."""
+        return self.done_at - self.claimed_at if self.done_at is not None and self.claimed_at is not None else None
+
+
+@dataclass
+class Timeline:
+    instance: ProcessInstance
+    definition: Mapping[str, Any]
+    events: list[Event] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    versions: list[int] = field(default_factory=list)  # snapshot versions the history can rebuild
+    hold: LegalHold | None = None
+    chain_break: Break | None = None
+    chain_entries: int = 0
+
+
+def timeline(uow: UnitOfWork, actor: Actor, instance_id: str) -> Timeline:
+    """Everything an auditor sees of one instance. Auditors and admins."""
+    require(actor, Action.INSTANCE_READ_ALL)
+    instance = uow.session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"no instance {shown(instance_id)}")
+    definition = uow.session.get(ProcessDefinition, instance.definition_id)
+    entries = uow.history.chain(instance_id)
+    about = uow.audit_events.about(f"instance:{instance_id}")
+    found = Timeline(instance, definition.body if definition is not None else {"nodes": [], "edges": []})
+    found.events = sorted([_event(e) for e in entries] + [_admin_event(e) for e in about],
+                          key=lambda e: (e.at, e.position if e.position is not None else 1 << 40))
+    found.steps = _steps(uow, instance_id, entries)
+    found.versions = sorted({e.snapshot_version for e in entries if e.snapshot_version is not None})
+    found.hold = uow.session.get(LegalHold, instance_id)
+    found.chain_break = check_chain(instance_id, entries, uow.history.head(instance_id))
+    found.chain_entries = len(entries)
+    return found
+
+
+def _event(entry: HistoryEntry) -> Event:
+    details: dict[str, Any] = {}
+    appended = (entry.delta or {}).get("appended") or {}
+    for node_id, runs in appended.items():
+        for run in runs:
+            output = run.get("output") if isinstance(run, dict) else None
+            if isinstance(output, dict):
+                details.update({k: v for k, v in output.items() if k in ("outcome", "handle", "data")})
+                if node_id == entry.node_id or entry.cause == "started":
+                    details.setdefault("output", output)
+    if entry.cause == "purged" and entry.changes:
+        purged = entry.changes.get("purged", {})
+        details = {"rule": purged.get("rule"), "entries": purged.get("entries"), "removed": purged.get("removed")}
+        changes: Mapping[str, Any] = {}
+    else:
+        changes = entry.changes or {}
+    return Event(entry.at, entry.actor, entry.on_behalf_of, entry.cause, entry.node_id, entry.task_id, changes,
+                 details, entry.position, entry.snapshot_version, entry.entry_hash)
+
+
+def _admin_event(event: AuditEvent) -> Event:
+    return Event(event.at, event.actor, None, event.cause, None, None, {}, dict(event.details), None, None,
+                 event.entry_hash)
+
+
+def _steps(uow: UnitOfWork, instance_id: str, entries: Iterable[HistoryEntry]) -> list[Step]:
+    claimed: dict[str, dt.datetime] = {}
+    for entry in entries:
+        if entry.cause == "task_claimed" and entry.task_id and entry.task_id not in claimed:
+            claimed[entry.task_id] = entry.at
+    tasks = uow.session.exec(select(Task).where(Task.instance_id == instance_id).order_by(Task.created_at)).all()
+    return [Step(t.id, t.node_id, t.title, t.created_at, claimed.get(t.id), t.completed_at, t.completed_by,
+                 t.outcome, t.status) for t in tasks]
+
+
+def snapshot_at(uow: UnitOfWork, actor: Actor, instance_id: str, version: int) -> dict[str, Any]:
+    """The instance's snapshot as it was at ``version``, rebuilt from the history's deltas."""
+    require(actor, Action.INSTANCE_READ_ALL)
+    deltas = []
+    for entry in uow.history.of_instance(instance_id):
+        deltas.append(entry.delta or {})
+        if entry.snapshot_version == version:
+            return rebuild_snapshot(deltas).to_dict()
+    raise InvalidRequest("no such version", {"version": [f"the history holds no snapshot version {version}"]})
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field that differs between two snapshots: where, before, after (None: absent)."""
+
+    path: str
+    before: Any
+    after: Any
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Change]:
+    """What changed from one snapshot to another: status and position, then every value the nodes produced."""
+    flat_before, flat_after = _flatten(before), _flatten(after)
+    return [Change(path, flat_before.get(path), flat_after.get(path))
+            for path in sorted(set(flat_before) | set(flat_after), key=_order)
+            if flat_before.get(path, _ABSENT) != flat_after.get(path, _ABSENT)]
+
+
+_ABSENT = object()
+
+
+def _order(path: str) -> tuple[int, str]:
+    return (0 if not path.startswith("context.") else 1, path)
+
+
+def _flatten(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": snapshot.get("status"), "currentNodeId": snapshot.get("currentNodeId")}
+    for node_id, runs in (snapshot.get("context") or {}).items():
+        for index, run in enumerate(runs or []):
+            prefix = f"context.{node_id}" + (f"[{index}]" if len(runs) > 1 else "")
+            output = run.get("output") if isinstance(run, dict) else None
+            _walk(out, f"{prefix}.output", output)
+            if isinstance(run, dict) and run.get("error") is not None:
+                out[f"{prefix}.error"] = run["error"]
+    return out
+
+
+def _walk(out: dict[str, Any], prefix: str, value: Any) -> None:
+    if isinstance(value, Mapping) and value:
+        for key, inner in value.items():
+            _walk(out, f"{prefix}.{key}", inner)
+    else:
+        out[prefix] = value
+
+
+def duration(span: dt.timedelta | None) -> str:
+    """A span in the words a person reads ("2 d 3 h", "14 min", "under a minute")."""
+    if span is None:
+        return "—"
+    seconds = int(span.total_seconds())
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min" if minutes else "under a minute"

@@ -1,0 +1,148 @@
+"""The auditors' workspace: search the instances, read one's whole story, hold it from retention, export.
+
+Read-only but for the two things auditors do: save their searches, and set or lift a legal hold. Every
+rule is the runtime's (``audit_search``, ``timeline``, ``retention``, the policy), as the API's is.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, flash, redirect, render_template, request
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from bpm.auth import current_actor, runtime
+from bpm.errors import ConflictError, InvalidRequest, NotFound
+from bpm.runtime import audit_search, retention, timeline, views
+from bpm.runtime.policy import Action, allows, require
+from bpm.store.vocabulary import InstanceStatus
+from bpm.web.diagram import RunState, caption, render_svg
+
+bp = Blueprint("audit_pages", __name__)
+PAGE_SIZE = 25
+
+
+@bp.get("/audit")
+def search_page() -> Any:
+    """The search form, its results (paged, counted), saved searches and the exports of what is found."""
+    rt, actor = runtime(), current_actor()
+    require(actor, Action.INSTANCE_READ_ALL)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
+    errors: dict[str, list[str]] = {}
+    try:
+        query = audit_search.parse(args)
+    except InvalidRequest as bad:
+        query, errors = None, bad.errors
+    with rt.uow() as uow:
+        found, total = audit_search.search(uow, actor, query, max(page, 1), PAGE_SIZE) if query else ([], 0)
+        fields = audit_search.form_fields(rt, uow, args["process"]) if args.get("process") else []
+        processes = audit_search.processes(uow)
+        saved = views.list_of(uow, actor, views.AUDIT)
+    said = query.query_string() if query else ""
+
+    def url(**changes: Any) -> str:
+        merged = {**args, **{k: v for k, v in changes.items() if v is not None}}
+        return "/audit?" + urlencode([(k, v) for k, v in merged.items() if v not in ("", None)])
+
+    return render_template("audit.html", args=args, errors=errors, found=found, total=total, page=page,
+                           pages=max(1, math.ceil(total / PAGE_SIZE)), fields=fields, processes=processes,
+                           statuses=[s.value for s in InstanceStatus], roles=audit_search.ROLES, saved=saved,
+                           said=said, url=url, searched=bool(query and not query.empty)), 422 if errors else 200
+
+
+@bp.post("/audit/searches")
+def save_search() -> Response:
+    rt, actor = runtime(), current_actor()
+    require(actor, Action.INSTANCE_READ_ALL)
+    query = request.form.get("query", "")
+    try:
+        saved = views.save(rt, actor, request.form.get("name", ""), query, views.AUDIT)
+    except InvalidRequest as bad:
+        flash("Not saved: " + "; ".join(m for ms in bad.errors.values() for m in ms), "error")
+        return redirect(f"/audit?{query}", 303)
+    flash(f"Saved as “{saved.name}”.", "success")
+    return redirect(f"/audit?{saved.query}", 303)
+
+
+@bp.post("/audit/searches/delete")
+def delete_search() -> Response:
+    rt, actor = runtime(), current_actor()
+    require(actor, Action.INSTANCE_READ_ALL)
+    views.delete(rt, actor, request.form.get("name", ""), views.AUDIT)
+    flash("Saved search deleted.", "success")
+    return redirect("/audit", 303)
+
+
+@bp.get("/audit/instances/<instance_id>")
+def instance_page(instance_id: str) -> Any:
+    """One instance: summary, the path on the diagram, the steps' times, every event, and a diff."""
+    rt, actor = runtime(), current_actor()
+    errors: dict[str, list[str]] = {}
+    with rt.uow() as uow:
+        story = timeline.timeline(uow, actor, instance_id)
+        versions = story.versions
+        left, right = _pair(request.args, versions, errors)
+        changes = None
+        if left is not None and right is not None and not errors:
+            changes = timeline.diff(timeline.snapshot_at(uow, actor, instance_id, left),
+                                    timeline.snapshot_at(uow, actor, instance_id, right))
+    definition = story.definition
+    state = RunState.of(story.instance.snapshot, definition)
+    if story.instance.purged_at is not None:
+        state = RunState()  # its path went with its data; the events still name the steps
+    return render_template(
+        "audit_instance.html", story=story, i=story.instance, events=story.events, steps=story.steps,
+        versions=versions, left=left, right=right, changes=changes, errors=errors,
+        duration=timeline.duration, may_hold=allows(actor, Action.LEGAL_HOLD),
+        diagram=Markup(render_svg(definition, state, definition.get("name") or story.instance.definition_key)),
+        diagram_caption=caption(definition, state)), 422 if errors else 200
+
+
+def _pair(args: Any, versions: list[int], errors: dict[str, list[str]]) -> tuple[int | None, int | None]:
+    """The two snapshot versions to compare (default: none chosen)."""
+    chosen: list[int | None] = []
+    for name in ("from", "to"):
+        raw = args.get(name, "")
+        if not raw:
+            chosen.append(None)
+        elif raw.isdigit() and int(raw) in versions:
+            chosen.append(int(raw))
+        else:
+            errors[name] = [f"one of the versions {', '.join(map(str, versions))}" if versions
+                            else "this instance's history holds no snapshot version"]
+            chosen.append(None)
+    return chosen[0], chosen[1]
+
+
+def _back_to(instance_id: str) -> Response:
+    return redirect(f"/audit/instances/{instance_id}", 303)
+
+
+@bp.post("/audit/instances/<instance_id>/hold")
+def set_hold(instance_id: str) -> Response:
+    rt, actor = runtime(), current_actor()
+    try:
+        retention.set_hold(rt, actor, instance_id, request.form.get("reason", ""))
+    except (InvalidRequest, ConflictError, NotFound) as exc:
+        details = "; ".join(m for ms in getattr(exc, "errors", {}).values() for m in ms)
+        flash(f"Not held: {exc}{' (' + details + ')' if details else ''}.", "error")
+    else:
+        flash("Under legal hold: retention keeps all of it until the hold is lifted.", "success")
+    return _back_to(instance_id)
+
+
+@bp.post("/audit/instances/<instance_id>/hold/lift")
+def lift_hold(instance_id: str) -> Response:
+    rt, actor = runtime(), current_actor()
+    try:
+        retention.lift_hold(rt, actor, instance_id, request.form.get("reason", ""))
+    except (InvalidRequest, NotFound) as exc:
+        details = "; ".join(m for ms in getattr(exc, "errors", {}).values() for m in ms)
+        flash(f"Not lifted: {exc}{' (' + details + ')' if details else ''}.", "error")
+    else:
+        flash("Legal hold lifted.", "success")
+    return _back_to(instance_id)
