@@ -23,6 +23,18 @@ from bpm.web.diagram import RunState, caption, render_svg
 
 bp = Blueprint("audit_pages", __name__)
 PAGE_SIZE = 25
+LABELS = {"process": "Process", "version": "Version", "status": "Status", "businessKey": "Business key",
+          "person": "Person", "role": "Who", "node": "Step", "from": "Started from", "to": "Started to",
+          "outcome": "Outcome"}
+
+
+def _labels(fields: list[audit_search.FormField]) -> dict[str, str]:
+    """What the error summary calls each field: its label on the page."""
+    found = dict(LABELS)
+    for f in fields:
+        found.update({f"data.{f.name}": f.title, f"data.{f.name}.min": f"{f.title} at least",
+                      f"data.{f.name}.max": f"{f.title} at most"})
+    return found
 
 
 @bp.get("/audit")
@@ -51,7 +63,11 @@ def search_page() -> Any:
     return render_template("audit.html", args=args, errors=errors, found=found, total=total, page=page,
                            pages=max(1, math.ceil(total / PAGE_SIZE)), fields=fields, processes=processes,
                            statuses=[s.value for s in InstanceStatus], roles=audit_search.ROLES, saved=saved,
-                           said=said, url=url, searched=bool(query and not query.empty)), 422 if errors else 200
+                           said=said, url=url, searched=bool(query and not query.empty),
+                           labels=_labels(fields),
+                           more_open=any(args.get(k) for k in ("version", "businessKey", "node", "outcome")),
+                           data_open=any(k.startswith(audit_search.DATA_PREFIX) for k in args)), \
+        422 if errors else 200
 
 
 @bp.post("/audit/searches")

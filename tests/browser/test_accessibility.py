@@ -54,6 +54,17 @@ def test_no_page_has_a_serious_accessibility_violation(chromium, live_server, ax
     admin.goto(f"{live_server}/admin")
     problems["/admin"] = _violations(admin, axe_script)
     admin.context.close()
+    auditor = sign_in(chromium.new_context(bypass_csp=True), live_server, "audrey")
+    for url in ("/audit", "/audit?process=expense-approval&data.amount.min=1000",
+                "/audit?process=expense-approval&data.amount.min=lots&status=sleeping"):
+        auditor.goto(f"{live_server}{url}")
+        problems[url] = _violations(auditor, axe_script)
+    auditor.goto(f"{live_server}/audit?process=expense-approval")
+    auditor.click("table a")
+    problems["audit timeline"] = _violations(auditor, axe_script)
+    auditor.goto(auditor.url + "?from=1&to=99")
+    problems["audit timeline with a bad version"] = _violations(auditor, axe_script)
+    auditor.context.close()
     context = chromium.new_context(bypass_csp=True)
     manager = sign_in(context, live_server, "bob")
     manager.click(".task-title")
