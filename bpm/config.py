@@ -86,9 +86,10 @@ class Settings:
     audit_signing_key: str = ""  # an Ed25519 private key, PEM (bpm audit keygen); empty: no anchors
     audit_anchor_file: str = ""  # a file each anchor is appended to as a JSON line (keep it off the database host)
     audit_anchor_minutes: int = 60  # how often the worker anchors the chains' heads
+    audit_anchor_webhook: str = ""  # a URL each anchor is POSTed to as well, signed with BPM_WEBHOOK_SECRET
     # Retention (bpm/runtime/retention.py): a process's historyTimeToLive wins; this applies to the others
     history_ttl_days: int = 0  # days a finished instance's data is kept when its process says nothing; 0: for good
-    retention_minutes: int = 60  # how often the worker purges what retention says may go
+    retention_minutes: int = 60  # how often the worker purges what retention says may go; 0: never (cron runs it)
 
     def __post_init__(self) -> None:
         if not self.secret_key:
@@ -120,8 +121,8 @@ class Settings:
     def _check_notifications(self) -> None:
         if self.smtp_ssl and self.smtp_starttls and self.smtp_host:
             raise ValueError("BPM_SMTP_SSL and BPM_SMTP_STARTTLS exclude each other: set BPM_SMTP_STARTTLS=0")
-        if self.history_ttl_days < 0 or self.retention_minutes < 1 or self.audit_anchor_minutes < 1:
-            raise ValueError("BPM_HISTORY_TTL_DAYS must be 0 or more (0: keep), BPM_RETENTION_MINUTES and "
+        if self.history_ttl_days < 0 or self.retention_minutes < 0 or self.audit_anchor_minutes < 1:
+            raise ValueError("BPM_HISTORY_TTL_DAYS and BPM_RETENTION_MINUTES must be 0 or more (0: keep; never), "
                              "BPM_AUDIT_ANCHOR_MINUTES at least 1")
         if not 0 <= self.digest_hour <= 23 or self.notify_max_attempts < 1:
             raise ValueError("BPM_DIGEST_HOUR must be 0-23 and BPM_NOTIFY_MAX_ATTEMPTS at least 1")

@@ -18,6 +18,7 @@ shows at its anchored entry.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,8 @@ from bpm.runtime.runtime import Runtime
 from bpm.store.chain import GENESIS, canonical, stamp
 from bpm.store.models import AuditAnchor, AuditChainHead
 from bpm.store.uow import UnitOfWork
+
+logger = logging.getLogger(__name__)
 
 
 def new_key() -> str:
@@ -110,11 +113,46 @@ def make_anchor(rt: Runtime) -> AuditAnchor | None:
         uow.session.refresh(anchor)
         uow.session.expunge(anchor)
     if rt.settings.audit_anchor_file:
-        line = {"id": anchor.id, "at": stamp(anchor.at), "previous": anchor.previous, "chains": len(heads),
-                "root": anchor.root, "signature": anchor.signature, "keyId": anchor.key_id}
         with Path(rt.settings.audit_anchor_file).open("ab") as file:
-            file.write(orjson.dumps(line) + b"\n")
+            file.write(orjson.dumps(anchor_line(anchor)) + b"\n")
     return anchor
+
+
+def anchor_line(anchor: AuditAnchor) -> dict[str, object]:
+    """What leaves the database of an anchor: enough to hold it against the database's copy later."""
+    return {"id": anchor.id, "at": stamp(anchor.at), "previous": anchor.previous, "chains": len(anchor.heads),
+            "root": anchor.root, "signature": anchor.signature, "keyId": anchor.key_id}
+
+
+def ship(rt: Runtime, limit: int = 100) -> int:
+    """POST the anchors not yet shipped to ``BPM_AUDIT_ANCHOR_WEBHOOK``, oldest first; how many went.
+
+    Signed like every webhook (``X-BPM-Signature``, ``Idempotency-Key: anchor-<id>``). The first one the
+    receiver does not take stops the round, so they always arrive in order; the next round tries again.
+    """
+    url = rt.settings.audit_anchor_webhook
+    if not url:
+        return 0
+    from bpm.notify import webhook
+
+    with rt.uow() as uow:
+        waiting = list(uow.session.exec(select(AuditAnchor).where(AuditAnchor.shipped_at.is_(None))  # type: ignore
+                                        .order_by(AuditAnchor.id).limit(limit)).all())
+        for anchor in waiting:
+            uow.session.expunge(anchor)
+    shipped = 0
+    for anchor in waiting:
+        try:
+            webhook.post(rt.settings, url, {"event": "audit.anchor", **anchor_line(anchor)}, f"anchor-{anchor.id}",
+                         int(rt.now().timestamp()))
+        except webhook.WebhookFailed as failed:
+            logger.warning("anchor %s not shipped: %s", anchor.id, failed)
+            break
+        with rt.uow() as uow:
+            uow.execute(update(AuditAnchor).where(AuditAnchor.id == anchor.id).values(shipped_at=rt.now()))  # type: ignore
+            uow.commit()
+        shipped += 1
+    return shipped
 
 
 @dataclass

@@ -94,8 +94,12 @@ class Worker:
 
             self._anchored_at = now
             said["anchors"] += make_anchor(self.rt) is not None
-        every = self.rt.settings.retention_minutes * 60
-        if self._purged_at is None or (now - self._purged_at).total_seconds() >= every:
+        if self.rt.settings.audit_anchor_webhook:
+            from bpm.runtime.anchors import ship
+
+            said["anchors shipped"] += ship(self.rt)
+        every = self.rt.settings.retention_minutes * 60  # 0: retention runs from cron (docs/audit.md)
+        if every and (self._purged_at is None or (now - self._purged_at).total_seconds() >= every):
             from bpm.runtime.retention import RETENTION_ACTOR, purge
 
             self._purged_at = now

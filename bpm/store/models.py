@@ -206,6 +206,7 @@ class AuditAnchor(SQLModel, table=True):
     root: str = Field(max_length=64)
     signature: str = Field(max_length=128)
     key_id: str = Field(max_length=16)  # the first 16 hex digits of the SHA-256 of the public key
+    shipped_at: dt.datetime | None = _when(nullable=True)  # posted to BPM_AUDIT_ANCHOR_WEBHOOK (None: not yet)
 
 
 TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = (status.value for status in TaskStatus)  # plain str, cheapest to bind

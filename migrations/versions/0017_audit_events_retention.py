@@ -89,6 +89,7 @@ def upgrade() -> None:
         head.add_column(sa.Column("anchored", sa.Integer(), nullable=True))
     with op.batch_alter_table("audit_anchor") as anchor:
         anchor.add_column(sa.Column("previous", sa.String(length=64), nullable=True))
+        anchor.add_column(sa.Column("shipped_at", UtcDateTime(), nullable=True))
         anchor.create_unique_constraint("uq_audit_anchor_previous", ["previous"])
     op.create_index("ix_process_instance_ended", "process_instance", ["ended_at"])
     if op.get_bind().dialect.name == "postgresql":
@@ -105,6 +106,7 @@ def downgrade() -> None:
     op.drop_index("ix_process_instance_ended", "process_instance")
     with op.batch_alter_table("audit_anchor") as anchor:
         anchor.drop_constraint("uq_audit_anchor_previous", type_="unique")
+        anchor.drop_column("shipped_at")
         anchor.drop_column("previous")
     with op.batch_alter_table("audit_chain_head") as head:
         head.drop_column("anchored")

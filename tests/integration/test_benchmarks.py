@@ -85,7 +85,10 @@ def test_the_timers_benchmark_fires_every_timer_once_with_two_workers_and_mails_
 
 @needs_postgres
 def test_the_audit_benchmark_fills_chained_history_and_verifies_it():
-    out = _bench("bench.audit", "--instances", "30", "--entries", "10")
+    out = _bench("bench.audit", "--instances", "30", "--entries", "10", "--repeat", "2", "--export-rows", "100")
     assert "filled: 30 instances x 10 entries = 300 chained entries" in out, out
+    assert re.search(r"amount at least 4,000 \(form data\) +[\d.]+ ms +[\d.]+ ms +\d+", out), out
+    assert re.search(r"csv +[\d,]+ rows .* rows/s\) +peak memory \d+ MB", out), out
+    assert re.search(r"json +[\d,]+ rows .* rows/s\) +peak memory \d+ MB", out), out
     assert re.search(r"verify everything +300 entries in [\d.]+ s \([\d,]+ entries/s\)", out), out
     assert re.search(r"verify one instance +median [\d.]+ ms", out), out

@@ -359,3 +359,45 @@ def _example(name: str) -> dict:
     from ..conftest import REPO
 
     return json.loads((REPO / "processes" / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def anchor_receiver():
+    import http.server
+
+    from ..mail_server import free_port
+    from .test_notifications import _Receiver
+
+    _Receiver.answers, _Receiver.received = [], []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/anchors", _Receiver
+    server.shutdown()
+
+
+def test_anchors_are_posted_to_the_anchor_webhook_in_order_signed_and_retried(signing, clock, monkeypatch,
+                                                                              anchor_receiver):
+    import json
+    from dataclasses import replace
+
+    from bpm.notify.webhook import verify as verify_signature
+
+    rt = signing
+    url, got = anchor_receiver
+    monkeypatch.setattr(rt, "settings", replace(rt.settings, audit_anchor_webhook=url, webhook_secret="s3cret"))
+    got.answers = [503]
+    _busy_instance(rt, clock)
+    worker = Worker(rt)
+    said = worker.deliver()
+    assert said["anchors"] == 1 and said["anchors shipped"] == 0, "the receiver was down"
+    start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
+    clock.advance(rt.settings.audit_anchor_minutes * 60_000)
+    said = worker.deliver()
+    assert said["anchors"] == 1 and said["anchors shipped"] == 2, "both, the older first"
+    first, second = (json.loads(body) for _, body in got.received[1:])
+    assert first["event"] == "audit.anchor" and second["previous"] == first["root"]
+    headers, body = got.received[1]
+    assert verify_signature("s3cret", headers["X-BPM-Signature"], body, int(rt.now().timestamp()))
+    assert headers["Idempotency-Key"] == f"anchor-{first['id']}"
+    assert worker.deliver()["anchors shipped"] == 0, "shipped once"
