@@ -127,8 +127,9 @@ class _Reader:
 def parse(args: Mapping[str, Any]) -> AuditQuery:
     """A query from query-string arguments (a dict or a MultiDict); InvalidRequest names each bad field."""
     read = _Reader(args)
-    version = read.text("version", 9)
-    if version is not None and not (version.isdigit() and int(version) >= 1):
+    raw_version = read.text("version", 9)
+    version = int(raw_version) if raw_version and whole(raw_version) and int(raw_version) >= 1 else None
+    if raw_version is not None and version is None:
         read.errors["version"] = ["a version number: 1, 2, ..."]
     status = read.choice("status", [s.value for s in InstanceStatus])
     role = read.choice("role", ROLES, "any") or "any"
@@ -140,13 +141,18 @@ def parse(args: Mapping[str, Any]) -> AuditQuery:
     if data and process is None:
         read.errors["process"] = ["choose the process whose form names these fields"]
     node = read.name("node")
-    query = AuditQuery(process=process, version=int(version) if version and version.isdigit() else None,
+    query = AuditQuery(process=process, version=version,
                        status=status, business_key=read.text("businessKey"), person=read.text("person", 100),
                        role=role, node=node, started_from=started_from, started_to=started_to,
                        outcome=read.text("outcome"), data=tuple(data))
     if read.errors:
         raise InvalidRequest("this search cannot run", read.errors)
     return query
+
+
+def whole(text: str) -> bool:
+    """Digits 0-9 only (``str.isdigit`` takes "¹" and "٣", which ``int`` then may refuse)."""
+    return text.isascii() and text.isdigit()
 
 
 def _data_filters(args: Mapping[str, Any], errors: dict[str, list[str]]) -> list[DataFilter]:

@@ -43,7 +43,7 @@ def search_page() -> Any:
     rt, actor = runtime(), current_actor()
     require(actor, Action.INSTANCE_READ_ALL)
     args = {k: v for k, v in request.args.items() if k != "page"}
-    page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
+    page = int(request.args["page"]) if audit_search.whole(request.args.get("page", "")) else 1
     errors: dict[str, list[str]] = {}
     try:
         query = audit_search.parse(args)
@@ -125,7 +125,7 @@ def _pair(args: Any, versions: list[int], errors: dict[str, list[str]]) -> tuple
         raw = args.get(name, "")
         if not raw:
             chosen.append(None)
-        elif raw.isdigit() and int(raw) in versions:
+        elif audit_search.whole(raw) and int(raw) in versions:
             chosen.append(int(raw))
         else:
             errors[name] = [f"one of the versions {', '.join(map(str, versions))}" if versions

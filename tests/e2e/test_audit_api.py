@@ -81,7 +81,8 @@ def test_the_search_finds_by_every_filter_and_counts(api, world, rt):
 
 
 @pytest.mark.parametrize(("query", "field"), [
-    ("status=sleeping", "status"), ("version=first", "version"), ("from=yesterday", "from"),
+    ("status=sleeping", "status"), ("version=first", "version"), ("version=%C2%B9", "version"),
+    ("from=yesterday", "from"),
     ("from=2026-02-02&to=2026-01-01", "to"), ("data.amount.min=1000", "process"),
     ("process=expense-approval&data.amount.min=lots", "data.amount.min"), ("colour=red", "colour"),
     ("node=a%22b", "node"), ("role=boss&person=bob", "role"),
