@@ -26,7 +26,8 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import bindparam, cast, or_, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import select
 
 from bpm.errors import ConflictError, InvalidRequest
@@ -63,14 +64,25 @@ def key_id(public: Ed25519PublicKey) -> str:
 
 
 def merkle_root(heads: list[list]) -> str:
-    """The Merkle root of leaves ``[[chain, position, hash], ...]``; of none, SHA-256 of ``[]``."""
-    level = [hashlib.sha256(canonical(head)).digest() for head in heads]
+    """The Merkle root of leaves ``[[chain, position, hash], ...]``; of none, SHA-256 of ``[]``.
+
+    A leaf is the SHA-256 of its canonical JSON; for a list of texts and whole numbers that is exactly what
+    orjson writes, so the leaves skip the canonical form's walk (a tampered leaf with a float in it simply
+    hashes differently, as it should).
+    """
+    level = [hashlib.sha256(orjson.dumps(head) if _plain_leaf(head) else canonical(head)).digest()
+             for head in heads]
     if not level:
         return hashlib.sha256(b"[]").hexdigest()
     while len(level) > 1:
         level = [hashlib.sha256(level[i] + level[i + 1]).digest() if i + 1 < len(level) else level[i]
                  for i in range(0, len(level), 2)]
     return level[0].hex()
+
+
+def _plain_leaf(head: object) -> bool:
+    return isinstance(head, list) and all(isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))
+                                          for v in head)
 
 
 def leaves(anchor: AuditAnchor) -> list[list]:
@@ -168,13 +180,19 @@ def anchor_name(anchor: AuditAnchor) -> str:
     return f"anchor {anchor.id} of {stamp(anchor.at)}"
 
 
-def check_anchors(uow: UnitOfWork, public: Ed25519PublicKey | None, anchor_file: str = "") -> AnchorCheck:
+def check_anchors(uow: UnitOfWork, public: Ed25519PublicKey | None, anchor_file: str = "",
+                  chain: str | None = None) -> AnchorCheck:
     """Every anchor's root, signature and place after the one before; the newest signed head of each chain.
 
     A chain's entries up to its newest signed position are bound by the chain's own links to that one
     signed hash, so checking each chain against its newest anchor checks it against all of them. With the
     anchor file, an anchor it lists that the database lost (or holds differently) is a problem too.
+
+    With ``chain``, only the newest anchor that signed that chain is checked (root and signature): what one
+    instance's verification needs; the anchors' own chain and the file are the whole run's to check.
     """
+    if chain is not None:
+        return _check_newest_of(uow, public, chain)
     found = AnchorCheck()
     before: str | None = None
     roots: dict[int, str] = {}
@@ -184,19 +202,53 @@ def check_anchors(uow: UnitOfWork, public: Ed25519PublicKey | None, anchor_file:
         name = anchor_name(anchor)
         roots[int(anchor.id or 0)] = anchor.root
         expected_before, before = before, anchor.root
-        if merkle_root(leaves(anchor)) != anchor.root:
-            found.problems.append((name, None, "its heads no longer make its root: the anchor itself was altered"))
+        problem = _signed_by_key(anchor, public)
+        if problem is not None:
+            found.problems.append((name, None, problem))
             continue
-        if public is not None:
-            try:
-                public.verify(bytes.fromhex(anchor.signature), bytes.fromhex(anchor.root))
-            except (InvalidSignature, ValueError):
-                found.problems.append((name, None, "its signature is not the audit key's: forged or altered"))
-                continue
         if anchor.previous is not None and anchor.previous != (expected_before or GENESIS):
             found.problems.append((name, None, "it does not follow the anchor before it: anchors were removed"))
         for chain, position, digest in anchor.heads:
             found.signed[chain] = (name, int(position), str(digest))
+    _check_file(found, anchor_file, roots)
+    return found
+
+
+def _signed_by_key(anchor: AuditAnchor, public: Ed25519PublicKey | None) -> str | None:
+    """What is wrong with an anchor itself (its root, its signature), or None."""
+    if merkle_root(leaves(anchor)) != anchor.root:
+        return "its heads no longer make its root: the anchor itself was altered"
+    if public is not None:
+        try:
+            public.verify(bytes.fromhex(anchor.signature), bytes.fromhex(anchor.root))
+        except (InvalidSignature, ValueError):
+            return "its signature is not the audit key's: forged or altered"
+    return None
+
+
+def _check_newest_of(uow: UnitOfWork, public: Ed25519PublicKey | None, chain: str) -> AnchorCheck:
+    found = AnchorCheck()
+    if uow.dialect.name == "postgresql":
+        signing = AuditAnchor.heads.op("@>")(cast([[chain]], JSONB))  # type: ignore[attr-defined]
+    else:
+        signing = text("EXISTS (SELECT 1 FROM json_each(audit_anchor.heads) WHERE json_extract(value, '$[0]') = "
+                       ":chain)").bindparams(chain=chain)
+    anchor = uow.session.exec(select(AuditAnchor).where(signing).order_by(AuditAnchor.id.desc())  # type: ignore
+                              .limit(1)).first()
+    if anchor is None:
+        return found
+    found.count = 1
+    problem = _signed_by_key(anchor, public)
+    if problem is not None:
+        found.problems.append((anchor_name(anchor), None, problem))
+        return found
+    for name, position, digest in anchor.heads:
+        if name == chain:
+            found.signed[chain] = (anchor_name(anchor), int(position), str(digest))
+    return found
+
+
+def _check_file(found: AnchorCheck, anchor_file: str, roots: dict[int, str]) -> None:
     if anchor_file and Path(anchor_file).is_file():
         for number, raw in enumerate(Path(anchor_file).read_bytes().splitlines(), 1):
             try:
@@ -209,4 +261,3 @@ def check_anchors(uow: UnitOfWork, public: Ed25519PublicKey | None, anchor_file:
                 found.problems.append((f"anchor {anchor_id} (anchor file line {number})", None,
                                        "the database no longer holds this anchor as the anchor file has it: "
                                        "removed or replaced"))
-    return found

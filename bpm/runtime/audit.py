@@ -24,7 +24,6 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select as select_rows
-from sqlmodel import select
 
 from bpm.runtime.actors import Actor
 from bpm.runtime.anchors import AnchorCheck, check_anchors, load_key
@@ -140,17 +139,21 @@ def _end_break(chain: str, last: int, prev: str, head: tuple[int, str] | None,
     return None
 
 
+HISTORY = HistoryEntry.__table__  # type: ignore[attr-defined]
+
+
 def _instance_entries(uow: UnitOfWork, instance_id: str | None, since: dt.datetime | None,
-                      ) -> Iterator[tuple[str, Iterator[HistoryEntry]]]:
-    """Each chain's entries in chain order, streamed (one query; a million entries never sit in memory)."""
-    query = select(HistoryEntry)
+                      ) -> Iterator[tuple[str, Iterator[Any]]]:
+    """Each chain's entries in chain order, streamed as plain rows (one query over a server-side cursor; a
+    million entries never sit in memory, and no ORM object is built for any)."""
+    query = select_rows(HISTORY)
     if instance_id is not None:
-        query = query.where(HistoryEntry.instance_id == instance_id)
+        query = query.where(HISTORY.c.instance_id == instance_id)
     if since is not None:
-        active = select(HistoryEntry.instance_id).where(HistoryEntry.at >= since).distinct()
-        query = query.where(HistoryEntry.instance_id.in_(active))  # type: ignore[attr-defined]
-    rows = uow.session.exec(query.order_by(HistoryEntry.instance_id, HistoryEntry.position, HistoryEntry.id)
-                            .execution_options(yield_per=2000))
+        active = select_rows(HISTORY.c.instance_id).where(HISTORY.c.at >= since).distinct()
+        query = query.where(HISTORY.c.instance_id.in_(active))
+    rows = uow.execute(query.order_by(HISTORY.c.instance_id, HISTORY.c.position, HISTORY.c.id)
+                       .execution_options(yield_per=2000, stream_results=True))
     yield from groupby(rows, key=lambda entry: entry.instance_id)
 
 
@@ -164,7 +167,7 @@ def verify(uow: UnitOfWork, actor: Actor, instance_id: str | None = None,
     checked against their own roots and the chains, but not their signatures. Auditors and admins.
     """
     require(actor, Action.INSTANCE_READ_ALL)
-    anchors = check_anchors(uow, audit_key, anchor_file)
+    anchors = check_anchors(uow, audit_key, anchor_file, chain=instance_id)
     found = Verification(anchors=anchors.count)
     found.broken.extend(Break(name, position, None, problem) for name, position, problem in anchors.problems)
     heads = _heads(uow, instance_id)

@@ -225,6 +225,9 @@ def test_a_chain_rewritten_consistently_passes_alone_but_not_its_signed_anchor(s
     (broken,) = found.broken
     assert broken.chain == instance_id and broken.position == signed[instance_id]
     assert "signed a different entry here: the chain was rewritten" in broken.problem
+    with rt.uow() as uow:
+        (alone,) = verify(uow, rt.actor("audrey"), instance_id, audit_key=key).broken
+    assert alone == broken, "one instance's check finds it too, from the newest anchor that signed it"
     _tamper(rt, "UPDATE audit_anchor SET heads = :h WHERE id = :id",
             h=json.dumps([[instance_id, signed[instance_id], "f" * 64]]), id=anchor.id)
     with rt.uow() as uow:
