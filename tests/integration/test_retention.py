@@ -225,3 +225,20 @@ def test_the_worker_purges_and_the_cli_says_what_would_go(rt, clock, database_ur
     with rt.uow() as uow:
         assert [len(uow.history.chain(i)) for i in (first, second)] == [1, 1]
         assert uow.session.exec(_where(HistoryEntry, first)).one().cause == "purged"
+
+
+def test_a_purged_instance_still_opens_everywhere_it_is_listed(rt, clock, api, client):
+    key = _short_lived(rt, "listed-expense")
+    instance_id = _finished(rt, key)
+    with rt.uow() as uow:
+        (task,) = uow.session.exec(_where(Task, instance_id)).all()
+    clock.advance(31 * DAY)
+    retention.purge(rt, retention.RETENTION_ACTOR)
+    assert api.as_("ann").get(f"/api/instances/{instance_id}").status_code == 200
+    assert [e["cause"] for e in api.as_("ann").get(f"/api/instances/{instance_id}/history").json] == ["purged"]
+    assert api.as_("bob").get(f"/api/tasks/{task.id}").status_code == 200
+    pages = (("ann", "/requests"), ("bob", f"/tasks/{task.id}"), ("audrey", f"/audit/instances/{instance_id}"))
+    for user, url in pages:
+        page = client.get(url, headers={"X-BPM-User": user, "Accept": "text/html"})
+        assert page.status_code == 200, (url, page.status_code)
+        assert "secret laptop" not in page.get_data(as_text=True)
