@@ -174,7 +174,7 @@ def _export_in_child(url: str, query_string: str, export_format: str, out: Any) 
 
     rt = Runtime.build(Settings(database_url=url), SystemClock())
     query = audit_search.parse(dict(pair.split("=", 1) for pair in query_string.split("&") if pair))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _peak_mb()
     began = time.perf_counter()
     size = lines = 0
     generator = audit_export.csv_lines if export_format == "csv" else audit_export.json_chunks
@@ -183,7 +183,16 @@ def _export_in_child(url: str, query_string: str, export_format: str, out: Any) 
         lines += chunk.count(b"\n") if export_format == "csv" else chunk.count(b'"hash":')
     seconds = time.perf_counter() - began
     rt.close()
-    out.put((lines, size, seconds, before / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    out.put((lines, size, seconds, before, _peak_mb()))
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss it starts afresh at exec, so a spawned
+    child does not inherit its parent's), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def time_export(url: str, query_string: str, export_format: str) -> tuple[int, int, float, float, float]:
@@ -196,15 +205,76 @@ def time_export(url: str, query_string: str, export_format: str) -> tuple[int, i
     return result
 
 
+def report_searches(rt: Any, repeat: int) -> None:
+    print(f"\nsearch (page of 25 and its count, {repeat} runs each)        p50        p95   matches")
+    for name, p50, p95, matches in time_searches(rt, repeat):
+        print(f"  {name:<52} {p50:7.1f} ms {p95:7.1f} ms {matches:>9,}")
+
+
+def report_exports(url: str, instances: int, entries: int, rows: int) -> None:
+    per_instance = max(1, rows // entries)
+    wanted = f"from=2026-01-01&to={(NOW + dt.timedelta(days=365 * per_instance / instances)).date()}"
+    print(f"\nexport ({wanted}; a fresh process each)")
+    for export_format in ("csv", "json"):
+        count, size, seconds, rss_before, rss_peak = time_export(url, wanted, export_format)
+        print(f"  {export_format:<5} {count:>9,} rows  {size / 1e6:7.1f} MB in {seconds:5.1f} s "
+              f"({count / seconds:,.0f} rows/s)   peak memory {rss_peak:.0f} MB (at start {rss_before:.0f} MB)")
+
+
+def _verify_each(rt: Any, ids: list[str], key: Any) -> list[float]:
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.audit import verify
+
+    times = []
+    for instance_id in ids:
+        began = time.perf_counter()
+        with rt.uow() as uow:
+            assert verify(uow, SYSTEM_ACTOR, instance_id, audit_key=key).intact
+        times.append((time.perf_counter() - began) * 1000)
+    return sorted(times)
+
+
+def report_verify(rt: Any, ids: list[str], entries: int) -> None:
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.anchors import make_anchor
+    from bpm.runtime.audit import audit_public_key, verify
+
+    total = len(ids) * entries
+    began = time.perf_counter()
+    anchor = make_anchor(rt)
+    print(f"\nanchor of {len(anchor.heads) if anchor else 0:,} heads in {time.perf_counter() - began:.1f} s")
+    key = audit_public_key(rt.settings.audit_signing_key)
+    began = time.perf_counter()
+    with rt.uow() as uow:
+        found = verify(uow, SYSTEM_ACTOR, audit_key=key)
+    seconds = time.perf_counter() - began
+    assert found.intact and found.entries >= total, found.broken[:3]
+    print(f"verify everything       {total:,} entries in {seconds:.1f} s ({total / seconds:,.0f} entries/s)")
+    times = _verify_each(rt, ids[: min(50, len(ids))], key)
+    print(f"verify one instance     median {times[len(times) // 2]:.1f} ms   max {times[-1]:.1f} ms "
+          f"({entries} entries; its newest anchor is the first one, of every head)")
+    moved = ids[:100]
+    with rt.uow() as uow:
+        for instance_id in moved:
+            uow.history.append(instance_id, entries, rt.now(), "bob", "task_commented", None, "completed", None,
+                               {}, task_id=str(uuid.uuid4()), changes={"comment": [None, "checked"]})
+        uow.commit()
+    began = time.perf_counter()
+    anchor = make_anchor(rt)
+    print(f"then {len(moved)} instances moved: anchor of {len(anchor.heads) if anchor else 0:,} heads in "
+          f"{(time.perf_counter() - began) * 1000:.0f} ms")
+    times = _verify_each(rt, moved[:50], key)
+    print(f"verify one of them      median {times[len(times) // 2]:.1f} ms   max {times[-1]:.1f} ms")
+
+
 def main() -> None:
     """Fill, search, export, anchor, verify, print."""
     from dataclasses import replace
 
     from bpm.config import Settings
     from bpm.engine import SystemClock
-    from bpm.runtime import SYSTEM_ACTOR, Runtime
-    from bpm.runtime.anchors import make_anchor, new_key
-    from bpm.runtime.audit import audit_public_key, verify
+    from bpm.runtime import Runtime
+    from bpm.runtime.anchors import new_key
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--instances", type=int, default=50_000)
@@ -216,41 +286,13 @@ def main() -> None:
     with scratch_database() as url:
         began = time.perf_counter()
         ids = fill(url, args.instances, args.entries, args.people)
-        total = args.instances * args.entries
-        print(f"filled: {args.instances:,} instances x {args.entries} entries = {total:,} chained entries in "
-              f"{time.perf_counter() - began:.0f} s")
-        settings = Settings(database_url=url)
-        rt = Runtime.build(replace(settings, audit_signing_key=new_key()), SystemClock())
+        print(f"filled: {args.instances:,} instances x {args.entries} entries = {args.instances * args.entries:,} "
+              f"chained entries in {time.perf_counter() - began:.0f} s")
+        rt = Runtime.build(replace(Settings(database_url=url), audit_signing_key=new_key()), SystemClock())
         try:
-            print(f"\nsearch (page of 25 and its count, {args.repeat} runs each)        p50        p95   matches")
-            for name, p50, p95, matches in time_searches(rt, args.repeat):
-                print(f"  {name:<52} {p50:7.1f} ms {p95:7.1f} ms {matches:>9,}")
-            per_instance = max(1, args.export_rows // args.entries)
-            wanted = f"from=2026-01-01&to={(NOW + dt.timedelta(days=365 * per_instance / args.instances)).date()}"
-            print(f"\nexport ({wanted}; a fresh process each)")
-            for export_format in ("csv", "json"):
-                rows, size, seconds, rss_before, rss_peak = time_export(url, wanted, export_format)
-                print(f"  {export_format:<5} {rows:>9,} rows  {size / 1e6:7.1f} MB in {seconds:5.1f} s "
-                      f"({rows / seconds:,.0f} rows/s)   peak memory {rss_peak:.0f} MB (at start {rss_before:.0f} MB)")
-            began = time.perf_counter()
-            anchor = make_anchor(rt)
-            print(f"\nanchor of {len(anchor.heads) if anchor else 0:,} heads in {time.perf_counter() - began:.1f} s")
-            key = audit_public_key(rt.settings.audit_signing_key)
-            began = time.perf_counter()
-            with rt.uow() as uow:
-                found = verify(uow, SYSTEM_ACTOR, audit_key=key)
-            seconds = time.perf_counter() - began
-            assert found.intact and found.entries == total, found.broken[:3]
-            print(f"verify everything       {total:,} entries in {seconds:.1f} s ({total / seconds:,.0f} entries/s)")
-            times = []
-            for instance_id in ids[: min(50, len(ids))]:
-                began = time.perf_counter()
-                with rt.uow() as uow:
-                    assert verify(uow, SYSTEM_ACTOR, instance_id, audit_key=key).intact
-                times.append((time.perf_counter() - began) * 1000)
-            times.sort()
-            print(f"verify one instance     median {times[len(times) // 2]:.1f} ms   max {times[-1]:.1f} ms "
-                  f"({args.entries} entries)")
+            report_searches(rt, args.repeat)
+            report_exports(url, args.instances, args.entries, args.export_rows)
+            report_verify(rt, ids, args.entries)
         finally:
             rt.close()
 
