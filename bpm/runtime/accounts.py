@@ -38,7 +38,10 @@ from bpm.errors import ConflictError, InvalidRequest, NotFound, TooManyAttempts,
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import SCOPES, Action, allows, require
 from bpm.runtime.runtime import Runtime
+from bpm.store.chain import stamp
 from bpm.store.models import ApiToken, Group, LoginThrottle, Membership, User, UserSession
+from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import AdminCause
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,99}$")
 TOKEN_PATTERN = re.compile(r"^bpm_([A-Za-z0-9]{16})_([A-Za-z0-9_-]{43})$")
@@ -106,6 +109,8 @@ def create_user(rt: Runtime, actor: Actor, username: str, display_name: str | No
         uow.flush()
         for group in groups:
             _add_member(session, group, username)
+        _record(rt, uow, actor, AdminCause.USER_CREATED, f"user:{username}",
+                {"roles": user.roles, "groups": sorted(groups), "email": email, "password": hashed is not None})
         uow.commit()
         return user
 
@@ -119,6 +124,7 @@ def set_password(rt: Runtime, actor: Actor, username: str, password: str) -> Non
         user.password_hash = hashed
         uow.session.add(user)
         _end_sessions(uow.session, username, rt.now())
+        _record(rt, uow, actor, AdminCause.PASSWORD_SET, f"user:{username}", {})
         uow.commit()
 
 
@@ -131,6 +137,8 @@ def set_active(rt: Runtime, actor: Actor, username: str, active: bool) -> None:
         uow.session.add(user)
         if not active:
             _end_sessions(uow.session, username, rt.now())
+        _record(rt, uow, actor, AdminCause.USER_ENABLED if active else AdminCause.USER_DISABLED, f"user:{username}",
+                {})
         uow.commit()
     rt.actors.forget(username)
 
@@ -155,6 +163,7 @@ def create_group(rt: Runtime, actor: Actor, name: str, display_name: str | None 
             raise ConflictError(f"group {shown(name)} exists already")
         group = Group(name=name, display_name=display_name or name)
         uow.session.add(group)
+        _record(rt, uow, actor, AdminCause.GROUP_CREATED, f"group:{name}", {"displayName": group.display_name})
         uow.commit()
         return group
 
@@ -164,9 +173,17 @@ def add_member(rt: Runtime, actor: Actor, group: str, username: str) -> None:
     require(actor, Action.ACCOUNT_MANAGE)
     with rt.uow() as uow:
         _user(uow.session, username)
-        _add_member(uow.session, group, username)
+        if uow.session.get(Membership, (username, group)) is None:
+            _add_member(uow.session, group, username)
+            _record(rt, uow, actor, AdminCause.MEMBER_ADDED, f"group:{group}", {"user": username})
         uow.commit()
     rt.actors.forget(username)
+
+
+def _record(rt: Runtime, uow: UnitOfWork, actor: Actor, cause: AdminCause, subject: str,
+            details: dict[str, Any]) -> None:
+    """An account change, in the admin chain, in the same transaction as the change (no secret in it)."""
+    uow.audit_events.append(rt.now(), actor.username, cause, subject, details)
 
 
 def _add_member(session: Session, group: str, username: str) -> None:
@@ -375,6 +392,9 @@ def create_token(rt: Runtime, actor: Actor, username: str, name: str, scopes: Se
         token = ApiToken(id=token_id, username=username, name=name.strip(), secret_hash=_digest(secret),
                          scopes=scopes, created_at=now, expires_at=now + expires_in if expires_in else None)
         uow.session.add(token)
+        _record(rt, uow, actor, AdminCause.TOKEN_CREATED, f"token:{token_id}",
+                {"user": username, "name": token.name, "scopes": scopes,
+                 "expires": stamp(token.expires_at) if token.expires_at else None})
         uow.commit()
         return IssuedToken(token, f"bpm_{token_id}_{secret}")
 
@@ -388,6 +408,7 @@ def revoke_token(rt: Runtime, actor: Actor, token_id: str) -> ApiToken:
         if token.revoked_at is None:
             token.revoked_at = rt.now()
             uow.session.add(token)
+            _record(rt, uow, actor, AdminCause.TOKEN_REVOKED, f"token:{token_id}", {"user": token.username})
             uow.commit()
         return token
 

@@ -404,3 +404,29 @@ def test_anchors_are_posted_to_the_anchor_webhook_in_order_signed_and_retried(si
     assert verify_signature("s3cret", headers["X-BPM-Signature"], body, int(rt.now().timestamp()))
     assert headers["Idempotency-Key"] == f"anchor-{first['id']}"
     assert worker.deliver()["anchors shipped"] == 0, "shipped once"
+
+
+def test_account_changes_are_in_the_admin_chain_without_secrets(rt):
+    from bpm.runtime import accounts
+
+    admin = rt.actor("admin")
+    accounts.create_group(rt, admin, "auditors-eu", "EU auditors")
+    accounts.create_user(rt, admin, "zoe", "Zoe", "zoe@example.com", "a long passphrase 1", ["auditor"],
+                         ["auditors-eu"])
+    accounts.set_password(rt, admin, "zoe", "another long passphrase")
+    accounts.add_member(rt, admin, "finance", "zoe")
+    accounts.add_member(rt, admin, "finance", "zoe")  # already in it: nothing to record
+    issued = accounts.create_token(rt, admin, "zoe", "export script", ["read"])
+    accounts.revoke_token(rt, admin, issued.token.id)
+    accounts.set_active(rt, admin, "zoe", False)
+    with rt.uow() as uow:
+        events = [e for e in uow.audit_events.chain() if not e.cause.startswith("definition_")]
+    assert [(e.cause, e.subject, e.actor) for e in events] == [
+        ("group_created", "group:auditors-eu", "admin"), ("user_created", "user:zoe", "admin"),
+        ("password_set", "user:zoe", "admin"), ("member_added", "group:finance", "admin"),
+        ("token_created", f"token:{issued.token.id}", "admin"), ("token_revoked", f"token:{issued.token.id}", "admin"),
+        ("user_disabled", "user:zoe", "admin")]
+    assert events[1].details["roles"] == ["auditor"] and events[1].details["groups"] == ["auditors-eu"]
+    recorded = str([e.details for e in events])
+    assert "passphrase" not in recorded and issued.text.split("_")[-1] not in recorded
+    assert _check(rt).intact
