@@ -14,7 +14,9 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import psycopg
 
@@ -46,15 +48,18 @@ def drive(port: int, clients: int, seconds: float) -> float:
     return sum(counts) / elapsed
 
 
-def _wait_until_listening(port: int, seconds: float = 30.0) -> None:
+def _wait_until_listening(port: int, server: subprocess.Popen, log: Path, seconds: float = 60.0) -> None:
+    """Until the server answers on ``port``; a server that exits says why (its log) instead of a timeout."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the floor server exited with {server.returncode}: {log.read_text()[-2000:]}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError("the floor server did not start")
+    raise RuntimeError(f"the floor server did not start in {seconds:.0f} s: {log.read_text()[-2000:]}")
 
 
 def floor_rates(clients: list[int], seconds: float, port: int, workers: int, threads: int) -> dict[int, float]:
@@ -64,12 +69,14 @@ def floor_rates(clients: list[int], seconds: float, port: int, workers: int, thr
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(SCHEMA)
         env = {**os.environ, "BPM_FLOOR_DATABASE_URL": url}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
-             "--blocking-threads", str(threads), "--host", "127.0.0.1", "--port", str(port), "bench.floor_app:app"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = Path(tempfile.mkdtemp()) / "floor.log"
+        with log.open("wb") as out:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(workers),
+                 "--blocking-threads", str(threads), "--host", "127.0.0.1", "--port", str(port),
+                 "bench.floor_app:app"], env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            _wait_until_listening(port)
+            _wait_until_listening(port, server, log)
             drive(port, 2, 1.0)
             for count in clients:
                 rates[count] = drive(port, count, seconds)

@@ -81,6 +81,7 @@ class Export(MethodView):
         # The rows are read as they are sent (not in the request context: the generator holds what it needs).
         lines = (audit_export.csv_lines if export_format == "csv" else audit_export.json_chunks)(
             rt, actor, query, instance_id)
+        # The instance exists (begin checked), so its id is a UUID: nothing of the request reaches the header raw.
         name = f"audit-{instance_id or 'search'}-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.{export_format}"
         return Response(lines, mimetype="text/csv" if export_format == "csv"
                         else "application/json", headers={"Content-Disposition": f'attachment; filename="{name}"',

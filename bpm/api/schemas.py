@@ -496,6 +496,10 @@ class HistoryEntrySchema(CamelSchema):
     delta = ma.fields.Dict()
     task_id = ma.fields.String(allow_none=True)
     changes = ma.fields.Dict(allow_none=True, metadata={"description": "field -> [old, new], for a task event"})
+    position = ma.fields.Integer(allow_none=True, metadata={"description": "its place in the instance's hash chain"})
+    prev_hash = ma.fields.String(allow_none=True, metadata={"description": "the SHA-256 of the entry before"})
+    entry_hash = ma.fields.String(allow_none=True, metadata={
+        "description": "the SHA-256 of its canonical JSON (docs/audit.md): recompute it to check the entry"})
 
 
 class HealthSchema(ma.Schema):

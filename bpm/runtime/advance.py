@@ -21,9 +21,11 @@ from bpm.engine import Snapshot, WorkflowEngine
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
 from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime import notices
+from bpm.runtime.actors import SYSTEM
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.offers import offer
 from bpm.runtime.runtime import Runtime
+from bpm.store.chain import stamp
 from bpm.store.models import (
     TASK_OPEN,
     ProcessInstanceRecord,
@@ -185,7 +187,7 @@ def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, befor
             changes: dict[str, Any] | None = None, on_behalf_of: str | None = None) -> None:
     add_history(rt, uow, instance, snapshot_delta(before, run.snapshot), actor, cause, node_id,
                 run.snapshot.version, changes, on_behalf_of, new_chain=before is None)
-    run.created_tasks = apply_effects(rt, uow, instance, run, tasks_may_exist)
+    run.created_tasks = apply_effects(rt, uow, instance, run, tasks_may_exist, actor)
     _schedule_follow_up(rt, uow, instance, run.snapshot)
     status = run.snapshot.status
     events = ["started"] if before is None else []
@@ -197,8 +199,8 @@ def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, befor
 
 
 def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, run: EngineRun,
-                  tasks_may_exist: bool = True) -> list[TaskRecord]:
-    """Turn the step's requests into task, job and outbox rows."""
+                  tasks_may_exist: bool = True, actor: str = SYSTEM) -> list[TaskRecord]:
+    """Turn the step's requests into task, job and outbox rows (``actor``: whose step asked for them)."""
     created: list[TaskRecord] = []
     votes: dict[str, str] = {}  # node -> the id its voters' tasks share
     process_calendar = run.engine.workflow.extra.get("calendar")
@@ -206,7 +208,7 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
         if isinstance(effect, TaskRequest):
             vote_of = votes.setdefault(effect.node_id, str(uuid.uuid4())) if effect.vote else None
             task = _open_task(rt, uow, instance, effect, tasks_may_exist, vote_of,
-                              effect.calendar or process_calendar)
+                              effect.calendar or process_calendar, actor)
             if task is not None:
                 created.append(task)
         elif isinstance(effect, TimerRequest):
@@ -221,7 +223,8 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
 
 
 def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, request: TaskRequest,
-               may_exist: bool, vote_of: str | None = None, calendar: str | None = None) -> TaskRecord | None:
+               may_exist: bool, vote_of: str | None = None, calendar: str | None = None,
+               actor: str = SYSTEM) -> TaskRecord | None:
     if may_exist and uow.tasks.open_at(instance.id, request.node_id):
         return None  # resumed without a payload (a retry): the task (or the vote's tasks) is still there
     now = rt.now()
@@ -238,6 +241,7 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
                       due_at=request.due_at, status=TASK_OPEN, created_at=rt.now(), data=None, vote_of=vote_of)
     uow.tasks.add(task)
     offer(uow, task)
+    _record_task_created(uow, instance, task, actor)
     notices.task_opened(rt, uow, task)
     for escalation in request.escalations:
         due = dt.datetime.fromisoformat(escalation["due_at"])
@@ -247,6 +251,17 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
         _add_job(rt, uow, instance, JobKind.ESCALATION, request.node_id, task.due_at,
                  {"action": "remind", "after": "due"}, task_id=task.id)
     return task
+
+
+def _record_task_created(uow: UnitOfWork, instance: ProcessInstanceRecord, task: TaskRecord, actor: str) -> None:
+    """The task's creation in the history, by whose step: to whom it went and by when (an auditor's first
+    question)."""
+    given = {"assignee": task.assignee, "candidateUsers": task.candidate_users or None,
+             "candidateGroups": task.candidate_groups or None,
+             "due": stamp(task.due_at) if task.due_at is not None else None, "voteOf": task.vote_of}
+    uow.history.append(instance.id, instance.revision, task.created_at, actor, Cause.TASK_CREATED, task.node_id,
+                       instance.status, None, {}, task_id=task.id,
+                       changes={k: [None, v] for k, v in given.items() if v is not None})
 
 
 def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, kind: JobKind, node_id: str | None,

@@ -25,7 +25,7 @@ from sqlalchemy import func
 from sqlalchemy import select as select_rows
 from sqlmodel import select
 
-from bpm.errors import InvalidRequest
+from bpm.errors import InvalidRequest, NotFound, shown
 from bpm.runtime.actors import Actor
 from bpm.runtime.anchors import anchor_name, leaves, merkle_root
 from bpm.runtime.audit import Break, Verification, check_chain, purged_hashes
@@ -53,6 +53,8 @@ def begin(rt: Runtime, actor: Actor, export_format: str, query: AuditQuery | Non
     if export_format not in FORMATS:
         raise InvalidRequest("unknown export format", {"format": [f"one of {', '.join(FORMATS)}"]})
     with rt.uow() as uow:
+        if instance_id is not None and uow.instances.get(instance_id) is None:
+            raise NotFound(f"no instance {shown(instance_id)}")
         matches = select_rows(INSTANCE.c.id).where(*_scope(uow, query, instance_id))
         count = int(uow.execute(select_rows(func.count()).select_from(matches.subquery())).scalar_one())
         subject = f"instance:{instance_id}" if instance_id else "search"

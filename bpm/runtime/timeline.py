@@ -24,6 +24,7 @@ from bpm.store.uow import UnitOfWork
 
 SAID = {
     "started": "started the request", "task_completed": "decided", "cancelled": "cancelled it",
+    "task_created": "sent it on: a task was opened",
     "retried": "retried the failed step", "repaired": "repaired it", "task_claimed": "claimed the task",
     "task_unclaimed": "gave the task back", "task_delegated": "delegated the task",
     "task_commented": "commented", "task_reassigned": "reassigned the task", "vote_cast": "voted",

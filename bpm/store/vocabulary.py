@@ -74,6 +74,7 @@ class Cause(StrEnum):
 
     STARTED = "started"
     TASK_COMPLETED = "task_completed"
+    TASK_CREATED = "task_created"  # who it went to, when it is due (the step that made it is the entry before)
     CANCELLED = "cancelled"
     RETRIED = "retried"
     REPAIRED = "repaired"

@@ -180,3 +180,15 @@ def signing_api(api, rt, monkeypatch):
     public = load_key(pem).public_key().public_bytes(serialization.Encoding.PEM,
                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
     return api, rt, public
+
+
+@pytest.mark.parametrize("instance_id", ["no-such-instance", "x\r\nSet-Cookie: a=b", "%00"])
+def test_an_export_of_an_unknown_instance_is_a_404_and_records_nothing(api, rt, instance_id):
+    from urllib.parse import quote
+
+    from ..conftest import database_dump
+
+    before = database_dump(rt)
+    response = api.as_("audrey").get(f"/api/audit/export?format=csv&instanceId={quote(instance_id)}")
+    assert response.status_code == 404 and "Set-Cookie" not in response.headers
+    assert database_dump(rt) == before

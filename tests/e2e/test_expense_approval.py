@@ -50,8 +50,8 @@ def test_a_large_expense_needs_the_manager_and_finance(api, rt):
     assert instance.headers["ETag"] == '"3"'
     history = api.get(f"/api/instances/{instance_id}/history").json
     assert [(h["revision"], h["cause"], h["actor"], h["status"]) for h in history] == [
-        (1, "started", "ann", "paused"), (2, "task_completed", "bob", "paused"),
-        (3, "task_completed", "carol", "completed")]
+        (1, "started", "ann", "paused"), (1, "task_created", "ann", "paused"), (2, "task_completed", "bob", "paused"),
+        (2, "task_created", "bob", "paused"), (3, "task_completed", "carol", "completed")]
     with rt.uow() as uow:
         deltas = uow.session.exec(select(HistoryEntry.delta).where(HistoryEntry.instance_id == instance_id)
                                   .order_by(HistoryEntry.revision)).all()

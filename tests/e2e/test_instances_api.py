@@ -37,7 +37,8 @@ def test_cancelling_closes_the_open_tasks_and_jobs(api, rt):
         assert set(uow.session.exec(select(Job.status)).all()) == {"cancelled"}
     assert api.post(f"/api/instances/{started['id']}/cancel", json={}).status_code == 409
     history = api.get(f"/api/instances/{started['id']}/history").json
-    assert [(h["cause"], h["status"]) for h in history] == [("started", "paused"), ("cancelled", "cancelled")]
+    assert [(h["cause"], h["status"]) for h in history] == [("started", "paused"), ("task_created", "paused"),
+                                                           ("cancelled", "cancelled")]
 
 
 def test_a_failing_node_fails_the_instance_and_retry_runs_it_again(api, rt):

@@ -43,8 +43,9 @@ def test_an_admin_moves_a_stranded_instance_onto_the_fixed_version_and_it_runs_o
     assert repaired.status_code == 200, repaired.json
     assert (repaired.json["status"], repaired.json["definitionVersion"]) == ("paused", 2)
     assert [t["nodeId"] for t in repaired.json["openTasks"]] == ["review"]
-    entry = api.get(f"/api/instances/{failed['id']}/history").json[-1]
+    *_, entry, opened = api.get(f"/api/instances/{failed['id']}/history").json
     assert (entry["cause"], entry["actor"]) == ("repaired", "admin")
+    assert (opened["cause"], opened["actor"], opened["nodeId"]) == ("task_created", "admin", "review")
     assert entry["changes"] == {"node": ["calc", "calc"], "definitionVersion": [1, 2],
                                 "reason": [None, "rates were read wrongly"]}
 

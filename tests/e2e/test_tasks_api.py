@@ -176,8 +176,10 @@ def test_every_change_of_who_may_act_and_every_comment_is_a_history_entry(api, r
     assert api.as_("erin").post(f"/api/tasks/{task['id']}/claim").status_code == 404
     assert database_dump(rt) == before, "a refused claim records nothing"
     history = api.get(f"/api/instances/{task['instanceId']}/history").json
-    events = [(h["cause"], h["actor"], h["taskId"], h["changes"]) for h in history if h["taskId"]]
+    events = [(h["cause"], h["actor"], h["taskId"], h["changes"]) for h in history if h["taskId"] == task["id"]]
     assert events == [
+        ("task_created", "bob", task["id"], {"candidateGroups": [None, ["finance"]],
+                                             "due": [None, "2026-01-04T00:00:00.000000Z"]}),
         ("task_claimed", "carol", task["id"], {"assignee": [None, "carol"]}),
         ("task_unclaimed", "carol", task["id"], {"assignee": ["carol", None]}),
         ("task_delegated", "carol", task["id"], {"assignee": [None, "frank"]}),

@@ -40,7 +40,8 @@ def test_three_approvers_at_least_two_completes_on_the_second_approval(api, rt):
     finance = api.as_("carol").get(f"/api/tasks/{votes['finance']['id']}").json
     assert finance["status"] == "cancelled", "the vote nobody needed any more"
     causes = [h["cause"] for h in api.get(f"/api/instances/{started['id']}/history").json]
-    assert causes == ["started", "vote_cast", "task_completed"]
+    assert causes == ["started", "task_created", "task_created", "task_created", "vote_cast", "task_completed"], \
+        "three voters' tasks opened"
 
 
 def test_the_first_rejection_ends_a_vote_and_a_majority_waits_for_more(api, rt):

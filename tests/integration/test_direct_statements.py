@@ -42,15 +42,17 @@ def test_values_written_directly_read_back_the_same_through_sqlalchemy(rt):
 def test_values_written_through_sqlalchemy_read_back_the_same_directly(rt):
     instance_id = _instance_id(rt)
     with rt.uow() as uow:
-        through_orm = {row.revision: row for row in uow.session.exec(
-            select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)).scalars()}
+        through_orm = {row.revision: row for row in uow.session.exec(  # the snapshot revisions (not task events)
+            select(HistoryEntry).where(HistoryEntry.instance_id == instance_id,
+                                       HistoryEntry.task_id.is_(None))).scalars()}
         orm_instance = uow.session.get(ProcessInstance, instance_id)
         direct = load_record(uow, ProcessInstanceRecord, instance_id)
     assert direct is not None and orm_instance is not None
     assert direct.model_dump() == orm_instance.model_dump()
     assert direct.started_at.tzinfo == dt.UTC and direct.snapshot["status"] == "paused"
     statement = DirectStatement(select(HistoryEntry.revision, HistoryEntry.at, HistoryEntry.delta)
-                                .where(HistoryEntry.instance_id == bindparam("id")).order_by(HistoryEntry.revision))
+                                .where(HistoryEntry.instance_id == bindparam("id"), HistoryEntry.task_id.is_(None))
+                                .order_by(HistoryEntry.revision))
     with rt.uow() as uow:
         rows = statement.all(uow, {"id": instance_id})
     assert [(revision, at, delta) for revision, at, delta in rows] == [

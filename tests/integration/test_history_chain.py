@@ -67,8 +67,8 @@ def test_every_kind_of_event_lands_in_one_unbroken_chain(rt, clock):
     cancel_instance(rt, rt.actor("ann"), other.id)
     entries = _entries(rt, instance_id)
     causes = {e.cause for e in entries}
-    assert {"started", "task_commented", "attachment_added", "task_reminded", "task_completed", "task_claimed",
-            "task_unclaimed", "task_delegated"} <= causes
+    assert {"started", "task_created", "task_commented", "attachment_added", "task_reminded", "task_completed",
+            "task_claimed", "task_unclaimed", "task_delegated"} <= causes
     assert [e.position for e in entries] == list(range(1, len(entries) + 1))
     assert all(later.prev_hash == earlier.entry_hash for earlier, later in pairwise(entries))
     found = _check(rt)
@@ -138,7 +138,7 @@ def test_two_writers_at_once_never_fork_a_chain(rt):
         thread.join()
     assert errors == []
     entries = _entries(rt, instance.id)
-    assert [e.position for e in entries] == list(range(1, 42)), "40 comments and the start, one after another"
+    assert [e.position for e in entries] == list(range(1, 43)), "the start, its task, 40 comments, one after another"
     assert _check(rt, instance.id).intact
 
 

@@ -62,8 +62,9 @@ def test_every_revision_of_a_looping_process_rebuilds_from_its_history(rt, decis
         stored.append(instance.snapshot)
         task = run.created_tasks[0]
     with rt.uow() as uow:
-        deltas = uow.session.exec(select(HistoryEntry.delta).where(HistoryEntry.instance_id == instance.id)
-                                  .order_by(HistoryEntry.revision)).all()
+        deltas = uow.session.exec(select(HistoryEntry.delta).where(HistoryEntry.instance_id == instance.id,
+                                                                    HistoryEntry.task_id.is_(None))
+                                  .order_by(HistoryEntry.revision)).all()  # the snapshot revisions
         final = uow.session.get(ProcessInstance, instance.id)
     assert len(deltas) == len(stored) == final.revision
     for revision, snapshot in enumerate(stored, start=1):
