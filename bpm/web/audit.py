@@ -134,31 +134,27 @@ def _pair(args: Any, versions: list[int], errors: dict[str, list[str]]) -> tuple
     return chosen[0], chosen[1]
 
 
-def _back_to(instance_id: str) -> Response:
+def _act(instance_id: str, act: Any, done: str, refused: str) -> Response:
+    """Do a hold action and say how it went on the instance's page (a refusal by the policy stays a 403)."""
+    try:
+        act()
+    except (InvalidRequest, ConflictError, NotFound) as exc:
+        details = "; ".join(m for ms in getattr(exc, "errors", {}).values() for m in ms)
+        flash(f"{refused}: {exc}{' (' + details + ')' if details else ''}.", "error")
+    else:
+        flash(done, "success")
     return redirect(f"/audit/instances/{instance_id}", 303)
 
 
 @bp.post("/audit/instances/<instance_id>/hold")
 def set_hold(instance_id: str) -> Response:
-    rt, actor = runtime(), current_actor()
-    try:
-        retention.set_hold(rt, actor, instance_id, request.form.get("reason", ""))
-    except (InvalidRequest, ConflictError, NotFound) as exc:
-        details = "; ".join(m for ms in getattr(exc, "errors", {}).values() for m in ms)
-        flash(f"Not held: {exc}{' (' + details + ')' if details else ''}.", "error")
-    else:
-        flash("Under legal hold: retention keeps all of it until the hold is lifted.", "success")
-    return _back_to(instance_id)
+    rt, actor, reason = runtime(), current_actor(), request.form.get("reason", "")
+    return _act(instance_id, lambda: retention.set_hold(rt, actor, instance_id, reason),
+                "Under legal hold: retention keeps all of it until the hold is lifted.", "Not held")
 
 
 @bp.post("/audit/instances/<instance_id>/hold/lift")
 def lift_hold(instance_id: str) -> Response:
-    rt, actor = runtime(), current_actor()
-    try:
-        retention.lift_hold(rt, actor, instance_id, request.form.get("reason", ""))
-    except (InvalidRequest, NotFound) as exc:
-        details = "; ".join(m for ms in getattr(exc, "errors", {}).values() for m in ms)
-        flash(f"Not lifted: {exc}{' (' + details + ')' if details else ''}.", "error")
-    else:
-        flash("Legal hold lifted.", "success")
-    return _back_to(instance_id)
+    rt, actor, reason = runtime(), current_actor(), request.form.get("reason", "")
+    return _act(instance_id, lambda: retention.lift_hold(rt, actor, instance_id, reason), "Legal hold lifted.",
+                "Not lifted")
