@@ -6,7 +6,10 @@ rule is the runtime's (``audit_search``, ``timeline``, ``retention``, the policy
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +26,24 @@ from bpm.web.diagram import RunState, caption, render_svg
 
 bp = Blueprint("audit_pages", __name__)
 PAGE_SIZE = 25
+STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+@bp.app_template_filter("recorded")
+def recorded(value: Any) -> str:
+    """A recorded value as a person reads it: lists as lists, times as times, nothing as a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(recorded(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else "—"
+    if isinstance(value, str) and STAMP.match(value):
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return moment.strftime("%-d %b %Y, %H:%M:%S") + " UTC"
+    return str(value)
 LABELS = {"process": "Process", "version": "Version", "status": "Status", "businessKey": "Business key",
           "person": "Person", "role": "Who", "node": "Step", "from": "Started from", "to": "Started to",
           "outcome": "Outcome"}
