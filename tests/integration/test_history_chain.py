@@ -430,3 +430,29 @@ def test_account_changes_are_in_the_admin_chain_without_secrets(rt):
     recorded = str([e.details for e in events])
     assert "passphrase" not in recorded and issued.text.split("_")[-1] not in recorded
     assert _check(rt).intact
+
+
+def test_four_auditors_exporting_at_once_never_fork_the_admin_chain(rt):
+    from bpm.runtime import audit_export
+
+    start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
+    errors = []
+
+    def export(n: int) -> None:
+        try:
+            for _ in range(5):
+                audit_export.begin(rt, rt.actor("audrey" if n % 2 else "admin"), "csv", None, None)
+        except Exception as exc:  # a failure here would be the test's finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=export, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with rt.uow() as uow:
+        events = uow.audit_events.chain()
+    assert [e.position for e in events] == list(range(1, len(events) + 1))
+    assert sum(e.cause == "export_made" for e in events) == 20
+    assert _check(rt).intact

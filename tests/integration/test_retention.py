@@ -242,3 +242,17 @@ def test_a_purged_instance_still_opens_everywhere_it_is_listed(rt, clock, api, c
         page = client.get(url, headers={"X-BPM-User": user, "Accept": "text/html"})
         assert page.status_code == 200, (url, page.status_code)
         assert "secret laptop" not in page.get_data(as_text=True)
+
+
+def test_a_hold_set_after_the_purge_looked_keeps_the_instance(rt, clock):
+    """The purge re-reads under the instance's lock: what it listed a moment ago may be held by now."""
+    key = _short_lived(rt, "raced-expense")
+    instance_id = _finished(rt, key)
+    clock.advance(31 * DAY)
+    with rt.uow() as uow:
+        (listed,) = retention.due(rt, uow)
+    retention.set_hold(rt, rt.actor("audrey"), instance_id, "a letter from the tax office")
+    assert retention.purge_instance(rt, retention.RETENTION_ACTOR, listed) is False
+    with rt.uow() as uow:
+        assert len(uow.history.chain(instance_id)) > 1
+        assert uow.session.get(ProcessInstance, instance_id).purged_at is None
