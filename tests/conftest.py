@@ -98,6 +98,14 @@ def wipe(rt) -> None:
                 connection.execute(table.delete())
 
 
+def tamper(rt, sql: str, **values) -> None:
+    """Change the database past the service, as its owner could (PostgreSQL's append-only triggers bypassed)."""
+    with rt.db.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text(sql), values)
+
+
 @pytest.fixture
 def app(session_app, clock):
     """The app over an empty database with the demo people and example processes."""

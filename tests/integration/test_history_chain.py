@@ -16,7 +16,7 @@ from bpm.runtime.tasks import claim_task, comment_on_task, complete_task, delega
 from bpm.scheduler import Worker
 from bpm.store.models import HistoryEntry
 
-from ..conftest import EXPENSE
+from ..conftest import EXPENSE, tamper
 
 PDF = b"%PDF-1.7\n%%EOF\n"
 
@@ -53,14 +53,6 @@ def _open_task(rt, instance_id: str) -> str:
         return uow.tasks.open_of_instance(instance_id)[0].id
 
 
-def _tamper(rt, sql: str, **values) -> None:
-    """Change the history past the service, as a database owner could (PostgreSQL's refusal bypassed)."""
-    with rt.db.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text(sql), values)
-
-
 def test_every_kind_of_event_lands_in_one_unbroken_chain(rt, clock):
     instance_id = _busy_instance(rt, clock)
     other, _ = start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
@@ -79,7 +71,7 @@ def test_every_kind_of_event_lands_in_one_unbroken_chain(rt, clock):
     assert found.entries == len(entries) + len(_entries(rt, other.id)) + len(events)
 
 
-@pytest.mark.parametrize(("tamper", "position", "said"), [
+@pytest.mark.parametrize(("change", "position", "said"), [
     ("UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i AND position = 3", 3, "edited"),
     ("UPDATE history_entry SET changes = '{\"comment\": [null, \"all fine\"]}' "
      "WHERE instance_id = :i AND position = 2", 2, "edited"),
@@ -93,11 +85,11 @@ def test_every_kind_of_event_lands_in_one_unbroken_chain(rt, clock):
      "VALUES (:i, 1, '2026-01-01 00:00:00', 'mallory', 'task_completed', 'completed', '{}', 'forged')", None,
      "not in the chain"),
 ])
-def test_a_direct_change_to_the_history_is_found_and_named(rt, clock, tamper, position, said):
+def test_a_direct_change_to_the_history_is_found_and_named(rt, clock, change, position, said):
     instance_id = _busy_instance(rt, clock)
     last = len(_entries(rt, instance_id))
-    for statement in tamper.split("; "):
-        _tamper(rt, statement, i=instance_id)
+    for statement in change.split("; "):
+        tamper(rt, statement, i=instance_id)
     found = _check(rt)
     assert not found.intact
     (broken,) = found.broken
@@ -151,7 +143,7 @@ def test_bpm_audit_verify_says_intact_or_names_the_break_and_exits_1(rt, clock, 
     monkeypatch.setenv("BPM_DATABASE_URL", database_url)
     intact = CliRunner().invoke(main, ["audit", "verify"])
     assert intact.exit_code == 0 and "intact: 2 chains" in intact.output, intact.output
-    _tamper(rt, "UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i AND position = 2", i=instance_id)
+    tamper(rt, "UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i AND position = 2", i=instance_id)
     broken = CliRunner().invoke(main, ["audit", "verify", "--instance", instance_id])
     assert broken.exit_code == 1
     assert f"BROKEN  chain {instance_id}, position 2: what it records no longer matches its hash" in broken.output
@@ -163,7 +155,7 @@ def test_the_verify_api_is_for_auditors(client, rt, clock):
     ok = client.get("/api/audit/verify", headers={"X-BPM-User": "audrey"})
     assert ok.status_code == 200 and ok.json["intact"] is True and ok.json["chains"] == 2
     assert client.get("/api/audit/verify", headers={"X-BPM-User": "ann"}).status_code == 403
-    _tamper(rt, "DELETE FROM history_entry WHERE instance_id = :i AND position = 2", i=instance_id)
+    tamper(rt, "DELETE FROM history_entry WHERE instance_id = :i AND position = 2", i=instance_id)
     found = client.get(f"/api/audit/verify?instanceId={instance_id}", headers={"X-BPM-User": "admin"}).json
     assert found["intact"] is False and found["broken"][0]["position"] == 2
 
@@ -172,17 +164,17 @@ def _rewrite_consistently(rt, instance_id: str, position: int) -> None:
     """What someone with write access to the database could do: edit an entry and re-chain all after it."""
     from bpm.runtime.audit import recomputed
 
-    _tamper(rt, "UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i AND position = :p",
+    tamper(rt, "UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i AND position = :p",
             i=instance_id, p=position)
     entries = _entries(rt, instance_id)
     prev = entries[position - 2].entry_hash if position > 1 else "0" * 64
     for entry in entries[position - 1:]:
         entry.prev_hash = prev
         digest = recomputed(entry)
-        _tamper(rt, "UPDATE history_entry SET prev_hash = :prev, entry_hash = :h WHERE id = :id",
+        tamper(rt, "UPDATE history_entry SET prev_hash = :prev, entry_hash = :h WHERE id = :id",
                 prev=prev, h=digest, id=entry.id)
         prev = digest
-    _tamper(rt, "UPDATE audit_chain_head SET entry_hash = :h WHERE chain = :i", h=prev, i=instance_id)
+    tamper(rt, "UPDATE audit_chain_head SET entry_hash = :h WHERE chain = :i", h=prev, i=instance_id)
 
 
 @pytest.fixture
@@ -228,7 +220,7 @@ def test_a_chain_rewritten_consistently_passes_alone_but_not_its_signed_anchor(s
     with rt.uow() as uow:
         (alone,) = verify(uow, rt.actor("audrey"), instance_id, audit_key=key).broken
     assert alone == broken, "one instance's check finds it too, from the newest anchor that signed it"
-    _tamper(rt, "UPDATE audit_anchor SET heads = :h WHERE id = :id",
+    tamper(rt, "UPDATE audit_anchor SET heads = :h WHERE id = :id",
             h=json.dumps([[instance_id, signed[instance_id], "f" * 64]]), id=anchor.id)
     with rt.uow() as uow:
         problems = [b.problem for b in verify(uow, rt.actor("audrey"), audit_key=key).broken]
@@ -300,7 +292,7 @@ def test_definitions_and_admin_actions_form_their_own_chain(rt, clock):
     assert mine[0].details["checksum"] == draft.checksum and mine[-1].details["newInstancesStart"] == 2
     assert [e.position for e in events] == list(range(1, len(events) + 1))
     assert check_chain("admin", events, head) is None and _check(rt).intact
-    _tamper(rt, "UPDATE audit_event SET actor = 'mallory' WHERE position = :p", p=mine[1].position)
+    tamper(rt, "UPDATE audit_event SET actor = 'mallory' WHERE position = :p", p=mine[1].position)
     (broken,) = _check(rt).broken
     assert broken.chain == "admin" and broken.position == mine[1].position and "edited" in broken.problem
 
@@ -327,7 +319,7 @@ def test_an_anchor_removed_shows_at_the_next_and_in_the_anchor_file(signing, clo
     key = audit_public_key(rt.settings.audit_signing_key)
     with rt.uow() as uow:
         assert verify(uow, rt.actor("audrey"), audit_key=key, anchor_file=rt.settings.audit_anchor_file).intact
-    _tamper(rt, "DELETE FROM audit_anchor WHERE id = :id", id=first.id)
+    tamper(rt, "DELETE FROM audit_anchor WHERE id = :id", id=first.id)
     with rt.uow() as uow:
         problems = [(b.chain, b.problem) for b in verify(uow, rt.actor("audrey"), audit_key=key,
                                                          anchor_file=rt.settings.audit_anchor_file).broken]
@@ -343,7 +335,7 @@ def test_verify_since_a_day_checks_the_chains_active_since(rt, clock):
     clock.advance(3 * 86_400_000)
     start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
     since = rt.now() - dt.timedelta(days=1)
-    _tamper(rt, "UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i", i=old.id)
+    tamper(rt, "UPDATE history_entry SET actor = 'mallory' WHERE instance_id = :i", i=old.id)
     with rt.uow() as uow:
         recent = verify(uow, rt.actor("audrey"), since=since)
         everything = verify(uow, rt.actor("audrey"))
@@ -366,17 +358,10 @@ def _example(name: str) -> dict:
 
 @pytest.fixture
 def anchor_receiver():
-    import http.server
+    from ..http_receiver import receiving
 
-    from ..mail_server import free_port
-    from .test_notifications import _Receiver
-
-    _Receiver.answers, _Receiver.received = [], []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/anchors", _Receiver
-    server.shutdown()
+    with receiving("/anchors") as listening:
+        yield listening
 
 
 def test_anchors_are_posted_to_the_anchor_webhook_in_order_signed_and_retried(signing, clock, monkeypatch,

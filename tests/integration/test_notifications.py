@@ -3,9 +3,7 @@ digests, retries and dead letters — on the injected clock."""
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 
 import pytest
 from sqlmodel import select
@@ -20,7 +18,8 @@ from bpm.scheduler import Worker
 from bpm.store.models import Notification, NotificationSetting, OutboxMessage
 
 from ..conftest import EXPENSE, database_dump, wipe
-from ..mail_server import MailServer, free_port
+from ..http_receiver import receiving
+from ..mail_server import MailServer
 
 SECRET = "a webhook secret"
 DAY = 86_400_000
@@ -165,28 +164,10 @@ def test_people_choose_mail_now_a_daily_digest_or_the_bell_only(notify_rt, smtp,
     assert worker.deliver() == {}, "nothing new: no digest"
 
 
-class _Receiver(http.server.BaseHTTPRequestHandler):
-    answers: list[int] = []
-    received: list[tuple[dict, bytes]] = []
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((dict(self.headers), body))
-        self.send_response(type(self).answers.pop(0) if type(self).answers else 204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def receiver():
-    _Receiver.answers, _Receiver.received = [], []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/bpm", _Receiver
-    server.shutdown()
+    with receiving("/hooks/bpm") as listening:
+        yield listening
 
 
 def test_a_definition_s_webhook_hears_its_instances_end_signed_and_retried(notify_rt, receiver, clock):

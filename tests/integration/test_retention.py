@@ -19,7 +19,7 @@ from bpm.runtime.tasks import comment_on_task, complete_task
 from bpm.scheduler import Worker
 from bpm.store.models import Attachment, HistoryEntry, ProcessInstance, Task, TaskComment
 
-from ..conftest import EXPENSE, REPO, database_dump
+from ..conftest import EXPENSE, REPO, database_dump, tamper
 
 DAY = 86_400_000
 PDF = b"%PDF-1.7\n%%EOF\n"
@@ -110,7 +110,7 @@ def test_an_anchor_signed_before_the_purge_still_checks_and_an_export_verifies(r
     with rt.uow() as uow:
         (tombstone,) = uow.history.chain(instance_id)
     forged = {"purged": {**tombstone.changes["purged"], "hashes": ["e" * 64] * tombstone.changes["purged"]["entries"]}}
-    _tamper(rt, "UPDATE history_entry SET changes = :c, prev_hash = :p WHERE id = :id",
+    tamper(rt, "UPDATE history_entry SET changes = :c, prev_hash = :p WHERE id = :id",
             c=json.dumps(forged), p="e" * 64, id=tombstone.id)
     assert not _verify(rt, key=public).intact
 
@@ -155,29 +155,22 @@ def test_only_auditors_hold_and_only_admins_purge_and_a_refusal_changes_nothing(
     assert gone.status_code == 204
 
 
-def _tamper(rt, sql: str, **values) -> None:
-    with rt.db.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
-        connection.execute(text(sql), values)
-
-
 def test_entries_removed_past_the_service_with_a_made_up_tombstone_are_caught(rt, clock):
     """A tombstone the admin chain knows nothing of: someone deleted entries and dressed it up."""
     instance_id = _finished(rt, "expense-approval")
     with rt.uow() as uow:
         entries = uow.history.chain(instance_id)
     last = entries[-1]
-    _tamper(rt, "DELETE FROM history_entry WHERE instance_id = :i AND position < :p", i=instance_id, p=last.position)
+    tamper(rt, "DELETE FROM history_entry WHERE instance_id = :i AND position < :p", i=instance_id, p=last.position)
     from bpm.runtime.audit import recomputed
 
     fake = {"purged": {"entries": last.position - 1, "hashes": [e.entry_hash for e in entries[:-1]]}}
-    _tamper(rt, "UPDATE history_entry SET cause = 'purged', changes = :c WHERE id = :id", c=json.dumps(fake),
+    tamper(rt, "UPDATE history_entry SET cause = 'purged', changes = :c WHERE id = :id", c=json.dumps(fake),
             id=last.id)
     with rt.uow() as uow:
         (entry,) = uow.history.chain(instance_id)
-    _tamper(rt, "UPDATE history_entry SET entry_hash = :h WHERE id = :id", h=recomputed(entry), id=entry.id)
-    _tamper(rt, "UPDATE audit_chain_head SET entry_hash = :h WHERE chain = :i", h=recomputed(entry), i=instance_id)
+    tamper(rt, "UPDATE history_entry SET entry_hash = :h WHERE id = :id", h=recomputed(entry), id=entry.id)
+    tamper(rt, "UPDATE audit_chain_head SET entry_hash = :h WHERE chain = :i", h=recomputed(entry), i=instance_id)
     (broken,) = _verify(rt).broken
     assert broken.chain == instance_id and "no purge in the admin chain" in broken.problem
 
