@@ -202,7 +202,7 @@ def check_anchors(uow: UnitOfWork, public: Ed25519PublicKey | None, anchor_file:
         name = anchor_name(anchor)
         roots[int(anchor.id or 0)] = anchor.root
         expected_before, before = before, anchor.root
-        problem = _signed_by_key(anchor, public)
+        problem = anchor_problem(anchor, public)
         if problem is not None:
             found.problems.append((name, None, problem))
             continue
@@ -214,7 +214,7 @@ def check_anchors(uow: UnitOfWork, public: Ed25519PublicKey | None, anchor_file:
     return found
 
 
-def _signed_by_key(anchor: AuditAnchor, public: Ed25519PublicKey | None) -> str | None:
+def anchor_problem(anchor: AuditAnchor, public: Ed25519PublicKey | None) -> str | None:
     """What is wrong with an anchor itself (its root, its signature), or None."""
     if merkle_root(leaves(anchor)) != anchor.root:
         return "its heads no longer make its root: the anchor itself was altered"
@@ -238,7 +238,7 @@ def _check_newest_of(uow: UnitOfWork, public: Ed25519PublicKey | None, chain: st
     if anchor is None:
         return found
     found.count = 1
-    problem = _signed_by_key(anchor, public)
+    problem = anchor_problem(anchor, public)
     if problem is not None:
         found.problems.append((anchor_name(anchor), None, problem))
         return found

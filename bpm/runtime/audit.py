@@ -17,7 +17,7 @@ admin chain must hold the purge that wrote it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any, Protocol
@@ -26,10 +26,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select as select_rows
 
 from bpm.runtime.actors import Actor
-from bpm.runtime.anchors import AnchorCheck, check_anchors, load_key
+from bpm.runtime.anchors import check_anchors, load_key
 from bpm.runtime.policy import Action, require
 from bpm.store.chain import ADMIN_CHAIN, GENESIS, entry_body, entry_hash, event_body
-from bpm.store.models import AuditChainHead, AuditEvent, HistoryEntry
+from bpm.store.models import AuditEvent, HistoryEntry
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import AdminCause, Cause
 
@@ -170,46 +170,45 @@ def verify(uow: UnitOfWork, actor: Actor, instance_id: str | None = None,
     anchors = check_anchors(uow, audit_key, anchor_file, chain=instance_id)
     found = Verification(anchors=anchors.count)
     found.broken.extend(Break(name, position, None, problem) for name, position, problem in anchors.problems)
-    heads = _heads(uow, instance_id)
+    heads = uow.history.heads(instance_id)
     seen: set[str] = set()
     tombstones: dict[str, int] = {}
     for chain, entries in _instance_entries(uow, instance_id, since):
         listed = list(entries)
         seen.add(chain)
-        _count(found, chain, listed, heads.get(chain), anchors)
+        count_chain(found, chain, listed, heads.get(chain), anchors.signed)
         if listed and purged_hashes(listed[0]) is not None:
             tombstones[chain] = int(listed[0].id or 0)
     for chain in sorted(set(heads) - seen - {ADMIN_CHAIN}):
         if since is None:  # a head whose entries are all gone
-            _count(found, chain, [], heads[chain], anchors)
+            count_chain(found, chain, [], heads[chain], anchors.signed)
     if instance_id is None:
         events = uow.audit_events.chain()
-        _count(found, ADMIN_CHAIN, events, heads.get(ADMIN_CHAIN), anchors, allow_missing=True)
-        purges = {e.subject.removeprefix("instance:") for e in events if e.cause == AdminCause.PURGE}
+        if events or ADMIN_CHAIN in heads:  # else no administrative event yet
+            count_chain(found, ADMIN_CHAIN, events, heads.get(ADMIN_CHAIN), anchors.signed)
     else:
-        purges = {instance_id} if any(e.cause == AdminCause.PURGE for e in
-                                      uow.audit_events.about(f"instance:{instance_id}")) else set()
-    broken = {b.chain for b in found.broken}
-    for chain, entry_id in sorted(tombstones.items()):
-        if chain not in purges and chain not in broken:
-            found.broken.append(Break(chain, None, entry_id, "its tombstone has no purge in the admin chain: "
-                                                             "entries removed past the service"))
+        events = uow.audit_events.about(f"instance:{instance_id}")
+    report_unpurged_tombstones(found, tombstones, events)
     return found
 
 
-def _count(found: Verification, chain: str, entries: list[Any], head: tuple[int, str] | None,
-           anchors: AnchorCheck, allow_missing: bool = False) -> None:
-    if allow_missing and not entries and head is None:
-        return  # no administrative event yet
+def count_chain(found: Verification, chain: str, entries: list[Any], head: tuple[int, str] | None,
+                signed: Mapping[str, tuple[str, int, str]]) -> None:
+    """Check one chain into ``found``: counted, and its first break (if any) noted."""
     found.chains += 1
     found.entries += len(entries)
-    broken = check_chain(chain, entries, head, anchors.signed.get(chain))
+    broken = check_chain(chain, entries, head, signed.get(chain))
     if broken is not None:
         found.broken.append(broken)
 
 
-def _heads(uow: UnitOfWork, instance_id: str | None) -> dict[str, tuple[int, str]]:
-    query = select_rows(AuditChainHead.chain, AuditChainHead.position, AuditChainHead.entry_hash)
-    if instance_id is not None:
-        query = query.where(AuditChainHead.chain == instance_id)  # type: ignore[arg-type]
-    return {str(c): (int(p), str(h)) for c, p, h in uow.execute(query).all()}
+def report_unpurged_tombstones(found: Verification, tombstones: Mapping[str, int | None],
+                               admin_events: Iterable[Any]) -> None:
+    """A chain that begins with a tombstone the admin chain has no purge for: entries removed past the service
+    (``tombstones``: chain -> the tombstone's entry id; chains broken already are not named twice)."""
+    purged = {e.subject.removeprefix("instance:") for e in admin_events if e.cause == AdminCause.PURGE}
+    broken = {b.chain for b in found.broken}
+    for chain, entry_id in sorted(tombstones.items()):
+        if chain not in purged and chain not in broken:
+            found.broken.append(Break(chain, None, entry_id, "its tombstone has no purge in the admin chain: "
+                                                             "entries removed past the service"))

@@ -27,8 +27,8 @@ from sqlmodel import select
 
 from bpm.errors import InvalidRequest, NotFound, shown
 from bpm.runtime.actors import Actor
-from bpm.runtime.anchors import anchor_name, leaves, merkle_root
-from bpm.runtime.audit import Break, Verification, check_chain, purged_hashes
+from bpm.runtime.anchors import anchor_line, anchor_name, anchor_problem
+from bpm.runtime.audit import Break, Verification, count_chain, purged_hashes, report_unpurged_tombstones
 from bpm.runtime.audit_search import AuditQuery, conditions
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
@@ -73,7 +73,7 @@ def _scope(uow: Any, query: AuditQuery | None, instance_id: str | None) -> list[
 
 def _rows(uow: Any, query: AuditQuery | None, instance_id: str | None) -> Iterator[Any]:
     """Every exported entry with its instance's columns and its chain's head, in chain order, streamed."""
-    matches = select_rows(ProcessInstance.id).where(*_scope(uow, query, instance_id))  # type: ignore[call-overload]
+    matches = select_rows(INSTANCE.c.id).where(*_scope(uow, query, instance_id))
     statement = (select_rows(H, INSTANCE.c.definition_key, INSTANCE.c.definition_version, INSTANCE.c.business_key,
                              INSTANCE.c.status.label("instance_status"), CH.c.position.label("head_position"),
                              CH.c.entry_hash.label("head_hash"))
@@ -168,8 +168,7 @@ def _anchors_for(uow: Any, chains: set[str]) -> list[dict[str, Any]]:
                 newest[chain] = anchor_id
     wanted = sorted(set(newest.values()))
     anchors = uow.session.exec(select(AuditAnchor).where(AuditAnchor.id.in_(wanted))).all() if wanted else []
-    return [{"id": a.id, "at": stamp(a.at), "previous": a.previous, "heads": a.heads, "root": a.root,
-             "signature": a.signature, "keyId": a.key_id} for a in anchors]
+    return [{**anchor_line(a), "heads": a.heads} for a in anchors]
 
 
 # --- offline -----------------------------------------------------------------------------------------------------
@@ -208,47 +207,35 @@ def verify_export(file: IO[bytes], public_key_pem: bytes | None = None) -> Verif
     public = load_pem_public_key(public_key_pem) if public_key_pem else None
     signed = _check_exported_anchors(anchors, public, found)
     events = [_admin_event(raw) for raw in admin.get("entries", [])]
-    _one(found, ADMIN_CHAIN, events, admin.get("head"), signed, skip_empty=True)
-    purges = {e.subject.removeprefix("instance:") for e in events if e.cause == AdminCause.PURGE}
+    if events or admin.get("head"):
+        count_chain(found, ADMIN_CHAIN, events, _head(admin.get("head")), signed)
+    tombstones = {}
     for chain in chains:
         name = str(chain.get("chain"))
         entries = [_history_entry(name, raw) for raw in chain.get("entries", [])]
-        _one(found, name, entries, chain.get("head"), signed)
-        if entries and purged_hashes(entries[0]) is not None and name not in purges:
-            found.broken.append(Break(name, None, entries[0].id, "its tombstone has no purge in the admin chain"))
+        count_chain(found, name, entries, _head(chain.get("head")), signed)
+        if entries and purged_hashes(entries[0]) is not None:
+            tombstones[name] = entries[0].id
+    report_unpurged_tombstones(found, tombstones, events)
     return found
 
 
-def _one(found: Verification, chain: str, entries: list[Any], head: Any, signed: dict[str, tuple[str, int, str]],
-         skip_empty: bool = False) -> None:
-    if skip_empty and not entries and head is None:
-        return
-    found.chains += 1
-    found.entries += len(entries)
-    broken = check_chain(chain, entries, (int(head[0]), str(head[1])) if head else None, signed.get(chain))
-    if broken is not None:
-        found.broken.append(broken)
+def _head(raw: Any) -> tuple[int, str] | None:
+    return (int(raw[0]), str(raw[1])) if raw else None
 
 
 def _check_exported_anchors(anchors: Iterable[dict[str, Any]], public: Any,
                             found: Verification) -> dict[str, tuple[str, int, str]]:
-    from cryptography.exceptions import InvalidSignature
-
+    """The anchors an export carries, each checked as the database's are; the newest signed head of each chain."""
     signed: dict[str, tuple[str, int, str]] = {}
     for raw in sorted(anchors, key=lambda a: a.get("id") or 0):
         anchor = AuditAnchor(id=raw.get("id"), at=_when(raw["at"]), previous=raw.get("previous"),
                              heads=raw["heads"], root=raw["root"], signature=raw["signature"], key_id=raw["keyId"])
         found.anchors += 1
-        name = anchor_name(anchor)
-        if merkle_root(leaves(anchor)) != anchor.root:
-            found.broken.append(Break(name, None, None, "its heads no longer make its root: altered"))
+        problem = anchor_problem(anchor, public)
+        if problem is not None:
+            found.broken.append(Break(anchor_name(anchor), None, None, problem))
             continue
-        if public is not None:
-            try:
-                public.verify(bytes.fromhex(anchor.signature), bytes.fromhex(anchor.root))
-            except (InvalidSignature, ValueError):
-                found.broken.append(Break(name, None, None, "its signature is not the audit key's: forged"))
-                continue
         for chain, position, digest in anchor.heads:
-            signed[chain] = (name, int(position), str(digest))
+            signed[chain] = (anchor_name(anchor), int(position), str(digest))
     return signed

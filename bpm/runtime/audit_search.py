@@ -10,7 +10,7 @@ it passed, what its start form said), so nothing here reads the history table, t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -310,14 +310,6 @@ def search(uow: UnitOfWork, actor: Actor, query: AuditQuery, page: int, page_siz
     held = set(uow.session.exec(select(LegalHold.instance_id).where(
         LegalHold.instance_id.in_([r.id for r in rows])))) if rows else set()  # type: ignore[attr-defined]
     return [Found(row, row.id in held) for row in rows], total
-
-
-def matching_ids(uow: UnitOfWork, actor: Actor, query: AuditQuery) -> Iterator[str]:
-    """Every matching instance's id, oldest first, streamed (for exports)."""
-    require(actor, Action.INSTANCE_READ_ALL)
-    statement = (select(ProcessInstance.id).where(and_(True, *conditions(uow, query)))
-                 .order_by(ProcessInstance.started_at, ProcessInstance.id).execution_options(yield_per=1000))
-    yield from uow.session.exec(statement)
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,3 @@ def holds(uow: UnitOfWork, actor: Actor) -> Iterator[LegalHold]:
     require(actor, Action.INSTANCE_READ_ALL)
     yield from uow.session.exec(select(LegalHold).order_by(LegalHold.set_at.desc()))  # type: ignore[attr-defined]
 
-
-def hold_of(uow: UnitOfWork, instance_id: str) -> LegalHold | None:
-    return uow.session.get(LegalHold, instance_id)

@@ -98,11 +98,11 @@ class HistoryRepository:
 
     def head(self, chain: str) -> tuple[int, str] | None:
         """Where the chain's head says it ends: (position, hash)."""
-        row = self._uow.execute(select_rows(HEAD.c.position, HEAD.c.entry_hash).where(HEAD.c.chain == chain)).first()
-        return (int(row[0]), str(row[1])) if row is not None else None
+        return self.heads(chain).get(chain)
 
-    def chains(self) -> list[str]:
-        """Every chain: the instances with history, and those whose head remains though their entries went."""
-        with_entries = self._uow.session.exec(select(HistoryEntry.instance_id).distinct()).all()
-        heads = self._uow.execute(select_rows(HEAD.c.chain)).scalars().all()
-        return sorted(set(with_entries) | set(heads))
+    def heads(self, chain: str | None = None) -> dict[str, tuple[int, str]]:
+        """Every chain's head (or one chain's): chain -> (position, hash)."""
+        query = select_rows(HEAD.c.chain, HEAD.c.position, HEAD.c.entry_hash)
+        if chain is not None:
+            query = query.where(HEAD.c.chain == chain)
+        return {str(c): (int(p), str(h)) for c, p, h in self._uow.execute(query).all()}
