@@ -90,10 +90,18 @@ class Timeline:
     definition: Mapping[str, Any]
     events: list[Event] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
-    versions: list[int] = field(default_factory=list)  # snapshot versions the history can rebuild
+    entries: list[HistoryEntry] = field(default_factory=list)  # the chain, in order
     hold: LegalHold | None = None
     chain_break: Break | None = None
-    chain_entries: int = 0
+
+    @property
+    def chain_entries(self) -> int:
+        return len(self.entries)
+
+    @property
+    def versions(self) -> list[int]:
+        """The snapshot versions the history can rebuild."""
+        return sorted({e.snapshot_version for e in self.entries if e.snapshot_version is not None})
 
 
 def timeline(uow: UnitOfWork, actor: Actor, instance_id: str) -> Timeline:
@@ -109,10 +117,9 @@ def timeline(uow: UnitOfWork, actor: Actor, instance_id: str) -> Timeline:
     found.events = sorted([_event(e) for e in entries] + [_admin_event(e) for e in about],
                           key=lambda e: (e.at, e.position if e.position is not None else 1 << 40))
     found.steps = _steps(uow, instance_id, entries)
-    found.versions = sorted({e.snapshot_version for e in entries if e.snapshot_version is not None})
+    found.entries = entries
     found.hold = uow.session.get(LegalHold, instance_id)
     found.chain_break = check_chain(instance_id, entries, uow.history.head(instance_id))
-    found.chain_entries = len(entries)
     return found
 
 
@@ -151,15 +158,43 @@ def _steps(uow: UnitOfWork, instance_id: str, entries: Iterable[HistoryEntry]) -
                  t.outcome, t.status) for t in tasks]
 
 
-def snapshot_at(uow: UnitOfWork, actor: Actor, instance_id: str, version: int) -> dict[str, Any]:
-    """The instance's snapshot as it was at ``version``, rebuilt from the history's deltas."""
-    require(actor, Action.INSTANCE_READ_ALL)
+def snapshot_at(story: Timeline, version: int) -> dict[str, Any]:
+    """The instance's snapshot as it was at ``version``, rebuilt from the deltas of the history already read."""
     deltas = []
-    for entry in uow.history.of_instance(instance_id):
+    for entry in story.entries:
         deltas.append(entry.delta or {})
         if entry.snapshot_version == version:
             return rebuild_snapshot(deltas).to_dict()
     raise InvalidRequest("no such version", {"version": [f"the history holds no snapshot version {version}"]})
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two versions chosen to compare, and what differs between them (None until both are chosen)."""
+
+    left: int | None = None
+    right: int | None = None
+    changes: list[Change] | None = None
+
+
+def compare(story: Timeline, raw_from: str | None, raw_to: str | None) -> Comparison:
+    """The versions asked for (``from``, ``to``, as typed), checked against the story's; InvalidRequest by field."""
+    chosen: dict[str, int | None] = {}
+    errors: dict[str, list[str]] = {}
+    for name, raw in (("from", raw_from), ("to", raw_to)):
+        if not raw:
+            chosen[name] = None
+        elif raw.isascii() and raw.isdigit() and int(raw) in story.versions:
+            chosen[name] = int(raw)
+        else:
+            errors[name] = [f"one of the versions {', '.join(map(str, story.versions))}" if story.versions
+                            else "this instance's history holds no snapshot version"]
+    if errors:
+        raise InvalidRequest("no such version", errors)
+    left, right = chosen["from"], chosen["to"]
+    if left is None or right is None:
+        return Comparison(left, right)
+    return Comparison(left, right, diff(snapshot_at(story, left), snapshot_at(story, right)))
 
 
 @dataclass(frozen=True)

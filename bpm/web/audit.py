@@ -121,38 +121,20 @@ def instance_page(instance_id: str) -> Any:
     errors: dict[str, list[str]] = {}
     with rt.uow() as uow:
         story = timeline.timeline(uow, actor, instance_id)
-        versions = story.versions
-        left, right = _pair(request.args, versions, errors)
-        changes = None
-        if left is not None and right is not None and not errors:
-            changes = timeline.diff(timeline.snapshot_at(uow, actor, instance_id, left),
-                                    timeline.snapshot_at(uow, actor, instance_id, right))
+    try:
+        compared = timeline.compare(story, request.args.get("from"), request.args.get("to"))
+    except InvalidRequest as bad:
+        compared, errors = timeline.Comparison(), bad.errors
     definition = story.definition
     state = RunState.of(story.instance.snapshot, definition)
     if story.instance.purged_at is not None:
         state = RunState()  # its path went with its data; the events still name the steps
     return render_template(
         "audit_instance.html", story=story, i=story.instance, events=story.events, steps=story.steps,
-        versions=versions, left=left, right=right, changes=changes, errors=errors,
+        versions=story.versions, left=compared.left, right=compared.right, changes=compared.changes, errors=errors,
         duration=timeline.duration, may_hold=allows(actor, Action.LEGAL_HOLD),
         diagram=Markup(render_svg(definition, state, definition.get("name") or story.instance.definition_key)),
         diagram_caption=caption(definition, state)), 422 if errors else 200
-
-
-def _pair(args: Any, versions: list[int], errors: dict[str, list[str]]) -> tuple[int | None, int | None]:
-    """The two snapshot versions to compare (default: none chosen)."""
-    chosen: list[int | None] = []
-    for name in ("from", "to"):
-        raw = args.get(name, "")
-        if not raw:
-            chosen.append(None)
-        elif audit_search.whole(raw) and int(raw) in versions:
-            chosen.append(int(raw))
-        else:
-            errors[name] = [f"one of the versions {', '.join(map(str, versions))}" if versions
-                            else "this instance's history holds no snapshot version"]
-            chosen.append(None)
-    return chosen[0], chosen[1]
 
 
 def _act(instance_id: str, act: Any, done: str, refused: str) -> Response:
