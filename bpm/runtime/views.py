@@ -13,6 +13,8 @@ from sqlmodel import select
 
 from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
+from bpm.runtime.audit_search import DATA_PREFIX, PLAIN
+from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import SavedSearch, SavedView
 from bpm.store.uow import UnitOfWork
@@ -23,9 +25,11 @@ FILTERS = ("view", "q", "process", "due", "priority", "sort")  # what a view may
 
 @dataclass(frozen=True)
 class Shelf:
-    """Where one page's views are kept, and which query-string keys (or key prefixes) they may hold."""
+    """Where one page's views are kept, who may keep them, and which query-string keys (or key prefixes) they
+    may hold."""
 
     model: type[SavedView] | type[SavedSearch]
+    action: Action  # what the actor must be allowed to do to keep views here (the page's own reading)
     keys: tuple[str, ...]
     prefixes: tuple[str, ...] = ()
     most_pairs: int = 10
@@ -35,13 +39,13 @@ class Shelf:
         return key in self.keys or (bool(self.prefixes) and key.startswith(self.prefixes))
 
 
-INBOX = Shelf(SavedView, FILTERS)
-AUDIT = Shelf(SavedSearch, ("process", "version", "status", "businessKey", "person", "role", "node", "from",
-                            "to", "outcome"), ("data.",), most_pairs=20, longest=2000)
+INBOX = Shelf(SavedView, Action.TASK_LIST, FILTERS)
+AUDIT = Shelf(SavedSearch, Action.INSTANCE_READ_ALL, PLAIN, (DATA_PREFIX,), most_pairs=20, longest=2000)
 
 
 def save(rt: Runtime, actor: Actor, name: str, query: str, shelf: Shelf = INBOX) -> SavedView | SavedSearch:
     """Keep the filters of ``query`` under ``name`` (replacing a view of that name)."""
+    require(actor, shelf.action)
     name = (name or "").strip()
     if not name or len(name) > 60:
         raise InvalidRequest("invalid name", {"name": ["1 to 60 characters"]})
@@ -62,6 +66,7 @@ def save(rt: Runtime, actor: Actor, name: str, query: str, shelf: Shelf = INBOX)
 
 def list_of(uow: UnitOfWork, actor: Actor, shelf: Shelf = INBOX) -> list[SavedView | SavedSearch]:
     """The actor's views, by name."""
+    require(actor, shelf.action)
     model = shelf.model
     return list(uow.session.exec(select(model).where(model.username == actor.username)  # type: ignore
                                  .order_by(model.name)).all())
@@ -69,6 +74,7 @@ def list_of(uow: UnitOfWork, actor: Actor, shelf: Shelf = INBOX) -> list[SavedVi
 
 def delete(rt: Runtime, actor: Actor, name: str, shelf: Shelf = INBOX) -> None:
     """Forget one of the actor's views (nothing happens if there is none by that name)."""
+    require(actor, shelf.action)
     with rt.uow() as uow:
         view = uow.session.get(shelf.model, (actor.username, name))
         if view is not None:

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request
+from flask import Blueprint, render_template, request
 from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
-from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound, PreconditionFailed
+from bpm.errors import Forbidden
 from bpm.notify import deliver
 from bpm.runtime import inbox, instances, jobs, tasks
 from bpm.runtime.access import instance_facts
 from bpm.runtime.policy import Action, allows, may_reassign_tasks, require
+from bpm.web.outcome import ANSWERED, act_and_say
 
 bp = Blueprint("admin", __name__)
 LISTED = 50
@@ -49,14 +50,8 @@ def overview() -> str:
 
 
 def _done(act: Any, said: str) -> Response:
-    try:
-        act()
-    except (ConflictError, Forbidden, NotFound, PreconditionFailed, InvalidRequest) as exc:
-        details = "; ".join(m for messages in getattr(exc, "errors", {}).values() for m in messages)
-        flash(f"Not done: {exc}{' (' + details + ')' if details else ''}.", "error")
-    else:
-        flash(said, "success")
-    return redirect("/admin", 303)
+    """An admin action, said on the admin page; a refusal too (the page offers only what the policy allows)."""
+    return act_and_say(act, said, "/admin", answered=(*ANSWERED, Forbidden))
 
 
 @bp.post("/admin/instances/<instance_id>/retry")

@@ -18,11 +18,12 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
-from bpm.errors import ConflictError, InvalidRequest, NotFound
+from bpm.errors import InvalidRequest
 from bpm.runtime import audit_search, retention, timeline, views
-from bpm.runtime.policy import Action, allows, require
+from bpm.runtime.policy import Action, allows
 from bpm.store.vocabulary import InstanceStatus
 from bpm.web.diagram import RunState, caption, render_svg
+from bpm.web.outcome import act_and_say
 
 bp = Blueprint("audit_pages", __name__)
 PAGE_SIZE = 25
@@ -62,7 +63,6 @@ def _labels(fields: list[audit_search.FormField]) -> dict[str, str]:
 def search_page() -> Any:
     """The search form, its results (paged, counted), saved searches and the exports of what is found."""
     rt, actor = runtime(), current_actor()
-    require(actor, Action.INSTANCE_READ_ALL)
     args = {k: v for k, v in request.args.items() if k != "page"}
     page = int(request.args["page"]) if audit_search.whole(request.args.get("page", "")) else 1
     errors: dict[str, list[str]] = {}
@@ -71,10 +71,10 @@ def search_page() -> Any:
     except InvalidRequest as bad:
         query, errors = None, bad.errors
     with rt.uow() as uow:
+        saved = views.list_of(uow, actor, views.AUDIT)  # auditors' (and admins') only: the page is theirs
         found, total = audit_search.search(uow, actor, query, max(page, 1), PAGE_SIZE) if query else ([], 0)
         fields = audit_search.form_fields(rt, uow, args["process"]) if args.get("process") else []
         processes = audit_search.processes(uow)
-        saved = views.list_of(uow, actor, views.AUDIT)
     said = query.query_string() if query else ""
 
     def url(**changes: Any) -> str:
@@ -94,7 +94,6 @@ def search_page() -> Any:
 @bp.post("/audit/searches")
 def save_search() -> Response:
     rt, actor = runtime(), current_actor()
-    require(actor, Action.INSTANCE_READ_ALL)
     query = request.form.get("query", "")
     try:
         saved = views.save(rt, actor, request.form.get("name", ""), query, views.AUDIT)
@@ -108,7 +107,6 @@ def save_search() -> Response:
 @bp.post("/audit/searches/delete")
 def delete_search() -> Response:
     rt, actor = runtime(), current_actor()
-    require(actor, Action.INSTANCE_READ_ALL)
     views.delete(rt, actor, request.form.get("name", ""), views.AUDIT)
     flash("Saved search deleted.", "success")
     return redirect("/audit", 303)
@@ -138,15 +136,8 @@ def instance_page(instance_id: str) -> Any:
 
 
 def _act(instance_id: str, act: Any, done: str, refused: str) -> Response:
-    """Do a hold action and say how it went on the instance's page (a refusal by the policy stays a 403)."""
-    try:
-        act()
-    except (InvalidRequest, ConflictError, NotFound) as exc:
-        details = "; ".join(m for ms in getattr(exc, "errors", {}).values() for m in ms)
-        flash(f"{refused}: {exc}{' (' + details + ')' if details else ''}.", "error")
-    else:
-        flash(done, "success")
-    return redirect(f"/audit/instances/{instance_id}", 303)
+    """A hold action, said on the instance's page (a refusal by the policy stays a 403)."""
+    return act_and_say(act, done, f"/audit/instances/{instance_id}", refused)
 
 
 @bp.post("/audit/instances/<instance_id>/hold")
