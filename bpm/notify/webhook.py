@@ -19,6 +19,7 @@ import orjson
 import requests
 
 from bpm.config import Settings
+from bpm.runtime.paging import digits
 
 SIGNATURE_HEADER = "X-BPM-Signature"
 
@@ -32,7 +33,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 def verify(secret: str, header: str, body: bytes, now: int, tolerance: int = 300) -> bool:
     """What a receiver checks: the signature matches and is at most ``tolerance`` seconds old."""
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
-    if not parts.get("t", "").isdigit() or abs(now - int(parts["t"])) > tolerance:
+    if not digits(parts.get("t", "")) or abs(now - int(parts["t"])) > tolerance:
         return False
     return hmac.compare_digest(sign(secret, int(parts["t"]), body), f"t={parts['t']},v1={parts.get('v1', '')}")
 

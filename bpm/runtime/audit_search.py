@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
-from bpm.runtime.paging import paginate
+from bpm.runtime.paging import digits, paginate
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import LegalHold, ProcessDefinition, ProcessInstance, Task
@@ -128,7 +128,7 @@ def parse(args: Mapping[str, Any]) -> AuditQuery:
     """A query from query-string arguments (a dict or a MultiDict); InvalidRequest names each bad field."""
     read = _Reader(args)
     raw_version = read.text("version", 9)
-    version = int(raw_version) if raw_version and whole(raw_version) and int(raw_version) >= 1 else None
+    version = int(raw_version) if raw_version and digits(raw_version) and int(raw_version) >= 1 else None
     if raw_version is not None and version is None:
         read.errors["version"] = ["a version number: 1, 2, ..."]
     status = read.choice("status", [s.value for s in InstanceStatus])
@@ -148,11 +148,6 @@ def parse(args: Mapping[str, Any]) -> AuditQuery:
     if read.errors:
         raise InvalidRequest("this search cannot run", read.errors)
     return query
-
-
-def whole(text: str) -> bool:
-    """Digits 0-9 only (``str.isdigit`` takes "¹" and "٣", which ``int`` then may refuse)."""
-    return text.isascii() and text.isdigit()
 
 
 def _data_filters(args: Mapping[str, Any], errors: dict[str, list[str]]) -> list[DataFilter]:

@@ -1,4 +1,8 @@
-"""Paging shared by every list: page numbers are 1-based and offsets stay within what a database accepts."""
+"""Paging shared by every list: page numbers are 1-based and offsets stay within what a database accepts.
+
+Numbers typed into a query string or a form are read here too: ``str.isdigit`` says yes to "¹" and "٣",
+which ``int`` then refuses or reads as something else, so a number is ASCII digits (``digits``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,17 @@ from sqlalchemy import func
 from sqlmodel import select
 
 MAX_OFFSET = 2**31 - 1
+MOST_PAGES = 9_999
+
+
+def digits(text: str) -> bool:
+    """True for a non-empty run of the digits 0-9, nothing else."""
+    return text.isascii() and text.isdigit()
+
+
+def page_number(raw: str | None) -> int:
+    """The page a query string asks for: 1 unless it names one from 1 to ``MOST_PAGES``."""
+    return int(raw) if raw and digits(raw) and 0 < int(raw) <= MOST_PAGES else 1
 
 
 def window(page: int, page_size: int) -> tuple[int, int] | None:

@@ -18,6 +18,7 @@ from bpm.errors import InvalidRequest, NotFound, shown
 from bpm.runtime.actors import Actor
 from bpm.runtime.audit import Break, check_chain
 from bpm.runtime.history import rebuild_snapshot
+from bpm.runtime.paging import digits
 from bpm.runtime.policy import Action, require
 from bpm.store.models import AuditEvent, HistoryEntry, LegalHold, ProcessDefinition, ProcessInstance, Task
 from bpm.store.uow import UnitOfWork
@@ -184,7 +185,7 @@ def compare(story: Timeline, raw_from: str | None, raw_to: str | None) -> Compar
     for name, raw in (("from", raw_from), ("to", raw_to)):
         if not raw:
             chosen[name] = None
-        elif raw.isascii() and raw.isdigit() and int(raw) in story.versions:
+        elif digits(raw) and int(raw) in story.versions:
             chosen[name] = int(raw)
         else:
             errors[name] = [f"one of the versions {', '.join(map(str, story.versions))}" if story.versions

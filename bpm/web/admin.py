@@ -17,6 +17,7 @@ from bpm.errors import Forbidden
 from bpm.notify import deliver
 from bpm.runtime import inbox, instances, jobs, tasks
 from bpm.runtime.access import instance_facts
+from bpm.runtime.paging import digits
 from bpm.runtime.policy import Action, allows, may_reassign_tasks, require
 from bpm.web.outcome import ANSWERED, act_and_say
 
@@ -71,7 +72,7 @@ def cancel(instance_id: str) -> Response:
 def repair(instance_id: str) -> Response:
     rt, actor = runtime(), current_actor()
     form = request.form
-    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    version = int(form["version"]) if digits(form.get("version", "")) else None
     node = (form.get("node") or "").strip() or None
     return _done(lambda: instances.repair_instance(rt, actor, instance_id, form.get("reason", ""), version, node),
                  "Repaired: it runs again from there.")

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from bpm.auth import current_actor, runtime
 from bpm.errors import InvalidRequest
 from bpm.runtime import audit_search, retention, timeline, views
+from bpm.runtime.paging import page_number
 from bpm.runtime.policy import Action, allows
 from bpm.store.vocabulary import InstanceStatus
 from bpm.web.diagram import RunState, caption, render_svg
@@ -64,7 +65,7 @@ def search_page() -> Any:
     """The search form, its results (paged, counted), saved searches and the exports of what is found."""
     rt, actor = runtime(), current_actor()
     args = {k: v for k, v in request.args.items() if k != "page"}
-    page = int(request.args["page"]) if audit_search.whole(request.args.get("page", "")) else 1
+    page = page_number(request.args.get("page"))
     errors: dict[str, list[str]] = {}
     try:
         query = audit_search.parse(args)
@@ -72,7 +73,7 @@ def search_page() -> Any:
         query, errors = None, bad.errors
     with rt.uow() as uow:
         saved = views.list_of(uow, actor, views.AUDIT)  # auditors' (and admins') only: the page is theirs
-        found, total = audit_search.search(uow, actor, query, max(page, 1), PAGE_SIZE) if query else ([], 0)
+        found, total = audit_search.search(uow, actor, query, page, PAGE_SIZE) if query else ([], 0)
         fields = audit_search.form_fields(rt, uow, args["process"]) if args.get("process") else []
         processes = audit_search.processes(uow)
     said = query.query_string() if query else ""

@@ -23,6 +23,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from bpm.forms import CURRENT_USER_WIDGET, Form
+from bpm.runtime.paging import digits
 
 EMPTY_ROWS = 1  # blank rows offered after an array's values (no JavaScript needed to add one)
 MAX_ROWS = 50
@@ -302,7 +303,7 @@ def value_at(data: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(current, Mapping):
             current = current.get(part)
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+        elif isinstance(current, list) and digits(part) and int(part) < len(current):
             current = current[int(part)]
         else:
             return None
@@ -316,7 +317,7 @@ def set_value_at(data: dict[str, Any], path: str, value: Any) -> None:
     for part in parts[:-1]:
         if isinstance(current, dict):
             current = current.setdefault(part, {})
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+        elif isinstance(current, list) and digits(part) and int(part) < len(current):
             current = current[int(part)]
         else:
             return
@@ -357,9 +358,9 @@ def label_of(fields: Sequence[Field], path: str) -> str:
             if spec.widget == "table":
                 index, _, column = rest.partition(".")
                 inner = next((c.label for c in spec.children if c.name == column), column)
-                return f"{spec.label}, row {int(index) + 1 if index.isdigit() else index}: {inner}"
+                return f"{spec.label}, row {int(index) + 1 if digits(index) else index}: {inner}"
             if spec.widget == "list":
-                return f"{spec.label} {int(rest) + 1 if rest.isdigit() else rest}"
+                return f"{spec.label} {int(rest) + 1 if digits(rest) else rest}"
             return label_of(spec.children, path)
         if spec.widget == "money" and spec.children[0].name == path:
             return spec.children[0].label

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, FormInvalid, InvalidRequest, NotFound, PreconditionFailed
 from bpm.runtime import attachments, definitions, drafts, inbox, instances, tasks, views
+from bpm.runtime.paging import digits, page_number
 from bpm.web.diagram import RunState, caption, render_svg
 from bpm.web.form_fields import form_fields, parse_posted, shown_again
 
@@ -32,8 +33,7 @@ DUE_SOON = dt.timedelta(days=1)
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+    return page_number(request.args.get("page"))
 
 
 def _back(default: str = "/inbox") -> str:
@@ -237,7 +237,7 @@ def submit_task(task_id: str) -> Any:
 
 def _revision() -> int | None:
     raw = request.form.get("revision", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if digits(raw) else None
 
 
 def _task_action(task_id: str, act: Any, said: str) -> Any:

@@ -12,6 +12,7 @@ from bpm.auth import current_actor, runtime
 from bpm.errors import InvalidRequest
 from bpm.runtime import bell
 from bpm.runtime.notices import KINDS, MODES
+from bpm.runtime.paging import digits, page_number
 
 bp = Blueprint("notices", __name__)
 PAGE_SIZE = 30
@@ -42,8 +43,7 @@ def _page(page: int = 1, chosen: dict[str, str] | None = None, errors: dict[str,
 
 @bp.get("/notifications")
 def notices_page() -> Any:
-    raw = request.args.get("page", "1")
-    return _page(int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1)
+    return _page(page_number(request.args.get("page")))
 
 
 @bp.get("/notifications/count")
@@ -63,7 +63,7 @@ def open_notice(notice_id: int) -> Response:
 @bp.post("/notifications/read")
 def mark_read() -> Response:
     rt, actor = runtime(), current_actor()
-    ids = [int(i) for i in request.form.getlist("notice") if i.isdigit()]
+    ids = [int(i) for i in request.form.getlist("notice") if digits(i)]
     bell.mark_read(rt, actor, None if request.form.get("all") == "yes" else ids)
     flash("Marked as read.", "success")
     return redirect("/notifications", 303)

@@ -184,3 +184,11 @@ def test_the_paged_lists_still_take_their_paging_and_filters(api):
                 "/api/instances?page=2&page_size=1&startedBy=ann&status=paused&definitionKey=x&businessKey=b",
                 "/api/definitions?status=published"):
         assert api.as_("admin").get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("url", ["/inbox?page=%C2%B9", "/notifications?page=%C2%B9", "/requests?page=%C2%B9",
+                                 "/inbox?page=%D9%A3", "/audit?page=%C2%B9"])
+def test_a_page_number_in_other_digits_is_page_one_not_a_500(client, url):
+    """``str.isdigit`` takes "¹" and "٣"; ``int`` refuses the first: numbers are ASCII digits (paging.digits)."""
+    user = "audrey" if url.startswith("/audit") else "ann"
+    assert client.get(url, headers={"X-BPM-User": user, "Accept": "text/html"}).status_code == 200
