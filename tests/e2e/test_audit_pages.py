@@ -81,7 +81,9 @@ def test_the_timeline_shows_steps_events_path_and_a_diff(client, rt, clock):
     assert "<strong>ann</strong> started the request" in html and "<strong>carol</strong> claimed the task" in html
     assert "1 h" in html, "the manager's review waited an hour"
     assert "2 d" in html and "1 h 30 min" in html, "finance waited two days to be claimed, then worked 90 minutes"
-    assert 'class="node visited' in html or "visited" in html
+    for node in ("submit", "manager_review", "finance_review"):
+        assert f'visited" data-node="{node}"' in html, f"{node} on the path taken"
+    assert 'visited" data-node="escalate"' not in html, "the escalation was never reached"
     versions = re.findall(r'<option value="(\d+)"', html)
     first, last = versions[0], versions[-1]
     diff = _page(client, f"/audit/instances/{instance_id}?from={first}&to={last}").get_data(as_text=True)

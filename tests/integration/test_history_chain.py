@@ -94,9 +94,7 @@ def test_a_direct_change_to_the_history_is_found_and_named(rt, clock, change, po
     assert not found.intact
     (broken,) = found.broken
     assert broken.chain == instance_id and said in broken.problem, broken
-    assert broken.position == (position if position is not None else broken.position)
-    if "end were removed" in said:
-        assert broken.position == last
+    assert broken.position == (last if "end were removed" in said else position), "named at the right place"
     assert _check(rt, instance_id).broken == found.broken, "the same when asked for that instance only"
 
 
