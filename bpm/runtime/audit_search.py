@@ -265,11 +265,15 @@ def _person(person: str, role: str) -> ColumnElement[bool]:
     return by_role[role] if role in by_role else or_(started, acted, assigned)
 
 
+def _nodes(uow: UnitOfWork, process: str) -> list[dict[str, Any]]:
+    """Every node of every version of ``process``."""
+    bodies = uow.session.exec(select(ProcessDefinition.body).where(ProcessDefinition.key == process)).all()
+    return [n for body in bodies for n in (body or {}).get("nodes", ()) if isinstance(n, dict)]
+
+
 def _start_nodes(uow: UnitOfWork, process: str) -> list[str]:
     """The start node of every version of ``process`` (where its start form's data is in a snapshot)."""
-    bodies = uow.session.exec(select(ProcessDefinition.body).where(ProcessDefinition.key == process)).all()
-    return sorted({str(n.get("id")) for body in bodies for n in (body or {}).get("nodes", ())
-                   if isinstance(n, dict) and n.get("type") == "start"})
+    return sorted({str(n.get("id")) for n in _nodes(uow, process) if n.get("type") == "start"})
 
 
 def _data_condition(json: _Json, starts: list[str], wanted: DataFilter) -> ColumnElement[bool]:
@@ -318,9 +322,7 @@ class FormField:
 
 def form_fields(rt: Runtime, uow: UnitOfWork, process: str) -> list[FormField]:
     """The fields of every form the process's versions use (start and tasks), by name."""
-    bodies = uow.session.exec(select(ProcessDefinition.body).where(ProcessDefinition.key == process)).all()
-    form_ids = {n.get("data", {}).get("form") for body in bodies for n in (body or {}).get("nodes", ())
-                if isinstance(n, dict) and isinstance(n.get("data"), dict)}
+    form_ids = {n["data"].get("form") for n in _nodes(uow, process) if isinstance(n.get("data"), dict)}
     fields: dict[str, FormField] = {}
     for form_id in sorted(f for f in form_ids if isinstance(f, str) and f in rt.forms):
         properties = rt.forms.get(form_id).schema.get("properties", {})
