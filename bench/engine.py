@@ -8,6 +8,7 @@ from collections.abc import Callable
 from itertools import pairwise
 
 from bpm.engine import NodeDefinition, NodeResult, Snapshot, WorkflowEngine
+from bpm.nodes.branches import FORK, JOIN
 
 
 def _passthrough(data, context, payload, globals_):
@@ -28,7 +29,7 @@ def _wait(data, context, payload, globals_):
 
 
 TYPES = {"pass": NodeDefinition(_passthrough), "counter": NodeDefinition(_counter),
-         "check": NodeDefinition(_loop_check), "wait": NodeDefinition(_wait)}
+         "check": NodeDefinition(_loop_check), "wait": NodeDefinition(_wait), "fork": FORK, "join": JOIN}
 
 
 def linear_chain(length: int = 100) -> dict:
@@ -70,6 +71,31 @@ def expressions_chain(length: int = 100) -> dict:
     edges = [{"id": "e0", "source": "submit", "target": "x0"}]
     edges += [{"id": f"e{i + 1}", "source": f"x{i}", "target": f"x{i + 1}"} for i in range(length - 1)]
     return {"nodes": nodes, "edges": edges}
+
+
+def wide_fork(branches: int = 100) -> dict:
+    """A fork of ``branches`` branches of one pass-through node each, joined again."""
+    nodes = [{"id": "f", "type": "fork", "data": {}}, {"id": "j", "type": "join", "data": {"mode": "all"}},
+             {"id": "end", "type": "pass", "data": {}}]
+    nodes += [{"id": f"b{i}", "type": "pass", "data": {"i": i}} for i in range(branches)]
+    edges = [{"id": f"o{i}", "source": "f", "target": f"b{i}"} for i in range(branches)]
+    edges += [{"id": f"i{i}", "source": f"b{i}", "target": "j"} for i in range(branches)]
+    edges.append({"id": "x", "source": "j", "target": "end"})
+    return {"nodes": nodes, "edges": edges}
+
+
+def fork_loop(times: int) -> dict:
+    """A fork of two branches joined again, ``times`` times round a loop."""
+    return {"nodes": [{"id": "it", "type": "counter", "data": {}}, {"id": "f", "type": "fork", "data": {}},
+                      {"id": "a", "type": "pass", "data": {}}, {"id": "b", "type": "pass", "data": {}},
+                      {"id": "j", "type": "join", "data": {}},
+                      {"id": "check", "type": "check", "data": {"times": times}},
+                      {"id": "end", "type": "pass", "data": {}}],
+            "edges": [{"id": "e1", "source": "it", "target": "f"}, {"id": "e2", "source": "f", "target": "a"},
+                      {"id": "e3", "source": "f", "target": "b"}, {"id": "e4", "source": "a", "target": "j"},
+                      {"id": "e5", "source": "b", "target": "j"}, {"id": "e6", "source": "j", "target": "check"},
+                      {"id": "e7", "source": "check", "target": "it", "sourceHandle": "again"},
+                      {"id": "e8", "source": "check", "target": "end", "sourceHandle": "done"}]}
 
 
 def _timed(run: Callable[[], int], min_seconds: float) -> tuple[int, float]:
@@ -128,6 +154,24 @@ def bench_expressions(seconds: float) -> None:
     _report("(d) node data with 5 expressions", *_timed(run, seconds))
 
 
+def bench_wide_fork(seconds: float) -> float:
+    engine = WorkflowEngine(wide_fork(100), TYPES)
+    def run() -> int:
+        snap = engine.execute(initial_node_id="f", step_limit=1000)
+        assert snap.status == "completed" and len(snap.context["j"]) == 1, snap.status
+        return snap.version + 99  # every step: 99 arrivals at the join waited, which completes no node
+    return _report("(e) fork of 100 branches, joined again", *_timed(run, seconds))
+
+
+def bench_fork_loop(times: int, seconds: float) -> float:
+    engine = WorkflowEngine(fork_loop(times), TYPES)
+    def run() -> int:
+        snap = engine.execute(initial_node_id="it", step_limit=10 * times)
+        assert snap.status == "completed" and snap.joins is None, snap.status
+        return snap.version + times  # each pass's first arrival at the join waits, which completes no node
+    return _report(f"(f) loop through a fork, {times:,} passes", *_timed(run, seconds))
+
+
 def main() -> None:
     """Run every scenario and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -140,6 +184,11 @@ def main() -> None:
     print(f"    per-step cost at 100k / at 1k iterations: {large / small:.2f}x")
     bench_pause_resume(args.seconds)
     bench_expressions(args.seconds)
+    chain = bench_loop(1_000, args.seconds)
+    wide = bench_wide_fork(args.seconds)
+    looped = bench_fork_loop(10_000, args.seconds)
+    print(f"    per-step cost, fork of 100 / sequential loop: {wide / chain:.2f}x; "
+          f"loop through a fork / sequential loop: {looped / chain:.2f}x (target: within 1.5x)")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 
 from bpm.engine.errors import BpmError, DefinitionError, Problem
 
-__all__ = ["BpmError", "ConflictError", "DefinitionError", "Forbidden", "FormInvalid", "InvalidRequest",
-           "MalformedRequest", "NotFound", "PreconditionFailed", "Problem", "TooManyAttempts", "Unauthorized",
-           "shown"]
+__all__ = ["BpmError", "ConflictError", "DefinitionError", "Forbidden", "FormInvalid", "InstanceMoved",
+           "InvalidRequest", "MalformedRequest", "NotFound", "PreconditionFailed", "Problem", "TooManyAttempts",
+           "Unauthorized", "shown"]
 
 
 class NotFound(BpmError):
@@ -17,6 +17,14 @@ class NotFound(BpmError):
 
 class ConflictError(BpmError):
     """Someone else changed the same thing first; reload and try again."""
+
+
+class InstanceMoved(ConflictError):
+    """The instance moved on (another branch's step, a timer) while this action was being done.
+
+    Unlike a conflict on the task itself, this is nobody's mistake: an action
+    that only needs the task to be still open is tried again on the new state.
+    """
 
 
 class PreconditionFailed(BpmError):

@@ -103,12 +103,22 @@ class RunLog(Sequence[NodeRun]):
 
 
 class Context(Mapping[str, RunLog]):
-    """Read-only mapping from node id to that node's results, oldest first."""
+    """Read-only mapping from node id to that node's results, oldest first.
 
-    __slots__ = ("_logs",)
+    ``request`` is the request's data (``bpm.engine.data.RequestData``) as the
+    engine hands it to a step's transforms and executor; a context read from a
+    snapshot has none.
+    """
 
-    def __init__(self, logs: dict[str, RunLog] | None = None) -> None:
+    __slots__ = ("_logs", "request")
+
+    def __init__(self, logs: dict[str, RunLog] | None = None, request: Mapping[str, Any] | None = None) -> None:
         self._logs = logs if logs is not None else {}
+        self.request = request
+
+    def carrying(self, request: Mapping[str, Any]) -> Context:
+        """The same results, with the request's data a step may read."""
+        return Context(self._logs, request)
 
     @classmethod
     def from_runs(cls, runs: Mapping[str, Sequence[NodeRun]]) -> Context:

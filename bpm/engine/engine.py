@@ -9,14 +9,17 @@ fields and a different choice of "which node next", leaving ``_run_node``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 import orjson
 
+from bpm.engine import parallel
 from bpm.engine.clock import Clock, SystemClock
 from bpm.engine.context import Context, NodeRun
+from bpm.engine.data import RequestData
 from bpm.engine.definition import Node, WorkflowDefinition, load_definition
 from bpm.engine.errors import (
     DefinitionError,
@@ -52,6 +55,25 @@ STEP_LIMIT_REASON = "Step limit exceeded"
 
 def _frozen(metadata: dict[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(metadata)
+
+
+_READS_DATA = re.compile(r"\{\{.*\bdata\b", re.S)
+"""A template that may read the request's data: only then does a step build its view (it costs a little)."""
+
+
+def _templates(workflow: WorkflowDefinition) -> list[str]:
+    out: list[str] = []
+    stack: list[Any] = [node.data for node in workflow.nodes]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "{{" in value:
+                out.append(value)
+        elif isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+    return out
 
 
 class WorkflowEngine:
@@ -103,6 +125,12 @@ class WorkflowEngine:
         self.plugins = list(plugins or [])
         self.clock = clock if clock is not None else SystemClock()
         self.limits = limits if limits is not None else Limits()
+        roles = {name: (d.metadata or {}).get("role") for name, d in self.node_definitions.items()}
+        starts = [node.id for node in self.workflow.nodes if roles[node.type] == "start"]
+        self.start_id: str | None = starts[0] if len(starts) == 1 else None
+        """The node whose output is the request's data before any step writes (``data.<field>``)."""
+        self._reads_data = any(_READS_DATA.search(text) for text in _templates(self.workflow))
+        self._join_ids = frozenset(node.id for node in self.workflow.nodes if roles[node.type] == "join")
         self._hooks = HookRunner(self.plugins)
         self._hook_before = self._hooks.has("on_before_node_execution")
         self._hook_after = self._hooks.has("on_after_node_execution")
@@ -115,6 +143,7 @@ class WorkflowEngine:
         external_payload: Any = None,
         step_limit: int = 100,
         globals: Any = None,
+        resume: str | None = None,
     ) -> Snapshot:
         """Run from a start node or a snapshot until it pauses, errors, completes or fails.
 
@@ -125,6 +154,8 @@ class WorkflowEngine:
             external_payload: given to the first step only (the resumed node).
             step_limit: steps allowed in this call; exceeding it fails the run.
             globals: secrets for executors and transforms, never stored.
+            resume: with parallel branches, the node of the paused branch the payload is for
+                (default: ``currentNodeId``); a sequential run ignores it.
 
         Returns:
             The new snapshot; a completed or failed snapshot is returned unchanged.
@@ -137,7 +168,7 @@ class WorkflowEngine:
         elif snapshot.status in FINISHED:
             return snapshot
         else:
-            current = snapshot._replace(status=ACTIVE, last_started_at=self.clock.now_ms())
+            current = self._resumed(snapshot, resume, external_payload is not None)
         payload = external_payload
         steps = 0
         while current.status == ACTIVE:
@@ -153,17 +184,24 @@ class WorkflowEngine:
             self._hooks.call("on_workflow_pause", current)
         return current
 
-    def execute_step(self, snapshot: Snapshot, external_payload: Any = None, globals: Any = None) -> Snapshot:
+    def execute_step(self, snapshot: Snapshot, external_payload: Any = None, globals: Any = None,
+                     resume: str | None = None) -> Snapshot:
         """Run exactly one node and return the snapshot after it.
 
         A ``paused`` or ``error`` snapshot is resumed (its node runs again with
-        the payload); a completed or failed one is returned unchanged.
+        the payload; with parallel branches, the branch paused at ``resume``);
+        a completed or failed one is returned unchanged.
         """
         if snapshot.status in FINISHED:
             return snapshot
-        if snapshot.status != ACTIVE:
-            snapshot = snapshot._replace(status=ACTIVE, last_started_at=self.clock.now_ms())
+        if snapshot.status != ACTIVE or (resume is not None and snapshot.positions is not None):
+            snapshot = self._resumed(snapshot, resume, external_payload is not None)
         return self._step(snapshot, external_payload, globals)
+
+    def _resumed(self, snapshot: Snapshot, resume: str | None, with_payload: bool) -> Snapshot:
+        if snapshot.positions is not None:
+            snapshot = parallel.resume(snapshot, resume, with_payload)
+        return snapshot._replace(status=ACTIVE, last_started_at=self.clock.now_ms())
 
     def initial_snapshot(self, node_id: str, workflow_id: str = "default") -> Snapshot:
         """Return the ``active`` snapshot of a new run at ``node_id``, before any step.
@@ -176,12 +214,38 @@ class WorkflowEngine:
         return Snapshot(workflow_id, ACTIVE, node_id, Context(), 0, self.clock.now_ms(), 0, _frozen({}), None)
 
     def _step(self, snapshot: Snapshot, payload: Any, globals: Any) -> Snapshot:
+        if snapshot.positions is not None:
+            return parallel.step(self, snapshot, payload, globals)
+        node_id = snapshot.current_node_id
+        if node_id is None:
+            now = self.clock.now_ms()
+            return snapshot._replace(status=COMPLETED, last_started_at=now,
+                                     total_execution_time=self._total(snapshot, now))
+        if node_id in self._join_ids:  # one position and no fork around it: a join lets it through
+            payload = parallel.lone_arrival()
+        ran = self._run(snapshot, node_id, payload, globals)
+        if type(ran) is Snapshot:
+            return ran
+        output, result, attempt, now, total = ran
+        context = snapshot.context.appended(node_id, NodeRun(output, self.clock.now_ms(), attempt))
+        data = snapshot.data if result.writes is None else self._written(snapshot, node_id, result)
+        if result.branches is not None:
+            return parallel.fork(self, snapshot, node_id, result, context, data, now, total)
+        next_id = self.workflow.next_node_id(node_id, result.next_handle)
+        return Snapshot(snapshot.workflow_id, ACTIVE if next_id is not None else COMPLETED, next_id,
+                        context, snapshot.version + 1, now, total, snapshot.metadata, None, data)
+
+    @staticmethod
+    def _total(snapshot: Snapshot, now: int) -> int | float:
+        started = snapshot.last_started_at
+        return (snapshot.total_execution_time or 0) + (now - started if started is not None else 0)
+
+    def _run(self, snapshot: Snapshot, node_id: str, payload: Any, globals: Any) -> Snapshot | tuple[
+            Any, NodeResult, int, int, int | float]:
+        """Run one node: the snapshot it pauses or fails with, else (output, result, attempt, now, total)."""
         now = self.clock.now_ms()
         started = snapshot.last_started_at
         total = (snapshot.total_execution_time or 0) + (now - started if started is not None else 0)
-        node_id = snapshot.current_node_id
-        if node_id is None:
-            return snapshot._replace(status=COMPLETED, last_started_at=now, total_execution_time=total)
         node = self.workflow.nodes_by_id.get(node_id)
         if node is None:
             raise UnknownNodeError(f"the snapshot is at node '{node_id}', which the definition does not have")
@@ -193,9 +257,12 @@ class WorkflowEngine:
             hooks.call("on_before_node_execution",
                        PluginContext(node, definition, snapshot, globals, payload, node.data))
         data = node.data
+        context = snapshot.context
+        if self._reads_data:
+            context = context.carrying(RequestData(context, self.start_id, snapshot.data))
         try:
-            data = self._prepare_input(node, definition, snapshot.context, globals)
-            result = definition.executor(data, snapshot.context, payload, globals)
+            data = self._prepare_input(node, definition, context, globals)
+            result = definition.executor(data, context, payload, globals)
             if type(result) is not NodeResult:
                 raise NodeOutputError(
                     f"the executor of '{node.type}' returned {type(result).__name__}, not a NodeResult")
@@ -203,17 +270,32 @@ class WorkflowEngine:
                 if self._hook_after:
                     hooks.call("on_after_node_execution",
                                PluginContext(node, definition, snapshot, globals, payload, data))
-                return snapshot._replace(status=PAUSED, last_started_at=now, total_execution_time=total)
+                return snapshot._replace(status=PAUSED, current_node_id=node_id, last_started_at=now,
+                                         total_execution_time=total)
             output = self._check_output(node, definition, result.data)
+            if result.writes is not None:
+                result = result._replace(writes=self._check_writes(node, result.writes))
         except Exception as error:  # an executor may raise anything; the run records it
             return self._fail(snapshot, node, definition, error, attempt, data, payload, globals)
         if self._hook_after:
             hooks.call("on_after_node_execution",
                        PluginContext(node, definition, snapshot, globals, payload, data, output))
-        next_id = self.workflow.next_node_id(node_id, result.next_handle)
-        context = snapshot.context.appended(node_id, NodeRun(output, self.clock.now_ms(), attempt))
-        return Snapshot(snapshot.workflow_id, ACTIVE if next_id is not None else COMPLETED, next_id,
-                        context, snapshot.version + 1, now, total, snapshot.metadata, None)
+        return output, result, attempt, now, total
+
+    @staticmethod
+    def _written(snapshot: Snapshot, node_id: str, result: NodeResult) -> Mapping[str, Any] | None:
+        """The snapshot's ``data`` after a step: what it held, and what this step wrote."""
+        if not result.writes:
+            return snapshot.data
+        return _frozen({**(snapshot.data or {}), **result.writes})
+
+    def _check_writes(self, node: Node, writes: Any) -> dict[str, Any]:
+        if not isinstance(writes, Mapping) or not all(type(k) is str and k for k in writes):
+            raise NodeOutputError(f"node '{node.id}' wrote request data that is not an object of named fields")
+        try:
+            return to_json_value(dict(writes), "writes")  # type: ignore[return-value]
+        except NotJsonError as exc:
+            raise NodeOutputError(f"node '{node.id}' wrote request data that is not JSON: {exc}") from None
 
     def _prepare_input(self, node: Node, definition: NodeDefinition, context: Context, globals: Any) -> Any:
         data = node.data
@@ -261,8 +343,7 @@ class WorkflowEngine:
         timestamp). The text is JavaScript's ``String(error)``.
         """
         now = self.clock.now_ms()
-        started = snapshot.last_started_at
-        total = (snapshot.total_execution_time or 0) + (now - started if started is not None else 0)
+        total = self._total(snapshot, now)
         if isinstance(error, ExpressionError):
             error.locate(node_id=node.id)
         if self._hooks.has("on_node_error"):
@@ -275,9 +356,10 @@ class WorkflowEngine:
             retry_at = self.clock.now_ms() + delay
             context = snapshot.context.appended(node.id, NodeRun(None, self.clock.now_ms(), attempt, message))
             return snapshot._replace(
-                status=ERROR, context=context, last_started_at=now, total_execution_time=total,
+                status=ERROR, current_node_id=node.id, context=context, last_started_at=now,
+                total_execution_time=total,
                 retry_state=RetryState(node.id, attempt, retry_at),
                 metadata=_frozen({**snapshot.metadata, "pausedReason": f"Retry attempt {attempt}"}))
         context = snapshot.context.appended(node.id, NodeRun(None, self.clock.now_ms(), attempt, message))
-        return snapshot._replace(status=FAILED, context=context, last_started_at=now,
+        return snapshot._replace(status=FAILED, current_node_id=node.id, context=context, last_started_at=now,
                                  total_execution_time=total, retry_state=None)

@@ -18,11 +18,23 @@ class NodeResult(NamedTuple):
     ``next_handle`` None follows the default (handle-less) edge. Leaving
     ``data`` out records no output at all (Refluxo's ``undefined``: the
     snapshot's result has no ``output`` key); ``data=None`` records null.
+
+    Two optional fields go beyond Refluxo, and a node that sets neither runs
+    exactly as there: ``branches`` leaves by several exits at once, each
+    edge a parallel branch (``EVERY_EXIT``: all of the node's edges; a tuple:
+    the edges whose handle it names), and ``writes`` sets fields of the
+    request's data (``data.<field>`` in expressions).
     """
 
     data: Any = UNDEFINED
     pause: bool = False
     next_handle: str | None = None
+    branches: tuple[str | None, ...] | bool | None = None
+    writes: Mapping[str, Any] | None = None
+
+
+EVERY_EXIT = True
+"""``NodeResult(branches=EVERY_EXIT)``: take every edge that leaves the node, at once."""
 
 
 Executor = Callable[[Any, Context, Any, Any], NodeResult]

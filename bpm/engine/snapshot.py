@@ -16,6 +16,7 @@ import orjson
 from bpm.engine.context import Context, NodeRun, RunLog
 from bpm.engine.errors import Problem, SnapshotError
 from bpm.engine.jsonvalue import NotJsonError, to_json_value
+from bpm.engine.positions import Position, parse_joins, parse_positions
 from bpm.engine.undefined import UNDEFINED
 
 
@@ -36,7 +37,7 @@ FINISHED = (COMPLETED, FAILED)
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _KEYS = {"workflowId", "status", "currentNodeId", "context", "version", "lastStartedAt",
-         "totalExecutionTime", "metadata", "retryState"}
+         "totalExecutionTime", "metadata", "retryState", "data", "positions", "joins"}
 
 
 class RetryState(NamedTuple):
@@ -55,7 +56,15 @@ class RetryState(NamedTuple):
 
 
 class Snapshot(NamedTuple):
-    """The state of a run after a step. Never mutated: every step makes a new one."""
+    """The state of a run after a step. Never mutated: every step makes a new one.
+
+    The last three fields are ours, not Refluxo's, and a run that uses none of
+    them writes Refluxo's snapshot byte for byte: ``data`` holds the fields of
+    the request's data that steps wrote (over the start node's output; see
+    ``bpm.engine.data``), ``positions`` every place a run with parallel
+    branches is at, and ``joins`` the arrivals its joins have counted
+    (``bpm.engine.positions``).
+    """
 
     workflow_id: str
     status: str
@@ -66,11 +75,30 @@ class Snapshot(NamedTuple):
     total_execution_time: int | float | None = None
     metadata: Mapping[str, Any] = _EMPTY
     retry_state: RetryState | None = None
+    data: Mapping[str, Any] | None = None
+    positions: tuple[Position, ...] | None = None
+    joins: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None
 
     @property
     def finished(self) -> bool:
         """True once the run is completed or failed and nothing can resume it."""
         return self.status in FINISHED
+
+    @property
+    def paused_at(self) -> tuple[str, ...]:
+        """The nodes that wait for an external payload (a task, a timer): one, or one per paused branch."""
+        if self.positions is None:
+            return (self.current_node_id,) if self.status == PAUSED and self.current_node_id is not None else ()
+        if self.status in FINISHED:
+            return ()
+        return tuple(dict.fromkeys(p.node_id for p in self.positions if p.status == PAUSED))
+
+    @property
+    def at_nodes(self) -> tuple[str, ...]:
+        """Every node the run is at now (one, or one per branch), for diagrams and lists."""
+        if self.positions is None:
+            return (self.current_node_id,) if self.current_node_id is not None and not self.finished else ()
+        return tuple(dict.fromkeys(p.node_id for p in self.positions))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the snapshot in Refluxo's wire format: camelCase, optional keys omitted, Refluxo's key order."""
@@ -88,6 +116,13 @@ class Snapshot(NamedTuple):
             out["totalExecutionTime"] = self.total_execution_time
         if self.retry_state is not None:
             out["retryState"] = self.retry_state.to_dict()
+        if self.data is not None:
+            out["data"] = dict(self.data)
+        if self.positions is not None:
+            out["positions"] = [position.to_dict() for position in self.positions]
+        if self.joins is not None:
+            out["joins"] = {join: {key: dict(record) for key, record in by_fork.items()}
+                            for join, by_fork in self.joins.items()}
         return out
 
     def to_json(self) -> bytes:
@@ -153,10 +188,28 @@ def _parse_snapshot(raw: Any, problems: list[Problem], owned: bool) -> Snapshot 
     metadata = _parse_metadata(raw.get("metadata", {}), problems, owned)
     context = _parse_context(raw.get("context"), problems, owned)
     retry = _parse_retry_state(raw.get("retryState"), problems)
+    data = _parse_data(raw.get("data"), problems, owned)
+    positions = parse_positions(raw.get("positions"), problems)
+    joins = parse_joins(raw.get("joins"), problems)
     if problems:
         return None
     return Snapshot(workflow_id, status, current, context, int(version), started, total,
-                    metadata, retry)
+                    metadata, retry, data, positions, joins)
+
+
+def _parse_data(raw: Any, problems: list[Problem], owned: bool) -> Mapping[str, Any] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems.append(Problem("$.data", "must be an object of the request's fields"))
+        return None
+    if owned:
+        return MappingProxyType(raw)
+    try:
+        return MappingProxyType(to_json_value(raw, "$.data"))
+    except NotJsonError as exc:
+        problems.append(Problem(exc.path, "not a JSON value"))
+        return None
 
 
 def _optional_int(raw: Mapping[str, Any], key: str, problems: list[Problem], path: str = "$") -> int | None:

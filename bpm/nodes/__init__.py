@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bpm.engine import Clock, NodeDefinition
 from bpm.forms import FormRegistry
+from bpm.nodes.branches import FORK, JOIN
 from bpm.nodes.effects import Effects, MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.nodes.flow import DECISION, END, END_HANDLE, SET, start_type
 from bpm.nodes.human_task import human_task_type
@@ -24,4 +25,6 @@ def build_node_types(forms: FormRegistry, clock: Clock) -> dict[str, NodeDefinit
         "set": SET,
         "notify": NOTIFY,
         "end": END,
+        "fork": FORK,
+        "join": JOIN,
     }

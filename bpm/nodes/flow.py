@@ -24,7 +24,8 @@ DECISION_SCHEMA = {
     },
     "additionalProperties": False,
 }
-SET_SCHEMA = {"type": "object", "required": ["values"], "properties": {"values": {"type": "object"}},
+SET_SCHEMA = {"type": "object", "required": ["values"],
+              "properties": {"values": {"type": "object"}, "into": {"enum": ["output", "data"]}},
               "additionalProperties": False}
 END_SCHEMA = {"type": "object", "properties": {"outcome": {"type": ["string", "null"], "maxLength": 200}},
               "additionalProperties": False}
@@ -49,8 +50,9 @@ def decide(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
 
 
 def set_values(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
-    """``set``: the resolved values become the node's output."""
-    return NodeResult(data["values"])
+    """``set``: the resolved values become the node's output (``into: data``: also the request's data)."""
+    values = data["values"]
+    return NodeResult(values, writes=values if data.get("into") == "data" else None)
 
 
 def end(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:

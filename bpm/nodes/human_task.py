@@ -11,6 +11,10 @@ from bpm.engine.expressions.transforms import parse_duration
 from bpm.nodes.effects import TaskRequest, effects_of
 
 DURATION = {"type": "string", "pattern": "^-?P", "minLength": 2}
+FIELD_NAME = {"type": "string", "minLength": 1, "maxLength": 100}
+FIELD_MAP = {"oneOf": [{"type": "array", "items": FIELD_NAME, "uniqueItems": True},
+                       {"type": "object", "additionalProperties": FIELD_NAME}]}
+"""Form fields and the request's data fields they stand for: a list where the names are the same."""
 MAX_TITLE = 500
 """A task title's length in the inbox (and its column); a longer one is cut with an ellipsis, not refused:
 a title computed from a form (a long description) must not fail the instance after earlier steps were done."""
@@ -37,6 +41,9 @@ HUMAN_TASK_SCHEMA = {
                                   "properties": {"atLeast": {"type": "integer", "minimum": 1}}}]},
         "rejectPolicy": {"enum": ["first-rejects", "majority"]},
         "distinctFrom": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True},
+        # The request's data (bpm.engine.data): form fields shown filled from it, and written back to it.
+        "prefill": FIELD_MAP,
+        "writeBack": FIELD_MAP,
         "escalations": {"type": "array", "items": {
             "type": "object", "required": ["after", "action"],
             "properties": {"after": DURATION, "action": {"enum": ["remind", "reassign", "timeout"]},
@@ -74,9 +81,34 @@ def human_task_type(clock: Clock) -> NodeDefinition:
             return NodeResult(pause=True)
         if not isinstance(payload, dict) or payload.get("outcome") not in allowed_outcomes(data):
             raise TaskPayloadError(f"a task can only complete with one of {', '.join(allowed_outcomes(data))}")
-        return NodeResult(payload, next_handle=payload["outcome"])
+        return NodeResult(payload, next_handle=payload["outcome"], writes=written_back(data, payload.get("data")))
 
     return NodeDefinition(human_task, metadata={"input": HUMAN_TASK_SCHEMA, "role": "human-task"})
+
+
+def field_map(spec: Any) -> dict[str, str]:
+    """``prefill`` / ``writeBack`` as form field -> request data field."""
+    if isinstance(spec, dict):
+        return {str(k): str(v) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return {str(name): str(name) for name in spec}
+    return {}
+
+
+def written_back(data: Any, form_data: Any) -> dict[str, Any] | None:
+    """The request's fields a completed task sets: its ``writeBack`` fields that the form holds."""
+    mapping = field_map(data.get("writeBack"))
+    if not mapping or not isinstance(form_data, dict):
+        return None
+    return {target: form_data[name] for name, target in mapping.items() if name in form_data} or None
+
+
+def prefilled(node_data: Any, request: Any) -> dict[str, Any]:
+    """The form values a task opens with: its ``prefill`` fields, from the request's data as it stands."""
+    if not isinstance(node_data, dict) or not isinstance(request, dict):
+        return {}
+    return {name: request[source] for name, source in field_map(node_data.get("prefill")).items()
+            if source in request}
 
 
 def fit_title(title: str) -> str:

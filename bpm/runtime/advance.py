@@ -18,15 +18,17 @@ from typing import Any
 import orjson
 
 from bpm.engine import Snapshot, WorkflowEngine
+from bpm.engine.data import request_data
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
 from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime import notices
 from bpm.runtime.actors import SYSTEM
 from bpm.runtime.history import snapshot_delta
-from bpm.runtime.offers import offer
+from bpm.runtime.offers import claimable, follow, offer
 from bpm.runtime.runtime import Runtime
 from bpm.store.chain import stamp
 from bpm.store.models import (
+    TASK_CANCELLED,
     TASK_OPEN,
     ProcessInstanceRecord,
     TaskRecord,
@@ -49,8 +51,12 @@ class EngineRun:
     created_tasks: list[TaskRecord] = field(default_factory=list)
 
 
-def run_engine(rt: Runtime, engine: WorkflowEngine, snapshot: Snapshot, payload: Any) -> EngineRun:
+def run_engine(rt: Runtime, engine: WorkflowEngine, snapshot: Snapshot, payload: Any,
+               resume: str | None = None) -> EngineRun:
     """Step until the run pauses, errors, ends or spends this transaction's step budget.
+
+    ``resume``: the node whose task or timer the payload is for (it matters
+    when several branches wait).
 
     Two limits guard the host from a runaway definition (the engine bounds each
     node's output): the whole snapshot's size and the CPU time of this
@@ -68,8 +74,11 @@ def run_engine(rt: Runtime, engine: WorkflowEngine, snapshot: Snapshot, payload:
     cpu_started = time.thread_time()
     while True:
         before, effects_before = run.snapshot, len(run.globals.effects.items)
-        run.globals.effects.node_id = run.last_node_id = node_id = before.current_node_id
-        run.snapshot = engine.execute_step(before, payload if run.steps == 0 else None, run.globals)
+        first = run.steps == 0
+        node_id = resume if first and resume is not None and before.positions is not None else before.current_node_id
+        run.globals.effects.node_id = run.last_node_id = node_id
+        run.snapshot = engine.execute_step(before, payload if first else None, run.globals,
+                                           resume=resume if first else None)
         run.steps += 1
         results += 1
         if size is None and results * settings.max_output_bytes > settings.max_snapshot_bytes:
@@ -104,6 +113,16 @@ def _added_bytes(before: Snapshot, after: Snapshot, node_id: str | None) -> int:
     if new is None or len(new) == (len(old) if old is not None else 0):
         return 0
     return len(orjson.dumps(new.last().to_dict()))
+
+
+def waits_at(instance: ProcessInstanceRecord, node_id: str | None, status: str) -> bool:
+    """Whether the instance has a branch at ``node_id`` that is ``status`` (paused for a task or timer, or in error)."""
+    if instance.status in FINISHED_STATUSES:
+        return False
+    positions = instance.snapshot.get("positions") if isinstance(instance.snapshot, dict) else None
+    if positions is None:
+        return instance.status == status and instance.current_node_id == node_id
+    return any(p.get("nodeId") == node_id and p.get("status") == status for p in positions)
 
 
 def instance_fields(rt: Runtime, run: EngineRun) -> dict[str, Any]:
@@ -158,7 +177,42 @@ def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, 
     """
     values = {**instance_fields(rt, run), **(moved_to or {})}
     write_instance(uow, instance, values)
-    _record(rt, uow, instance, before, run, actor, cause, node_id, tasks_may_exist, changes, on_behalf_of)
+    written = data_changes(run.engine, before, run.snapshot)
+    if written:
+        changes = {**(changes or {}), **written}
+    parallel = before.positions is not None or run.snapshot.positions is not None
+    _record(rt, uow, instance, before, run, actor, cause, node_id, tasks_may_exist or parallel, changes,
+            on_behalf_of)
+    if parallel:
+        end_dropped_branches(rt, uow, instance, run.snapshot, actor)
+
+
+def data_changes(engine: WorkflowEngine, before: Snapshot, after: Snapshot) -> dict[str, list[Any]]:
+    """The request's fields a run wrote, as ``{"data.<field>": [old, new]}`` for its history entry."""
+    if after.data is before.data or not after.data:
+        return {}
+    old = request_data(before.context, engine.start_id, before.data)
+    return {f"data.{name}": [old.get(name), value] for name, value in after.data.items()
+            if name not in old or old[name] != value}
+
+
+def end_dropped_branches(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, snap: Snapshot,
+                         actor: str) -> None:
+    """Tasks and timers of branches the run no longer holds (a join cancelled them) are cancelled, on record."""
+    held = () if snap.finished else snap.paused_at
+    for task in uow.tasks.open_of_instance(instance.id):
+        if task.node_id not in held:
+            cancel_task(rt, uow, task, actor, Cause.BRANCH_CANCELLED)
+    uow.jobs.cancel_pending_timers_except(instance.id, held)
+
+
+def cancel_task(rt: Runtime, uow: UnitOfWork, task: TaskRecord, actor: str, cause: str) -> None:
+    """Close an open task unfinished: its offers and escalations go, and its history says why."""
+    was_claimable = claimable(task)
+    uow.tasks.update_open(task, {"status": TASK_CANCELLED})
+    follow(uow, task, was_claimable)
+    cancel_pending_jobs(uow, task.instance_id, task_id=task.id)
+    add_task_event(rt, uow, task, actor, cause, {"status": [TASK_OPEN, TASK_CANCELLED]})
 
 
 def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:

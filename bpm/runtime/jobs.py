@@ -40,7 +40,7 @@ from bpm.errors import ConflictError, NotFound, shown
 from bpm.runtime import notices
 from bpm.runtime.access import instance_facts
 from bpm.runtime.actors import Actor
-from bpm.runtime.advance import add_task_event, cancel_pending_jobs, run_engine, save_advance
+from bpm.runtime.advance import add_task_event, cancel_pending_jobs, run_engine, save_advance, waits_at
 from bpm.runtime.offers import claimable, follow
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
@@ -132,10 +132,10 @@ def _release(rt: Runtime, job: Claimed, worker: str, due: dt.datetime | None, er
 # --- what each kind of job does --------------------------------------------------------------------------------
 
 def _advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, payload: Any, actor: str, cause: str,
-             node_id: str | None) -> str:
+             node_id: str | None, resume: str | None = None) -> str:
     engine = rt.engines.for_instance(uow, instance)
     before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh: read under the instance's lock
-    run = run_engine(rt, engine, before, payload)
+    run = run_engine(rt, engine, before, payload, resume=resume)
     save_advance(rt, uow, instance, before, run, actor, cause, node_id)
     return "fired"
 
@@ -143,7 +143,7 @@ def _advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, payl
 def _at(uow: UnitOfWork, job: Job, status: str) -> ProcessInstanceRecord | None:
     """The job's instance if it still is ``status`` at the job's node (else the job is moot)."""
     instance = uow.instances.get(job.instance_id)
-    if instance is None or instance.status != status or instance.current_node_id != job.node_id:
+    if instance is None or not waits_at(instance, job.node_id, status):
         return None
     return instance
 
@@ -153,7 +153,8 @@ def _timer(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
     if instance is None:
         return "moot"
     fired = rt.now().isoformat().replace("+00:00", "Z")
-    return _advance(rt, uow, instance, {"firedAt": fired}, TIMER_ACTOR, Cause.TIMER_FIRED, job.node_id)
+    return _advance(rt, uow, instance, {"firedAt": fired}, TIMER_ACTOR, Cause.TIMER_FIRED, job.node_id,
+                    resume=job.node_id)
 
 
 def _retry(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
@@ -215,7 +216,7 @@ def _reassign(rt: Runtime, uow: UnitOfWork, task: Any, to: str) -> str:
 def _time_out(rt: Runtime, uow: UnitOfWork, task: Any, handle: str) -> str:
     """Nobody decided in time: the task closes and the process takes the escalation's handle."""
     instance = uow.instances.get(task.instance_id)
-    if instance is None or instance.status != PAUSED or instance.current_node_id != task.node_id:
+    if instance is None or not waits_at(instance, task.node_id, PAUSED):
         return "moot"
     siblings = uow.tasks.of_vote(instance.id, task.vote_of) if task.vote_of else [task]
     for open_task in (t for t in siblings if t.status == TASK_OPEN):
@@ -228,7 +229,7 @@ def _time_out(rt: Runtime, uow: UnitOfWork, task: Any, handle: str) -> str:
     payload = {"outcome": handle, "data": {}, "completedBy": TIMER_ACTOR, "completedAt": now}
     engine = rt.engines.for_instance(uow, instance)
     before = Snapshot.from_dict(instance.snapshot, copy=False)
-    run = run_engine(rt, engine, before, payload)
+    run = run_engine(rt, engine, before, payload, resume=task.node_id)
     save_advance(rt, uow, instance, before, run, TIMER_ACTOR, Cause.TASK_TIMED_OUT, task.node_id,
                  tasks_may_exist=False)
     return "fired"

@@ -11,8 +11,8 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from bpm.engine import Snapshot
-from bpm.engine.snapshot import PAUSED
-from bpm.errors import ConflictError, InvalidRequest, shown
+from bpm.engine.snapshot import ERROR, PAUSED
+from bpm.errors import ConflictError, InstanceMoved, InvalidRequest, shown
 from bpm.forms import Form
 from bpm.nodes import votes
 from bpm.runtime import attachments, offers
@@ -61,13 +61,32 @@ def _acted(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord) -> None
     uow.participants.join(task.instance_id, actor.username, rt.now())
 
 
+MOVED_RETRIES = 5
+"""How often a completion is tried again when another branch's step moved the instance on meanwhile."""
+
+
 def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
                   expected_revision: int | None = None) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun | None]:
     """Complete a task with ``outcome`` and form ``data``, and advance its instance, in one transaction.
 
     A voter's task (``vote_of``) is one vote: the instance moves on only once
     the vote is decided (``bpm.nodes.votes``); until then the run is None.
+    Two people completing two branches' tasks at once both succeed: the one
+    whose instance moved on meanwhile (InstanceMoved, nobody's mistake) is
+    done again on the new state, while a conflict on the task itself stays a
+    conflict.
     """
+    for attempt in range(MOVED_RETRIES):
+        try:
+            return _complete(rt, actor, task_id, outcome, data, expected_revision)
+        except InstanceMoved:
+            if attempt == MOVED_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
+              expected_revision: int | None) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun | None]:
     with rt.uow() as uow:
         task, instance = task_and_instance(uow, task_id)
         engine = rt.engines.for_instance(uow, instance)
@@ -80,7 +99,7 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
             raise InvalidRequest("unknown outcome", {"outcome": [f"must be one of: {', '.join(task.outcomes)}"]})
         data = rt.forms.validate(task.form_id, rt.forms.fill_actor(task.form_id, data, actor.username), outcome)
         before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh from the database
-        if instance.status != PAUSED or before.current_node_id != task.node_id:
+        if instance.status not in (PAUSED, ERROR) or task.node_id not in before.paused_at:
             raise ConflictError("the instance is no longer waiting for this task")
         now = rt.now()
         # Completing an unclaimed task claims it: the work stays listed as the completer's (offers.py).
@@ -100,8 +119,8 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
                 uow.commit()
                 return task, instance, None
             payload = decided
-        run = run_engine(rt, engine, before, payload)
-        # The instance was paused at this task's node, so this was its only open task, closed just now.
+        run = run_engine(rt, engine, before, payload, resume=task.node_id)
+        # Paused at this task's node: without branches this was its only open task, closed just now.
         save_advance(rt, uow, instance, before, run, actor.username, Cause.TASK_COMPLETED, task.node_id,
                      tasks_may_exist=False, on_behalf_of=task.delegated_by)
         uow.commit()

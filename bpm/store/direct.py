@@ -178,12 +178,12 @@ class QueuedWrite:
 
     statement: DirectStatement
     values: Mapping[str, Any]
-    conflict: str | None = None
+    conflict: str | ConflictError | None = None
 
     def check(self, rowcount: int) -> None:
-        """ConflictError if this write was an optimistic lock that matched no row."""
+        """ConflictError (or the one given) if this write was an optimistic lock that matched no row."""
         if self.conflict is not None and rowcount != 1:
-            raise ConflictError(self.conflict)
+            raise self.conflict if isinstance(self.conflict, ConflictError) else ConflictError(self.conflict)
 
 
 def prepare_once(cursor: Any, compiled: CompiledForDriver, prepared: set[str]) -> None:

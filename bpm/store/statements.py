@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
+from bpm.errors import ConflictError
 from bpm.store.direct import DirectStatement
 from bpm.store.models import RECORD_TABLES
 from bpm.store.uow import UnitOfWork
@@ -40,7 +41,8 @@ def _statement(table: Table, columns: Iterable[str], guards: tuple[tuple[str, An
     return statement
 
 
-def versioned_update(uow: UnitOfWork, table: Table, key: str, read: int, values: Mapping[str, Any], conflict: str,
+def versioned_update(uow: UnitOfWork, table: Table, key: str, read: int, values: Mapping[str, Any],
+                     conflict: str | ConflictError,
                      **guards: Any) -> None:
     """Write ``values`` if the row is still at revision ``read`` (and matches ``guards``).
 

@@ -276,7 +276,8 @@ class UnitOfWork:
     def _queue_insert(self, table: Table, row: dict[str, Any]) -> None:
         self._writes.append(QueuedWrite(_insert_of(table, tuple(row)), row))
 
-    def write(self, statement: DirectStatement, values: Mapping[str, Any], conflict: str | None = None) -> None:
+    def write(self, statement: DirectStatement, values: Mapping[str, Any],
+              conflict: str | ConflictError | None = None) -> None:
         """Queue a write; with ``conflict``, it must change exactly one row or the unit fails with that message."""
         self._writes.append(QueuedWrite(statement, values, conflict))
 

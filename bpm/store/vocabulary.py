@@ -89,6 +89,7 @@ class Cause(StrEnum):
     TASK_REMINDED = "task_reminded"
     TASK_ESCALATED = "task_escalated"
     TASK_TIMED_OUT = "task_timed_out"
+    BRANCH_CANCELLED = "branch_cancelled"  # a join with cancelRemaining fired: the other branches' tasks end
     ATTACHMENT_ADDED = "attachment_added"
     ATTACHMENT_REMOVED = "attachment_removed"
     PURGED = "purged"  # the tombstone retention leaves in place of the entries it removed

@@ -14,7 +14,7 @@ from typing import Any
 from bpm.engine.context import Context, NodeRun, RunLog
 from bpm.engine.undefined import UNDEFINED
 
-RESERVED_NAMES = ("input", "nodes", "globals")
+RESERVED_NAMES = ("input", "nodes", "globals", "data")
 
 
 def _run_view(run: NodeRun) -> dict[str, Any]:
@@ -43,7 +43,7 @@ class AllRuns(Sequence[dict[str, Any]]):
 
 
 class Scope:
-    """The names an expression resolves: ``<id>``, ``nodes.<id>``, ``input`` and maybe ``globals``."""
+    """The names an expression resolves: ``<id>``, ``nodes.<id>``, ``data``, ``input`` and maybe ``globals``."""
 
     __slots__ = ("_context", "_globals", "_input", "_views")
 
@@ -67,6 +67,9 @@ class Scope:
             return self.nodes
         if name == "globals":
             return self._globals
+        if name == "data":
+            request = self._context.request
+            return request if request is not None else UNDEFINED
         return self.node(name)
 
     def node(self, node_id: str) -> Any:

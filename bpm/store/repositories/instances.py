@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
+from bpm.errors import InstanceMoved
 from bpm.store.direct import DirectStatement
 from bpm.store.models import INSTANCE_TABLE, ProcessInstanceRecord
 from bpm.store.statements import load_record, versioned_update
@@ -39,6 +40,6 @@ class InstanceRepository:
     def update(self, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
         """Write ``values`` if nobody changed the instance since it was read (else ConflictError); bumps revision."""
         read = instance.revision
-        versioned_update(self._uow, INSTANCE_TABLE, instance.id, read, values,
-                         conflict=f"instance {instance.id} was changed by someone else; reload and try again")
+        versioned_update(self._uow, INSTANCE_TABLE, instance.id, read, values, conflict=InstanceMoved(
+            f"instance {instance.id} was changed by someone else; reload and try again"))
         self._uow.mark_written(instance, {**values, "revision": read + 1})

@@ -49,6 +49,14 @@ class JobRepository:
             query = query.where(JOB_TABLE.c.task_id == task_id)
         self._uow.execute(query.values(status=JobStatus.CANCELLED))
 
+    def cancel_pending_timers_except(self, instance_id: str, nodes: tuple[str, ...]) -> None:
+        """Cancel the instance's pending timers at nodes other than ``nodes`` (branches that ended)."""
+        query = update(JOB_TABLE).where(JOB_TABLE.c.instance_id == instance_id, JOB_TABLE.c.status == JobStatus.PENDING,
+                                        JOB_TABLE.c.kind == JobKind.TIMER)
+        if nodes:
+            query = query.where(JOB_TABLE.c.node_id.not_in(nodes))
+        self._uow.execute(query.values(status=JobStatus.CANCELLED))
+
     # --- what the worker does with them (bpm.runtime.jobs) ---
 
     def claim_due(self, now: dt.datetime, worker: str, until: dt.datetime, limit: int) -> list[tuple[int, str, str]]:

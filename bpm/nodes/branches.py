@@ -1,0 +1,72 @@
+"""Node types for parallel branches: ``fork`` (every exit at once, or those whose condition holds) and ``join``.
+
+The engine keeps the positions and counts the arrivals (``bpm.engine.parallel``);
+these types only say which exits a fork takes and when a join has had enough.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpm.engine import NodeDefinition, NodeResult
+from bpm.engine.expressions.values import truthy
+from bpm.engine.node import EVERY_EXIT
+
+FORK_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "inclusive": {"type": "boolean"},
+        "rules": {"type": "array", "items": {
+            "type": "object", "required": ["when", "handle"],
+            "properties": {"when": {}, "handle": {"type": "string", "minLength": 1}},
+            "additionalProperties": False}},
+        "default": {"type": ["string", "null"]},
+    },
+    "additionalProperties": False,
+}
+JOIN_MODE = {"oneOf": [{"enum": ["all", "first"]},
+                       {"type": "object", "required": ["atLeast"], "additionalProperties": False,
+                        "properties": {"atLeast": {"type": "integer", "minimum": 1}}}]}
+JOIN_SCHEMA = {"type": "object", "properties": {"mode": JOIN_MODE, "cancelRemaining": {"type": "boolean"}},
+               "additionalProperties": False}
+
+
+class NoBranchTaken(ValueError):
+    """An inclusive fork whose conditions were all false, with no default exit."""
+
+
+def fork(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
+    """Every exit at once; inclusive: the exits whose rule holds, else the default."""
+    if not data.get("inclusive"):
+        return NodeResult({"handles": None}, branches=EVERY_EXIT)
+    handles = list(dict.fromkeys(rule["handle"] for rule in data.get("rules", []) if truthy(rule["when"])))
+    if not handles:
+        fallback = data.get("default")
+        if fallback is None:
+            raise NoBranchTaken("no condition of the inclusive fork holds, and it has no default exit")
+        handles = [fallback]
+    return NodeResult({"handles": handles}, branches=tuple(handles))
+
+
+def needed(mode: Any, of: int) -> int:
+    """How many of ``of`` branches a join in ``mode`` waits for."""
+    if mode == "first":
+        return 1
+    if isinstance(mode, dict):
+        return min(int(mode["atLeast"]), of)
+    return of
+
+
+def join(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
+    """Pause until enough branches have arrived (the engine gives the arrivals as the payload), then go on."""
+    arrived, of = payload["arrived"], payload["of"]
+    if len(arrived) < needed(data.get("mode", "all"), of):
+        return NodeResult(pause=True)
+    output: dict[str, Any] = {"arrived": arrived, "of": of}
+    if data.get("cancelRemaining") and len(arrived) < of:
+        output["cancelRemaining"] = True
+    return NodeResult(output)
+
+
+FORK = NodeDefinition(fork, metadata={"input": FORK_SCHEMA, "role": "fork"})
+JOIN = NodeDefinition(join, metadata={"input": JOIN_SCHEMA, "role": "join"})
