@@ -237,7 +237,7 @@ def definitions_validate(files: tuple[Path, ...], portable: bool) -> None:
         problems = check(rt, body)
         gate = [p for p in problems if p.severity == "error"]
         if portable:  # check() shows them as warnings; here they fail
-            gate += portability_problems(body)
+            gate += portability_problems(body, rt.node_types)
         click.echo(f"{path}: {'invalid' if gate else 'valid'}")
         for problem in problems:
             click.echo(f"  {problem.severity}: {problem.path}: {problem.message}", err=True)

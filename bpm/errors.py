@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 
 from bpm.engine.errors import BpmError, DefinitionError, Problem
 
-__all__ = ["BpmError", "ConflictError", "DefinitionError", "Forbidden", "FormInvalid", "InstanceMoved",
-           "InvalidRequest", "MalformedRequest", "NotFound", "PreconditionFailed", "Problem", "TooManyAttempts",
-           "Unauthorized", "shown"]
+__all__ = ["BpmError", "ConcurrentWrite", "ConflictError", "DefinitionError", "Forbidden", "FormInvalid",
+           "InstanceMoved", "InvalidRequest", "MalformedRequest", "NotFound", "PreconditionFailed", "Problem",
+           "TooManyAttempts", "Unauthorized", "shown"]
 
 
 class NotFound(BpmError):
@@ -25,6 +25,10 @@ class InstanceMoved(ConflictError):
     Unlike a conflict on the task itself, this is nobody's mistake: an action
     that only needs the task to be still open is tried again on the new state.
     """
+
+
+class ConcurrentWrite(ConflictError):
+    """Another transaction wrote the same unique row first (seen when the write is sent, not by a check)."""
 
 
 class PreconditionFailed(BpmError):

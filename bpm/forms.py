@@ -1,8 +1,11 @@
 """Forms: one JSON file per form, validated on the server and rendered in the inbox.
 
 A form is ``{id, title, schema, rules?, ui?}``. ``schema`` is JSON Schema
-2020-12; ``rules`` add what a schema cannot say about the task's outcome,
-e.g. ``{"if": {"outcome": "reject"}, "require": ["comment"]}``. ``ui`` says how
+2020-12; ``rules`` add what a schema cannot say: what the task's outcome
+requires (``{"if": {"outcome": "reject"}, "require": ["comment"]}``), and
+how fields compare (``{"field": "lastDay", "atLeast": {"field": "firstDay"},
+"message": "..."}``, or ``"atLeast": "today"``; also ``atMost``, ``above``,
+``below``), each refused at its field with the message a person reads. ``ui`` says how
 it shows: ``order``, ``widgets`` (textarea, radio, current-user…), ``readOnly``
 and ``money`` (``{"amount": "currency"}``: the two fields as one sum).
 
@@ -15,8 +18,9 @@ caller chooses (an assistant filing for her boss); four-eyes bars both.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,16 +71,20 @@ class Form:
 
 
 class FormRegistry:
-    """All forms by id, with one validation rule used by the API, the web inbox and the engine."""
+    """All forms by id, with one validation rule used by the API, the web inbox and the engine.
 
-    def __init__(self, forms: Mapping[str, Form]) -> None:
+    ``today`` gives the date rules compare with ``"today"`` (the injected clock's, in UTC).
+    """
+
+    def __init__(self, forms: Mapping[str, Form], today: Callable[[], dt.date] | None = None) -> None:
         self._forms = dict(forms)
+        self.today = today or (lambda: dt.datetime.now(dt.UTC).date())
         self._validators = {
             form_id: Draft202012Validator(form.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
             for form_id, form in self._forms.items()}
 
     @classmethod
-    def load(cls, directory: Path) -> FormRegistry:
+    def load(cls, directory: Path, today: Callable[[], dt.date] | None = None) -> FormRegistry:
         """Load every ``*.json`` form in ``directory``; raise FormsBroken listing every broken file."""
         forms: dict[str, Form] = {}
         problems: list[str] = []
@@ -89,7 +97,7 @@ class FormRegistry:
             forms[form.id] = form
         if problems:
             raise FormsBroken("broken forms in " + str(directory) + ": " + "; ".join(problems))
-        return cls(forms)
+        return cls(forms, today)
 
     def __contains__(self, form_id: object) -> bool:
         return form_id in self._forms
@@ -131,15 +139,26 @@ class FormRegistry:
                 if message not in messages:  # jsonschema reports a missing field once per missing field
                     messages.append(message)
         for rule in form.rules:
-            if _rule_applies(rule.get("if", {}), data, outcome):
-                for name in rule.get("require", []):
-                    if data.get(name) in (None, "", []):
-                        label = form.schema.get("properties", {}).get(name, {}).get("title", name)
-                        reason = f" when the outcome is '{outcome}'" if "outcome" in rule.get("if", {}) else ""
-                        errors.setdefault(name, []).append(f"{label} is required{reason}")
+            for name, message in _rule_errors(form, rule, data, outcome, self.today):
+                if not errors.get(name) or "require" in rule:  # a comparison of a value already wrong says nothing
+                    errors.setdefault(name, []).append(message)
         if errors:
             raise FormInvalid(f"the data does not fit form '{form_id}'", errors)
         return data
+
+
+def _rule_errors(form: Form, rule: Mapping[str, Any], data: Mapping[str, Any], outcome: str | None,
+                 today: Callable[[], dt.date]) -> list[tuple[str, str]]:
+    """What one rule says is wrong with ``data``: (field, message) pairs."""
+    properties = form.schema.get("properties", {})
+    if "field" in rule:
+        message = compare_rule(rule, properties, data, today)
+        return [] if message is None else [(rule["field"], message)]
+    if not _rule_applies(rule.get("if", {}), data, outcome):
+        return []
+    reason = f" when the outcome is '{outcome}'" if "outcome" in rule.get("if", {}) else ""
+    return [(name, f"{properties.get(name, {}).get('title', name)} is required{reason}")
+            for name in rule.get("require", []) if data.get(name) in (None, "", [])]
 
 
 def parse_form(raw: Any, expected_id: str | None = None) -> Form:
@@ -162,7 +181,8 @@ def parse_form(raw: Any, expected_id: str | None = None) -> Form:
     rules = raw.get("rules", [])
     known = set(schema.get("properties", {}))
     if not isinstance(rules, list) or not all(_rule_ok(rule, known) for rule in rules):
-        raise FormsBroken("'rules' must be a list of {if: {...}, require: [known fields]}")
+        raise FormsBroken("'rules' must be a list of {if: {...}, require: [known fields]} or "
+                          "{field, atLeast|atMost|above|below: {field} | 'today' | a value, message}")
     ui = raw.get("ui", {})
     if not isinstance(ui, dict):
         raise FormsBroken("'ui' must be an object")
@@ -184,8 +204,70 @@ def _check_money(money: Any, properties: Mapping[str, Any]) -> None:
 
 
 def _rule_ok(rule: Any, known: set[str]) -> bool:
+    if isinstance(rule, dict) and "field" in rule:
+        return _compare_rule_ok(rule, known)
     return (isinstance(rule, dict) and isinstance(rule.get("if", {}), dict)
             and isinstance(rule.get("require"), list) and set(rule["require"]) <= known)
+
+
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "atLeast": lambda a, b: a >= b, "atMost": lambda a, b: a <= b,
+    "above": lambda a, b: a > b, "below": lambda a, b: a < b}
+
+
+def _compare_rule_ok(rule: dict[str, Any], known: set[str]) -> bool:
+    ops = [op for op in COMPARISONS if op in rule]
+    if rule.get("field") not in known or len(ops) != 1 or not isinstance(rule.get("message"), str):
+        return False
+    if set(rule) - {"field", "message", ops[0]}:
+        return False
+    other = rule[ops[0]]
+    return (other == "today" or (isinstance(other, dict) and set(other) == {"field"} and other["field"] in known)
+            or isinstance(other, (int, float, str)))
+
+
+def compare_rule(rule: Mapping[str, Any], properties: Mapping[str, Any], data: Mapping[str, Any],
+                 today: Callable[[], dt.date]) -> str | None:
+    """The rule's message if the field's value breaks it; None if it holds or a value is missing or unreadable."""
+    op = next(op for op in COMPARISONS if op in rule)
+    field_name, other = rule["field"], rule[op]
+    kind = _kind(properties.get(field_name, {}))
+    left = _comparable(data.get(field_name), kind)
+    if other == "today":
+        right: Any = today() if kind == "date" else None
+    elif isinstance(other, dict):
+        right = _comparable(data.get(other["field"]), kind)
+    else:
+        right = _comparable(other, kind)
+    if left is None or right is None:
+        return None  # a missing value is the "required" check's to report, a malformed one the schema's
+    try:
+        return None if COMPARISONS[op](left, right) else str(rule["message"])
+    except TypeError:
+        return None
+
+
+def _kind(spec: Any) -> str:
+    if not isinstance(spec, dict):
+        return "text"
+    if spec.get("format") in ("date", "date-time"):
+        return str(spec["format"])
+    return "number" if spec.get("type") in ("number", "integer") else "text"
+
+
+def _comparable(value: Any, kind: str) -> Any:
+    if value is None or value == "":
+        return None
+    try:
+        if kind == "date":
+            return dt.date.fromisoformat(str(value))
+        if kind == "date-time":
+            return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if kind == "number":
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return value if isinstance(value, str) else None
 
 
 def _rule_applies(condition: Mapping[str, Any], data: Mapping[str, Any], outcome: str | None) -> bool:

@@ -21,6 +21,7 @@ from bpm.api.schemas import (
     with_related,
 )
 from bpm.auth import current_actor, runtime
+from bpm.engine import Snapshot
 from bpm.runtime import instances
 from bpm.store.models import ProcessInstanceRecord, TaskRecord
 
@@ -29,7 +30,12 @@ blp = Blueprint("instances", __name__, url_prefix="/api/instances",
 
 
 def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord]) -> tuple[dict[str, Any], dict[str, str]]:
-    return with_related(instance, open_tasks=open_tasks), etag_header(instance.revision)
+    rt = runtime()
+    with rt.uow() as uow:
+        engine = rt.engines.for_instance(uow, instance)
+    snapshot = Snapshot.from_dict(instance.snapshot, copy=False)
+    return with_related(instance, open_tasks=open_tasks, data=instances.current_request(engine, instance),
+                        at_nodes=list(snapshot.at_nodes)), etag_header(instance.revision)
 
 
 @blp.route("")

@@ -315,6 +315,8 @@ class TaskDetailSchema(TaskSchema):
 
     form = ma.fields.Dict(allow_none=True)
     comments = ma.fields.List(ma.fields.Nested(CommentSchema))
+    prefill = ma.fields.Dict(metadata={"description": "the values the form opens with (the node's prefill fields, "
+                                                      "from the request's data as it stands)"})
 
 
 class TaskQuerySchema(PagedQuerySchema):
@@ -455,6 +457,10 @@ class InstanceDetailSchema(InstanceSchema):
 
     snapshot = ma.fields.Dict(metadata={"description": "the engine snapshot in Refluxo's wire format"})
     open_tasks = ma.fields.List(ma.fields.Nested(TaskSchema))
+    data = ma.fields.Dict(metadata={"description": "the request's data as it stands (data.<field> in expressions): "
+                                                   "the start form's values with what later steps wrote"})
+    at_nodes = ma.fields.List(ma.fields.String(), metadata={
+        "description": "every node the instance is at now: one, or one per parallel branch"})
 
 
 class InstanceQuerySchema(PagedQuerySchema):

@@ -33,9 +33,10 @@ def task_detail(task_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     """A task with candidates, form and comments, and its ETag."""
     rt, actor = runtime(), current_actor()
     with rt.uow() as uow:
-        task, _ = tasks.read_task(rt, uow, actor, task_id)
+        task, instance = tasks.read_task(rt, uow, actor, task_id)
         form = rt.forms.get(task.form_id).to_dict() if task.form_id else None
-        return with_related(task, form=form, comments=tasks.task_comments(uow, task.id)), etag_header(task.revision)
+        return with_related(task, form=form, comments=tasks.task_comments(uow, task.id),
+                            prefill=tasks.task_prefill(rt, uow, task, instance)), etag_header(task.revision)
 
 
 def _after_change(task: TaskRecord) -> tuple[dict[str, Any], dict[str, str]]:

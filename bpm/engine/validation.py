@@ -55,6 +55,7 @@ def validate_definition(
         problems.extend(_expression_problems(node.id, node.data, f"{path}.data"))
         if portable:
             problems.extend(_portability_problems(node.id, node.data, f"{path}.data"))
+            problems.extend(_node_portability(node.id, node.data, node_type, path))
         if node_type is not None and node_type.input_schema is not None:
             problems.extend(_data_problems(node.id, node.data, node_type.input_schema, f"{path}.data"))
     problems.extend(_edge_problems(loaded))
@@ -72,13 +73,34 @@ def check_definition(definition: Any, node_definitions: Mapping[str, NodeDefinit
     return load_definition(definition)
 
 
-def portability_problems(definition: WorkflowDefinition | Mapping[str, Any] | str | bytes) -> list[Problem]:
-    """Only the warnings ``portable=True`` adds: what may mean something else in Refluxo's engine."""
+def portability_problems(definition: WorkflowDefinition | Mapping[str, Any] | str | bytes,
+                         node_definitions: Mapping[str, NodeDefinition] | None = None) -> list[Problem]:
+    """Only the warnings ``portable=True`` adds: what may mean something else in Refluxo's engine, or not run."""
     loaded = definition if isinstance(definition, WorkflowDefinition) else parse_definition(definition, [])
     if loaded is None:
         return []
+    types = node_definitions or {}
     return [problem for i, node in enumerate(loaded.nodes)
-            for problem in _portability_problems(node.id, node.data, f"$.nodes[{i}].data")]
+            for problem in [*_portability_problems(node.id, node.data, f"$.nodes[{i}].data"),
+                            *_node_portability(node.id, node.data, types.get(node.type), f"$.nodes[{i}]")]]
+
+
+def _node_portability(node_id: str, data: Any, node_type: NodeDefinition | None, path: str) -> list[Problem]:
+    """What a node type's registry entry says Refluxo's engine cannot run: the type itself, or some of its data.
+
+    A type declares it in its metadata: ``"refluxo": reason`` for the whole type, ``"refluxoData": {key: reason}``
+    for data keys that need this engine (a fork's branches, a task writing the request's data).
+    """
+    metadata = node_type.metadata if node_type is not None and node_type.metadata else {}
+    found = []
+    if isinstance(metadata.get("refluxo"), str):
+        found.append(Problem(f"{path}.type", f"node '{node_id}': not runnable by Refluxo: {metadata['refluxo']}",
+                             "warning"))
+    for key, reason in (metadata.get("refluxoData") or {}).items():
+        if isinstance(data, Mapping) and key in data:
+            found.append(Problem(f"{path}.data.{key}", f"node '{node_id}': not runnable by Refluxo: {reason}",
+                                 "warning"))
+    return found
 
 
 def _expression_problems(node_id: str, data: Any, path: str) -> list[Problem]:

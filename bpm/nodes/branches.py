@@ -68,5 +68,6 @@ def join(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
     return NodeResult(output)
 
 
-FORK = NodeDefinition(fork, metadata={"input": FORK_SCHEMA, "role": "fork"})
-JOIN = NodeDefinition(join, metadata={"input": JOIN_SCHEMA, "role": "join"})
+ONE_AT_A_TIME = "Refluxo's engine runs one node at a time; parallel branches need this engine"
+FORK = NodeDefinition(fork, metadata={"input": FORK_SCHEMA, "role": "fork", "refluxo": ONE_AT_A_TIME})
+JOIN = NodeDefinition(join, metadata={"input": JOIN_SCHEMA, "role": "join", "refluxo": ONE_AT_A_TIME})

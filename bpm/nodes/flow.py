@@ -61,5 +61,6 @@ def end(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
 
 
 DECISION = NodeDefinition(decide, metadata={"input": DECISION_SCHEMA})
-SET = NodeDefinition(set_values, metadata={"input": SET_SCHEMA})
+SET = NodeDefinition(set_values, metadata={"input": SET_SCHEMA, "refluxoData": {
+    "into": "writing into the request's data (NodeResult.writes) needs this engine"}})
 END = NodeDefinition(end, metadata={"input": END_SCHEMA, "role": "end"})

@@ -83,7 +83,10 @@ def human_task_type(clock: Clock) -> NodeDefinition:
             raise TaskPayloadError(f"a task can only complete with one of {', '.join(allowed_outcomes(data))}")
         return NodeResult(payload, next_handle=payload["outcome"], writes=written_back(data, payload.get("data")))
 
-    return NodeDefinition(human_task, metadata={"input": HUMAN_TASK_SCHEMA, "role": "human-task"})
+    return NodeDefinition(human_task, metadata={
+        "input": HUMAN_TASK_SCHEMA, "role": "human-task",
+        "refluxoData": {"writeBack": "it writes the request's data (NodeResult.writes), which Refluxo's engine "
+                                     "does not keep"}})
 
 
 def field_map(spec: Any) -> dict[str, str]:

@@ -144,7 +144,7 @@ def _form_limit_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Pr
         node_type = rt.node_types.get(node.type)
         limits = (node_type.input_schema or {}).get("properties", {}) if node_type is not None else {}
         for key, value in (node.data.items() if isinstance(node.data, dict) else ()):
-            field = field_read(value, start.id) if isinstance(value, str) else None
+            field = field_read(value, start.id, start=True) if isinstance(value, str) else None
             longest = limits.get(key, {}).get("maxLength")
             if field is None or longest is None or not isinstance(fields.get(field), dict):
                 continue

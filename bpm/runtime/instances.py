@@ -84,7 +84,7 @@ def _refuse_impossible_assignees(rt: Runtime, uow: UnitOfWork, engine: WorkflowE
         if not isinstance(effect, TaskRequest) or effect.assignee is None:
             continue
         template = engine.workflow.nodes_by_id[effect.node_id].data.get("assignee")
-        field = field_read(template, start.id) if isinstance(template, str) else None
+        field = field_read(template, start.id, start=True) if isinstance(template, str) else None
         if field is None:
             continue
         if not rt.actors.is_active_user(effect.assignee, lambda: uow.session):
@@ -109,6 +109,15 @@ def read_instance(uow: UnitOfWork, actor: Actor, instance_id: str) -> tuple[Proc
     open_tasks = uow.tasks.open_of_instance(instance_id)
     require(actor, Action.INSTANCE_READ, instance_facts(uow, actor, instance, open_tasks))
     return instance, open_tasks
+
+
+def current_request(engine: WorkflowEngine, instance: ProcessInstanceRecord) -> dict[str, Any]:
+    """The instance's request data as it stands (``data.<field>``), read from its stored snapshot."""
+    snap = instance.snapshot or {}
+    runs = snap.get("context", {}).get(engine.start_id or "", [])
+    start = runs[-1].get("output") if runs and isinstance(runs[-1].get("output"), dict) else {}
+    written = snap.get("data")
+    return {**start, **written} if isinstance(written, dict) else dict(start)
 
 
 def check_revision(current: int, expected: int | None, what: str) -> None:

@@ -101,7 +101,8 @@ class Runtime:
     def build(cls, settings: Settings, clock: Clock) -> Runtime:
         """Wire a runtime from settings: database engine, session factory, forms from disk."""
         db = make_engine(settings.database_url, settings.db_pool_size, settings.db_idle_ping_seconds)
-        forms = FormRegistry.load(settings.forms_dir)
+        forms = FormRegistry.load(settings.forms_dir, today=lambda: dt.datetime.fromtimestamp(
+            clock.now_ms() / 1000, tz=dt.UTC).date())
         calendars = CalendarRegistry.load(settings.calendars_dir)
         return cls(settings=settings, db=db, sessions=make_session_factory(db), forms=forms, clock=clock,
                    calendars=calendars)

@@ -10,16 +10,17 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, NamedTuple
 
-from bpm.engine import Snapshot
+from bpm.engine import Snapshot, WorkflowEngine
 from bpm.engine.snapshot import ERROR, PAUSED
-from bpm.errors import ConflictError, InstanceMoved, InvalidRequest, shown
+from bpm.errors import ConcurrentWrite, ConflictError, InstanceMoved, InvalidRequest, shown
 from bpm.forms import Form
 from bpm.nodes import votes
+from bpm.nodes.human_task import prefilled
 from bpm.runtime import attachments, offers
 from bpm.runtime.access import task_and_instance, task_facts
 from bpm.runtime.actors import Actor, find_actor
 from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, run_engine, save_advance
-from bpm.runtime.instances import check_revision
+from bpm.runtime.instances import check_revision, current_request
 from bpm.runtime.policy import Action, AttachmentFacts, allows, may_delegate_someone, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import (
@@ -79,7 +80,7 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
     for attempt in range(MOVED_RETRIES):
         try:
             return _complete(rt, actor, task_id, outcome, data, expected_revision)
-        except InstanceMoved:
+        except (InstanceMoved, ConcurrentWrite):  # PostgreSQL reports the first as the history's unique clash
             if attempt == MOVED_RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
@@ -258,6 +259,17 @@ def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[TaskRecord]:
     return uow.tasks.open_of_instance(instance_id)
 
 
+def _prefill(engine: WorkflowEngine, task: TaskRecord, request: dict[str, Any]) -> dict[str, Any]:
+    node = engine.workflow.nodes_by_id.get(task.node_id)
+    return prefilled(node.data, request) if node is not None and task.status == TASK_OPEN else {}
+
+
+def task_prefill(rt: Runtime, uow: UnitOfWork, task: TaskRecord, instance: ProcessInstanceRecord) -> dict[str, Any]:
+    """The values an open task's form opens with: its node's ``prefill`` fields from the request as it stands."""
+    engine = rt.engines.for_instance(uow, instance)
+    return _prefill(engine, task, current_request(engine, instance))
+
+
 class TaskView(NamedTuple):
     """Everything a task page shows, read in one unit of work, with what the policy lets the reader do."""
 
@@ -265,7 +277,8 @@ class TaskView(NamedTuple):
     instance: ProcessInstanceRecord
     process_name: str
     request_form: Form | None  # the start form, to label the request's data
-    request: dict[str, Any]  # what the requester filled in
+    request: dict[str, Any]  # the request's data as it stands: the start form, with what steps wrote since
+    prefill: dict[str, Any]  # the values this task's form opens with (its node's ``prefill``, from the request)
     decisions: list[TaskRecord]  # earlier steps' completed tasks, oldest first
     comments: list[TaskComment]
     may: frozenset[str]  # of "complete", "claim", "unclaim", "delegate", "comment", "attach"
@@ -281,10 +294,10 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     engine = rt.engines.for_instance(uow, instance)
     facts = task_facts(rt, uow, actor, task, instance, engine=engine)
     require(actor, Action.TASK_READ, facts)
-    start = next((n for n in engine.workflow.nodes if n.type == "start"), None)
+    start = engine.workflow.nodes_by_id.get(engine.start_id or "")
     form_id = start.data.get("form") if start is not None and isinstance(start.data, dict) else None
-    runs = instance.snapshot.get("context", {}).get(start.id, []) if start is not None else []
-    request = runs[-1].get("output") if runs and isinstance(runs[-1].get("output"), dict) else {}
+    request = current_request(engine, instance)
+    prefill = _prefill(engine, task, request)
     is_open = task.status == TASK_OPEN
     checks = {"complete": Action.TASK_COMPLETE, "comment": Action.TASK_COMMENT, "attach": Action.ATTACHMENT_ADD}
     may = {name for name, action in checks.items() if allows(actor, action, facts) and (is_open or name == "comment")}
@@ -302,5 +315,5 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
         actor, Action.ATTACHMENT_REMOVE, AttachmentFacts(f.id, f.added_by, facts)))
     return TaskView(task, instance, str(engine.workflow.name or instance.definition_key),
                     rt.forms.get(form_id) if isinstance(form_id, str) and form_id in rt.forms else None,
-                    request, decisions, uow.tasks.comments(task.id), frozenset(may), engine.workflow.to_dict(),
+                    request, prefill, decisions, uow.tasks.comments(task.id), frozenset(may), engine.workflow.to_dict(),
                     uow.history.of_instance(instance.id) if reads_instance else [], files, removable)

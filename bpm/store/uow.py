@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Executable
 from sqlmodel import SQLModel
 
-from bpm.errors import ConflictError
+from bpm.errors import ConcurrentWrite, ConflictError
 from bpm.store.direct import CompiledForDriver, DirectStatement, QueuedWrite, prepare_once, send_writes
 from bpm.store.models import RECORD_TABLES, metadata
 
@@ -336,7 +336,7 @@ class UnitOfWork:
             yield
         except (IntegrityError, self.dialect.loaded_dbapi.IntegrityError) as exc:
             if is_unique_violation(exc):
-                raise ConflictError("a concurrent change conflicts with this one; reload and try again") from exc
+                raise ConcurrentWrite("a concurrent change conflicts with this one; reload and try again") from exc
             statement = getattr(exc, "statement", None) or "(a batch of direct statements)"
             logger.error("a constraint other than uniqueness failed: %s\nstatement: %s", exc, statement)
             raise StoreBug(f"the database refused a write ({type(getattr(exc, 'orig', exc)).__name__})") from exc

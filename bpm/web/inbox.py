@@ -189,7 +189,8 @@ def _task_page(task_id: str, values: dict[str, Any] | None = None, errors: dict[
         values = _restored(form, draft)
     return render_template(
         "task.html", view=view, form=form, fields=form_fields(form) if form else [],
-        request_fields=form_fields(view.request_form) if view.request_form else [], values=values or {},
+        request_fields=form_fields(view.request_form) if view.request_form else [],
+        values=values if values is not None else view.prefill,
         errors=errors or {}, message=message, back=_back(), history=view.history, now=rt.now(), urgency=urgency,
         draft=draft, draft_key=drafts.task_key(task_id), confirm_delegate=confirm_delegate,
         draft_saved=drafts.saved_when(draft, rt.now()) if draft else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import os
@@ -169,7 +170,9 @@ def test_bpm_serve_with_two_workers_runs_a_process_and_enforces_the_body_limit(s
 
 def test_bpm_run_advances_a_vacation_whose_timer_is_already_due_by_itself(start_server):
     port = start_server("run")
-    leave = {"employee": "ann", "manager": "bob", "firstDay": "2020-03-02", "lastDay": "2020-03-06"}
+    today = dt.datetime.now(dt.UTC).date()  # the server's own clock: a leave from today, whose eve timer is due
+    leave = {"employee": "ann", "manager": "bob", "firstDay": today.isoformat(),
+             "lastDay": (today + dt.timedelta(days=4)).isoformat()}
     status, body = _request(port, "POST", "/api/instances", {"definition": "vacation-request", "payload": leave})
     assert status == 201, body
     instance = json.loads(body)

@@ -114,14 +114,18 @@ def test_the_readme_and_bpm_run_name_every_demo_user():
 def test_validate_checks_without_saving_and_portable_fails_on_what_refluxo_reads_differently(cli_env, tmp_path):
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"], env=cli_env).exit_code == 0
-    ours = str(REPO / "processes" / "expense-approval.json")  # uses the <id> shorthand
+    ours = str(REPO / "processes" / "expense-approval.json")  # reads data.<field>, writes the request's data
     checked = runner.invoke(main, ["definitions", "validate", ours], env=cli_env)
     assert checked.exit_code == 0 and "valid" in checked.output
-    assert "not portable to Refluxo's Jexl: 'submit' is our shorthand" in checked.output
-    assert runner.invoke(main, ["definitions", "validate", "--portable", ours], env=cli_env).exit_code == 1
+    assert "not portable to Refluxo's Jexl: 'data' is the request's data" in checked.output
+    failed = runner.invoke(main, ["definitions", "validate", "--portable", ours], env=cli_env)
+    assert failed.exit_code == 1
+    assert "$.nodes[1].data.writeBack: node 'manager_review': not runnable by Refluxo" in failed.output
     portable = json.loads((REPO / "processes" / "expense-approval.json").read_text())
+    for node in portable["nodes"]:
+        node.get("data", {}).pop("writeBack", None)
     text = json.dumps(portable)
-    text = re.sub(r"\{\{ submit\.", "{{ nodes.submit.", text)
+    text = re.sub(r"\{\{ data\.", "{{ nodes.submit.last.data.", text)
     (tmp_path / "portable.json").write_text(text)
     passed = runner.invoke(main, ["definitions", "validate", "--portable", str(tmp_path / "portable.json")],
                            env=cli_env)

@@ -37,6 +37,8 @@ _KINDS = {
     "transform": "the transform '{name}' is ours; Jexl without it fails",
     "negate": "'-' before a name or '(' is ours; Jexl negates only number literals (write 0 - x)",
     "shorthand": "'{name}' is our shorthand for nodes.{name}; Refluxo's Jexl has only nodes.{name}",
+    "data": "'data' is the request's data, which this engine keeps (the snapshot's data key over the start "
+            "node's output); Refluxo's Jexl has no 'data': read nodes.<start>.last.data.<field> there",
     "globals": "'globals' is hidden from expressions here unless the engine exposes it; Refluxo's Jexl sees it",
     "built-in": "'{name}' is a JavaScript built-in that Jexl reaches and we do not (here it is undefined)",
     "power": "'^' is JavaScript's Math.pow, which ECMAScript leaves implementation-approximated: browsers "
@@ -121,6 +123,8 @@ def _identifier_findings(node: Ast, filtered: bool) -> Iterator[Finding]:
     if node.from_ is None and (not node.relative or not filtered):  # a top-level name (.x outside a filter too)
         if node.value == "globals":
             yield _say("globals")
+        elif node.value == "data":
+            yield _say("data")
         elif node.value not in TOP_LEVEL_NAMES:
             yield _say("shorthand", node.value)
     elif node.value in JS_BUILT_INS:

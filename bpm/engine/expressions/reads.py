@@ -13,10 +13,12 @@ from bpm.engine.expressions.parser import Ast
 from bpm.engine.expressions.template import compile_template
 
 
-def field_read(template: str, node_id: str) -> str | None:
+def field_read(template: str, node_id: str, start: bool = False) -> str | None:
     """The field of ``node_id``'s output that ``template`` is exactly, or None.
 
-    Recognised: ``<id>.output.F``, ``<id>.last.data.F`` and the same under ``nodes.``.
+    Recognised: ``<id>.output.F``, ``<id>.last.data.F`` and the same under
+    ``nodes.``; for the ``start`` node also ``data.F`` (the request's data
+    begins as the start form's values).
     """
     if "{{" not in template:
         return None
@@ -29,6 +31,8 @@ def field_read(template: str, node_id: str) -> str | None:
     names = _member_chain(compiled.expressions[0].tree)
     if names is None:
         return None
+    if start and len(names) == 2 and names[0] == "data":
+        return names[1]
     if names[:1] == ["nodes"]:
         names = names[1:]
     if len(names) == 3 and names[0] == node_id and names[1] == "output":
