@@ -224,6 +224,11 @@ def _order(path: str) -> tuple[int, str]:
 
 def _flatten(snapshot: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"status": snapshot.get("status"), "currentNodeId": snapshot.get("currentNodeId")}
+    positions = snapshot.get("positions")
+    if isinstance(positions, list):  # parallel branches: where each is
+        out["positions"] = ", ".join(f"{p.get('nodeId')} ({p.get('status')})" for p in positions if isinstance(p, dict))
+    if isinstance(snapshot.get("data"), Mapping):  # the request's data as steps wrote it
+        _walk(out, "data", snapshot["data"])
     for node_id, runs in (snapshot.get("context") or {}).items():
         for index, run in enumerate(runs or []):
             prefix = f"context.{node_id}" + (f"[{index}]" if len(runs) > 1 else "")

@@ -51,10 +51,10 @@ class Box:
 
 @dataclass(frozen=True)
 class RunState:
-    """What an instance's snapshot says about each node: visited ones, the current one, failed ones."""
+    """What an instance's snapshot says about each node: visited, current (one per branch), failed."""
 
     visited: frozenset[str] = frozenset()
-    current: str | None = None
+    current: frozenset[str] = frozenset()
     failed: frozenset[str] = frozenset()
     taken: frozenset[tuple[str, str]] = frozenset()  # (source, target) of edges the run followed
 
@@ -66,13 +66,22 @@ class RunState:
         context = snapshot.get("context") or {}
         visited = frozenset(node for node, runs in context.items() if runs)
         status = snapshot.get("status")
-        current = snapshot.get("currentNodeId") if status not in ("completed",) else None
+        current = frozenset() if status == "completed" else _at_nodes(snapshot)
         failed = frozenset(node for node, runs in context.items()
-                           if runs and runs[-1].get("error") and status in ("failed", "error") and node == current)
+                           if runs and runs[-1].get("error") and status in ("failed", "error") and node in current)
         edges = [e for e in definition.get("edges", []) if isinstance(e, dict)]
         taken = frozenset((e["source"], e["target"]) for e in edges
-                          if e.get("source") in visited and (e.get("target") in visited or e.get("target") == current))
+                          if e.get("source") in visited and (e.get("target") in visited or e.get("target") in current))
         return cls(visited, current, failed, taken)
+
+
+def _at_nodes(snapshot: Mapping[str, Any]) -> frozenset[str]:
+    """Every node the run is at: its parallel branches' positions, or its one current node."""
+    positions = snapshot.get("positions")
+    if isinstance(positions, list):
+        return frozenset(p["nodeId"] for p in positions if isinstance(p, dict) and isinstance(p.get("nodeId"), str))
+    node = snapshot.get("currentNodeId")
+    return frozenset((node,)) if isinstance(node, str) else frozenset()
 
 
 def _nodes(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -230,10 +239,11 @@ def _summary(nodes: Sequence[Mapping[str, Any]], labels: Mapping[str, str], stat
     said = [f"Steps: {steps}."]
     if state.visited:
         said.append("Done: " + ", ".join(labels[n["id"]] for n in nodes
-                                         if n["id"] in state.visited and n["id"] != state.current) + ".")
+                                         if n["id"] in state.visited and n["id"] not in state.current) + ".")
     if state.current:
-        said.append(f"Now at: {labels.get(state.current, state.current)}"
-                    + (" (failed)." if state.current in state.failed else "."))
+        now = [n["id"] for n in nodes if n["id"] in state.current]
+        said.append("Now at: " + " and ".join(labels[n] + (" (failed)" if n in state.failed else "") for n in now)
+                    + ".")
     return " ".join(said)
 
 
@@ -256,7 +266,7 @@ def _node(node: Mapping[str, Any], box: Box, label: str, state: RunState) -> str
     if node_id in state.failed:
         classes.append("failed")
         mark = "✕ failed"
-    elif node_id == state.current:
+    elif node_id in state.current:
         classes.append("current")
         mark = "▶ now"
     elif node_id in state.visited:

@@ -72,8 +72,8 @@ def test_the_list_shows_the_newest_version_of_each_process(api):
     api.as_("dana").post("/api/definitions", json=PURCHASE)
     rows = api.as_("dana").get("/api/definitions").json
     assert [(r["key"], r["status"]) for r in rows] == [
-        ("content-approval", "published"), ("expense-approval", "published"), ("purchase", "draft"),
-        ("vacation-request", "published")]
+        ("content-approval", "published"), ("contract-review", "published"), ("expense-approval", "published"),
+        ("purchase", "draft"), ("vacation-request", "published")]
     catalogue = api.get("/api/definitions").json
     expense = next(r for r in catalogue if r["key"] == "expense-approval")
     assert expense["startForm"] == "expense-request"
@@ -81,7 +81,8 @@ def test_the_list_shows_the_newest_version_of_each_process(api):
     assert form["id"] == "expense-request" and form["schema"]["required"][0] == "requester"
     assert form["ui"]["widgets"]["requester"] == "current-user"
     assert api.get("/api/forms/nope").status_code == 404
-    assert [r["key"] for r in catalogue] == ["content-approval", "expense-approval", "vacation-request"], \
+    assert [r["key"] for r in catalogue] == [
+        "content-approval", "contract-review", "expense-approval", "vacation-request"], \
         "an employee sees what she may start, not drafts"
     assert api.get("/api/definitions/purchase/versions/1").status_code == 404
     assert [r["key"] for r in api.as_("dana").get("/api/definitions?status=draft").json] == ["purchase"]

@@ -32,7 +32,7 @@ def test_db_upgrade_then_import_and_list_definitions(cli_env, tmp_path):
     assert "expense-approval v1 published" in again.output, "unchanged content is not republished"
     listed = runner.invoke(main, ["definitions", "list"], env=cli_env)
     assert [line.split()[0] for line in listed.output.splitlines()] == [
-        "content-approval", "expense-approval", "vacation-request"]
+        "content-approval", "contract-review", "expense-approval", "vacation-request"]
 
 
 def test_db_current_tells_a_deploy_whether_to_migrate_and_downgrade_goes_back(cli_env):

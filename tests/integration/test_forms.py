@@ -15,7 +15,7 @@ from ..conftest import REPO
 
 def test_the_shipped_forms_load():
     assert FormRegistry.load(REPO / "forms").ids() == [
-        "approval-decision", "expense-request", "expense-review", "post-draft", "vacation-request"]
+        "approval-decision", "contract-request", "expense-request", "expense-review", "post-draft", "vacation-request"]
 
 
 @pytest.mark.parametrize("content, reason", [
