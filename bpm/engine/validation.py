@@ -58,9 +58,71 @@ def validate_definition(
             problems.extend(_node_portability(node.id, node.data, node_type, path))
         if node_type is not None and node_type.input_schema is not None:
             problems.extend(_data_problems(node.id, node.data, node_type.input_schema, f"{path}.data"))
-    problems.extend(_edge_problems(loaded))
+    roles = {node.id: _role(node_definitions.get(node.type)) for node in loaded.nodes}
+    problems.extend(_edge_problems(loaded, roles))
+    problems.extend(_branch_problems(loaded, roles, node_index))
     problems.extend(_reachability_problems(loaded, node_index, start_node_ids))
     return problems
+
+
+def _role(node_type: NodeDefinition | None) -> str | None:
+    return (node_type.metadata or {}).get("role") if node_type is not None else None
+
+
+def _branch_problems(definition: WorkflowDefinition, roles: Mapping[str, str | None],
+                     node_index: Mapping[str, int]) -> list[Problem]:
+    """Forks that start no parallel work, joins no fork feeds, inclusive exits that lead nowhere."""
+    found = []
+    out: dict[str, list[str | None]] = {}
+    into: dict[str, int] = {}
+    successors: dict[str, set[str]] = {}
+    for edge in definition.edges:
+        out.setdefault(edge.source, []).append(edge.source_handle)
+        into[edge.target] = into.get(edge.target, 0) + 1
+        successors.setdefault(edge.source, set()).add(edge.target)
+    fed = _reachable(successors, [n for n, role in roles.items() if role == "fork"])
+    for node in definition.nodes:
+        path = f"$.nodes[{node_index[node.id]}]"
+        if roles[node.id] == "fork":
+            exits = out.get(node.id, [])
+            if len(exits) < 2 and not (isinstance(node.data, Mapping) and node.data.get("inclusive")):
+                found.append(Problem(path, f"fork '{node.id}' has {len(exits)} way(s) out: it runs nothing in "
+                                           "parallel (draw an edge to each branch)", "warning"))
+            if isinstance(node.data, Mapping) and node.data.get("inclusive"):
+                found.extend(_inclusive_problems(node.id, node.data, set(exits), path))
+        elif roles[node.id] == "join":
+            if node.id not in fed:
+                found.append(Problem(path, f"join '{node.id}' is not after any fork: it waits for nothing and "
+                                           "lets every arrival through", "warning"))
+            elif into.get(node.id, 0) < 2:
+                found.append(Problem(path, f"join '{node.id}' has one way in: it fires for each branch that "
+                                           "comes that way, not once for all", "warning"))
+    return found
+
+
+def _inclusive_problems(node_id: str, data: Mapping[str, Any], exits: set[str | None], path: str) -> list[Problem]:
+    found = []
+    for j, rule in enumerate(data.get("rules") or []):
+        handle = rule.get("handle") if isinstance(rule, Mapping) else None
+        if isinstance(handle, str) and handle not in exits:
+            found.append(Problem(f"{path}.data.rules[{j}].handle",
+                                 f"fork '{node_id}': no edge leaves by '{handle}', so this branch goes nowhere"))
+    default = data.get("default")
+    if isinstance(default, str) and default not in exits:
+        found.append(Problem(f"{path}.data.default", f"fork '{node_id}': no edge leaves by the default '{default}'"))
+    return found
+
+
+def _reachable(successors: Mapping[str, set[str]], starts: list[str]) -> set[str]:
+    """Every node reachable from ``starts`` by at least one edge."""
+    reached: set[str] = set()
+    queue = deque(target for start in starts for target in successors.get(start, ()))
+    while queue:
+        node = queue.popleft()
+        if node not in reached:
+            reached.add(node)
+            queue.extend(successors.get(node, ()))
+    return reached
 
 
 def check_definition(definition: Any, node_definitions: Mapping[str, NodeDefinition],
@@ -137,10 +199,12 @@ def _data_problems(node_id: str, data: Any, schema: Mapping[str, Any], path: str
     return found
 
 
-def _edge_problems(definition: WorkflowDefinition) -> list[Problem]:
+def _edge_problems(definition: WorkflowDefinition, roles: Mapping[str, str | None]) -> list[Problem]:
     found = []
     first_by_exit: dict[tuple[str, str | None], str] = {}
     for i, edge in enumerate(definition.edges):
+        if roles.get(edge.source) == "fork":
+            continue  # a fork takes every edge of an exit: several are the point
         key = (edge.source, edge.source_handle)
         if key in first_by_exit:
             handle = ("the default handle" if edge.source_handle is None

@@ -220,3 +220,38 @@ def test_a_step_never_changes_the_snapshot_it_was_given_with_branches(make_engin
     before = snap.to_json()
     engine.execute(snapshot=snap, external_payload={}, resume="legal")
     assert snap.to_json() == before
+
+
+def _problems(definition: dict) -> list[tuple[str, str, str]]:
+    from bpm.engine import validate_definition
+    return [(p.path, p.severity, p.message) for p in validate_definition(definition, TYPES)]
+
+
+def test_a_sound_parallel_definition_has_no_problem_and_several_fork_edges_are_no_warning():
+    assert _problems(contract()) == []
+
+
+def test_a_fork_with_one_way_out_and_a_join_without_a_fork_are_warned_of():
+    one_way = graph([("s", "start", {}), ("f", "fork", {}), ("a", "wait", {}), ("j", "join", {})],
+                    [("s", "f"), ("f", "a"), ("a", "j")])
+    said = _problems(one_way)
+    assert [(path, severity) for path, severity, _ in said] == [("$.nodes[1]", "warning"), ("$.nodes[3]", "warning")]
+    assert "runs nothing in parallel" in said[0][2] and "one way in" in said[1][2]
+    lone = graph([("s", "start", {}), ("j", "join", {})], [("s", "j")])
+    assert "not after any fork" in _problems(lone)[0][2]
+
+
+def test_an_inclusive_fork_exit_without_an_edge_is_an_error_at_the_rule():
+    broken = inclusive([("{{ true }}", "a"), ("{{ true }}", "x")], "y")
+    said = _problems(broken)
+    assert ("$.nodes[1].data.rules[1].handle", "error") in [(p, s) for p, s, _ in said]
+    assert ("$.nodes[1].data.default", "error") in [(p, s) for p, s, _ in said]
+
+
+def test_portable_validation_names_fork_join_and_data_reads():
+    from bpm.engine import validate_definition
+    definition = inclusive([("{{ data.amount > 1 }}", "a")], "c")
+    said = {p.path: p.message for p in validate_definition(definition, TYPES, portable=True) if p.severity == "warning"}
+    assert "not runnable by Refluxo" in said["$.nodes[1].type"] and "not runnable by Refluxo" in said["$.nodes[5].type"]
+    assert "'data' is the request's data" in said["$.nodes[1].data.rules[0].when"]
+    assert "$.nodes[1].type" not in {p.path for p in validate_definition(definition, TYPES)}, "only when asked"

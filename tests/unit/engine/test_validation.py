@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bpm.engine import DefinitionError, NodeDefinition, NodeResult, check_definition, validate_definition
+from bpm.nodes.branches import FORK, JOIN
 
 from .conftest import EXAMPLES, node_types
 
@@ -17,7 +18,8 @@ TASK_SCHEMA = {"type": "object", "required": ["title"],
 def _types():
     noop = NodeDefinition(lambda d, c, p, g: NodeResult(d))
     return node_types(**{t: noop for t in ("start", "decision", "set", "notify", "end", "timer")},
-                      **{"human-task": NodeDefinition(noop.executor, metadata={"input": TASK_SCHEMA})})
+                      **{"human-task": NodeDefinition(noop.executor, metadata={"input": TASK_SCHEMA})},
+                      fork=FORK, join=JOIN)
 
 
 def _paths(problems, severity="error"):
