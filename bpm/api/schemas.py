@@ -182,6 +182,8 @@ class TaskSchema(CamelSchema):
     outcome = ma.fields.String(allow_none=True)
     data = ma.fields.Dict(allow_none=True)
     revision = ma.fields.Integer()
+    item = ma.fields.Raw(allow_none=True, metadata={"description": "forEach: the item of the list this task is for"})
+    item_index = ma.fields.Integer(allow_none=True)
 
 
 class CommentSchema(CamelSchema):

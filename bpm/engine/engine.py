@@ -298,6 +298,9 @@ class WorkflowEngine:
             raise NodeOutputError(f"node '{node.id}' wrote request data that is not JSON: {exc}") from None
 
     def _prepare_input(self, node: Node, definition: NodeDefinition, context: Context, globals: Any) -> Any:
+        each = definition.metadata.get("each") if definition.metadata else None
+        if each is not None and isinstance(node.data, Mapping) and each in node.data:
+            return self._prepare_each(node, definition, context, globals, each)
         data = node.data
         if self.transform_engines:
             for engine in self.transform_engines:
@@ -311,6 +314,47 @@ class WorkflowEngine:
                 raise NodeValidationError(checked.errors, f"input of node '{node.id}' is invalid")
             data = checked.data if checked.data is not None else data
         return data
+
+    def _prepare_each(self, node: Node, definition: NodeDefinition, context: Context, globals: Any,
+                      each: str) -> dict[str, Any]:
+        """A type whose metadata names an ``each`` key (``forEach``): the rest of the data once per item.
+
+        The key's value must resolve to a list; every other value is resolved
+        once per item with ``item`` and ``itemIndex`` in scope, and checked
+        against the type's input schema. The executor gets the first item's
+        data, the list under ``each``, and every item's data under ``"each"``
+        (an empty list: the data as written, unresolved).
+        """
+        engines = self.transform_engines
+        items = {each: node.data[each]}
+        for engine in engines:
+            items = engine.transform(items, context, globals)
+        listed = items.get(each) if isinstance(items, Mapping) else None
+        if not isinstance(listed, list):
+            raise NodeValidationError([Problem(f"$.{each}", "must give a list")],
+                                      f"input of node '{node.id}' is invalid: {each} gave no list")
+        if len(listed) > self.limits.max_items:
+            raise LimitExceeded(f"node '{node.id}': {each} gave {len(listed):,} items, over the limit of "
+                                f"{self.limits.max_items:,}")
+        rest = {k: v for k, v in node.data.items() if k != each}
+        if not listed:  # no item: nothing to resolve per item; the executor gets the data as written
+            return {**to_json_value(rest), each: [], "each": []}  # type: ignore[dict-item]
+        per_item = []
+        for index, item in enumerate(listed):
+            data: Any = rest
+            for engine in engines:
+                data = (engine.transform(data, context, globals, names={"item": item, "itemIndex": index})
+                        if isinstance(engine, JexlTransformEngine) else engine.transform(data, context, globals))
+            if not engines:
+                data = to_json_value(data)
+            schema = definition.input_schema
+            if schema is not None:
+                checked = self.validator.validate({**data, each: listed}, schema)
+                if not checked.valid:
+                    raise NodeValidationError(checked.errors, f"input of node '{node.id}' is invalid for item "
+                                                              f"{index + 1}")
+            per_item.append(data)
+        return {**per_item[0], each: listed, "each": per_item}
 
     def _check_output(self, node: Node, definition: NodeDefinition, output: Any) -> Any:
         try:

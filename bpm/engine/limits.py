@@ -21,6 +21,8 @@ class Limits:
 
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     setting: str = "BPM_MAX_OUTPUT_BYTES"
+    max_items: int = 200
+    """How many items a ``forEach`` list may give: one task each, so a list from a form stays humanly sized."""
 
     def __post_init__(self) -> None:
         if self.max_output_bytes < 1024:

@@ -29,6 +29,8 @@ class TaskRequest:
     vote: bool = False  # one of several voters' tasks of this node (bpm.nodes.votes)
     due_in: str | None = None  # the node's dueIn, for the runtime to count in a business calendar
     calendar: str | None = None  # the node's own calendar (else the process's, if it names one)
+    item_index: int | None = None  # forEach: which item of the list this task is for (bpm.nodes.items)
+    item: Any = None
 
 
 @dataclass(frozen=True)

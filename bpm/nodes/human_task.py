@@ -8,6 +8,7 @@ from typing import Any
 
 from bpm.engine import Clock, NodeDefinition, NodeResult
 from bpm.engine.expressions.transforms import parse_duration
+from bpm.nodes import items
 from bpm.nodes.effects import TaskRequest, effects_of
 
 DURATION = {"type": "string", "pattern": "^-?P", "minLength": 2}
@@ -44,6 +45,9 @@ HUMAN_TASK_SCHEMA = {
         # The request's data (bpm.engine.data): form fields shown filled from it, and written back to it.
         "prefill": FIELD_MAP,
         "writeBack": FIELD_MAP,
+        # One task per item of a list (bpm.nodes.items): item and itemIndex are in scope for the rest of the data.
+        "forEach": {"type": "array"},
+        "sequential": {"type": "boolean"},
         "escalations": {"type": "array", "items": {
             "type": "object", "required": ["after", "action"],
             "properties": {"after": DURATION, "action": {"enum": ["remind", "reassign", "timeout"]},
@@ -73,6 +77,10 @@ def human_task_type(clock: Clock) -> NodeDefinition:
     """The ``human-task`` node type, reading due dates from ``clock``."""
 
     def human_task(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
+        if "each" in data and (payload is None or "itemResults" in payload):
+            now = dt.datetime.fromtimestamp(clock.now_ms() / 1000, tz=dt.UTC)
+            return items.step(data, payload, effects_of(globals_), lambda one: _task_request(
+                effects_of(globals_).node_id or "", one, now))
         if payload is None:
             effects = effects_of(globals_)
             now = dt.datetime.fromtimestamp(clock.now_ms() / 1000, tz=dt.UTC)
@@ -84,9 +92,10 @@ def human_task_type(clock: Clock) -> NodeDefinition:
         return NodeResult(payload, next_handle=payload["outcome"], writes=written_back(data, payload.get("data")))
 
     return NodeDefinition(human_task, metadata={
-        "input": HUMAN_TASK_SCHEMA, "role": "human-task",
+        "input": HUMAN_TASK_SCHEMA, "role": "human-task", "each": "forEach",
         "refluxoData": {"writeBack": "it writes the request's data (NodeResult.writes), which Refluxo's engine "
-                                     "does not keep"}})
+                                     "does not keep",
+                        "forEach": "one task per item needs this engine's per-item data (item, itemIndex)"}})
 
 
 def field_map(spec: Any) -> dict[str, str]:

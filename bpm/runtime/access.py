@@ -51,7 +51,8 @@ def task_facts(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, ins
     """What the policy needs about ``task``: its instance, the approval rules at its node, and a target person."""
     engine = engine or rt.engines.for_instance(uow, instance)
     rules = approval_rules(rt, engine, instance, task.node_id)
-    if task.vote_of is not None:  # one person, one vote: whoever voted, or holds another of its tasks, is out
+    # One person, one vote: whoever voted, or holds another of its tasks, is out (not for items: one task each).
+    if task.vote_of is not None and task.item_index is None:
         others = [t for t in uow.tasks.of_vote(instance.id, task.vote_of) if t.id != task.id]
         voters = {t.completed_by for t in others if t.completed_by} | {t.assignee for t in others
                                                                           if t.assignee and t.status == TASK_OPEN}

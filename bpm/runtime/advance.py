@@ -257,14 +257,17 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
     """Turn the step's requests into task, job and outbox rows (``actor``: whose step asked for them)."""
     created: list[TaskRecord] = []
     votes: dict[str, str] = {}  # node -> the id its voters' tasks share
+    skipped: dict[str, bool] = {}  # node -> its tasks are open already (a retry re-ran it): asked once per node
     process_calendar = run.engine.workflow.extra.get("calendar")
     for effect in run.globals.effects.items:
         if isinstance(effect, TaskRequest):
-            vote_of = votes.setdefault(effect.node_id, str(uuid.uuid4())) if effect.vote else None
-            task = _open_task(rt, uow, instance, effect, tasks_may_exist, vote_of,
-                              effect.calendar or process_calendar, actor)
-            if task is not None:
-                created.append(task)
+            if tasks_may_exist and skipped.setdefault(effect.node_id,
+                                                      uow.tasks.open_at(instance.id, effect.node_id)):
+                continue
+            vote_of = votes.setdefault(effect.node_id, _group_of(instance, run.snapshot, effect)) \
+                if effect.vote else None
+            created.append(_open_task(rt, uow, instance, effect, vote_of, effect.calendar or process_calendar,
+                                      actor))
         elif isinstance(effect, TimerRequest):
             calendar = effect.calendar or process_calendar
             due = rt.calendars.due(calendar, rt.now(), effect.duration) if calendar and effect.duration \
@@ -276,11 +279,20 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
     return created
 
 
+def _group_of(instance: ProcessInstanceRecord, snap: Snapshot, request: TaskRequest) -> str:
+    """The id a node's voters' or items' tasks share: the same for every item of one run of the node.
+
+    Items of a sequential forEach open one at a time, in separate steps, so the id is derived from the
+    instance, the node and how often it completed before, not drawn.
+    """
+    if request.item_index is None:
+        return str(uuid.uuid4())
+    runs = len(snap.context.get(request.node_id, ()))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"bpm:{instance.id}/{request.node_id}/{runs}"))
+
+
 def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, request: TaskRequest,
-               may_exist: bool, vote_of: str | None = None, calendar: str | None = None,
-               actor: str = SYSTEM) -> TaskRecord | None:
-    if may_exist and uow.tasks.open_at(instance.id, request.node_id):
-        return None  # resumed without a payload (a retry): the task (or the vote's tasks) is still there
+               vote_of: str | None = None, calendar: str | None = None, actor: str = SYSTEM) -> TaskRecord:
     now = rt.now()
     if calendar:  # counted in working time: the node computed plain time, the calendar is the runtime's
         request = replace(request, due_at=rt.calendars.due(calendar, now, request.due_in) if request.due_in
@@ -292,7 +304,8 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
                       assignee=request.assignee, candidate_users=sorted(set(request.candidate_users)),
                       candidate_groups=sorted(set(request.candidate_groups)), outcomes=list(request.outcomes),
                       priority=request.priority,
-                      due_at=request.due_at, status=TASK_OPEN, created_at=rt.now(), data=None, vote_of=vote_of)
+                      due_at=request.due_at, status=TASK_OPEN, created_at=rt.now(), data=None, vote_of=vote_of,
+                      item=request.item, item_index=request.item_index)
     uow.tasks.add(task)
     offer(uow, task)
     _record_task_created(uow, instance, task, actor)
@@ -312,7 +325,8 @@ def _record_task_created(uow: UnitOfWork, instance: ProcessInstanceRecord, task:
     question)."""
     given = {"assignee": task.assignee, "candidateUsers": task.candidate_users or None,
              "candidateGroups": task.candidate_groups or None,
-             "due": stamp(task.due_at) if task.due_at is not None else None, "voteOf": task.vote_of}
+             "due": stamp(task.due_at) if task.due_at is not None else None, "voteOf": task.vote_of,
+             "item": task.item}
     uow.history.append(instance.id, instance.revision, task.created_at, actor, Cause.TASK_CREATED, task.node_id,
                        instance.status, None, {}, task_id=task.id,
                        changes={k: [None, v] for k, v in given.items() if v is not None})

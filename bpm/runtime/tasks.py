@@ -19,7 +19,14 @@ from bpm.nodes.human_task import prefilled
 from bpm.runtime import attachments, offers
 from bpm.runtime.access import task_and_instance, task_facts
 from bpm.runtime.actors import Actor, find_actor
-from bpm.runtime.advance import EngineRun, add_task_event, cancel_pending_jobs, run_engine, save_advance
+from bpm.runtime.advance import (
+    EngineRun,
+    add_task_event,
+    cancel_pending_jobs,
+    cancel_task,
+    run_engine,
+    save_advance,
+)
 from bpm.runtime.instances import check_revision, current_request
 from bpm.runtime.policy import Action, AttachmentFacts, allows, may_delegate_someone, require
 from bpm.runtime.runtime import Runtime
@@ -114,7 +121,9 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
                    "completedAt": now.isoformat().replace("+00:00", "Z")}
         if task.delegated_by is not None:
             payload["onBehalfOf"] = task.delegated_by
-        if task.vote_of is not None:
+        if task.item_index is not None:
+            payload = {**payload, "itemResults": _item_results(uow, task, instance)}
+        elif task.vote_of is not None:
             decided = _count_votes(rt, uow, actor, task, instance, node_data, payload)
             if decided is None:
                 uow.commit()
@@ -124,8 +133,21 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
         # Paused at this task's node: without branches this was its only open task, closed just now.
         save_advance(rt, uow, instance, before, run, actor.username, Cause.TASK_COMPLETED, task.node_id,
                      tasks_may_exist=False, on_behalf_of=task.delegated_by)
+        if task.item_index is not None and task.node_id not in run.snapshot.paused_at:
+            for other in uow.tasks.of_vote(instance.id, task.vote_of or ""):  # decided: the other items' go
+                if other.status == TASK_OPEN:
+                    cancel_task(rt, uow, other, actor.username, Cause.ITEMS_DECIDED)
         uow.commit()
         return task, instance, run
+
+
+def _item_results(uow: UnitOfWork, task: TaskRecord, instance: ProcessInstanceRecord) -> list[dict[str, Any]]:
+    """Every item's result so far (this task's last), for the node to decide on (``bpm.nodes.items``)."""
+    done = sorted((t for t in uow.tasks.of_vote(instance.id, task.vote_of or "") if t.status == TASK_COMPLETED),
+                  key=lambda t: (t.id == task.id, t.completed_at or instance.started_at, t.id))
+    return [{"index": t.item_index, "item": t.item, "by": t.completed_by, "outcome": t.outcome, "data": t.data or {},
+             "at": t.completed_at.isoformat().replace("+00:00", "Z") if t.completed_at else None,
+             **({"onBehalfOf": t.delegated_by} if t.delegated_by else {})} for t in done]
 
 
 def _count_votes(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, instance: ProcessInstanceRecord,

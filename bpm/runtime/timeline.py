@@ -33,6 +33,8 @@ SAID = {
     "task_escalated": "escalated the task", "task_timed_out": "the task timed out",
     "attachment_added": "added a file", "attachment_removed": "removed a file",
     "purged": "retention removed its data",
+    "branch_cancelled": "closed the task: the branches were joined without it",
+    "items_decided": "closed the task: the other items decided",
     "legal_hold_set": "put it under legal hold", "legal_hold_lifted": "lifted the legal hold",
     "export_made": "exported its history", "purge": "purged it",
 }

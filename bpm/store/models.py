@@ -231,6 +231,8 @@ class TaskRecord(SQLModel):
     assignee: str | None = Field(default=None, max_length=100)
     delegated_by: str | None = Field(default=None, max_length=100)  # whom the assignee acts for, once delegated
     vote_of: str | None = Field(default=None, max_length=36)  # the tasks of one vote with several voters share it
+    item: Any = _json(nullable=True)  # forEach: the item of the list this task is for (with item_index)
+    item_index: int | None = Field(default=None)
     # Fixed when the task is made; the same names are rows of task_candidate for the inbox's join.
     candidate_users: list = _json()
     candidate_groups: list = _json()

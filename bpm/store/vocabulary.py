@@ -90,6 +90,7 @@ class Cause(StrEnum):
     TASK_ESCALATED = "task_escalated"
     TASK_TIMED_OUT = "task_timed_out"
     BRANCH_CANCELLED = "branch_cancelled"  # a join with cancelRemaining fired: the other branches' tasks end
+    ITEMS_DECIDED = "items_decided"  # forEach: the items decided already (a reject, enough approvals)
     ATTACHMENT_ADDED = "attachment_added"
     ATTACHMENT_REMOVED = "attachment_removed"
     PURGED = "purged"  # the tombstone retention leaves in place of the entries it removed

@@ -45,13 +45,14 @@ class AllRuns(Sequence[dict[str, Any]]):
 class Scope:
     """The names an expression resolves: ``<id>``, ``nodes.<id>``, ``data``, ``input`` and maybe ``globals``."""
 
-    __slots__ = ("_context", "_globals", "_input", "_views")
+    __slots__ = ("_context", "_globals", "_input", "_names", "_views")
 
     def __init__(self, context: Context, input_data: Any, globals_: Any = None,
-                 expose_globals: bool = False) -> None:
+                 expose_globals: bool = False, names: Mapping[str, Any] | None = None) -> None:
         self._context = context
         self._input = input_data
         self._globals = globals_ if expose_globals else UNDEFINED
+        self._names = names  # a forEach node's ``item`` and ``itemIndex``, resolved per item
         self._views: dict[str, Any] | None = None
 
     @property
@@ -61,6 +62,9 @@ class Scope:
 
     def get(self, name: str, default: Any = UNDEFINED) -> Any:
         """Resolve a top-level identifier; UNDEFINED for a name that means nothing."""
+        names = self._names
+        if names is not None and name in names:
+            return names[name]
         if name == "input":
             return self._input
         if name == "nodes":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from bpm.engine.context import Context
@@ -29,9 +30,10 @@ class JexlTransformEngine:
     def __init__(self, expose_globals: bool = False) -> None:
         self.expose_globals = expose_globals
 
-    def transform(self, input: Any, context: Context, globals: Any = None) -> Any:
-        """Resolve every expression in ``input`` against ``context``."""
-        scope = Scope(context, input, globals, self.expose_globals)  # cheap: views are built on demand
+    def transform(self, input: Any, context: Context, globals: Any = None,
+                  names: Mapping[str, Any] | None = None) -> Any:
+        """Resolve every expression in ``input`` against ``context`` (and ``names``: a forEach item's)."""
+        scope = Scope(context, input, globals, self.expose_globals, names)  # cheap: views are built on demand
         try:
             resolved = _resolve(input, scope)
             return None if resolved is UNDEFINED else resolved
