@@ -14,13 +14,16 @@ from bpm.api.schemas import (
     DefinitionDetailSchema,
     DefinitionListQuerySchema,
     DefinitionVersionSchema,
+    MigrationBodySchema,
+    MigrationQuerySchema,
+    MigrationReportSchema,
     RetirementSchema,
     RetireQuerySchema,
     ValidationReportSchema,
     with_related,
 )
 from bpm.auth import current_actor, runtime
-from bpm.runtime import definitions
+from bpm.runtime import definitions, moves
 
 blp = Blueprint("definitions", __name__, url_prefix="/api/definitions",
                 description="Process definitions: drafts, numbered published versions, retirement.")
@@ -94,3 +97,14 @@ class RetireDefinition(MethodView):
         actor = current_actor()
         retired, starts = definitions.retire(runtime(), actor, key, version, fallback=query["fallback"])
         return with_related(retired, new_instances_start=starts)
+
+
+@blp.route("/<string:key>/migrations")
+class MigrateInstances(MethodView):
+    @blp.arguments(MigrationQuerySchema(), **QUERY)
+    @blp.arguments(MigrationBodySchema())
+    @blp.response(200, MigrationReportSchema)
+    def post(self, query: dict[str, Any], body: dict[str, Any], key: str) -> Any:
+        """Admins: move running instances to another version (dryRun=true first: who moves, who cannot and why)."""
+        return moves.move_instances(runtime(), current_actor(), key, body["from_version"], body["to_version"],
+                                    body["node_mapping"], body["instance_ids"], dry_run=query["dry_run"])

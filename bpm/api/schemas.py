@@ -151,6 +151,55 @@ class RetireQuerySchema(QuerySchema):
         "description": "retire the newest published version even though new instances then start an older one"})
 
 
+class MigrationQuerySchema(QuerySchema):
+    """Plan or carry out a move of running instances."""
+
+    dry_run = ma.fields.Boolean(data_key="dryRun", load_default=False, metadata={
+        "description": "report which instances would move and which cannot, and move none"})
+
+
+class MigrationBodySchema(ma.Schema):
+    """Which instances move, from which version to which, with the nodes that changed id."""
+
+    from_version = ma.fields.Integer(data_key="fromVersion", required=True, validate=validate.Range(min=1))
+    to_version = ma.fields.Integer(data_key="toVersion", required=True, validate=validate.Range(min=1))
+    node_mapping = ma.fields.Dict(data_key="nodeMapping", keys=ma.fields.String(validate=validate.Length(1, 200)),
+                                  values=ma.fields.String(validate=validate.Length(1, 200)), load_default=dict,
+                                  metadata={"description": "old node id -> node id in the new version"})
+    instance_ids = ma.fields.List(ma.fields.String(validate=validate.Length(1, 36)), data_key="instanceIds",
+                                  load_default=None, validate=validate.Length(1, 10_000),
+                                  metadata={"description": "only these instances (default: every unfinished one)"})
+
+
+class MovedSchema(CamelSchema):
+    """An instance that moves (dry run) or moved."""
+
+    instance_id = ma.fields.String()
+    nodes = ma.fields.List(ma.fields.String(), metadata={"description": "where it waits in the old version"})
+    to = ma.fields.List(ma.fields.String(), metadata={"description": "where it waits in the new version"})
+    recreated = ma.fields.List(ma.fields.String(), metadata={
+        "description": "nodes that changed: their open work is cancelled and made again as the new version says"})
+
+
+class RefusedSchema(CamelSchema):
+    """An instance that cannot move."""
+
+    instance_id = ma.fields.String()
+    nodes = ma.fields.List(ma.fields.String())
+    reason = ma.fields.String()
+
+
+class MigrationReportSchema(CamelSchema):
+    """What a move does, or did."""
+
+    key = ma.fields.String()
+    from_version = ma.fields.Integer()
+    to_version = ma.fields.Integer()
+    dry_run = ma.fields.Boolean()
+    moved = ma.fields.List(ma.fields.Nested(MovedSchema))
+    refused = ma.fields.List(ma.fields.Nested(RefusedSchema))
+
+
 class DefinitionListQuerySchema(QuerySchema):
     """Filters for the process list."""
 

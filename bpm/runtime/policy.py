@@ -62,6 +62,7 @@ class Action(StrEnum):
     INSTANCE_CANCEL = "instance.cancel"
     INSTANCE_RETRY = "instance.retry"
     INSTANCE_REPAIR = "instance.repair"
+    INSTANCE_MIGRATE = "instance.migrate"  # move running instances of a process to another version
     TASK_LIST = "task.list"
     TASK_READ = "task.read"
     TASK_READ_ALL = "task.read-all"
@@ -88,7 +89,8 @@ SCOPE_OF: Mapping[Action, str] = {
     Action.TASK_CLAIM: WRITE, Action.TASK_UNCLAIM: WRITE, Action.TASK_COMPLETE: WRITE,
     Action.TASK_DELEGATE: WRITE, Action.TASK_COMMENT: WRITE, Action.ATTACHMENT_ADD: WRITE,
     Action.ATTACHMENT_REMOVE: WRITE, Action.NOTIFICATION_CHANGE: WRITE,
-    Action.INSTANCE_RETRY: ADMIN, Action.INSTANCE_REPAIR: ADMIN, Action.TASK_REASSIGN: ADMIN,
+    Action.INSTANCE_RETRY: ADMIN, Action.INSTANCE_REPAIR: ADMIN, Action.INSTANCE_MIGRATE: ADMIN,
+    Action.TASK_REASSIGN: ADMIN,
     Action.ACCOUNT_MANAGE: ADMIN, Action.LEGAL_HOLD: WRITE, Action.RETENTION_PURGE: ADMIN,
 }
 
@@ -368,6 +370,7 @@ RULES: Mapping[Action, Callable[[Actor, Any], Refusal | None]] = {
     Action.INSTANCE_CANCEL: _instance_cancel,
     Action.INSTANCE_RETRY: _instance_admin("retry"),
     Action.INSTANCE_REPAIR: _instance_admin("repair"),
+    Action.INSTANCE_MIGRATE: _role("admin"),
     Action.TASK_READ: _task_read,
     Action.TASK_READ_ALL: _role("auditor"),
     Action.TASK_CLAIM: _decide,

@@ -26,7 +26,8 @@ from bpm.store.uow import UnitOfWork
 SAID = {
     "started": "started the request", "task_completed": "decided", "cancelled": "cancelled it",
     "task_created": "sent it on: a task was opened",
-    "retried": "retried the failed step", "repaired": "repaired it", "task_claimed": "claimed the task",
+    "retried": "retried the failed step", "repaired": "repaired it",
+    "migrated": "moved it to another version", "task_claimed": "claimed the task",
     "task_unclaimed": "gave the task back", "task_delegated": "delegated the task",
     "task_commented": "commented", "task_reassigned": "reassigned the task", "vote_cast": "voted",
     "timer_fired": "the timer fired", "continued": "it went on", "task_reminded": "sent a reminder",

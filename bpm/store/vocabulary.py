@@ -78,6 +78,7 @@ class Cause(StrEnum):
     CANCELLED = "cancelled"
     RETRIED = "retried"
     REPAIRED = "repaired"
+    MIGRATED = "migrated"  # moved to another version of its process, with its nodes mapped
     TASK_CLAIMED = "task_claimed"
     TASK_UNCLAIMED = "task_unclaimed"
     TASK_DELEGATED = "task_delegated"

@@ -33,6 +33,16 @@ class InstanceRepository:
         row = _STATE.first(self._uow, {"id": instance_id})
         return None if row is None else (row[0], row[1])
 
+    def unfinished_ids_of_version(self, key: str, version: int, ids: list[str] | None = None) -> list[str]:
+        """Ids of the unfinished instances of ``key`` at ``version`` (optionally only ``ids``), oldest first."""
+        query = select(INSTANCE_TABLE.c.id).where(
+            INSTANCE_TABLE.c.definition_key == key, INSTANCE_TABLE.c.definition_version == version,
+            INSTANCE_TABLE.c.status.in_(("active", "paused", "error")))
+        if ids is not None:
+            query = query.where(INSTANCE_TABLE.c.id.in_(ids))
+        return [row[0] for row in self._uow.execute(query.order_by(INSTANCE_TABLE.c.started_at,
+                                                                   INSTANCE_TABLE.c.id))]
+
     def add(self, instance: ProcessInstanceRecord) -> None:
         """Queue a new instance."""
         self._uow.insert(instance)

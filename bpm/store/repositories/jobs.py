@@ -49,6 +49,18 @@ class JobRepository:
             query = query.where(JOB_TABLE.c.task_id == task_id)
         self._uow.execute(query.values(status=JobStatus.CANCELLED))
 
+    def cancel_pending_at(self, instance_id: str, node_id: str) -> None:
+        """Cancel the instance's pending jobs at one node (its work is made again)."""
+        self._uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.instance_id == instance_id,
+                                                  JOB_TABLE.c.status == JobStatus.PENDING,
+                                                  JOB_TABLE.c.node_id == node_id).values(status=JobStatus.CANCELLED))
+
+    def rename_node(self, instance_id: str, old: str, new: str) -> None:
+        """The instance's pending jobs at node ``old`` follow it to its new id (a move to another version)."""
+        self._uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.instance_id == instance_id,
+                                                  JOB_TABLE.c.status == JobStatus.PENDING, JOB_TABLE.c.node_id == old)
+                          .values(node_id=new))
+
     def cancel_pending_timers_except(self, instance_id: str, nodes: tuple[str, ...]) -> None:
         """Cancel the instance's pending timers at nodes other than ``nodes`` (branches that ended)."""
         query = update(JOB_TABLE).where(JOB_TABLE.c.instance_id == instance_id, JOB_TABLE.c.status == JobStatus.PENDING,
