@@ -23,7 +23,9 @@ def _explained() -> Iterator[None]:
     try:
         yield
     except BpmError as exc:
-        raise click.ClickException(str(exc)) from None
+        fields = getattr(exc, "errors", None)  # InvalidRequest: say what is wrong with which part
+        said = "; ".join(f"{name}: {m}" for name, messages in fields.items() for m in messages) if fields else ""
+        raise click.ClickException(f"{exc}: {said}" if said else str(exc)) from None
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -279,6 +281,42 @@ def _password(from_stdin: bool, prompt: str = "Password") -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
     return click.prompt(prompt, hide_input=True, confirmation_prompt=True)
+
+
+@main.group()
+def instances() -> None:
+    """Running process instances."""
+
+
+@instances.command("migrate")
+@click.argument("key")
+@click.option("--from", "from_version", type=int, required=True, help="the version they run now")
+@click.option("--to", "to_version", type=int, required=True, help="the published version to move them to")
+@click.option("--map", "mappings", multiple=True, metavar="OLD=NEW",
+              help="a node that changed id (repeatable)")
+@click.option("--instance", "instance_ids", multiple=True, help="only this instance (repeatable; default: all)")
+@click.option("--dry-run", is_flag=True, help="say who would move and who cannot, and move none")
+def instances_migrate(key: str, from_version: int, to_version: int, mappings: tuple[str, ...],
+                      instance_ids: tuple[str, ...], dry_run: bool) -> None:
+    """Move the unfinished instances of KEY to another version; exit 1 if one could not move."""
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.moves import move_instances
+
+    pairs = [m.split("=", 1) for m in mappings]
+    if any(len(pair) != 2 or not all(pair) for pair in pairs):
+        raise click.BadParameter("write each as OLD=NEW", param_hint="--map")
+    with _runtime() as rt:
+        plan = move_instances(rt, SYSTEM_ACTOR, key, from_version, to_version, dict(pairs),
+                              list(instance_ids) or None, dry_run=dry_run)
+    verb = "would move" if dry_run else "moved"
+    for moved in plan.moved:
+        again = f" (made again: {', '.join(moved.recreated)})" if moved.recreated else ""
+        click.echo(f"{moved.instance_id} {verb}: {', '.join(moved.nodes)} -> {', '.join(moved.to)}{again}")
+    for refused in plan.refused:
+        click.echo(f"{refused.instance_id} cannot move: {refused.reason}", err=True)
+    click.echo(f"{len(plan.moved)} {verb}, {len(plan.refused)} cannot move")
+    if plan.refused:
+        sys.exit(1)
 
 
 @main.group()

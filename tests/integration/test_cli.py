@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -80,12 +81,46 @@ def test_a_bad_setting_is_a_clear_error(cli_env):
     assert result.exit_code != 0 and "BPM_MAX_BODY_BYTES" in result.output
 
 
-def test_every_command_has_help():
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> list[list[str]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += _commands(command, (*path, name))
+        else:
+            found.append([*path, name])
+    return found
+
+
+def test_every_command_has_help_that_says_what_it_does():
     runner = CliRunner()
-    for command in (["run"], ["serve"], ["db", "upgrade"], ["db", "downgrade"], ["db", "current"],
-                    ["definitions", "import"], ["definitions", "list"]):
+    commands = _commands(main)
+    assert len(commands) >= 23 and ["instances", "migrate"] in commands, commands
+    for command in commands:
         result = runner.invoke(main, [*command, "--help"])
-        assert result.exit_code == 0 and "Usage" in result.output
+        summary = (main.get_command(None, command[0]) if len(command) == 1 else  # type: ignore[union-attr]
+                   main.get_command(None, command[0]).get_command(None, command[1])).get_short_help_str()
+        assert result.exit_code == 0 and "Usage" in result.output, command
+        assert summary and summary.split()[0] in result.output, command
+
+
+def test_instances_migrate_plans_a_move_and_says_a_bad_request_in_one_line(cli_env, tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=cli_env).exit_code == 0
+    definition = json.loads((REPO / "processes" / "vacation-request.json").read_text())
+    (tmp_path / "v1.json").write_text(json.dumps(definition))
+    definition["nodes"][1]["data"]["dueIn"] = "P3D"
+    (tmp_path / "v2.json").write_text(json.dumps(definition))
+    for version in ("v1", "v2"):
+        assert runner.invoke(main, ["definitions", "import", str(tmp_path / f"{version}.json")],
+                             env=cli_env).exit_code == 0
+    planned = runner.invoke(main, ["instances", "migrate", "vacation-request", "--from", "1", "--to", "2",
+                                   "--dry-run"], env=cli_env)
+    assert planned.exit_code == 0 and "0 would move, 0 cannot move" in planned.output, planned.output
+    bad = runner.invoke(main, ["instances", "migrate", "vacation-request", "--from", "1", "--to", "7"], env=cli_env)
+    assert bad.exit_code == 1 and "no version 7" in bad.output, bad.output
+    unmapped = runner.invoke(main, ["instances", "migrate", "vacation-request", "--from", "1", "--to", "2",
+                                    "--map", "request"], env=cli_env)
+    assert unmapped.exit_code == 2 and "OLD=NEW" in unmapped.output
 
 
 def test_a_broken_form_is_one_clear_line_when_starting(cli_env, tmp_path):
