@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from bpm.auth import current_actor, runtime
 from bpm.errors import Forbidden
 from bpm.notify import deliver
-from bpm.runtime import inbox, instances, jobs, tasks
+from bpm.runtime import definitions, inbox, instances, jobs, moves, tasks
 from bpm.runtime.access import instance_facts
 from bpm.runtime.paging import digits
 from bpm.runtime.policy import Action, allows, may_reassign_tasks, require
@@ -50,9 +50,9 @@ def overview() -> str:
                            may_resend=allows(actor, Action.ACCOUNT_MANAGE))
 
 
-def _done(act: Any, said: str) -> Response:
+def _done(act: Any, said: Any, back: str = "/admin") -> Response:
     """An admin action, said on the admin page; a refusal too (the page offers only what the policy allows)."""
-    return act_and_say(act, said, "/admin", answered=(*ANSWERED, Forbidden))
+    return act_and_say(act, said, back, answered=(*ANSWERED, Forbidden))
 
 
 @bp.post("/admin/instances/<instance_id>/retry")
@@ -96,3 +96,53 @@ def reassign(task_id: str) -> Response:
     to = (request.form.get("to") or "").strip()
     return _done(lambda: tasks.reassign_task(rt, actor, task_id, to, request.form.get("reason")),
                  f"Reassigned to {to}.")
+
+
+def _move_request() -> tuple[str, int | None, int | None, dict[str, str], list[str]]:
+    """The move the form describes: process, versions, and node mapping lines ``old = new`` (bad lines said)."""
+    values = request.values
+    key = (values.get("process") or "").strip()
+    numbers = [int(values[n]) if digits(values.get(n, "")) else None for n in ("from", "to")]
+    mapping: dict[str, str] = {}
+    bad = []
+    for line in (values.get("mapping") or "").splitlines():
+        if line.strip():
+            old, sep, new = line.partition("=")
+            if sep and old.strip() and new.strip():
+                mapping[old.strip()] = new.strip()
+            else:
+                bad.append(line.strip())
+    return key, numbers[0], numbers[1], mapping, bad
+
+
+@bp.get("/admin/move")
+def move_page() -> Any:
+    """Move running requests to another version: pick the versions, read the dry run, then confirm."""
+    rt, actor = runtime(), current_actor()
+    require(actor, Action.INSTANCE_MIGRATE)
+    with rt.uow() as uow:
+        processes = [d.key for d in definitions.list_definitions(uow, actor)]
+    key, from_version, to_version, mapping, bad = _move_request()
+    plan, errors = None, {}
+    if bad:
+        errors["mapping"] = [f"write each line as old = new, not {line!r}" for line in bad]
+    elif key and from_version and to_version:
+        try:
+            plan = moves.move_instances(rt, actor, key, from_version, to_version, mapping, dry_run=True)
+        except ANSWERED as exc:
+            errors = getattr(exc, "errors", None) or {"process": [str(exc)]}
+    status = 422 if errors else 200
+    return render_template("admin_move.html", processes=processes, key=key, from_version=from_version,
+                           to_version=to_version, mapping=request.values.get("mapping", ""), plan=plan,
+                           errors=errors), status
+
+
+@bp.post("/admin/move")
+def move() -> Response:
+    rt, actor = runtime(), current_actor()
+    key, from_version, to_version, mapping, _ = _move_request()
+    return _done(lambda: moves.move_instances(rt, actor, key, from_version or 0, to_version or 0, mapping,
+                                              dry_run=False),
+                 lambda plan: f"Moved {len(plan.moved)} to version {to_version}" + (
+                     f"; {len(plan.refused)} could not move and stay where they are." if plan.refused else "."),
+                 back="/admin/move")

@@ -13,14 +13,15 @@ from bpm.errors import BpmError, ConflictError, InvalidRequest, NotFound, Precon
 ANSWERED = (ConflictError, NotFound, PreconditionFailed, InvalidRequest)  # said on the page; others are error pages
 
 
-def act_and_say(act: Callable[[], Any], said: str, back: str, refused: str = "Not done",
+def act_and_say(act: Callable[[], Any], said: str | Callable[[Any], str], back: str, refused: str = "Not done",
                 answered: tuple[type[BpmError], ...] = ANSWERED) -> Response:
-    """Run ``act``; flash ``said``, or why it was not done (with its field messages); then back to ``back``."""
+    """Run ``act``; flash ``said`` (or ``said(result)``), or why it was not done (with its field messages);
+    then back to ``back``."""
     try:
-        act()
+        result = act()
     except answered as exc:
         details = "; ".join(m for messages in getattr(exc, "errors", {}).values() for m in messages)
         flash(f"{refused}: {exc}{' (' + details + ')' if details else ''}.", "error")
     else:
-        flash(said, "success")
+        flash(said(result) if callable(said) else said, "success")
     return redirect(back, 303)

@@ -105,3 +105,27 @@ def test_only_admins_move_instances_and_bad_requests_name_their_field(api, rt):
     missing = api.as_("admin").post("/api/definitions/purchase-move/migrations", json={**body, "toVersion": 9})
     assert missing.status_code == 422 and "toVersion" in missing.json["errors"]
     assert database_dump(rt) == before
+
+
+def _page(client, user: str, url: str):
+    return client.get(url, headers={"X-BPM-User": user, "Accept": "text/html"})
+
+
+def test_the_admin_page_shows_the_dry_run_and_moves_on_confirmation(client, api, rt):
+    import_definition(rt, SYSTEM_ACTOR, V1)
+    started = _started(api, 3)
+    import_definition(rt, SYSTEM_ACTOR, _v2())
+    query = "/admin/move?process=purchase-move&from=1&to=2&mapping=review+%3D+manager_review"
+    assert _page(client, "ann", query).status_code == 403
+    before = database_dump(rt)
+    page = _page(client, "admin", query)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "3 would move from version 1 to 2" in text and "Move 3 requests" in text
+    assert database_dump(rt) == before, "looking writes nothing"
+    bad = _page(client, "admin", "/admin/move?process=purchase-move&from=1&to=2&mapping=review")
+    assert bad.status_code == 422 and "write each line as old = new" in bad.get_data(as_text=True)
+    done = client.post("/admin/move", data={"process": "purchase-move", "from": "1", "to": "2",
+                                            "mapping": "review = manager_review"},
+                       headers={"X-BPM-User": "admin", "Accept": "text/html"}, follow_redirects=True)
+    assert "Moved 3 to version 2." in done.get_data(as_text=True)
+    assert {api.get(f"/api/instances/{s['id']}").json["definitionVersion"] for s in started} == {2}
