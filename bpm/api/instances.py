@@ -23,19 +23,26 @@ from bpm.api.schemas import (
 from bpm.auth import current_actor, runtime
 from bpm.engine import Snapshot
 from bpm.runtime import instances
+from bpm.runtime.advance import current_request
 from bpm.store.models import ProcessInstanceRecord, TaskRecord
+from bpm.store.uow import UnitOfWork
 
 blp = Blueprint("instances", __name__, url_prefix="/api/instances",
                 description="Process instances: start one, follow it, cancel or retry it.")
 
 
-def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord]) -> tuple[dict[str, Any], dict[str, str]]:
-    rt = runtime()
-    with rt.uow() as uow:
-        engine = rt.engines.for_instance(uow, instance)
+def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord],
+            uow: UnitOfWork | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """An instance with its open tasks, its request data, where it is and its sub-processes (read in ``uow``)."""
+    if uow is None:
+        with runtime().uow() as own:
+            return _detail(instance, open_tasks, own)
+    engine = runtime().engines.for_instance(uow, instance)
+    calls = any(node.type == "call" for node in engine.workflow.nodes)  # only then may it have children
+    children = uow.instances.children(instance.id) if calls else []
     snapshot = Snapshot.from_dict(instance.snapshot, copy=False)
-    return with_related(instance, open_tasks=open_tasks, data=instances.current_request(engine, instance),
-                        at_nodes=list(snapshot.at_nodes)), etag_header(instance.revision)
+    return with_related(instance, open_tasks=open_tasks, data=current_request(engine, instance),
+                        at_nodes=list(snapshot.at_nodes), children=children), etag_header(instance.revision)
 
 
 @blp.route("")
@@ -69,7 +76,7 @@ class Instance(MethodView):
         """Get an instance: status, snapshot and open tasks (ETag: its revision)."""
         actor = current_actor()
         with runtime().uow() as uow:
-            return _detail(*instances.read_instance(uow, actor, instance_id))
+            return _detail(*instances.read_instance(uow, actor, instance_id), uow)
 
 
 @blp.route("/<string:instance_id>/cancel")

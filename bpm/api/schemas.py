@@ -441,6 +441,19 @@ class InstanceSchema(CamelSchema):
     outcome = ma.fields.String(allow_none=True)
     error = ma.fields.String(allow_none=True)
     revision = ma.fields.Integer()
+    parent_id = ma.fields.String(allow_none=True, metadata={"description": "the instance whose call step started it"})
+    parent_node_id = ma.fields.String(allow_none=True, metadata={"description": "that call step"})
+
+
+class ChildInstanceSchema(CamelSchema):
+    """A sub-process a call step started."""
+
+    id = ma.fields.String()
+    definition_key = ma.fields.String()
+    definition_version = ma.fields.Integer()
+    parent_node_id = ma.fields.String()
+    status = ma.fields.String()
+    outcome = ma.fields.String(allow_none=True)
 
 
 class AuditInstanceSchema(InstanceSchema):
@@ -512,6 +525,8 @@ class InstanceDetailSchema(InstanceSchema):
                                                    "the start form's values with what later steps wrote"})
     at_nodes = ma.fields.List(ma.fields.String(), metadata={
         "description": "every node the instance is at now: one, or one per parallel branch"})
+    children = ma.fields.List(ma.fields.Nested(ChildInstanceSchema), metadata={
+        "description": "the sub-processes its call steps started"})
 
 
 class InstanceQuerySchema(PagedQuerySchema):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from bpm.engine import Clock, NodeDefinition
 from bpm.forms import FormRegistry
 from bpm.nodes.branches import FORK, JOIN
-from bpm.nodes.effects import Effects, MessageRequest, StepGlobals, TaskRequest, TimerRequest
+from bpm.nodes.calls import CALL
+from bpm.nodes.effects import CallRequest, Effects, MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.nodes.flow import DECISION, END, END_HANDLE, SET, start_type
 from bpm.nodes.human_task import human_task_type
 from bpm.nodes.notify import NOTIFY
 from bpm.nodes.timer import timer_type
 
-__all__ = ["END_HANDLE", "Effects", "MessageRequest", "StepGlobals", "TaskRequest", "TimerRequest",
+__all__ = ["END_HANDLE", "CallRequest", "Effects", "MessageRequest", "StepGlobals", "TaskRequest", "TimerRequest",
            "build_node_types"]
 
 
@@ -27,4 +28,5 @@ def build_node_types(forms: FormRegistry, clock: Clock) -> dict[str, NodeDefinit
         "end": END,
         "fork": FORK,
         "join": JOIN,
+        "call": CALL,
     }

@@ -56,7 +56,17 @@ class MessageRequest:
     template: str | None
 
 
-Effect = TaskRequest | TimerRequest | MessageRequest
+@dataclass(frozen=True)
+class CallRequest:
+    """A call node paused: start a child instance of ``process`` with ``input`` as its start data."""
+
+    node_id: str
+    process: str
+    version: int | None  # None: the newest published version at the time of the call
+    input: dict[str, Any]
+
+
+Effect = TaskRequest | TimerRequest | MessageRequest | CallRequest
 
 
 @dataclass

@@ -20,8 +20,8 @@ import orjson
 from bpm.engine import Snapshot, WorkflowEngine
 from bpm.engine.data import request_data
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
-from bpm.nodes import MessageRequest, StepGlobals, TaskRequest, TimerRequest
-from bpm.runtime import notices
+from bpm.nodes import CallRequest, MessageRequest, StepGlobals, TaskRequest, TimerRequest
+from bpm.runtime import calls, notices
 from bpm.runtime.actors import SYSTEM
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.offers import claimable, follow, offer
@@ -113,6 +113,15 @@ def _added_bytes(before: Snapshot, after: Snapshot, node_id: str | None) -> int:
     if new is None or len(new) == (len(old) if old is not None else 0):
         return 0
     return len(orjson.dumps(new.last().to_dict()))
+
+
+def current_request(engine: WorkflowEngine, instance: ProcessInstanceRecord) -> dict[str, Any]:
+    """The instance's request data as it stands (``data.<field>``), read from its stored snapshot."""
+    snap = instance.snapshot or {}
+    runs = snap.get("context", {}).get(engine.start_id or "", [])
+    start = runs[-1].get("output") if runs and isinstance(runs[-1].get("output"), dict) else {}
+    written = snap.get("data")
+    return {**start, **written} if isinstance(written, dict) else dict(start)
 
 
 def waits_at(instance: ProcessInstanceRecord, node_id: str | None, status: str) -> bool:
@@ -247,9 +256,17 @@ def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, befor
     events = ["started"] if before is None else []
     if status in (COMPLETED, FAILED) and (before is None or before.status != status):
         events.append(status)  # started and ended in one go: both are news
+        if instance.parent_id is not None:
+            child_ended(rt, uow, instance)
     for event in events:
         notices.instance_event(rt, uow, instance, event, run.engine.workflow.extra,
                                str(run.engine.workflow.name or instance.definition_key))
+
+
+def child_ended(rt: Runtime, uow: UnitOfWork, child: ProcessInstanceRecord) -> None:
+    """A sub-process ended (completed, failed, cancelled): its parent's call step hears so through a job."""
+    uow.jobs.add(JobKind.CALL_RETURN, child.parent_id or "", child.parent_node_id, rt.now(),
+                 {"childId": child.id}, rt.now())
 
 
 def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, run: EngineRun,
@@ -273,6 +290,9 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
             due = rt.calendars.due(calendar, rt.now(), effect.duration) if calendar and effect.duration \
                 else effect.due_at
             _add_job(rt, uow, instance, JobKind.TIMER, effect.node_id, due, {})
+        elif isinstance(effect, CallRequest):
+            child, engine, start, payload = calls.prepare_child(rt, uow, instance, effect)
+            insert_instance(rt, uow, child, run_engine(rt, engine, start, payload), actor)
         elif isinstance(effect, MessageRequest):
             uow.outbox.add(effect.message_id, instance.id, effect.node_id, effect.channel, list(effect.recipients),
                            effect.subject, effect.body, effect.template, rt.now())

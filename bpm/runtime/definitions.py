@@ -339,7 +339,7 @@ def publish(rt: Runtime, actor: Actor, key: str, version: int) -> ProcessDefinit
 def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
     require(actor, Action.DEFINITION_WRITE)
     definition = _in_status(uow, key, version, DRAFT, "only a draft can be published")
-    errors = _errors_only(check(rt, definition.body))
+    errors = _errors_only(check(rt, definition.body)) + call_problems(uow, key, definition.body)
     if errors:
         raise DefinitionError(errors)
     definition.published_by = actor.username
@@ -347,6 +347,50 @@ def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int)
     moved = _move(uow, definition, PUBLISHED, definition.published_at)
     _record(uow, actor, AdminCause.DEFINITION_PUBLISHED, moved)
     return moved
+
+
+def call_problems(uow: UnitOfWork, key: str, body: Any) -> list[Problem]:
+    """At publish: every called process must be published, and no chain of calls may lead back to ``key``."""
+    found: list[Problem] = []
+    for i, node in enumerate(body.get("nodes", []) if isinstance(body, dict) else []):
+        if not isinstance(node, dict) or node.get("type") != "call" or not isinstance(node.get("data"), dict):
+            continue
+        target = node["data"].get("process")
+        path = f"$.nodes[{i}].data.process"
+        if target == key:
+            found.append(Problem(path, f"'{node.get('id')}' calls its own process: it would never end"))
+            continue
+        if not isinstance(target, str):
+            continue
+        chain = _chain_back(uow, target, key, [key, target])
+        if chain == []:
+            found.append(Problem(path, f"{shown(target)} has no published version to call"))
+        elif chain is not None:
+            found.append(Problem(path, "calls lead back to this process: " + " → ".join(chain)))
+    return found
+
+
+def _chain_back(uow: UnitOfWork, key: str, origin: str, chain: list[str], seen: set[str] | None = None
+                ) -> list[str] | None:
+    """The chain of calls from ``key`` back to ``origin`` ([] when ``key`` has no published version), or None."""
+    seen = seen if seen is not None else set()
+    try:
+        body = latest_published(uow, key).body
+    except NotFound:
+        return [] if len(chain) == 2 else None
+    seen.add(key)
+    for node in body.get("nodes", []) if isinstance(body, dict) else []:
+        data = node.get("data") if isinstance(node, dict) else None
+        if not isinstance(data, dict) or node.get("type") != "call" or not isinstance(data.get("process"), str):
+            continue
+        target = data["process"]
+        if target == origin:
+            return [*chain, origin]
+        if target not in seen:
+            found = _chain_back(uow, target, origin, [*chain, target], seen)
+            if found:
+                return found
+    return None
 
 
 class Retirement(NamedTuple):

@@ -20,7 +20,7 @@ from bpm.errors import (
 )
 from bpm.forms import Form
 from bpm.nodes import TaskRequest
-from bpm.runtime import definitions, notices
+from bpm.runtime import calls, definitions, notices
 from bpm.runtime.access import approval_rules, definition_facts, instance_facts, readable_instances
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import (
@@ -28,6 +28,7 @@ from bpm.runtime.advance import (
     EngineRun,
     add_history,
     cancel_pending_jobs,
+    child_ended,
     insert_instance,
     run_engine,
     save_advance,
@@ -111,15 +112,6 @@ def read_instance(uow: UnitOfWork, actor: Actor, instance_id: str) -> tuple[Proc
     return instance, open_tasks
 
 
-def current_request(engine: WorkflowEngine, instance: ProcessInstanceRecord) -> dict[str, Any]:
-    """The instance's request data as it stands (``data.<field>``), read from its stored snapshot."""
-    snap = instance.snapshot or {}
-    runs = snap.get("context", {}).get(engine.start_id or "", [])
-    start = runs[-1].get("output") if runs and isinstance(runs[-1].get("output"), dict) else {}
-    written = snap.get("data")
-    return {**start, **written} if isinstance(written, dict) else dict(start)
-
-
 def check_revision(current: int, expected: int | None, what: str) -> None:
     """Honour ``If-Match``: PreconditionFailed if the caller saw an older revision."""
     if expected is not None and expected != current:
@@ -136,20 +128,31 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
         check_revision(instance.revision, expected_revision, "the instance")
         if instance.status in (COMPLETED, CANCELLED):
             raise ConflictError(f"the instance is already {instance.status}")
-        now = rt.now()
-        _close_open_work(uow, instance_id)
-        write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now,
-                                       "error": reason})
-        header = {key: value for key, value in instance.snapshot.items() if key != "context"}
-        delta = {"header": header, "appended": {}, "instanceStatus": CANCELLED}
-        add_history(rt, uow, instance, delta, actor.username, Cause.CANCELLED, instance.current_node_id,
-                    header["version"])
-        engine = rt.engines.for_instance(uow, instance)
-        if actor.username != instance.started_by:  # one who withdrew their own request knows
-            notices.instance_event(rt, uow, instance, "cancelled", engine.workflow.extra,
-                                   str(engine.workflow.name or instance.definition_key))
+        _cancel(rt, uow, actor, instance, reason)
         uow.commit()
         return instance
+
+
+def _cancel(rt: Runtime, uow: UnitOfWork, actor: Actor, instance: ProcessInstanceRecord, reason: str | None,
+            by_parent: bool = False) -> None:
+    """Cancel one instance in ``uow``, and its running sub-processes unless their call says to leave them."""
+    now = rt.now()
+    _close_open_work(uow, instance.id)
+    write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now, "error": reason})
+    header = {key: value for key, value in instance.snapshot.items() if key != "context"}
+    delta = {"header": header, "appended": {}, "instanceStatus": CANCELLED}
+    add_history(rt, uow, instance, delta, actor.username, Cause.CANCELLED, instance.current_node_id,
+                header["version"])
+    engine = rt.engines.for_instance(uow, instance)
+    if actor.username != instance.started_by:  # one who withdrew their own request knows
+        notices.instance_event(rt, uow, instance, "cancelled", engine.workflow.extra,
+                               str(engine.workflow.name or instance.definition_key))
+    if instance.parent_id is not None and not by_parent:
+        child_ended(rt, uow, instance)  # the parent's call step cannot go on: an incident for the admin
+    for child in uow.instances.running_children(instance.id):
+        if not calls.leaves_children(engine, child.parent_node_id):
+            _cancel(rt, uow, actor, child, f"its parent request was cancelled ({reason or 'no reason given'})",
+                    by_parent=True)
 
 
 def _close_open_work(uow: UnitOfWork, instance_id: str) -> None:

@@ -35,12 +35,19 @@ import traceback
 from typing import Any, NamedTuple
 
 from bpm.engine import Snapshot
-from bpm.engine.snapshot import ACTIVE, ERROR, PAUSED
+from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, PAUSED
 from bpm.errors import ConflictError, NotFound, shown
 from bpm.runtime import notices
 from bpm.runtime.access import instance_facts
 from bpm.runtime.actors import Actor
-from bpm.runtime.advance import add_task_event, cancel_pending_jobs, run_engine, save_advance, waits_at
+from bpm.runtime.advance import (
+    add_task_event,
+    cancel_pending_jobs,
+    current_request,
+    run_engine,
+    save_advance,
+    waits_at,
+)
 from bpm.runtime.offers import claimable, follow
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
@@ -102,14 +109,21 @@ def fire(rt: Runtime, job: Claimed, worker: str) -> str:
         # A person changed the instance or task a moment earlier: try again at once; it will find itself moot.
         _release(rt, job, worker, rt.now(), None, count=False)
         return "later"
+    except Incident as exc:  # trying again cannot help: straight to the admin
+        logger.error("job %s (%s of instance %s) is an incident: %s", job.id, job.kind, job.instance_id, exc)
+        return _release(rt, job, worker, None, str(exc), count=True, at_once=True)
     except Exception as exc:  # any failure of one job must not stop the others
         logger.exception("job %s (%s of instance %s) failed", job.id, job.kind, job.instance_id)
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
         return _release(rt, job, worker, None, error, count=True)
 
 
+class Incident(Exception):
+    """A job that no retry can help (a called sub-process failed): it becomes an incident at once."""
+
+
 def _release(rt: Runtime, job: Claimed, worker: str, due: dt.datetime | None, error: str | None,
-             count: bool) -> str:
+             count: bool, at_once: bool = False) -> str:
     """Give a job back: due again (after a backoff if it failed), or an incident once it failed too often."""
     now = rt.now()
     with rt.uow() as uow:
@@ -117,7 +131,7 @@ def _release(rt: Runtime, job: Claimed, worker: str, due: dt.datetime | None, er
         if row is None or row.status != RUNNING or row.locked_by != worker:
             return "lost"
         attempts = row.attempts + 1 if count else row.attempts
-        if count and attempts >= MAX_ATTEMPTS:
+        if count and (at_once or attempts >= MAX_ATTEMPTS):
             uow.jobs.give_back(job.id, INCIDENT, attempts, None, error)
             uow.commit()
             logger.error("job %s (%s of instance %s) is an incident after %s failures", job.id, job.kind,
@@ -235,7 +249,22 @@ def _time_out(rt: Runtime, uow: UnitOfWork, task: Any, handle: str) -> str:
     return "fired"
 
 
-FIRE = {JobKind.TIMER.value: _timer, JobKind.RETRY.value: _retry, JobKind.CONTINUATION.value: _continuation,
+def _call_return(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
+    """A sub-process ended: the parent's call step goes on with its outcome and data, or is an incident."""
+    parent = _at(uow, job, PAUSED)
+    child = uow.instances.get(str(job.payload.get("childId") or ""))
+    if parent is None or child is None:
+        return "moot"
+    if child.status != COMPLETED:
+        raise Incident(f"the sub-process {child.definition_key} ({child.id}) {child.status}"
+                       + (f": {child.error}" if child.error else "") + "; retry or repair it, then try this again")
+    engine = rt.engines.for_instance(uow, child)
+    payload = {"childId": child.id, "outcome": child.outcome, "data": current_request(engine, child)}
+    return _advance(rt, uow, parent, payload, WORKER_ACTOR, Cause.CALL_RETURNED, job.node_id, resume=job.node_id)
+
+
+FIRE = {JobKind.TIMER.value: _timer, JobKind.CALL_RETURN.value: _call_return,
+        JobKind.RETRY.value: _retry, JobKind.CONTINUATION.value: _continuation,
         JobKind.ESCALATION.value: _escalation}
 
 

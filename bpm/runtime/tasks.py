@@ -24,10 +24,11 @@ from bpm.runtime.advance import (
     add_task_event,
     cancel_pending_jobs,
     cancel_task,
+    current_request,
     run_engine,
     save_advance,
 )
-from bpm.runtime.instances import check_revision, current_request
+from bpm.runtime.instances import check_revision
 from bpm.runtime.policy import Action, AttachmentFacts, allows, may_delegate_someone, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import (

@@ -93,6 +93,8 @@ class ProcessInstanceRecord(SQLModel):
     outcome: str | None = Field(default=None, max_length=200)
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     purged_at: dt.datetime | None = _when(nullable=True)  # its data removed by retention (bpm/runtime/retention.py)
+    parent_id: str | None = Field(default=None, max_length=36, index=True)  # the instance whose call started it
+    parent_node_id: str | None = Field(default=None, max_length=200)  # the parent's call step that waits for it
 
 
 class ProcessInstance(ProcessInstanceRecord, table=True):

@@ -47,6 +47,7 @@ class JobKind(StrEnum):
     RETRY = "retry"
     ESCALATION = "escalation"
     CONTINUATION = "continuation"
+    CALL_RETURN = "call_return"  # a child instance ended: its parent's call step goes on (or is an incident)
 
 
 class JobStatus(StrEnum):
@@ -79,6 +80,7 @@ class Cause(StrEnum):
     RETRIED = "retried"
     REPAIRED = "repaired"
     MIGRATED = "migrated"  # moved to another version of its process, with its nodes mapped
+    CALL_RETURNED = "call_returned"  # the child a call step started ended: the parent goes on with its output
     TASK_CLAIMED = "task_claimed"
     TASK_UNCLAIMED = "task_unclaimed"
     TASK_DELEGATED = "task_delegated"

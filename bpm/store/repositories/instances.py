@@ -43,6 +43,18 @@ class InstanceRepository:
         return [row[0] for row in self._uow.execute(query.order_by(INSTANCE_TABLE.c.started_at,
                                                                    INSTANCE_TABLE.c.id))]
 
+    def running_children(self, instance_id: str) -> list[ProcessInstanceRecord]:
+        """The sub-processes a call of ``instance_id`` started that have not ended."""
+        rows = self._uow.execute(select(INSTANCE_TABLE.c.id).where(
+            INSTANCE_TABLE.c.parent_id == instance_id, INSTANCE_TABLE.c.status.in_(("active", "paused", "error"))))
+        return [child for (child_id,) in rows if (child := self.get(child_id)) is not None]
+
+    def children(self, instance_id: str) -> list[ProcessInstanceRecord]:
+        """Every sub-process a call of ``instance_id`` started, oldest first (for the pages and the API)."""
+        rows = self._uow.execute(select(INSTANCE_TABLE.c.id).where(INSTANCE_TABLE.c.parent_id == instance_id)
+                                 .order_by(INSTANCE_TABLE.c.started_at, INSTANCE_TABLE.c.id))
+        return [child for (child_id,) in rows if (child := self.get(child_id)) is not None]
+
     def add(self, instance: ProcessInstanceRecord) -> None:
         """Queue a new instance."""
         self._uow.insert(instance)
