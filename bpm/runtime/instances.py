@@ -112,6 +112,11 @@ def read_instance(uow: UnitOfWork, actor: Actor, instance_id: str) -> tuple[Proc
     return instance, open_tasks
 
 
+def running_children(uow: UnitOfWork, instance_id: str) -> list[ProcessInstanceRecord]:
+    """The sub-processes of an instance that have not ended (what its call step waits for)."""
+    return uow.instances.running_children(instance_id)
+
+
 def check_revision(current: int, expected: int | None, what: str) -> None:
     """Honour ``If-Match``: PreconditionFailed if the caller saw an older revision."""
     if expected is not None and expected != current:

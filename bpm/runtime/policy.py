@@ -234,6 +234,8 @@ def _instance_cancel(actor: Actor, facts: InstanceFacts) -> Refusal | None:
         return refusal
     if not (actor.is_admin or actor.username == facts.instance.started_by):
         return Refusal("only the person who started an instance, or an admin, may cancel it")
+    if not actor.is_admin and facts.instance.parent_id is not None:
+        return Refusal("this is a step of another of your requests: withdraw that one, and this goes with it")
     if not actor.is_admin and not facts.requester_may_cancel:
         return Refusal("this process does not let its requester withdraw it (requesterMayCancel: false); "
                        "ask an admin")

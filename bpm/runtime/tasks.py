@@ -309,6 +309,7 @@ class TaskView(NamedTuple):
     history: list[HistoryEntry]  # the instance's, for those who may read the instance (else empty)
     files: list[Attachment]  # the instance's, for those who may read the instance (else empty)
     removable: frozenset[str]  # ids of the files on this task the reader may remove (the policy's answer)
+    parent: ProcessInstanceRecord | None = None  # the request whose call step started this one, if any
 
 
 def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskView:
@@ -339,4 +340,5 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     return TaskView(task, instance, str(engine.workflow.name or instance.definition_key),
                     rt.forms.get(form_id) if isinstance(form_id, str) and form_id in rt.forms else None,
                     request, prefill, decisions, uow.tasks.comments(task.id), frozenset(may), engine.workflow.to_dict(),
-                    uow.history.of_instance(instance.id) if reads_instance else [], files, removable)
+                    uow.history.of_instance(instance.id) if reads_instance else [], files, removable,
+                    uow.instances.get(instance.parent_id) if instance.parent_id else None)

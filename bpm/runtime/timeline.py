@@ -20,7 +20,15 @@ from bpm.runtime.audit import Break, check_chain
 from bpm.runtime.history import rebuild_snapshot
 from bpm.runtime.paging import digits
 from bpm.runtime.policy import Action, require
-from bpm.store.models import AuditEvent, HistoryEntry, LegalHold, ProcessDefinition, ProcessInstance, Task
+from bpm.store.models import (
+    AuditEvent,
+    HistoryEntry,
+    LegalHold,
+    ProcessDefinition,
+    ProcessInstance,
+    ProcessInstanceRecord,
+    Task,
+)
 from bpm.store.uow import UnitOfWork
 
 SAID = {
@@ -98,6 +106,7 @@ class Timeline:
     entries: list[HistoryEntry] = field(default_factory=list)  # the chain, in order
     hold: LegalHold | None = None
     chain_break: Break | None = None
+    children: list[ProcessInstanceRecord] = field(default_factory=list)  # the sub-processes its calls started
 
     @property
     def chain_entries(self) -> int:
@@ -125,6 +134,7 @@ def timeline(uow: UnitOfWork, actor: Actor, instance_id: str) -> Timeline:
     found.entries = entries
     found.hold = uow.session.get(LegalHold, instance_id)
     found.chain_break = check_chain(instance_id, entries, uow.history.head(instance_id))
+    found.children = uow.instances.children(instance_id)
     return found
 
 

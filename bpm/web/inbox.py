@@ -409,10 +409,12 @@ def my_requests() -> str:
     with rt.uow() as uow:
         rows, total = instances.list_instances(uow, actor, {"started_by": actor.username}, page, PAGE_SIZE)
         waiting = {row.id: tasks.open_tasks_of(uow, row.id) for row in rows}
+        children = {row.id: instances.running_children(uow, row.id) for row in rows  # a call step waits for it
+                    if row.status == "paused" and not waiting[row.id]}
         withdraw = {row.id for row in rows if instances.withdrawable(rt, uow, actor, row)}
         names = {d.key: d.name for d in definitions.list_definitions(uow, actor)}
     return render_template("requests.html", rows=rows, total=total, waiting=waiting, names=names, page=page,
-                           withdraw=withdraw,
+                           withdraw=withdraw, children=children,
                            pages=max(1, -(-total // PAGE_SIZE)), now=rt.now())
 
 

@@ -79,11 +79,23 @@ def test_a_refused_child_takes_the_call_s_default_exit(api, rt):
 
 def test_cancelling_the_parent_cancels_its_running_child_unless_it_says_leave(api, rt):
     parent, child = _start(api, rt)
+    before = database_dump(rt)
+    refused = api.as_("ann").post(f"/api/instances/{child['id']}/cancel", json={"reason": "mine"})
+    assert refused.status_code == 403 and "withdraw that one" in refused.json["message"]
+    assert database_dump(rt) == before
     assert api.as_("admin").post(f"/api/instances/{parent['id']}/cancel", json={"reason": "not needed"}
                                  ).status_code == 200
     gone = api.get(f"/api/instances/{child['id']}").json
     assert gone["status"] == "cancelled" and "parent request was cancelled" in gone["error"]
     assert api.as_("carol").get(f"/api/tasks/{child['openTasks'][0]['id']}").json["status"] == "cancelled"
+    assert Worker(rt).tick().get("incident", 0) == 0, "the parent ended: its child's end is no incident"
+
+    import_definition(rt, SYSTEM_ACTOR, _purchase(onParentEnd="leave"))
+    kept = api.as_("ann").post("/api/instances", json={"definition": "purchase-call",
+                                                       "payload": {"supplier": "initech"}}).json
+    (kept_child,) = api.get(f"/api/instances/{kept['id']}").json["children"]
+    api.as_("admin").post(f"/api/instances/{kept['id']}/cancel", json={"reason": "not needed"})
+    assert api.get(f"/api/instances/{kept_child['id']}").json["status"] == "paused", "onParentEnd: leave"
 
 
 def test_a_failed_child_makes_the_parent_s_call_an_incident(api, rt):
