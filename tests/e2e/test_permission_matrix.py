@@ -55,6 +55,8 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
      row(401, 403, 403, 403, 409, 403, 409)),
     ("definitions.RetireDefinition", "POST", "/api/definitions/expense-approval/versions/1/retire", None,
      row(401, 403, 403, 403, 200, 403, 200)),
+    ("definitions.MigrateInstances", "POST", "/api/definitions/expense-approval/migrations?dryRun=true",
+     {"fromVersion": 1, "toVersion": 1}, row(401, 403, 403, 403, 403, 403, 422)),
     ("instances.Instances", "GET", "/api/instances", None, row(401, 200, 200, 200, 200, 200, 200)),
     ("instances.Instances", "POST", "/api/instances", {"definition": "expense-approval", "payload": {
         **EXPENSE, "manager": "dave"}}, row(401, 201, 201, 201, 201, 403, 201)),
@@ -158,6 +160,9 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("admin.cancel", "POST", f"/admin/instances/{IID}/cancel", {}, row(401, 303, 303, 303, 303, 303, 303)),
     ("admin.repair", "POST", f"/admin/instances/{IID}/repair", {"reason": "matrix"},
      row(401, 303, 303, 303, 303, 303, 303)),  # refusals are said on the page it returns to
+    ("admin.move_page", "GET", "/admin/move", None, row(302, 403, 403, 403, 403, 403, 200)),
+    ("admin.move", "POST", "/admin/move", {"process": "expense-approval", "from": "1", "to": "2"},
+     row(401, 303, 303, 303, 303, 303, 303)),
     ("admin.retry_incident", "POST", f"/admin/incidents/{JID}/retry", {}, row(401, 303, 303, 303, 303, 303, 303)),
     ("admin.resend", "POST", f"/admin/dead-letters/{DID}/resend", {}, row(401, 303, 303, 303, 303, 303, 303)),
     ("admin.reassign", "POST", f"/admin/tasks/{TID}/reassign", {"to": "dave"},
@@ -178,7 +183,7 @@ MAY_CHANGE = {"admin.retry": set(), "admin.cancel": {"ann", "admin"}, "admin.rep
               "admin.reassign": {"admin"}, "inbox.cancel_request": {"ann", "admin"}, "inbox.claim_selected": set(),
               "inbox.discard_draft": set(), "inbox.remove_attachment": {"bob"}, "admin.retry_incident": {"admin"},
               "admin.resend": {"admin"}, "notices.mark_read": EVERYONE, "notices.save_settings": EVERYONE,
-              "audit_pages.lift_hold": set(), "audit_pages.delete_search": set()}
+              "audit_pages.lift_hold": set(), "audit_pages.delete_search": set(), "admin.move": set()}
 FORM_ENDPOINTS = {"web.login_post", "web.logout", "web.create_token", "web.revoke_token", "inbox.submit_task",
                   "inbox.claim", "inbox.claim_selected", "inbox.delegate", "inbox.unclaim", "inbox.comment",
                   "inbox.start",
@@ -186,7 +191,7 @@ FORM_ENDPOINTS = {"web.login_post", "web.logout", "web.create_token", "web.revok
                   "inbox.save_draft", "inbox.discard_draft", "inbox.save_view", "inbox.delete_view",
                   "inbox.remove_attachment", "admin.retry_incident", "admin.resend", "notices.mark_read",
                   "notices.save_settings", "audit_pages.save_search", "audit_pages.delete_search",
-                  "audit_pages.set_hold", "audit_pages.lift_hold"}
+                  "audit_pages.set_hold", "audit_pages.lift_hold", "admin.move"}
 
 
 def test_every_route_of_the_app_has_a_row(app):
