@@ -3,7 +3,7 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY bpm ./bpm
 COPY bench ./bench
 COPY migrations ./migrations
@@ -11,7 +11,8 @@ COPY forms ./forms
 COPY calendars ./calendars
 COPY processes ./processes
 COPY templates ./templates
-RUN pip install -e . && useradd --create-home bpm
+# A real install, as from the wheel: templates, migrations, forms, calendars and processes travel inside it.
+RUN pip install . && rm -rf build && useradd --create-home bpm
 USER bpm
 
 ENV BPM_HOST=0.0.0.0 BPM_PORT=5000

@@ -13,10 +13,11 @@ from bpm.api.json import OrjsonProvider
 from bpm.auth.sessions import CookieSessions
 from bpm.config import Settings
 from bpm.engine import Clock, SystemClock
+from bpm.resources import shipped
 from bpm.runtime import Runtime
 
 STATIC = Path(__file__).parent / "web" / "static"
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = shipped("templates")
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:

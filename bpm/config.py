@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from bpm.engine.limits import DEFAULT_MAX_OUTPUT_BYTES
+from bpm.resources import shipped
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_FORMS, SHIPPED_PROCESSES, SHIPPED_CALENDARS = (shipped(n) for n in ("forms", "processes", "calendars"))
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ROLES = ("employee", "designer", "auditor", "admin")
 
@@ -30,9 +32,9 @@ class Settings:
 
     database_url: str = "sqlite:///bpm.db"
     dev_identity: bool = False  # accept the X-BPM-User header (development only)
-    forms_dir: Path = REPO_ROOT / "forms"
-    processes_dir: Path = REPO_ROOT / "processes"
-    calendars_dir: Path = REPO_ROOT / "calendars"  # business calendars (bpm/calendars.py), checked at start-up
+    forms_dir: Path = SHIPPED_FORMS
+    processes_dir: Path = SHIPPED_PROCESSES
+    calendars_dir: Path = SHIPPED_CALENDARS  # business calendars (bpm/calendars.py), checked at start-up
     max_body_bytes: int = 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024  # one file added to a request (its upload may be this large)
     max_json_depth: int = 64  # nesting of objects and lists in a request body

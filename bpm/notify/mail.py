@@ -19,14 +19,15 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bpm.config import REPO_ROOT, Settings
+from bpm.config import Settings
+from bpm.resources import shipped
 
 logger = logging.getLogger(__name__)
 
 
 @cache
 def _templates() -> Environment:
-    return Environment(loader=FileSystemLoader(str(REPO_ROOT / "templates" / "email")),
+    return Environment(loader=FileSystemLoader(str(shipped("templates") / "email")),
                        autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from bpm.config import REPO_ROOT
+from bpm.resources import shipped
 from bpm.store.db import normalise_url
 
-MIGRATIONS = REPO_ROOT / "migrations"
+MIGRATIONS = shipped("migrations")
 
 
 def alembic_config(database_url: str) -> Config:
