@@ -200,16 +200,7 @@ def _parse_snapshot(raw: Any, problems: list[Problem], owned: bool) -> Snapshot 
 def _parse_data(raw: Any, problems: list[Problem], owned: bool) -> Mapping[str, Any] | None:
     if raw is None:
         return None
-    if not isinstance(raw, Mapping):
-        problems.append(Problem("$.data", "must be an object of the request's fields"))
-        return None
-    if owned:
-        return MappingProxyType(raw)
-    try:
-        return MappingProxyType(to_json_value(raw, "$.data"))
-    except NotJsonError as exc:
-        problems.append(Problem(exc.path, "not a JSON value"))
-        return None
+    return _parse_object(raw, "$.data", "must be an object of the request's fields", problems, owned)
 
 
 def _optional_int(raw: Mapping[str, Any], key: str, problems: list[Problem], path: str = "$") -> int | None:
@@ -223,16 +214,23 @@ def _optional_int(raw: Mapping[str, Any], key: str, problems: list[Problem], pat
 
 
 def _parse_metadata(raw: Any, problems: list[Problem], owned: bool) -> Mapping[str, Any]:
+    found = _parse_object(raw, "$.metadata", "must be an object", problems, owned)
+    return _EMPTY if found is None else found
+
+
+def _parse_object(raw: Any, path: str, message: str, problems: list[Problem], owned: bool
+                  ) -> Mapping[str, Any] | None:
+    """An object field (``metadata``, ``data``): read-only, copied unless ``owned``; None with a problem if bad."""
     if not isinstance(raw, Mapping):
-        problems.append(Problem("$.metadata", "must be an object"))
-        return _EMPTY
+        problems.append(Problem(path, message))
+        return None
     if owned:
         return MappingProxyType(raw)
     try:
-        return MappingProxyType(to_json_value(raw, "$.metadata"))
+        return MappingProxyType(to_json_value(raw, path))
     except NotJsonError as exc:
         problems.append(Problem(exc.path, "not a JSON value"))
-        return _EMPTY
+        return None
 
 
 def _parse_context(raw: Any, problems: list[Problem], owned: bool) -> Context:

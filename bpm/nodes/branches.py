@@ -11,17 +11,11 @@ from typing import Any
 from bpm.engine import NodeDefinition, NodeResult
 from bpm.engine.expressions.values import truthy
 from bpm.engine.node import EVERY_EXIT
+from bpm.nodes.flow import RULES
 
 FORK_SCHEMA = {
     "type": "object",
-    "properties": {
-        "inclusive": {"type": "boolean"},
-        "rules": {"type": "array", "items": {
-            "type": "object", "required": ["when", "handle"],
-            "properties": {"when": {}, "handle": {"type": "string", "minLength": 1}},
-            "additionalProperties": False}},
-        "default": {"type": ["string", "null"]},
-    },
+    "properties": {"inclusive": {"type": "boolean"}, "rules": RULES, "default": {"type": ["string", "null"]}},
     "additionalProperties": False,
 }
 JOIN_MODE = {"oneOf": [{"enum": ["all", "first"]},

@@ -13,15 +13,14 @@ END_HANDLE = "__end__"
 
 START_SCHEMA = {"type": "object", "properties": {"form": {"type": "string", "minLength": 1}},
                 "additionalProperties": False}
+RULES = {"type": "array", "items": {
+    "type": "object", "required": ["when", "handle"],
+    "properties": {"when": {}, "handle": {"type": "string", "minLength": 1}},
+    "additionalProperties": False}}
+"""``[{when, handle}]``: a decision's rules, and an inclusive fork's (which takes every true one)."""
 DECISION_SCHEMA = {
     "type": "object", "required": ["rules"],
-    "properties": {
-        "rules": {"type": "array", "items": {
-            "type": "object", "required": ["when", "handle"],
-            "properties": {"when": {}, "handle": {"type": "string", "minLength": 1}},
-            "additionalProperties": False}},
-        "default": {"type": ["string", "null"]},
-    },
+    "properties": {"rules": RULES, "default": {"type": ["string", "null"]}},
     "additionalProperties": False,
 }
 SET_SCHEMA = {"type": "object", "required": ["values"],
