@@ -278,9 +278,11 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
     process_calendar = run.engine.workflow.extra.get("calendar")
     for effect in run.globals.effects.items:
         if isinstance(effect, TaskRequest):
-            if tasks_may_exist and skipped.setdefault(effect.node_id,
-                                                      uow.tasks.open_at(instance.id, effect.node_id)):
-                continue
+            if tasks_may_exist:
+                if effect.node_id not in skipped:
+                    skipped[effect.node_id] = uow.tasks.open_at(instance.id, effect.node_id)
+                if skipped[effect.node_id]:
+                    continue
             vote_of = votes.setdefault(effect.node_id, _group_of(instance, run.snapshot, effect)) \
                 if effect.vote else None
             created.append(_open_task(rt, uow, instance, effect, vote_of, effect.calendar or process_calendar,
