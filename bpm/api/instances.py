@@ -21,9 +21,9 @@ from bpm.api.schemas import (
     with_related,
 )
 from bpm.auth import current_actor, runtime
-from bpm.engine import Snapshot
+from bpm.engine import WorkflowEngine
 from bpm.runtime import instances
-from bpm.runtime.advance import current_request
+from bpm.runtime.advance import at_nodes, current_request
 from bpm.store.models import ProcessInstanceRecord, TaskRecord
 from bpm.store.uow import UnitOfWork
 
@@ -31,18 +31,19 @@ blp = Blueprint("instances", __name__, url_prefix="/api/instances",
                 description="Process instances: start one, follow it, cancel or retry it.")
 
 
-def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord],
-            uow: UnitOfWork | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord], uow: UnitOfWork | None = None,
+            engine: WorkflowEngine | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """An instance with its open tasks, its request data, where it is and its sub-processes (read in ``uow``)."""
-    if uow is None:
-        with runtime().uow() as own:
-            return _detail(instance, open_tasks, own)
-    engine = runtime().engines.for_instance(uow, instance)
-    calls = any(node.type == "call" for node in engine.workflow.nodes)  # only then may it have children
-    children = uow.instances.children(instance.id) if calls else []
-    snapshot = Snapshot.from_dict(instance.snapshot, copy=False)
+    calls = engine is None or any(node.type == "call" for node in engine.workflow.nodes)
+    if engine is None or (calls and uow is None):
+        if uow is None:
+            with runtime().uow() as own:
+                return _detail(instance, open_tasks, own, engine)
+        engine = runtime().engines.for_instance(uow, instance)
+        calls = any(node.type == "call" for node in engine.workflow.nodes)  # only then may it have children
+    children = uow.instances.children(instance.id) if calls and uow is not None else []
     return with_related(instance, open_tasks=open_tasks, data=current_request(engine, instance),
-                        at_nodes=list(snapshot.at_nodes), children=children), etag_header(instance.revision)
+                        at_nodes=at_nodes(instance.snapshot), children=children), etag_header(instance.revision)
 
 
 @blp.route("")
@@ -66,7 +67,7 @@ class Instances(MethodView):
         actor, rt = current_actor(), runtime()
         instance, run = instances.start_instance(rt, actor, body["definition"], body["payload"],
                                                  body["business_key"])
-        return _detail(instance, run.created_tasks)  # a new instance's open tasks are the ones it just made
+        return _detail(instance, run.created_tasks, engine=run.engine)  # its open tasks: the ones it just made
 
 
 @blp.route("/<string:instance_id>")

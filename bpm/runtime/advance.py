@@ -124,6 +124,15 @@ def current_request(engine: WorkflowEngine, instance: ProcessInstanceRecord) -> 
     return {**start, **written} if isinstance(written, dict) else dict(start)
 
 
+def at_nodes(snapshot: dict[str, Any]) -> list[str]:
+    """Every node a stored snapshot is at (one per parallel branch), read without loading it."""
+    positions = snapshot.get("positions")
+    if isinstance(positions, list):
+        return list(dict.fromkeys(p["nodeId"] for p in positions if isinstance(p, dict) and "nodeId" in p))
+    node = snapshot.get("currentNodeId")
+    return [node] if isinstance(node, str) and snapshot.get("status") not in (COMPLETED, FAILED) else []
+
+
 def waits_at(instance: ProcessInstanceRecord, node_id: str | None, status: str) -> bool:
     """Whether the instance has a branch at ``node_id`` that is ``status`` (paused for a task or timer, or in error)."""
     if instance.status in FINISHED_STATUSES:
