@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from itertools import permutations
+from itertools import pairwise, permutations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bpm.engine import NodeDefinition, NodeResult, Snapshot
+from bpm.engine import ManualClock, NodeDefinition, NodeResult, Snapshot, WorkflowEngine
 from bpm.nodes.branches import FORK, JOIN
 
 from .conftest import node_types, passthrough
@@ -255,3 +257,29 @@ def test_portable_validation_names_fork_join_and_data_reads():
     assert "not runnable by Refluxo" in said["$.nodes[1].type"] and "not runnable by Refluxo" in said["$.nodes[5].type"]
     assert "'data' is the request's data" in said["$.nodes[1].data.rules[0].when"]
     assert "$.nodes[1].type" not in {p.path for p in validate_definition(definition, TYPES)}, "only when asked"
+
+
+JOIN_MODES = st.one_of(st.just("all"), st.just("first"), st.integers(1, 4).map(lambda n: {"atLeast": n}))
+
+
+@settings(max_examples=150, deadline=None)
+@given(lengths=st.lists(st.integers(0, 2), min_size=1, max_size=4), mode=JOIN_MODES, cancel=st.booleans(),
+       order=st.randoms(use_true_random=False))
+def test_any_fork_and_join_completes_once_whatever_order_its_branches_resume_in(lengths, mode, cancel, order):
+    nodes = [("s", "start", {}), ("f", "fork", {}),
+             ("j", "join", {"mode": mode, **({"cancelRemaining": True} if cancel else {})}), ("done", "end", {})]
+    edges = [("s", "f"), ("j", "done")]
+    for b, length in enumerate(lengths):
+        chain = [f"b{b}w{i}" for i in range(length)] or [f"b{b}p"]
+        nodes += [(n, "wait" if length else "pass", {}) for n in chain]
+        edges += [("f", chain[0]), *pairwise(chain), (chain[-1], "j")]
+    engine = WorkflowEngine(graph(nodes, edges), TYPES, clock=ManualClock(1_700_000_000_000))
+    snap = engine.execute(initial_node_id="s", external_payload={})
+    for _ in range(20):
+        snap = round_trip(snap)
+        if snap.status != "paused":
+            break
+        snap = engine.execute(snapshot=snap, external_payload={}, resume=order.choice(snap.paused_at))
+    assert snap.status == "completed", snap.to_dict()
+    assert len(snap.context["j"]) == 1 and len(snap.context["done"]) == 1
+    assert snap.positions is None and snap.joins is None
