@@ -20,7 +20,7 @@ from bpm.engine import parallel
 from bpm.engine.clock import Clock, SystemClock
 from bpm.engine.context import Context, NodeRun
 from bpm.engine.data import RequestData
-from bpm.engine.definition import Node, WorkflowDefinition, load_definition
+from bpm.engine.definition import Edge, Node, WorkflowDefinition, load_definition
 from bpm.engine.errors import (
     DefinitionError,
     EngineError,
@@ -61,9 +61,10 @@ _READS_DATA = re.compile(r"\{\{.*\bdata\b", re.S)
 """A template that may read the request's data: only then does a step build its view (it costs a little)."""
 
 
-def _templates(workflow: WorkflowDefinition) -> list[str]:
+def _templates(nodes: Sequence[Node]) -> list[str]:
+    """Every string with an expression in the nodes' data."""
     out: list[str] = []
-    stack: list[Any] = [node.data for node in workflow.nodes]
+    stack: list[Any] = [node.data for node in nodes]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
@@ -129,7 +130,13 @@ class WorkflowEngine:
         starts = [node.id for node in self.workflow.nodes if roles[node.type] == "start"]
         self.start_id: str | None = starts[0] if len(starts) == 1 else None
         """The node whose output is the request's data before any step writes (``data.<field>``)."""
-        self._reads_data = any(_READS_DATA.search(text) for text in _templates(self.workflow))
+        self._reads_data = any(_READS_DATA.search(text) for text in _templates(self.workflow.nodes))
+        self._static_ids = frozenset(node.id for node in self.workflow.nodes if not _templates((node,)))
+        self._valid_static: set[str] = set()  # static nodes whose data passed the type's schema once
+        edges_from: dict[str, list[Edge]] = {}
+        for edge in self.workflow.edges:
+            edges_from.setdefault(edge.source, []).append(edge)
+        self._edges_from = {source: tuple(edges) for source, edges in edges_from.items()}  # a fork's branches
         self._join_ids = frozenset(node.id for node in self.workflow.nodes if roles[node.type] == "join")
         self._hooks = HookRunner(self.plugins)
         self._hook_before = self._hooks.has("on_before_node_execution")
@@ -227,6 +234,8 @@ class WorkflowEngine:
         if type(ran) is Snapshot:
             return ran
         output, result, attempt, now, total = ran
+        if output is parallel.PAUSED_RUN:
+            return snapshot._replace(status=PAUSED, last_started_at=now, total_execution_time=total)
         context = snapshot.context.appended(node_id, NodeRun(output, self.clock.now_ms(), attempt))
         data = snapshot.data if result.writes is None else self._written(snapshot, node_id, result)
         if result.branches is not None:
@@ -242,7 +251,11 @@ class WorkflowEngine:
 
     def _run(self, snapshot: Snapshot, node_id: str, payload: Any, globals: Any) -> Snapshot | tuple[
             Any, NodeResult, int, int, int | float]:
-        """Run one node: the snapshot it pauses or fails with, else (output, result, attempt, now, total)."""
+        """Run one node: the snapshot it fails with, else (output, result, attempt, now, total).
+
+        A pause is ``(parallel.PAUSED_RUN, result, 0, now, total)``: the caller builds the paused snapshot (one
+        position or several), so a step builds one snapshot, not two.
+        """
         now = self.clock.now_ms()
         started = snapshot.last_started_at
         total = (snapshot.total_execution_time or 0) + (now - started if started is not None else 0)
@@ -270,8 +283,7 @@ class WorkflowEngine:
                 if self._hook_after:
                     hooks.call("on_after_node_execution",
                                PluginContext(node, definition, snapshot, globals, payload, data))
-                return snapshot._replace(status=PAUSED, current_node_id=node_id, last_started_at=now,
-                                         total_execution_time=total)
+                return parallel.PAUSED_RUN, result, 0, now, total
             output = self._check_output(node, definition, result.data)
             if result.writes is not None:
                 result = result._replace(writes=self._check_writes(node, result.writes))
@@ -308,11 +320,13 @@ class WorkflowEngine:
         else:
             data = to_json_value(data)  # the executor gets a copy, never the definition itself
         schema = definition.input_schema
-        if schema is not None:
+        if schema is not None and node.id not in self._valid_static:
             checked = self.validator.validate(data, schema)
             if not checked.valid:
                 raise NodeValidationError(checked.errors, f"input of node '{node.id}' is invalid")
             data = checked.data if checked.data is not None else data
+            if node.id in self._static_ids and type(self.validator) is JsonSchemaValidator:
+                self._valid_static.add(node.id)  # data without expressions: valid once, valid always
         return data
 
     def _prepare_each(self, node: Node, definition: NodeDefinition, context: Context, globals: Any,

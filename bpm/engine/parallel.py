@@ -29,6 +29,9 @@ from bpm.engine.snapshot import COMPLETED, FAILED, Snapshot
 if TYPE_CHECKING:
     from bpm.engine.engine import WorkflowEngine
 
+PAUSED_RUN = object()
+"""What ``WorkflowEngine._run`` gives as the output of a node that paused."""
+
 Joins = dict[str, dict[str, dict[str, Any]]]
 
 
@@ -84,6 +87,12 @@ def step(engine: WorkflowEngine, snapshot: Snapshot, payload: Any, globals: Any)
     if type(ran) is Snapshot:
         return _stopped(ran, position, index, rest, joins, is_join)
     output, result, attempt, now, total = ran
+    if output is PAUSED_RUN:
+        if is_join:  # a waiting position never runs again: out of the way, at the end
+            rest.append(Position(position.id, node_id, WAITING, position.forks))
+        else:
+            rest.insert(index, Position(position.id, node_id, PAUSED, position.forks))
+        return _settle(snapshot, rest, joins, times=(now, total))
     context = snapshot.context.appended(node_id, NodeRun(output, engine.clock.now_ms(), attempt))
     data = snapshot.data if result.writes is None else engine._written(snapshot, node_id, result)
     forks = position.forks
@@ -115,14 +124,8 @@ def _pick(positions: tuple[Position, ...]) -> tuple[int, Position, list[Position
 
 def _stopped(ran: Snapshot, position: Position, index: int, rest: list[Position], joins: Mapping[str, Any] | None,
              is_join: bool) -> Snapshot:
-    """A position's node paused (a join: waits) or failed; the run goes on with the others where it can."""
+    """A position's node failed; the run goes on with the others where it can (with attempts left)."""
     node_id = position.node_id
-    if ran.status == PAUSED:
-        if is_join:  # a waiting position never runs again: out of the way, at the end
-            rest.append(Position(position.id, node_id, WAITING, position.forks))
-        else:
-            rest.insert(index, Position(position.id, node_id, PAUSED, position.forks))
-        return _settle(ran, rest, joins)
     rest.insert(index, Position(position.id, node_id, ERROR, position.forks))
     if ran.status == ERROR:
         return _settle(ran, rest, joins)
@@ -152,8 +155,9 @@ def _moved(snapshot: Snapshot, positions: list[Position], joins: Mapping[str, An
 def _branches(engine: WorkflowEngine, node_id: str, wanted: Any, run: int,
               forks: tuple[ForkMark, ...]) -> list[Position]:
     """One position per edge the fork takes, each marked with this activation of the fork."""
-    edges = [edge for edge in engine.workflow.edges if edge.source == node_id
-             and (wanted is EVERY_EXIT or (isinstance(wanted, tuple) and edge.source_handle in wanted))]
+    edges = engine._edges_from.get(node_id, ())
+    if wanted is not EVERY_EXIT:
+        edges = tuple(edge for edge in edges if isinstance(wanted, tuple) and edge.source_handle in wanted)
     key = f"{node_id}#{run}"
     return [Position(f"{key}.{i}", edge.target, ACTIVE, (*forks, ForkMark(key, i, len(edges))))
             for i, edge in enumerate(edges)]
@@ -201,8 +205,11 @@ def _fire(joins: Joins, join_id: str, mark: ForkMark, rest: list[Position], outp
 
 
 def _settle(snapshot: Snapshot, positions: list[Position], joins: Mapping[str, Any] | None,
-            **changes: Any) -> Snapshot:
-    """The run's status and ``currentNodeId`` from its positions; one plain position is Refluxo's snapshot again."""
+            times: tuple[int, int | float] | None = None, **changes: Any) -> Snapshot:
+    """The run's status and ``currentNodeId`` from its positions; one plain position is Refluxo's snapshot again.
+
+    ``times``: the step's ``lastStartedAt`` and ``totalExecutionTime``; ``changes``: other fields it changed.
+    """
     base = snapshot._replace(**changes) if changes else snapshot
     if not positions:
         return _at(base, COMPLETED, None, None, None)
@@ -217,14 +224,15 @@ def _settle(snapshot: Snapshot, positions: list[Position], joins: Mapping[str, A
             return _at(base._replace(metadata=MappingProxyType({**snapshot.metadata, "failedReason": reason})),
                        FAILED, stuck, tuple(positions), _frozen(joins))
     if len(positions) == 1 and not first.forks:
-        return _at(base, first.status, first.node_id, None, None)
-    return _at(base, first.status, first.node_id, tuple(positions), _frozen(joins))
+        return _at(base, first.status, first.node_id, None, None, times)
+    return _at(base, first.status, first.node_id, tuple(positions), _frozen(joins), times)
 
 
 def _at(s: Snapshot, status: str, node_id: str | None, positions: tuple[Position, ...] | None,
-        joins: Mapping[str, Any] | None) -> Snapshot:
-    return Snapshot(s.workflow_id, status, node_id, s.context, s.version, s.last_started_at, s.total_execution_time,
-                    s.metadata, s.retry_state, s.data, positions, joins)
+        joins: Mapping[str, Any] | None, times: tuple[int, int | float] | None = None) -> Snapshot:
+    started, total = times if times is not None else (s.last_started_at, s.total_execution_time)
+    return Snapshot(s.workflow_id, status, node_id, s.context, s.version, started, total, s.metadata,
+                    s.retry_state, s.data, positions, joins)
 
 
 def _frozen(joins: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
