@@ -40,15 +40,6 @@ def lone_arrival() -> dict[str, Any]:
     return {"arrived": [0], "of": 1}
 
 
-def positions_of(snapshot: Snapshot) -> tuple[Position, ...]:
-    """Every position of a run, the single one of a sequential run included."""
-    if snapshot.positions is not None:
-        return snapshot.positions
-    if snapshot.current_node_id is None or snapshot.finished:
-        return ()
-    return (Position("main", snapshot.current_node_id, snapshot.status),)
-
-
 def resume(snapshot: Snapshot, node_id: str | None, with_payload: bool) -> Snapshot:
     """Make a paused or errored run of several positions active again.
 
