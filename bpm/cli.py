@@ -300,13 +300,13 @@ def instances_migrate(key: str, from_version: int, to_version: int, mappings: tu
                       instance_ids: tuple[str, ...], dry_run: bool) -> None:
     """Move the unfinished instances of KEY to another version; exit 1 if one could not move."""
     from bpm.runtime import SYSTEM_ACTOR
-    from bpm.runtime.moves import move_instances
+    from bpm.runtime.moves import move_instances, parse_mapping
 
-    pairs = [m.split("=", 1) for m in mappings]
-    if any(len(pair) != 2 or not all(pair) for pair in pairs):
-        raise click.BadParameter("write each as OLD=NEW", param_hint="--map")
+    mapping, bad = parse_mapping(list(mappings))
+    if bad:
+        raise click.BadParameter(f"write each as OLD=NEW, not {bad[0]!r}", param_hint="--map")
     with _runtime() as rt:
-        plan = move_instances(rt, SYSTEM_ACTOR, key, from_version, to_version, dict(pairs),
+        plan = move_instances(rt, SYSTEM_ACTOR, key, from_version, to_version, mapping,
                               list(instance_ids) or None, dry_run=dry_run)
     verb = "would move" if dry_run else "moved"
     for moved in plan.moved:

@@ -22,8 +22,9 @@ from bpm.api.schemas import (
 )
 from bpm.auth import current_actor, runtime
 from bpm.engine import WorkflowEngine
+from bpm.engine.positions import nodes_at
 from bpm.runtime import instances
-from bpm.runtime.advance import at_nodes, current_request
+from bpm.runtime.advance import current_request
 from bpm.store.models import ProcessInstanceRecord, TaskRecord
 from bpm.store.uow import UnitOfWork
 
@@ -33,17 +34,24 @@ blp = Blueprint("instances", __name__, url_prefix="/api/instances",
 
 def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord], uow: UnitOfWork | None = None,
             engine: WorkflowEngine | None = None) -> tuple[dict[str, Any], dict[str, str]]:
-    """An instance with its open tasks, its request data, where it is and its sub-processes (read in ``uow``)."""
-    calls = engine is None or any(node.type == "call" for node in engine.workflow.nodes)
-    if engine is None or (calls and uow is None):
-        if uow is None:
-            with runtime().uow() as own:
-                return _detail(instance, open_tasks, own, engine)
-        engine = runtime().engines.for_instance(uow, instance)
-        calls = any(node.type == "call" for node in engine.workflow.nodes)  # only then may it have children
-    children = uow.instances.children(instance.id) if calls and uow is not None else []
+    """An instance with its open tasks, its request data, where it is and its sub-processes.
+
+    ``engine``: the one the instance runs, when the caller has it; a unit of work is opened only when
+    something must be read (the engine, or the children of a process with a call step).
+    """
+    needs_read = engine is None or _calls(engine)
+    if needs_read and uow is None:
+        with runtime().uow() as own:
+            return _detail(instance, open_tasks, own, engine)
+    engine = engine or runtime().engines.for_instance(uow, instance)  # type: ignore[arg-type]
+    children = uow.instances.children(instance.id) if uow is not None and _calls(engine) else []
     return with_related(instance, open_tasks=open_tasks, data=current_request(engine, instance),
-                        at_nodes=at_nodes(instance.snapshot), children=children), etag_header(instance.revision)
+                        at_nodes=nodes_at(instance.snapshot), children=children), etag_header(instance.revision)
+
+
+def _calls(engine: WorkflowEngine) -> bool:
+    """Whether the process has a call step (only then may an instance have sub-processes)."""
+    return any(node.type == "call" for node in engine.workflow.nodes)
 
 
 @blp.route("")

@@ -54,6 +54,14 @@ def start_output(context: Mapping[str, Any], start_id: str | None) -> Mapping[st
     return output if isinstance(output, Mapping) else {}
 
 
+def request_data_of(snapshot: Mapping[str, Any], start_id: str | None) -> dict[str, Any]:
+    """The request's data of a snapshot in wire form (as stored), read without loading it."""
+    runs = (snapshot.get("context") or {}).get(start_id or "", [])
+    last = runs[-1].get("output") if runs and isinstance(runs[-1], Mapping) else None
+    written = snapshot.get("data")
+    return {**(last if isinstance(last, Mapping) else {}), **(written if isinstance(written, Mapping) else {})}
+
+
 def request_data(context: Mapping[str, Any], start_id: str | None, written: Mapping[str, Any] | None) -> dict[str, Any]:
     """The request's data as one plain dict (for pages, the API and history)."""
     return {**start_output(context, start_id), **(written or {})}

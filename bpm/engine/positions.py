@@ -53,6 +53,15 @@ class Position(NamedTuple):
         return out
 
 
+def nodes_at(snapshot: Mapping[str, Any]) -> list[str]:
+    """Every node a snapshot in wire form is at (one per branch; a failed run, where it stopped), read cheaply."""
+    positions = snapshot.get("positions")
+    if isinstance(positions, list):
+        return list(dict.fromkeys(p["nodeId"] for p in positions if isinstance(p, Mapping) and "nodeId" in p))
+    node = snapshot.get("currentNodeId")
+    return [node] if isinstance(node, str) and snapshot.get("status") != "completed" else []
+
+
 def parse_positions(raw: Any, problems: list[Problem]) -> tuple[Position, ...] | None:
     """Read ``positions`` from the wire, adding a problem per bad field."""
     if raw is None:

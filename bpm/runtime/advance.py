@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from bpm.engine import Snapshot, WorkflowEngine
-from bpm.engine.data import request_data
+from bpm.engine.data import request_data, request_data_of
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
 from bpm.nodes import CallRequest, MessageRequest, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime import calls, notices
@@ -117,20 +117,7 @@ def _added_bytes(before: Snapshot, after: Snapshot, node_id: str | None) -> int:
 
 def current_request(engine: WorkflowEngine, instance: ProcessInstanceRecord) -> dict[str, Any]:
     """The instance's request data as it stands (``data.<field>``), read from its stored snapshot."""
-    snap = instance.snapshot or {}
-    runs = snap.get("context", {}).get(engine.start_id or "", [])
-    start = runs[-1].get("output") if runs and isinstance(runs[-1].get("output"), dict) else {}
-    written = snap.get("data")
-    return {**start, **written} if isinstance(written, dict) else dict(start)
-
-
-def at_nodes(snapshot: dict[str, Any]) -> list[str]:
-    """Every node a stored snapshot is at (one per parallel branch), read without loading it."""
-    positions = snapshot.get("positions")
-    if isinstance(positions, list):
-        return list(dict.fromkeys(p["nodeId"] for p in positions if isinstance(p, dict) and "nodeId" in p))
-    node = snapshot.get("currentNodeId")
-    return [node] if isinstance(node, str) and snapshot.get("status") not in (COMPLETED, FAILED) else []
+    return request_data_of(instance.snapshot or {}, engine.start_id)
 
 
 def waits_at(instance: ProcessInstanceRecord, node_id: str | None, status: str) -> bool:

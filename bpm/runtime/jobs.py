@@ -42,7 +42,7 @@ from bpm.runtime.access import instance_facts
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import (
     add_task_event,
-    cancel_pending_jobs,
+    cancel_task,
     current_request,
     run_engine,
     save_advance,
@@ -51,7 +51,7 @@ from bpm.runtime.advance import (
 from bpm.runtime.offers import claimable, follow
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import TASK_CANCELLED, TASK_OPEN, Job, ProcessInstanceRecord
+from bpm.store.models import TASK_OPEN, Job, ProcessInstanceRecord
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause, JobKind, JobStatus
 
@@ -234,11 +234,7 @@ def _time_out(rt: Runtime, uow: UnitOfWork, task: Any, handle: str) -> str:
         return "moot"
     siblings = uow.tasks.of_vote(instance.id, task.vote_of) if task.vote_of else [task]
     for open_task in (t for t in siblings if t.status == TASK_OPEN):
-        was_claimable = claimable(open_task)
-        uow.tasks.update_open(open_task, {"status": TASK_CANCELLED})
-        follow(uow, open_task, was_claimable)
-        cancel_pending_jobs(uow, instance.id, task_id=open_task.id)
-        add_task_event(rt, uow, open_task, TIMER_ACTOR, Cause.TASK_TIMED_OUT, {"status": [TASK_OPEN, TASK_CANCELLED]})
+        cancel_task(rt, uow, open_task, TIMER_ACTOR, Cause.TASK_TIMED_OUT)
     now = rt.now().isoformat().replace("+00:00", "Z")
     payload = {"outcome": handle, "data": {}, "completedBy": TIMER_ACTOR, "completedAt": now}
     engine = rt.engines.for_instance(uow, instance)

@@ -86,6 +86,19 @@ class _Versions:
         return old is None or new is None or old.type != new.type or old.data != new.data
 
 
+def parse_mapping(lines: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Node mappings written ``old = new`` (the admin page's lines, the CLI's ``--map``); and the lines that are not."""
+    mapping: dict[str, str] = {}
+    bad = []
+    for line in lines:
+        old, sep, new = line.partition("=")
+        if sep and old.strip() and new.strip():
+            mapping[old.strip()] = new.strip()
+        elif line.strip():
+            bad.append(line.strip())
+    return mapping, bad
+
+
 def move_instances(rt: Runtime, actor: Actor, key: str, from_version: int, to_version: int,
                    mapping: Mapping[str, str] | None = None, instance_ids: list[str] | None = None,
                    dry_run: bool = True) -> MovePlan:

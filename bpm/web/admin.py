@@ -103,15 +103,7 @@ def _move_request() -> tuple[str, int | None, int | None, dict[str, str], list[s
     values = request.values
     key = (values.get("process") or "").strip()
     numbers = [int(values[n]) if digits(values.get(n, "")) else None for n in ("from", "to")]
-    mapping: dict[str, str] = {}
-    bad = []
-    for line in (values.get("mapping") or "").splitlines():
-        if line.strip():
-            old, sep, new = line.partition("=")
-            if sep and old.strip() and new.strip():
-                mapping[old.strip()] = new.strip()
-            else:
-                bad.append(line.strip())
+    mapping, bad = moves.parse_mapping((values.get("mapping") or "").splitlines())
     return key, numbers[0], numbers[1], mapping, bad
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from bpm.engine.positions import nodes_at
 from bpm.web.routing import Route, route_edges
 
 NODE_W, NODE_H = 168, 60
@@ -66,22 +67,13 @@ class RunState:
         context = snapshot.get("context") or {}
         visited = frozenset(node for node, runs in context.items() if runs)
         status = snapshot.get("status")
-        current = frozenset() if status == "completed" else _at_nodes(snapshot)
+        current = frozenset(nodes_at(snapshot))
         failed = frozenset(node for node, runs in context.items()
                            if runs and runs[-1].get("error") and status in ("failed", "error") and node in current)
         edges = [e for e in definition.get("edges", []) if isinstance(e, dict)]
         taken = frozenset((e["source"], e["target"]) for e in edges
                           if e.get("source") in visited and (e.get("target") in visited or e.get("target") in current))
         return cls(visited, current, failed, taken)
-
-
-def _at_nodes(snapshot: Mapping[str, Any]) -> frozenset[str]:
-    """Every node the run is at: its parallel branches' positions, or its one current node."""
-    positions = snapshot.get("positions")
-    if isinstance(positions, list):
-        return frozenset(p["nodeId"] for p in positions if isinstance(p, dict) and isinstance(p.get("nodeId"), str))
-    node = snapshot.get("currentNodeId")
-    return frozenset((node,)) if isinstance(node, str) else frozenset()
 
 
 def _nodes(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
