@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -15,8 +14,8 @@ from bpm.config import Settings
 from bpm.engine import Clock, SystemClock
 from bpm.resources import shipped
 from bpm.runtime import Runtime
+from bpm.web import STATIC
 
-STATIC = Path(__file__).parent / "web" / "static"
 TEMPLATES = shipped("templates")
 
 

@@ -4,29 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, send_file
 from flask.views import MethodView
 
 from bpm.api.blueprint import Blueprint
 from bpm.api.schemas import AttachmentSchema, NewAttachmentSchema
 from bpm.auth import current_actor, runtime
+from bpm.http.downloads import send_download
 from bpm.runtime import attachments
 
 blp = Blueprint("attachments", __name__, url_prefix="/api",
                 description="Files on a request: receipts, quotes, signed forms.")
-
-
-def send_attachment(found: attachments.Download) -> Response:
-    """The file as a download with the type it was found to be; never shown inline, never run by the browser."""
-    import io
-
-    response = send_file(io.BytesIO(found.content), mimetype=found.attachment.content_type, as_attachment=True,
-                         download_name=found.attachment.filename, etag=found.attachment.sha256,
-                         max_age=0, conditional=True)
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @blp.route("/tasks/<string:task_id>/attachments")
@@ -54,7 +41,7 @@ class AttachmentResource(MethodView):
                   description="the file, as an attachment, with the content type it was found to be")
     def get(self, attachment_id: str) -> Any:
         """Download a file of a request you may read."""
-        return send_attachment(attachments.download(runtime(), current_actor(), attachment_id))
+        return send_download(attachments.download(runtime(), current_actor(), attachment_id))
 
     @blp.response(204)
     def delete(self, attachment_id: str) -> Any:

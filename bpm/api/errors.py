@@ -1,4 +1,4 @@
-"""The one mapping from BpmError to HTTP, and the one JSON error shape ``{code, status, message, errors}``."""
+"""The API's error answers: every error, ours or the framework's, in the one shape (``bpm.http.errors``)."""
 
 from __future__ import annotations
 
@@ -12,65 +12,21 @@ from flask_smorest import Api
 from werkzeug.exceptions import BadRequest, HTTPException, default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 
-from bpm.engine.errors import ProblemsError
-from bpm.errors import (
-    BpmError,
-    ConflictError,
-    Forbidden,
-    InvalidRequest,
-    MalformedRequest,
-    NotFound,
-    PreconditionFailed,
-    TooManyAttempts,
-    Unauthorized,
-)
+from bpm.errors import BpmError
+from bpm.http.errors import error_body, field_errors, headers_of, is_api_request, message_of, status_of
 
 logger = logging.getLogger(__name__)
 
 _EXCEPTION_BY_CODE: dict[int, type[HTTPException]] = dict(default_exceptions)
-STATUS_BY_ERROR: tuple[tuple[type[BpmError], int], ...] = (
-    (NotFound, 404), (ConflictError, 409), (PreconditionFailed, 412), (Unauthorized, 401), (Forbidden, 403),
-    (InvalidRequest, 422), (ProblemsError, 422), (MalformedRequest, 400), (TooManyAttempts, 429),
-)
-
-
-def error_body(code: int, message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """The error shape every endpoint uses."""
-    body: dict[str, Any] = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
-    if errors:
-        body["errors"] = errors
-    return body
-
-
-def _field_errors(error: BpmError) -> dict[str, list[str]] | None:
-    if isinstance(error, InvalidRequest):
-        return error.errors
-    if isinstance(error, ProblemsError):
-        found: dict[str, list[str]] = {}
-        for problem in error.problems:
-            found.setdefault(problem.path, []).append(problem.message)
-        return found
-    return None
-
-
-def is_api_request() -> bool:
-    """True for requests under /api: only they get the JSON error shape (pages answer in their own way)."""
-    return request.path == "/api" or request.path.startswith("/api/")
-
-
-def status_of(error: BpmError) -> int:
-    """The HTTP status a domain error maps to (the one table, for API and pages alike)."""
-    return next((status for kind, status in STATUS_BY_ERROR if isinstance(error, kind)), 400)
 
 
 def handle_bpm_error(error: BpmError) -> Any:
-    """Turn a domain error into its HTTP response: JSON under /api, werkzeug's exception elsewhere."""
-    code = status_of(error)
-    message = error.summary if isinstance(error, ProblemsError) else str(error)
-    headers = _headers_of(error)
-    if not is_api_request():
-        return page_for(_EXCEPTION_BY_CODE.get(code, BadRequest)(description=message), headers)
-    return error_body(code, message, _field_errors(error)), code, headers
+    """Turn a domain error into its HTTP response: JSON under /api, the error page elsewhere."""
+    code, api = status_of(error), is_api_request()
+    headers = headers_of(error, api)
+    if not api:
+        return page_for(_EXCEPTION_BY_CODE.get(code, BadRequest)(description=message_of(error)), headers)
+    return error_body(code, message_of(error), field_errors(error)), code, headers
 
 
 def page_for(error: HTTPException, headers: dict[str, str]) -> Any:
@@ -80,15 +36,6 @@ def page_for(error: HTTPException, headers: dict[str, str]) -> Any:
         return error if not headers else (error.get_response(), headers)
     body, code = render(error)
     return body, code, headers
-
-
-def _headers_of(error: BpmError) -> dict[str, str]:
-    """What HTTP says to send with the status: how to authenticate, when to try again."""
-    if isinstance(error, Unauthorized) and is_api_request():
-        return {"WWW-Authenticate": 'Bearer realm="bpm"'}
-    if isinstance(error, TooManyAttempts):
-        return {"Retry-After": str(error.retry_after)}
-    return {}
 
 
 class BpmApi(Api):

@@ -65,7 +65,7 @@ class SizedBodies:
         return self.app(environ, start_response)
 
 
-UPLOAD_ENDPOINTS = frozenset({"attachments.TaskAttachments", "inbox.add_attachment"})
+UPLOAD_ENDPOINTS = frozenset({"attachments.TaskAttachments", "files.add_attachment"})
 FORM_OVERHEAD = 64 * 1024  # the multipart envelope and the small fields around a file
 
 

@@ -16,13 +16,14 @@ from flask import current_app, g, redirect, request, session
 from werkzeug.wrappers import Response
 
 from bpm.errors import Unauthorized
+from bpm.http.errors import is_api_request
 from bpm.runtime import Actor, Runtime
 from bpm.runtime.accounts import actor_for_session, actor_for_sso_subject, actor_for_token
 
 DEV_HEADER = "X-BPM-User"
 SESSION_KEY = "sid"
-PUBLIC_ENDPOINTS = frozenset({"static", "health.Health", "web.login", "web.login_post", "web.oidc_login",
-                              "web.oidc_callback"})
+PUBLIC_ENDPOINTS = frozenset({"static", "health.Health", "sign_in.login", "sign_in.login_post", "sign_in.oidc_login",
+                              "sign_in.oidc_callback"})
 
 
 def runtime() -> Runtime:
@@ -90,8 +91,6 @@ def _bearer(rt: Runtime, text: str) -> Actor:
 
 def _sign_in_first() -> Response:
     """A browser opening a page goes to the sign-in form; everything else is told 401."""
-    from bpm.api.errors import is_api_request
-
     wants_page = request.method == "GET" and request.accept_mimetypes.accept_html and (
         not is_api_request() or request.path == "/api/docs")
     if wants_page:

@@ -29,7 +29,7 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-FORM_POSTS_WITHOUT_SESSION = frozenset({"web.login_post"})
+FORM_POSTS_WITHOUT_SESSION = frozenset({"sign_in.login_post"})
 
 
 def csrf_token() -> str:

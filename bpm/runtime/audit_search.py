@@ -20,10 +20,11 @@ from sqlmodel import select
 
 from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
-from bpm.runtime.paging import digits, paginate
+from bpm.runtime.paging import digits
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import LegalHold, ProcessDefinition, ProcessInstance, Task
+from bpm.store.paging import paginate
 from bpm.store.repositories.participants import ParticipantRepository
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import InstanceStatus

@@ -14,10 +14,10 @@ from sqlmodel import select
 from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
 from bpm.runtime.notices import KINDS, MODES
-from bpm.runtime.paging import paginate
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import Notification, NotificationSetting
+from bpm.store.paging import paginate
 from bpm.store.uow import UnitOfWork
 
 

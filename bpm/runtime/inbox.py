@@ -17,9 +17,9 @@ from sqlmodel import select
 
 from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
-from bpm.runtime.paging import paginate, window
 from bpm.runtime.policy import Action, require
 from bpm.store.models import TASK_OPEN, ProcessInstance, Task, TaskCandidate, User
+from bpm.store.paging import paginate, window
 from bpm.store.uow import UnitOfWork
 
 SCOPES = ("available", "mine", "candidate", "all", "orphaned")  # the API offers exactly these

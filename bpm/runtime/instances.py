@@ -35,10 +35,10 @@ from bpm.runtime.advance import (
     write_instance,
 )
 from bpm.runtime.offers import withdraw_all_of_instance
-from bpm.runtime.paging import paginate
 from bpm.runtime.policy import Action, allows, barred_from, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import HistoryEntry, ProcessInstance, ProcessInstanceRecord, TaskRecord
+from bpm.store.paging import paginate
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause, JobKind
 

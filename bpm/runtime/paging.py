@@ -1,4 +1,4 @@
-"""Paging shared by every list: page numbers are 1-based and offsets stay within what a database accepts.
+"""Paging shared by every list: page numbers are 1-based, a page knows where it is (``Page``).
 
 Numbers typed into a query string or a form are read here too: ``str.isdigit`` says yes to "¹" and "٣",
 which ``int`` then refuses or reads as something else, so a number is ASCII digits (``digits``).
@@ -6,12 +6,11 @@ which ``int`` then refuses or reads as something else, so a number is ASCII digi
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from sqlalchemy import func
-from sqlmodel import select
-
-MAX_OFFSET = 2**31 - 1
+T = TypeVar("T")
 MOST_PAGES = 9_999
 
 
@@ -25,18 +24,24 @@ def page_number(raw: str | None) -> int:
     return int(raw) if raw and digits(raw) and 0 < int(raw) <= MOST_PAGES else 1
 
 
-def window(page: int, page_size: int) -> tuple[int, int] | None:
-    """``(offset, limit)`` for a page, or None when the page lies past anything that can exist."""
-    offset = (page - 1) * page_size
-    if page < 1 or page_size < 1 or offset > MAX_OFFSET:
-        return None
-    return offset, page_size
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its rows, how many match in all, and where it is among the pages (1-based)."""
 
+    items: Sequence[T]
+    total: int
+    number: int
+    size: int
 
-def paginate(session: Any, query: Any, order_by: tuple[Any, ...], page: int, page_size: int) -> tuple[list[Any], int]:
-    """One page of ``query`` in ``order_by`` order, and how many rows match in all."""
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    bounds = window(page, page_size)
-    if bounds is None:
-        return [], total
-    return list(session.exec(query.order_by(*order_by).offset(bounds[0]).limit(bounds[1])).all()), total
+    @property
+    def pages(self) -> int:
+        """How many pages the list has (1 when it is empty: "page 1 of 1")."""
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number < self.pages else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
@@ -20,13 +20,14 @@ from bpm.runtime.access import instance_facts
 from bpm.runtime.paging import digits
 from bpm.runtime.policy import Action, allows, may_reassign_tasks, require
 from bpm.web.outcome import ANSWERED, act_and_say
+from bpm.web.pages import render_page
 
 bp = Blueprint("admin", __name__)
 LISTED = 50
 
 
 @bp.get("/admin")
-def overview() -> str:
+def overview() -> tuple[str, int]:
     """What needs an operator: failed and erroring instances, orphan tasks."""
     rt, actor = runtime(), current_actor()
     require(actor, Action.INSTANCE_READ_ALL)
@@ -44,10 +45,10 @@ def overview() -> str:
         may_retry_job = {job.id for job in incidents if (found := uow.instances.get(job.instance_id)) is not None
                          and allows(actor, Action.INSTANCE_RETRY, instance_facts(uow, actor, found))}
     may_reassign = may_reassign_tasks(actor)
-    return render_template("admin.html", stuck=stuck, may=may, orphans=orphans, orphan_total=orphan_total,
-                           may_reassign=may_reassign, incidents=incidents, may_retry_job=may_retry_job,
-                           max_attempts=jobs.MAX_ATTEMPTS, dead_letters=dead_letters,
-                           may_resend=allows(actor, Action.ACCOUNT_MANAGE))
+    return render_page("admin.html", stuck=stuck, may=may, orphans=orphans, orphan_total=orphan_total,
+                       may_reassign=may_reassign, incidents=incidents, may_retry_job=may_retry_job,
+                       max_attempts=jobs.MAX_ATTEMPTS, dead_letters=dead_letters,
+                       may_resend=allows(actor, Action.ACCOUNT_MANAGE))
 
 
 def _done(act: Any, said: Any, back: str = "/admin") -> Response:
@@ -123,10 +124,9 @@ def move_page() -> Any:
             plan = moves.move_instances(rt, actor, key, from_version, to_version, mapping, dry_run=True)
         except ANSWERED as exc:
             errors = getattr(exc, "errors", None) or {"process": [str(exc)]}
-    status = 422 if errors else 200
-    return render_template("admin_move.html", processes=processes, key=key, from_version=from_version,
-                           to_version=to_version, mapping=request.values.get("mapping", ""), plan=plan,
-                           errors=errors), status
+    return render_page("admin_move.html", 422 if errors else 200, processes=processes, key=key,
+                       from_version=from_version, to_version=to_version, mapping=request.values.get("mapping", ""),
+                       plan=plan, errors=errors)
 
 
 @bp.post("/admin/move")

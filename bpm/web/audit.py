@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, flash, redirect, render_template, request
+from flask import Blueprint, flash, redirect, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
 from bpm.errors import InvalidRequest
 from bpm.runtime import audit_search, retention, timeline, views
-from bpm.runtime.paging import page_number
+from bpm.runtime.paging import Page, page_number
 from bpm.runtime.policy import Action, allows
 from bpm.store.vocabulary import InstanceStatus
 from bpm.web.diagram import RunState, caption, render_svg
 from bpm.web.outcome import act_and_say
+from bpm.web.pages import render_page
 
 bp = Blueprint("audit_pages", __name__)
 PAGE_SIZE = 25
@@ -82,14 +82,12 @@ def search_page() -> Any:
         merged = {**args, **{k: v for k, v in changes.items() if v is not None}}
         return "/audit?" + urlencode([(k, v) for k, v in merged.items() if v not in ("", None)])
 
-    return render_template("audit.html", args=args, errors=errors, found=found, total=total, page=page,
-                           pages=max(1, math.ceil(total / PAGE_SIZE)), fields=fields, processes=processes,
-                           statuses=[s.value for s in InstanceStatus], roles=audit_search.ROLES, saved=saved,
-                           said=said, url=url, searched=bool(query and not query.empty),
-                           labels=_labels(fields),
-                           more_open=any(args.get(k) for k in ("version", "businessKey", "node", "outcome")),
-                           data_open=any(k.startswith(audit_search.DATA_PREFIX) for k in args)), \
-        422 if errors else 200
+    return render_page("audit.html", 422 if errors else 200, args=args, errors=errors,
+                       listed=Page(found, total, page, PAGE_SIZE), fields=fields, processes=processes,
+                       statuses=[s.value for s in InstanceStatus], roles=audit_search.ROLES, saved=saved,
+                       said=said, url=url, searched=bool(query and not query.empty), labels=_labels(fields),
+                       more_open=any(args.get(k) for k in ("version", "businessKey", "node", "outcome")),
+                       data_open=any(k.startswith(audit_search.DATA_PREFIX) for k in args))
 
 
 @bp.post("/audit/searches")
@@ -128,12 +126,13 @@ def instance_page(instance_id: str) -> Any:
     state = RunState.of(story.instance.snapshot, definition)
     if story.instance.purged_at is not None:
         state = RunState()  # its path went with its data; the events still name the steps
-    return render_template(
-        "audit_instance.html", story=story, i=story.instance, events=story.events, steps=story.steps,
-        versions=story.versions, left=compared.left, right=compared.right, changes=compared.changes, errors=errors,
+    return render_page(
+        "audit_instance.html", 422 if errors else 200, story=story, i=story.instance, events=story.events,
+        steps=story.steps, versions=story.versions, left=compared.left, right=compared.right,
+        changes=compared.changes, errors=errors,
         duration=timeline.duration, may_hold=allows(actor, Action.LEGAL_HOLD),
         diagram=Markup(render_svg(definition, state, definition.get("name") or story.instance.definition_key)),
-        diagram_caption=caption(definition, state)), 422 if errors else 200
+        diagram_caption=caption(definition, state))
 
 
 def _act(instance_id: str, act: Any, done: str, refused: str) -> Response:

@@ -12,21 +12,11 @@ from bpm.auth import current_actor, runtime
 from bpm.errors import InvalidRequest
 from bpm.runtime import bell
 from bpm.runtime.notices import KINDS, MODES
-from bpm.runtime.paging import digits, page_number
+from bpm.runtime.paging import Page, digits, page_number
+from bpm.web.pages import render_page
 
 bp = Blueprint("notices", __name__)
 PAGE_SIZE = 30
-
-
-def unread_notice_count() -> int:
-    """The header's bell number (0 when nobody is signed in)."""
-    from flask import g
-
-    actor = g.get("bpm_actor")
-    if actor is None:
-        return 0
-    with runtime().uow() as uow:
-        return bell.unread_count(uow, actor)
 
 
 def _page(page: int = 1, chosen: dict[str, str] | None = None, errors: dict[str, list[str]] | None = None,
@@ -36,9 +26,8 @@ def _page(page: int = 1, chosen: dict[str, str] | None = None, errors: dict[str,
     with rt.uow() as uow:
         rows, total = bell.notices(uow, actor, page, PAGE_SIZE)
         modes = chosen if chosen is not None else bell.settings_of(uow, actor)
-    return render_template("notifications.html", notices=rows, total=total, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), modes=modes, kinds=KINDS, mode_names=MODES,
-                           errors=errors or {}), status
+    return render_page("notifications.html", status, listed=Page(rows, total, page, PAGE_SIZE), modes=modes,
+                       kinds=KINDS, mode_names=MODES, errors=errors or {})
 
 
 @bp.get("/notifications")
@@ -49,7 +38,8 @@ def notices_page() -> Any:
 @bp.get("/notifications/count")
 def unread_fragment() -> str:
     """The bell's number, as the fragment htmx swaps in every 30 s."""
-    return render_template("bell.html", unread=unread_notice_count())
+    with runtime().uow() as uow:
+        return render_template("bell.html", unread=bell.unread_count(uow, current_actor()))
 
 
 @bp.get("/notifications/<int:notice_id>/open")

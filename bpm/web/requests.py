@@ -1,0 +1,44 @@
+"""My requests: what a person started, where each one is, and withdrawing one that is still running."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect
+from werkzeug.wrappers import Response
+
+from bpm.auth import current_actor, runtime
+from bpm.errors import ConflictError, Forbidden, NotFound
+from bpm.runtime import definitions, instances, tasks
+from bpm.runtime.paging import Page
+from bpm.web.pages import asked_page, render_page
+
+bp = Blueprint("requests", __name__)
+PAGE_SIZE = 20
+
+
+@bp.get("/requests")
+def my_requests() -> tuple[str, int]:
+    """What I started: status, the step it is at, whom it waits for and since when, and how it ended."""
+    rt, actor = runtime(), current_actor()
+    page = asked_page()
+    with rt.uow() as uow:
+        rows, total = instances.list_instances(uow, actor, {"started_by": actor.username}, page, PAGE_SIZE)
+        waiting = {row.id: tasks.open_tasks_of(uow, row.id) for row in rows}
+        children = {row.id: instances.running_children(uow, row.id) for row in rows  # a call step waits for it
+                    if row.status == "paused" and not waiting[row.id]}
+        withdraw = {row.id for row in rows if instances.withdrawable(rt, uow, actor, row)}
+        names = {d.key: d.name for d in definitions.list_definitions(uow, actor)}
+    return render_page("requests.html", listed=Page(rows, total, page, PAGE_SIZE), waiting=waiting, names=names,
+                       withdraw=withdraw, children=children, now=rt.now())
+
+
+@bp.post("/requests/<instance_id>/cancel")
+def cancel_request(instance_id: str) -> Response:
+    """Withdraw my own running request."""
+    rt, actor = runtime(), current_actor()
+    try:
+        instances.cancel_instance(rt, actor, instance_id, reason="withdrawn by the requester")
+    except (ConflictError, Forbidden, NotFound) as exc:
+        flash(f"Could not withdraw it: {exc}.", "error")
+    else:
+        flash("Your request was withdrawn.", "success")
+    return redirect("/requests", 303)
