@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from sqlalchemy import text
 
 from bpm import __version__
 from bpm.api.blueprint import Blueprint
 from bpm.api.schemas import HealthSchema
 from bpm.auth import runtime
+from bpm.store.db import answers
 
 blp = Blueprint("health", __name__, url_prefix="/api/health", description="Liveness and database reachability.")
 
@@ -22,9 +22,6 @@ class Health(MethodView):
     @blp.alt_response(503, schema=HealthSchema)
     def get(self) -> Any:
         """Report whether the service and its database answer."""
-        try:
-            with runtime().db.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception:
+        if not answers(runtime().db):
             return {"status": "unavailable", "database": "unreachable", "version": __version__}, 503
         return {"status": "ok", "database": "ok", "version": __version__}

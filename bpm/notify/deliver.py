@@ -172,7 +172,7 @@ def _mail_send(rt: Runtime, mailer: mail.Mailer, message: OutboxMessage, recipie
 
 
 def _webhook_payload(uow: UnitOfWork, message: OutboxMessage) -> dict[str, Any]:
-    instance = uow.session.get(ProcessInstance, message.instance_id)
+    instance = uow.objects.get(ProcessInstance, message.instance_id)
     event = message.kind.removeprefix("instance.") if message.kind.startswith("instance.") else message.kind
     return {"id": message.id, "event": message.kind, "occurredAt": message.created_at.isoformat(),
             "instance": {"id": message.instance_id,
@@ -214,11 +214,11 @@ def send_digests(rt: Runtime, mailer_factory: Callable[[], mail.Mailer] | None =
 
 def _digest(rt: Runtime, mailer: mail.Mailer, username: str, now: dt.datetime) -> int:
     with rt.uow() as uow:
-        user = uow.session.get(User, username)
+        user = uow.objects.get(User, username)
         notices = list(uow.session.exec(select(Notification).where(
             Notification.username == username, Notification.digested_at.is_(None))
             .order_by(Notification.created_at)).all())
-        setting = uow.session.get(NotificationSetting, username)
+        setting = uow.objects.get(NotificationSetting, username)
         if user is not None and user.email and notices:
             base = rt.settings.public_url.rstrip("/")
             subject = f"Your daily digest: {len(notices)} new"
@@ -229,10 +229,10 @@ def _digest(rt: Runtime, mailer: mail.Mailer, username: str, now: dt.datetime) -
                                      f"digest.{username}.{now.date().isoformat()}"))
         for notice in notices:
             notice.digested_at = now
-            uow.session.add(notice)
+            uow.objects.add(notice)
         if setting is not None:
             setting.last_digest_at = now
-            uow.session.add(setting)
+            uow.objects.add(setting)
         uow.commit()
     return 1 if notices and user is not None and user.email else 0
 
@@ -252,6 +252,6 @@ def resend(rt: Runtime, actor: Actor, message_id: str) -> OutboxMessage:
         if len(message_id) > 36 or not uow.outbox.resend(message_id, rt.now()):
             raise NotFound(f"no dead letter {shown(message_id)}")
         uow.commit()
-        found = uow.session.get(OutboxMessage, message_id)
+        found = uow.objects.get(OutboxMessage, message_id)
         assert found is not None
         return found

@@ -1,4 +1,4 @@
-"""The facts the policy decides on, loaded for one actor and target; and the instance read rule as SQL, for lists.
+"""The facts the policy decides on, loaded for one actor and target; and whose relations limit a list.
 
 Facts that cost a query (an instance's open tasks, whether the actor acted
 on it) are read only if a rule asks for them: the assignee completing their
@@ -12,16 +12,13 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, or_, select, union
-from sqlalchemy.sql import ColumnElement
-
 from bpm.engine import WorkflowEngine
 from bpm.errors import NotFound, shown
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, ApprovalRules, DefinitionFacts, InstanceFacts, TaskFacts, allows, decides
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import TASK_OPEN, ProcessInstance, ProcessInstanceRecord, Task, TaskCandidate, TaskRecord
-from bpm.store.repositories.participants import ParticipantRepository
+from bpm.store.models import TASK_OPEN, ProcessInstanceRecord, TaskRecord
+from bpm.store.repositories.instance_lists import Reader
 from bpm.store.uow import UnitOfWork
 
 
@@ -105,23 +102,6 @@ def _last_output(context: Mapping[str, Any], node_id: str) -> Mapping[str, Any]:
     return output if isinstance(output, Mapping) else {}
 
 
-def readable_instances(actor: Actor) -> ColumnElement[bool] | None:
-    """``policy.may_read_instance`` as a condition on ``process_instance`` (None: the actor reads them all).
-
-    The same four relations: started it; acted on it (a participant row); an
-    open task assigned to them; an open offer to them or one of their groups.
-    The permission matrix test checks that lists and single reads agree.
-    """
-    if allows(actor, Action.INSTANCE_READ_ALL):
-        return None
-    me = actor.username
-    assigned = select(Task.instance_id).where(Task.status == TASK_OPEN, Task.assignee == me)
-    to_whom = [and_(TaskCandidate.kind == "user", TaskCandidate.name == me)]
-    if actor.groups:
-        to_whom.append(and_(TaskCandidate.kind == "group", TaskCandidate.name.in_(sorted(actor.groups))))
-    offered = select(Task.instance_id).join(TaskCandidate, TaskCandidate.task_id == Task.id).where(or_(*to_whom))
-    started = select(ProcessInstance.id).where(ProcessInstance.started_by == me)
-    # One set of ids, each part read from its own index, instead of an OR the planner can only check row by row
-    # (an employee's list over 200,000 instances: bench/access.py).
-    related = union(started, ParticipantRepository.instances_of(me), assigned, offered)  # type: ignore[arg-type]
-    return ProcessInstance.id.in_(related)
+def reader_of(actor: Actor) -> Reader | None:
+    """Whose relations limit what ``actor`` may list (None: they read every instance)."""
+    return None if allows(actor, Action.INSTANCE_READ_ALL) else Reader(actor.username, actor.groups)

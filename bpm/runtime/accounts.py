@@ -31,7 +31,6 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlmodel import Session, select
 
 from bpm.config import ROLES
 from bpm.errors import ConflictError, InvalidRequest, NotFound, TooManyAttempts, Unauthorized, shown
@@ -100,15 +99,14 @@ def create_user(rt: Runtime, actor: Actor, username: str, display_name: str | No
     _check_name(username, "username")
     hashed = hash_password(_check_password(rt, password)) if password is not None else None
     with rt.uow() as uow:
-        session = uow.session
-        if session.get(User, username) is not None:
+        if uow.objects.get(User, username) is not None:
             raise ConflictError(f"user {shown(username)} exists already")
         user = User(username=username, display_name=display_name or username, email=email,
                     roles=_check_roles(roles), created_at=rt.now(), password_hash=hashed)
-        session.add(user)
+        uow.objects.add(user)
         uow.flush()
         for group in groups:
-            _add_member(session, group, username)
+            _add_member(uow, group, username)
         _record(rt, uow, actor, AdminCause.USER_CREATED, f"user:{username}",
                 {"roles": user.roles, "groups": sorted(groups), "email": email, "password": hashed is not None})
         uow.commit()
@@ -120,10 +118,10 @@ def set_password(rt: Runtime, actor: Actor, username: str, password: str) -> Non
     require(actor, Action.ACCOUNT_MANAGE)
     hashed = hash_password(_check_password(rt, password))
     with rt.uow() as uow:
-        user = _user(uow.session, username)
+        user = _user(uow, username)
         user.password_hash = hashed
-        uow.session.add(user)
-        _end_sessions(uow.session, username, rt.now())
+        uow.objects.add(user)
+        _end_sessions(uow, username, rt.now())
         _record(rt, uow, actor, AdminCause.PASSWORD_SET, f"user:{username}", {})
         uow.commit()
 
@@ -132,11 +130,11 @@ def set_active(rt: Runtime, actor: Actor, username: str, active: bool) -> None:
     """Disable (or enable again) a user: a disabled user's sessions end and their tokens stop working."""
     require(actor, Action.ACCOUNT_MANAGE)
     with rt.uow() as uow:
-        user = _user(uow.session, username)
+        user = _user(uow, username)
         user.active = active
-        uow.session.add(user)
+        uow.objects.add(user)
         if not active:
-            _end_sessions(uow.session, username, rt.now())
+            _end_sessions(uow, username, rt.now())
         _record(rt, uow, actor, AdminCause.USER_ENABLED if active else AdminCause.USER_DISABLED, f"user:{username}",
                 {})
         uow.commit()
@@ -147,11 +145,7 @@ def list_users(rt: Runtime, actor: Actor) -> list[tuple[User, list[str]]]:
     """Every user with their groups, by name."""
     require(actor, Action.ACCOUNT_MANAGE)
     with rt.uow() as uow:
-        users = uow.session.exec(select(User).order_by(User.username)).all()
-        memberships: dict[str, list[str]] = {}
-        for member in uow.session.exec(select(Membership).order_by(Membership.group_name)).all():
-            memberships.setdefault(member.username, []).append(member.group_name)
-        return [(user, memberships.get(user.username, [])) for user in users]
+        return uow.people.everyone()
 
 
 def create_group(rt: Runtime, actor: Actor, name: str, display_name: str | None = None) -> Group:
@@ -159,10 +153,10 @@ def create_group(rt: Runtime, actor: Actor, name: str, display_name: str | None 
     require(actor, Action.ACCOUNT_MANAGE)
     _check_name(name, "name")
     with rt.uow() as uow:
-        if uow.session.get(Group, name) is not None:
+        if uow.objects.get(Group, name) is not None:
             raise ConflictError(f"group {shown(name)} exists already")
         group = Group(name=name, display_name=display_name or name)
-        uow.session.add(group)
+        uow.objects.add(group)
         _record(rt, uow, actor, AdminCause.GROUP_CREATED, f"group:{name}", {"displayName": group.display_name})
         uow.commit()
         return group
@@ -172,9 +166,9 @@ def add_member(rt: Runtime, actor: Actor, group: str, username: str) -> None:
     """Put a user in a group (nothing happens if they are in it)."""
     require(actor, Action.ACCOUNT_MANAGE)
     with rt.uow() as uow:
-        _user(uow.session, username)
-        if uow.session.get(Membership, (username, group)) is None:
-            _add_member(uow.session, group, username)
+        _user(uow, username)
+        if uow.objects.get(Membership, (username, group)) is None:
+            _add_member(uow, group, username)
             _record(rt, uow, actor, AdminCause.MEMBER_ADDED, f"group:{group}", {"user": username})
         uow.commit()
     rt.actors.forget(username)
@@ -186,16 +180,16 @@ def _record(rt: Runtime, uow: UnitOfWork, actor: Actor, cause: AdminCause, subje
     uow.audit_events.append(rt.now(), actor.username, cause, subject, details)
 
 
-def _add_member(session: Session, group: str, username: str) -> None:
-    if session.get(Group, group) is None:
+def _add_member(uow: UnitOfWork, group: str, username: str) -> None:
+    if uow.objects.get(Group, group) is None:
         raise InvalidRequest("unknown group", {"group": [f"no group {shown(group)}; create it first"]})
-    if session.get(Membership, (username, group)) is None:
-        session.add(Membership(username=username, group_name=group))
-        session.flush()
+    if uow.objects.get(Membership, (username, group)) is None:
+        uow.objects.add(Membership(username=username, group_name=group))
+        uow.flush()
 
 
-def _user(session: Session, username: str) -> User:
-    user = session.get(User, username)
+def _user(uow: UnitOfWork, username: str) -> User:
+    user = uow.objects.get(User, username)
     if user is None:
         raise NotFound(f"no user {shown(username)}")
     return user
@@ -212,21 +206,21 @@ def sign_in_with_password(rt: Runtime, username: str, password: str, address: st
     keys = [f"user:{username[:100]}"] + ([f"addr:{address[:100]}"] if address else [])
     now = rt.now()
     with rt.uow() as uow:
-        _refuse_while_blocked(uow.session, keys, now)
-        user = uow.session.get(User, username) if isinstance(username, str) else None
+        _refuse_while_blocked(uow, keys, now)
+        user = uow.objects.get(User, username) if isinstance(username, str) else None
         stored = user.password_hash if user is not None else None
         correct = _verify(stored or _dummy_hash(), password) and stored is not None
         if not correct or user is None or not user.active:
-            _count_failure(rt, uow.session, keys, now)
+            _count_failure(rt, uow, keys, now)
             uow.commit()
             raise Unauthorized("wrong user name or password")
         if _hasher().check_needs_rehash(stored):
             user.password_hash = hash_password(password)
         user.last_login_at = now
-        uow.session.add(user)
-        found = uow.session.get(LoginThrottle, keys[0])
+        uow.objects.add(user)
+        found = uow.objects.get(LoginThrottle, keys[0])
         if found is not None:
-            uow.session.delete(found)
+            uow.objects.remove(found)
         uow.commit()
     return rt.actor(username)
 
@@ -238,31 +232,31 @@ def _verify(hashed: str, password: str) -> bool:
         return False
 
 
-def _refuse_while_blocked(session: Session, keys: list[str], now: dt.datetime) -> None:
+def _refuse_while_blocked(uow: UnitOfWork, keys: list[str], now: dt.datetime) -> None:
     for key in keys:
-        row = session.get(LoginThrottle, key, with_for_update=True)
+        row = uow.objects.get(LoginThrottle, key, for_update=True)
         if row is not None and row.blocked_until is not None and row.blocked_until > now:
             wait = max(1, int((row.blocked_until - now).total_seconds() + 0.999))
             what = "this account" if key.startswith("user:") else "this address"
             raise TooManyAttempts(f"too many failed sign-ins for {what}; try again in {wait} s", wait)
 
 
-def _count_failure(rt: Runtime, session: Session, keys: list[str], now: dt.datetime) -> None:
+def _count_failure(rt: Runtime, uow: UnitOfWork, keys: list[str], now: dt.datetime) -> None:
     window = dt.timedelta(minutes=rt.settings.login_window_minutes)
     for key in keys:
-        row = session.get(LoginThrottle, key, with_for_update=True)
+        row = uow.objects.get(LoginThrottle, key, for_update=True)
         if row is None or now - row.window_started_at > window:
             if row is not None:
-                session.delete(row)
-                session.flush()
+                uow.objects.remove(row)
+                uow.flush()
             row = LoginThrottle(key=key, failures=0, window_started_at=now)
         row.failures += 1
         over = row.failures - rt.settings.login_max_failures
         if over >= 0:
             wait = min(FIRST_WAIT_SECONDS * 2 ** min(over, 20), window.total_seconds())
             row.blocked_until = now + dt.timedelta(seconds=wait)
-        session.add(row)
-        session.flush()
+        uow.objects.add(row)
+        uow.flush()
 
 
 # --- company SSO ------------------------------------------------------------------------------------------------
@@ -295,11 +289,10 @@ def sign_in_with_sso(rt: Runtime, issuer: str, claims: Mapping[str, Any], id_tok
                     if isinstance(groups_claim, list) else set())
     now = rt.now()
     with rt.uow() as uow:
-        session = uow.session
-        user = session.exec(select(User).where(User.oidc_subject == key)).first()
+        user = uow.people.by_subject(key)
         if user is None:
             username = _sso_username(claims, settings.oidc_username_claim)
-            user = session.get(User, username)
+            user = uow.objects.get(User, username)
             if user is not None and (user.password_hash is not None or user.oidc_subject is not None):
                 raise Unauthorized(f"a local user {shown(username)} exists already; an admin must link the "
                                    "accounts (remove its password) before it can sign in through SSO")
@@ -312,28 +305,28 @@ def sign_in_with_sso(rt: Runtime, issuer: str, claims: Mapping[str, Any], id_tok
         user.display_name = name[:200] if isinstance(name, str) and name else user.display_name
         user.email = email[:200] if isinstance(email, str) and email else user.email
         user.last_login_at = now
-        session.add(user)
-        session.flush()
-        _refresh_groups(session, user.username, groups)
+        uow.objects.add(user)
+        uow.flush()
+        _refresh_groups(uow, user.username, groups)
         uow.commit()
         username = user.username
     rt.actors.forget(username)
     return rt.actor(username)
 
 
-def _refresh_groups(session: Session, username: str, groups: Sequence[str]) -> None:
+def _refresh_groups(uow: UnitOfWork, username: str, groups: Sequence[str]) -> None:
     """Memberships become exactly the provider's groups (groups it names that we lack are made)."""
-    current = {m.group_name: m for m in session.exec(select(Membership).where(Membership.username == username))}
+    current = {m.group_name: m for m in uow.people.memberships_of(username)}
     for name in groups:
-        if session.get(Group, name) is None:
-            session.add(Group(name=name, display_name=name))
-            session.flush()
+        if uow.objects.get(Group, name) is None:
+            uow.objects.add(Group(name=name, display_name=name))
+            uow.flush()
         if name not in current:
-            session.add(Membership(username=username, group_name=name))
+            uow.objects.add(Membership(username=username, group_name=name))
     for name, membership in current.items():
         if name not in groups:
-            session.delete(membership)
-    session.flush()
+            uow.objects.remove(membership)
+    uow.flush()
 
 
 def actor_for_sso_subject(rt: Runtime, issuer: str, claims: Mapping[str, Any]) -> Actor:
@@ -344,7 +337,7 @@ def actor_for_sso_subject(rt: Runtime, issuer: str, claims: Mapping[str, Any]) -
     """
     key = f"{issuer} {claims.get('sub')}"[:300]
     with rt.uow() as uow:
-        user = uow.session.exec(select(User).where(User.oidc_subject == key)).first()
+        user = uow.people.by_subject(key)
         username = user.username if user is not None else None
     if username is None:
         raise Unauthorized("unknown user: sign in once through the company SSO first")
@@ -388,10 +381,10 @@ def create_token(rt: Runtime, actor: Actor, username: str, name: str, scopes: Se
     secret = secrets.token_urlsafe(32)
     now = rt.now()
     with rt.uow() as uow:
-        _user(uow.session, username)
+        _user(uow, username)
         token = ApiToken(id=token_id, username=username, name=name.strip(), secret_hash=_digest(secret),
                          scopes=scopes, created_at=now, expires_at=now + expires_in if expires_in else None)
-        uow.session.add(token)
+        uow.objects.add(token)
         _record(rt, uow, actor, AdminCause.TOKEN_CREATED, f"token:{token_id}",
                 {"user": username, "name": token.name, "scopes": scopes,
                  "expires": stamp(token.expires_at) if token.expires_at else None})
@@ -402,12 +395,12 @@ def create_token(rt: Runtime, actor: Actor, username: str, name: str, scopes: Se
 def revoke_token(rt: Runtime, actor: Actor, token_id: str) -> ApiToken:
     """Stop a token working, for good (yours, or anyone's if you are an admin)."""
     with rt.uow() as uow:
-        token = uow.session.get(ApiToken, token_id)
+        token = uow.objects.get(ApiToken, token_id)
         if token is None or (token.username != actor.username and not allows(actor, Action.ACCOUNT_MANAGE)):
             raise NotFound(f"no token {shown(token_id)}")
         if token.revoked_at is None:
             token.revoked_at = rt.now()
-            uow.session.add(token)
+            uow.objects.add(token)
             _record(rt, uow, actor, AdminCause.TOKEN_REVOKED, f"token:{token_id}", {"user": token.username})
             uow.commit()
         return token
@@ -419,8 +412,7 @@ def list_tokens(rt: Runtime, actor: Actor, username: str | None = None) -> list[
     if owner != actor.username:
         require(actor, Action.ACCOUNT_MANAGE)
     with rt.uow() as uow:
-        query = select(ApiToken).where(ApiToken.username == owner)
-        return list(uow.session.exec(query.order_by(ApiToken.created_at, ApiToken.id)).all())
+        return uow.people.tokens_of(owner)
 
 
 def actor_for_token(rt: Runtime, text: str) -> Actor:
@@ -453,7 +445,7 @@ def open_session(rt: Runtime, username: str, id_token: str | None = None) -> str
     raw = secrets.token_urlsafe(32)
     now = rt.now()
     with rt.uow() as uow:
-        uow.session.add(UserSession(id=_digest(raw), username=username, created_at=now, last_seen_at=now,
+        uow.objects.add(UserSession(id=_digest(raw), username=username, created_at=now, last_seen_at=now,
                                     id_token=id_token))
         uow.commit()
     return raw
@@ -490,18 +482,17 @@ def close_session(rt: Runtime, raw: str) -> str | None:
     if not isinstance(raw, str) or not raw:
         return None
     with rt.uow() as uow:
-        row = uow.session.get(UserSession, _digest(raw))
+        row = uow.objects.get(UserSession, _digest(raw))
         if row is None:
             return None
         row.revoked_at = row.revoked_at or rt.now()
-        uow.session.add(row)
+        uow.objects.add(row)
         uow.commit()
         return row.id_token
 
 
-def _end_sessions(session: Session, username: str, now: dt.datetime) -> None:
-    for row in session.exec(select(UserSession).where(UserSession.username == username,
-                                                      UserSession.revoked_at.is_(None))).all():  # type: ignore[union-attr]
+def _end_sessions(uow: UnitOfWork, username: str, now: dt.datetime) -> None:
+    for row in uow.people.open_sessions(username):
         row.revoked_at = now
-        session.add(row)
+        uow.objects.add(row)
 

@@ -6,11 +6,10 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
-
 from bpm.engine import Clock
 from bpm.errors import Unauthorized, shown
-from bpm.store.models import Membership, User
+from bpm.store.models import User
+from bpm.store.uow import UnitOfWork
 
 SYSTEM = "system"
 
@@ -41,25 +40,25 @@ class Actor:
 SYSTEM_ACTOR = Actor(SYSTEM, frozenset({"admin"}))
 
 
-def find_actor(session: Session, username: str,
+def find_actor(uow: UnitOfWork, username: str,
                roles_of_groups: Mapping[str, frozenset[str]] | None = None) -> Actor | None:
     """The active user ``username`` with their roles (their own and their groups', ``BPM_GROUP_ROLES``), or None."""
-    user = session.get(User, username)
+    user = uow.objects.get(User, username)
     if user is None or not user.active:
         return None
-    groups = frozenset(session.exec(select(Membership.group_name).where(Membership.username == username)).all())
+    groups = uow.people.groups_of(username)
     roles = set(user.roles)
     for group in groups:
         roles.update((roles_of_groups or {}).get(group, ()))
     return Actor(user.username, frozenset(roles), groups)
 
 
-def load_actor(session: Session, username: str | None,
+def load_actor(uow: UnitOfWork, username: str | None,
                roles_of_groups: Mapping[str, frozenset[str]] | None = None) -> Actor:
     """The active user ``username`` with roles and groups, or Unauthorized."""
     if not username:
         raise Unauthorized("sign in first")
-    actor = find_actor(session, username, roles_of_groups)
+    actor = find_actor(uow, username, roles_of_groups)
     if actor is None:
         raise Unauthorized(f"unknown or inactive user {shown(username)}")
     return actor
@@ -79,12 +78,12 @@ class ActorCache:
         self._entries: dict[str, tuple[int, Actor]] = {}
         self._lock = threading.Lock()
 
-    def is_active_user(self, username: str, session: Callable[[], Session]) -> bool:
-        """True if ``username`` is an active user: from the cache, else asked on ``session()`` (the caller's)."""
+    def is_active_user(self, username: str, uow: UnitOfWork) -> bool:
+        """True if ``username`` is an active user: from the cache, else asked in ``uow`` (the caller's)."""
         entry = self._entries.get(username)
         if entry is not None and self._clock.now_ms() - entry[0] < self._ttl:
             return True
-        user = session().get(User, username)
+        user = uow.objects.get(User, username)
         return user is not None and user.active
 
     def forget(self, username: str) -> None:
@@ -92,14 +91,14 @@ class ActorCache:
         with self._lock:
             self._entries.pop(username, None)
 
-    def get(self, sessions: Callable[[], Session], username: str | None) -> Actor:
+    def get(self, units: Callable[[], UnitOfWork], username: str | None) -> Actor:
         """The actor for ``username``, from the cache or the database; Unauthorized if unknown."""
         now = self._clock.now_ms()
         entry = self._entries.get(username or "")
         if entry is not None and now - entry[0] < self._ttl:
             return entry[1]
-        with sessions() as session:
-            actor = load_actor(session, username, self.roles_of_groups)
+        with units() as uow:
+            actor = load_actor(uow, username, self.roles_of_groups)
         with self._lock:
             if len(self._entries) >= self._size:
                 self._entries.clear()

@@ -114,7 +114,7 @@ def make_anchor(rt: Runtime) -> AuditAnchor | None:
                              signature="", key_id=key_id(key.public_key()))
         anchor.root = merkle_root(leaves(anchor))
         anchor.signature = key.sign(bytes.fromhex(anchor.root)).hex()
-        uow.session.add(anchor)
+        uow.objects.add(anchor)
         if heads:
             uow.execute(update(AuditChainHead).where(AuditChainHead.chain == bindparam("c"))  # type: ignore
                         .values(anchored=bindparam("p")), [{"c": c, "p": p} for c, p, _ in heads])
@@ -122,8 +122,8 @@ def make_anchor(rt: Runtime) -> AuditAnchor | None:
             uow.commit()
         except ConflictError:
             return None  # another worker anchored at the same moment; what moved is in its anchor
-        uow.session.refresh(anchor)
-        uow.session.expunge(anchor)
+        uow.objects.reload(anchor)
+        uow.objects.detach(anchor)
     if rt.settings.audit_anchor_file:
         with Path(rt.settings.audit_anchor_file).open("ab") as file:
             file.write(orjson.dumps(anchor_line(anchor)) + b"\n")
@@ -151,7 +151,7 @@ def ship(rt: Runtime, limit: int = 100) -> int:
         waiting = list(uow.session.exec(select(AuditAnchor).where(AuditAnchor.shipped_at.is_(None))  # type: ignore
                                         .order_by(AuditAnchor.id).limit(limit)).all())
         for anchor in waiting:
-            uow.session.expunge(anchor)
+            uow.objects.detach(anchor)
     shipped = 0
     for anchor in waiting:
         try:

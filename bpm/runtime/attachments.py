@@ -128,16 +128,16 @@ def add(rt: Runtime, actor: Actor, task_id: str, filename: str, content: bytes) 
                                 content_type=content_type, size=len(content),
                                 sha256=hashlib.sha256(content).hexdigest(), added_by=actor.username,
                                 added_at=rt.now())
-        uow.session.add(attachment)
-        uow.session.flush()  # the row first: the content's foreign key points at it
-        uow.session.add(AttachmentContent(attachment_id=attachment.id, content=content))
+        uow.objects.add(attachment)
+        uow.flush()  # the row first: the content's foreign key points at it
+        uow.objects.add(AttachmentContent(attachment_id=attachment.id, content=content))
         uow.participants.join(instance.id, actor.username, rt.now())
         add_task_event(rt, uow, task, actor.username, Cause.ATTACHMENT_ADDED,
                        {"attachment": [None, {"id": attachment.id, "filename": name, "size": len(content),
                                               "sha256": attachment.sha256}]})
         uow.commit()
-        uow.session.refresh(attachment)
-        uow.session.expunge(attachment)
+        uow.objects.reload(attachment)
+        uow.objects.detach(attachment)
         return attachment
 
 
@@ -161,7 +161,7 @@ def listed_for(uow: UnitOfWork, instance_id: str) -> list[Attachment]:
 
 
 def _found(uow: UnitOfWork, attachment_id: str) -> Attachment:
-    attachment = uow.session.get(Attachment, attachment_id) if len(attachment_id) <= 36 else None
+    attachment = uow.objects.get(Attachment, attachment_id) if len(attachment_id) <= 36 else None
     if attachment is None:
         raise NotFound(f"no attachment {shown(attachment_id)}")
     return attachment
@@ -174,8 +174,8 @@ def download(rt: Runtime, actor: Actor, attachment_id: str) -> Download:
         instance = uow.instances.get(attachment.instance_id)
         if instance is None or not allows(actor, Action.INSTANCE_READ, instance_facts(uow, actor, instance)):
             raise NotFound(f"no attachment {shown(attachment_id)}")
-        content = uow.session.get(AttachmentContent, attachment_id)
-        uow.session.expunge(attachment)
+        content = uow.objects.get(AttachmentContent, attachment_id)
+        uow.objects.detach(attachment)
         return Download(attachment, content.content if content is not None else b"")
 
 
@@ -188,11 +188,11 @@ def remove(rt: Runtime, actor: Actor, attachment_id: str) -> Attachment:
         require(actor, Action.ATTACHMENT_REMOVE, facts)
         removed = {"id": attachment.id, "filename": attachment.filename, "size": attachment.size,
                    "sha256": attachment.sha256}
-        content = uow.session.get(AttachmentContent, attachment.id)
+        content = uow.objects.get(AttachmentContent, attachment.id)
         if content is not None:
-            uow.session.delete(content)
-            uow.session.flush()
-        uow.session.delete(attachment)
+            uow.objects.remove(content)
+            uow.flush()
+        uow.objects.remove(attachment)
         add_task_event(rt, uow, task, actor.username, Cause.ATTACHMENT_REMOVED, {"attachment": [removed, None]})
         uow.commit()
         return attachment

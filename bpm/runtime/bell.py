@@ -54,12 +54,12 @@ def opened(rt: Runtime, actor: Actor, notice_id: int) -> str | None:
     """Mark one notice read and say where it leads (None: it is not the actor's, or leads nowhere)."""
     require(actor, Action.NOTIFICATION_CHANGE)
     with rt.uow() as uow:
-        notice = uow.session.get(Notification, notice_id) if 0 < notice_id < 2**63 else None
+        notice = uow.objects.get(Notification, notice_id) if 0 < notice_id < 2**63 else None
         if notice is None or notice.username != actor.username:
             return None
         if notice.read_at is None:
             notice.read_at = rt.now()
-            uow.session.add(notice)
+            uow.objects.add(notice)
             uow.commit()
         return notice.link
 
@@ -67,7 +67,7 @@ def opened(rt: Runtime, actor: Actor, notice_id: int) -> str | None:
 def settings_of(uow: UnitOfWork, actor: Actor) -> dict[str, str]:
     """How the actor gets each kind of notice (a kind they never chose for: e-mail now)."""
     require(actor, Action.NOTIFICATION_LIST)
-    row = uow.session.get(NotificationSetting, actor.username)
+    row = uow.objects.get(NotificationSetting, actor.username)
     chosen = dict(row.modes) if row is not None else {}
     return {kind: chosen.get(kind, "now") for kind in KINDS}
 
@@ -82,12 +82,12 @@ def save_settings(rt: Runtime, actor: Actor, modes: dict[str, Any]) -> dict[str,
     if errors:
         raise InvalidRequest("invalid notification settings", errors)
     with rt.uow() as uow:
-        row = uow.session.get(NotificationSetting, actor.username)
+        row = uow.objects.get(NotificationSetting, actor.username)
         merged = {**(dict(row.modes) if row is not None else {}), **modes}
         if row is None:
             row = NotificationSetting(username=actor.username, modes=merged)
         else:
             row.modes = merged
-        uow.session.add(row)
+        uow.objects.add(row)
         uow.commit()
     return {kind: merged.get(kind, "now") for kind in KINDS}

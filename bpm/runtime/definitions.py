@@ -448,7 +448,7 @@ def _in_status(uow: UnitOfWork, key: str, version: int, status: str, rule: str) 
 def _move(uow: UnitOfWork, definition: ProcessDefinition, status: str, at: Any) -> ProcessDefinition:
     definition.status, definition.updated_at = status, at
     definition.revision += 1
-    uow.session.add(definition)
+    uow.objects.add(definition)
     uow.flush()
     return definition
 

@@ -52,28 +52,28 @@ def save(rt: Runtime, actor: Actor, key: str, fields: dict[str, list[str]]) -> F
         raise InvalidRequest("draft too large", {"_form": [f"a draft holds at most {MAX_DRAFT_BYTES:,} bytes"]})
     with rt.uow() as uow:
         _may_use(rt, uow, actor, key)
-        draft = uow.session.get(FormDraft, (actor.username, key))
+        draft = uow.objects.get(FormDraft, (actor.username, key))
         now = rt.now()
         if draft is None:
             draft = FormDraft(username=actor.username, key=key, fields=fields, saved_at=now)
         else:
             draft.fields, draft.saved_at = fields, now
-        uow.session.add(draft)
+        uow.objects.add(draft)
         uow.commit()
         return draft
 
 
 def load(uow: UnitOfWork, actor: Actor, key: str) -> FormDraft | None:
     """The actor's draft of ``key`` (only ever their own), or None."""
-    return uow.session.get(FormDraft, (actor.username, key))
+    return uow.objects.get(FormDraft, (actor.username, key))
 
 
 def discard(rt: Runtime, actor: Actor, key: str) -> None:
     """Throw the actor's draft of ``key`` away (after submitting the form, or on request)."""
     with rt.uow() as uow:
-        draft = uow.session.get(FormDraft, (actor.username, key))
+        draft = uow.objects.get(FormDraft, (actor.username, key))
         if draft is not None:
-            uow.session.delete(draft)
+            uow.objects.remove(draft)
             uow.commit()
 
 

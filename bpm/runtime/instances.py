@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any, NamedTuple
 
-from sqlmodel import select
-
 from bpm.engine import Node, Snapshot, WorkflowEngine
 from bpm.engine.expressions.reads import field_read
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
@@ -21,7 +19,7 @@ from bpm.errors import (
 from bpm.forms import Form
 from bpm.nodes import TaskRequest
 from bpm.runtime import calls, definitions, notices
-from bpm.runtime.access import approval_rules, definition_facts, instance_facts, readable_instances
+from bpm.runtime.access import approval_rules, definition_facts, instance_facts, reader_of
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import (
     CANCELLED,
@@ -38,7 +36,6 @@ from bpm.runtime.offers import withdraw_all_of_instance
 from bpm.runtime.policy import Action, allows, barred_from, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import HistoryEntry, ProcessInstance, ProcessInstanceRecord, TaskRecord
-from bpm.store.paging import paginate
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause, JobKind
 
@@ -88,7 +85,7 @@ def _refuse_impossible_assignees(rt: Runtime, uow: UnitOfWork, engine: WorkflowE
         field = field_read(template, start.id, start=True) if isinstance(template, str) else None
         if field is None:
             continue
-        if not rt.actors.is_active_user(effect.assignee, lambda: uow.session):
+        if not rt.actors.is_active_user(effect.assignee, uow):
             problem = f"no active user {shown(effect.assignee)}"
         else:
             problem = barred_from(effect.assignee, approval_rules(rt, engine, instance, effect.node_id))
@@ -241,16 +238,10 @@ def list_instances(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page:
     Newest first.
     """
     require(actor, Action.INSTANCE_LIST)
-    query = select(ProcessInstance)
-    readable = readable_instances(actor)
-    if readable is not None and filters.get("started_by") != actor.username:  # one's own: readable by the rule
-        query = query.where(readable)
-    columns = {"status": ProcessInstance.status, "definition_key": ProcessInstance.definition_key,
-               "business_key": ProcessInstance.business_key, "started_by": ProcessInstance.started_by}
-    for name, column in columns.items():
-        if filters.get(name) is not None:
-            query = query.where(column == filters[name])
-    return paginate(uow.session, query, (ProcessInstance.started_at.desc(), ProcessInstance.id), page, page_size)
+    reader = reader_of(actor)
+    if filters.get("started_by") == actor.username:  # one's own: readable by the rule
+        reader = None
+    return uow.instance_lists.page(reader, filters, page, page_size)
 
 
 def instance_history(uow: UnitOfWork, actor: Actor, instance_id: str) -> list[HistoryEntry]:

@@ -98,7 +98,7 @@ def fire(rt: Runtime, job: Claimed, worker: str) -> str:
     try:
         with rt.uow() as uow:
             uow.jobs.serialize_instance(job.instance_id)  # one job per instance at a time
-            row = uow.session.get(Job, job.id, populate_existing=True)
+            row = uow.objects.get(Job, job.id, fresh=True)
             if row is None or row.status != RUNNING or row.locked_by != worker:
                 return "lost"
             said = FIRE[row.kind](rt, uow, row)
@@ -127,7 +127,7 @@ def _release(rt: Runtime, job: Claimed, worker: str, due: dt.datetime | None, er
     """Give a job back: due again (after a backoff if it failed), or an incident once it failed too often."""
     now = rt.now()
     with rt.uow() as uow:
-        row = uow.session.get(Job, job.id, populate_existing=True)
+        row = uow.objects.get(Job, job.id, fresh=True)
         if row is None or row.status != RUNNING or row.locked_by != worker:
             return "lost"
         attempts = row.attempts + 1 if count else row.attempts
@@ -275,7 +275,7 @@ def incidents(uow: UnitOfWork, actor: Actor, limit: int = 200) -> list[Job]:
 def retry_incident(rt: Runtime, actor: Actor, job_id: int) -> Job:
     """Admins: fire an incident's job again at the next tick, with fresh attempts."""
     with rt.uow() as uow:
-        job = uow.session.get(Job, job_id) if 0 < job_id < 2**31 else None  # ids the INTEGER column can hold
+        job = uow.objects.get(Job, job_id) if 0 < job_id < 2**31 else None  # ids the INTEGER column can hold
         if job is None or job.status != INCIDENT:
             raise NotFound(f"no incident {shown(str(job_id))}")
         instance = uow.instances.get(job.instance_id)
@@ -284,5 +284,5 @@ def retry_incident(rt: Runtime, actor: Actor, job_id: int) -> Job:
         require(actor, Action.INSTANCE_RETRY, instance_facts(uow, actor, instance))
         uow.jobs.reopen_incident(job_id, rt.now())
         uow.commit()
-        uow.session.refresh(job)
+        uow.objects.reload(job)
         return job

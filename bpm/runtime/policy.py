@@ -180,7 +180,7 @@ def works_on(actor: Actor, task: TaskRecord) -> bool:
 def may_read_instance(actor: Actor, facts: InstanceFacts) -> bool:
     """Auditors and admins; the starter; anyone who acted on it; anyone its open work waits for.
 
-    ``bpm.runtime.access.readable_instances`` is the same rule as SQL, for lists.
+    ``bpm.store.repositories.instance_lists.readable_by`` is the same rule as SQL, for lists.
     """
     return (actor.has_role("auditor") or facts.instance.started_by == actor.username
             or any(works_on(actor, task) for task in facts.open_tasks()) or facts.acted())

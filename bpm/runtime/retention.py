@@ -122,7 +122,7 @@ def purge_instance(rt: Runtime, actor: Actor, one: Due) -> bool:
     with rt.uow() as uow:
         instance = _locked(uow, one.instance_id)
         if (instance.purged_at is not None or instance.status not in FINISHED
-                or uow.session.get(LegalHold, one.instance_id) is not None):
+                or uow.objects.get(LegalHold, one.instance_id) is not None):
             return False
         now = rt.now()
         hashes = [h for (h,) in uow.execute(select(HistoryEntry.entry_hash).where(
@@ -190,15 +190,15 @@ def set_hold(rt: Runtime, actor: Actor, instance_id: str, reason: str) -> LegalH
         instance = _locked(uow, instance_id)
         if instance.purged_at is not None:
             raise ConflictError("this instance's data was purged already: there is nothing left to hold")
-        if uow.session.get(LegalHold, instance_id) is not None:
+        if uow.objects.get(LegalHold, instance_id) is not None:
             raise ConflictError("this instance is under a legal hold already")
         hold = LegalHold(instance_id=instance_id, reason=reason, set_by=actor.username, set_at=rt.now())
-        uow.session.add(hold)
+        uow.objects.add(hold)
         uow.audit_events.append(hold.set_at, actor.username, AdminCause.LEGAL_HOLD_SET, f"instance:{instance_id}",
                                 {"reason": reason})
         uow.commit()
-        uow.session.refresh(hold)
-        uow.session.expunge(hold)
+        uow.objects.reload(hold)
+        uow.objects.detach(hold)
         return hold
 
 
@@ -208,10 +208,10 @@ def lift_hold(rt: Runtime, actor: Actor, instance_id: str, reason: str) -> None:
     reason = _reason(reason)
     with rt.uow() as uow:
         _locked(uow, instance_id)
-        hold = uow.session.get(LegalHold, instance_id)
+        hold = uow.objects.get(LegalHold, instance_id)
         if hold is None:
             raise NotFound("this instance is not under a legal hold")
-        uow.session.delete(hold)
+        uow.objects.remove(hold)
         uow.audit_events.append(rt.now(), actor.username, AdminCause.LEGAL_HOLD_LIFTED, f"instance:{instance_id}",
                                 {"reason": reason, "setBy": hold.set_by, "setAt": stamp(hold.set_at)})
         uow.commit()

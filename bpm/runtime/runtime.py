@@ -7,9 +7,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
 from bpm.calendars import CalendarRegistry
 from bpm.config import Settings
 from bpm.engine import Clock, Limits, NodeDefinition, WorkflowEngine
@@ -18,8 +15,8 @@ from bpm.forms import FormRegistry
 from bpm.nodes import build_node_types
 from bpm.runtime.actors import Actor, ActorCache
 from bpm.store import UnitOfWork, make_engine, make_session_factory
+from bpm.store.db import Database, SessionFactory
 from bpm.store.models import ProcessDefinition, ProcessInstanceRecord
-from bpm.store.statements import load_by_id
 from bpm.store.vocabulary import DefinitionStatus
 
 
@@ -49,7 +46,7 @@ class EngineCache:
         with self._lock:
             engine = self._by_definition_id.get(definition_id)
         if engine is None or (engine.workflow.id, engine.workflow.version) != (key, version):
-            definition = load_by_id(uow.session, ProcessDefinition, definition_id)
+            definition = uow.definitions.row_by_id(definition_id)
             if definition is None:
                 raise NotFound(f"no process definition {definition_id}")
             engine = self.for_definition(definition)
@@ -79,8 +76,8 @@ class Runtime:
     """Everything an action needs: settings, database, forms, node types, clock and engines."""
 
     settings: Settings
-    db: Engine
-    sessions: sessionmaker[Session]
+    db: Database
+    sessions: SessionFactory
     forms: FormRegistry
     clock: Clock
     calendars: CalendarRegistry = field(default_factory=CalendarRegistry)
@@ -95,7 +92,7 @@ class Runtime:
 
     def actor(self, username: str | None) -> Actor:
         """The signed-in user ``username`` (cached briefly), or Unauthorized."""
-        return self.actors.get(self.sessions, username)
+        return self.actors.get(self.uow, username)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock) -> Runtime:

@@ -212,7 +212,7 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int
 
 
 def _target(rt: Runtime, uow: UnitOfWork, to: str) -> Actor:
-    target = find_actor(uow.session, to, rt.actors.roles_of_groups) if isinstance(to, str) and to else None
+    target = find_actor(uow, to, rt.actors.roles_of_groups) if isinstance(to, str) and to else None
     if target is None:
         raise InvalidRequest("unknown user", {"to": [f"no active user {shown(to)}"]})
     return target

@@ -121,10 +121,10 @@ class Timeline:
 def timeline(uow: UnitOfWork, actor: Actor, instance_id: str) -> Timeline:
     """Everything an auditor sees of one instance. Auditors and admins."""
     require(actor, Action.INSTANCE_READ_ALL)
-    instance = uow.session.get(ProcessInstance, instance_id)
+    instance = uow.objects.get(ProcessInstance, instance_id)
     if instance is None:
         raise NotFound(f"no instance {shown(instance_id)}")
-    definition = uow.session.get(ProcessDefinition, instance.definition_id)
+    definition = uow.objects.get(ProcessDefinition, instance.definition_id)
     entries = uow.history.chain(instance_id)
     about = uow.audit_events.about(f"instance:{instance_id}")
     found = Timeline(instance, definition.body if definition is not None else {"nodes": [], "edges": []})
@@ -132,7 +132,7 @@ def timeline(uow: UnitOfWork, actor: Actor, instance_id: str) -> Timeline:
                           key=lambda e: (e.at, e.position if e.position is not None else 1 << 40))
     found.steps = _steps(uow, instance_id, entries)
     found.entries = entries
-    found.hold = uow.session.get(LegalHold, instance_id)
+    found.hold = uow.objects.get(LegalHold, instance_id)
     found.chain_break = check_chain(instance_id, entries, uow.history.head(instance_id))
     found.children = uow.instances.children(instance_id)
     return found

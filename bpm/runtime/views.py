@@ -59,7 +59,7 @@ def save(rt: Runtime, actor: Actor, name: str, query: str, shelf: Shelf = INBOX)
             raise InvalidRequest("too many views", {"name": [f"at most {MAX_VIEWS} views; delete one first"]})
         view = existing or shelf.model(username=actor.username, name=name, query=kept, saved_at=rt.now())
         view.query, view.saved_at = kept, rt.now()
-        uow.session.add(view)
+        uow.objects.add(view)
         uow.commit()
         return view
 
@@ -76,7 +76,7 @@ def delete(rt: Runtime, actor: Actor, name: str, shelf: Shelf = INBOX) -> None:
     """Forget one of the actor's views (nothing happens if there is none by that name)."""
     require(actor, shelf.action)
     with rt.uow() as uow:
-        view = uow.session.get(shelf.model, (actor.username, name))
+        view = uow.objects.get(shelf.model, (actor.username, name))
         if view is not None:
-            uow.session.delete(view)
+            uow.objects.remove(view)
             uow.commit()

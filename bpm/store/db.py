@@ -17,6 +17,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 logger = logging.getLogger(__name__)
+Database = Engine  # what the runtime holds: the pool of connections units of work are made on
+SessionFactory = sessionmaker[Session]
 
 
 def _json_dumps(value: Any) -> str:
@@ -145,3 +147,13 @@ def _tune_sqlite(engine: Engine) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(engine, class_=Session, expire_on_commit=False)
+
+
+def answers(db: Engine) -> bool:
+    """True if the database takes a connection and answers a query (the health check)."""
+    try:
+        with db.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except Exception:
+        return False
+    return True

@@ -23,6 +23,7 @@ from bpm.store.direct import CompiledForDriver, DirectStatement, QueuedWrite, pr
 from bpm.store.models import RECORD_TABLES, metadata
 
 if TYPE_CHECKING:
+    from bpm.store.objects import Objects
     from bpm.store.repositories import (
         AuditEventRepository,
         CredentialRepository,
@@ -33,8 +34,11 @@ if TYPE_CHECKING:
         OfferRepository,
         OutboxRepository,
         ParticipantRepository,
+        PeopleRepository,
         TaskRepository,
     )
+    from bpm.store.repositories.instance_lists import InstanceListRepository
+    from bpm.store.repositories.task_lists import TaskListRepository
 
 logger = logging.getLogger(__name__)
 _IDLE = TransactionStatus.IDLE
@@ -151,6 +155,13 @@ class UnitOfWork:
         return ParticipantRepository(self)
 
     @cached_property
+    def people(self) -> PeopleRepository:
+        """Users, groups and memberships."""
+        from bpm.store.repositories import PeopleRepository
+
+        return PeopleRepository(self)
+
+    @cached_property
     def jobs(self) -> JobRepository:
         """Durable jobs."""
         from bpm.store.repositories import JobRepository
@@ -177,6 +188,27 @@ class UnitOfWork:
         from bpm.store.repositories import OutboxRepository
 
         return OutboxRepository(self)
+
+    @cached_property
+    def task_lists(self) -> TaskListRepository:
+        """Pages of tasks: the inbox's, the API's and the admin page's lists."""
+        from bpm.store.repositories.task_lists import TaskListRepository
+
+        return TaskListRepository(self)
+
+    @cached_property
+    def instance_lists(self) -> InstanceListRepository:
+        """Pages of instances a person may read."""
+        from bpm.store.repositories.instance_lists import InstanceListRepository
+
+        return InstanceListRepository(self)
+
+    @cached_property
+    def objects(self) -> Objects:
+        """Model objects by primary key (get, add, remove): ``bpm.store.objects``."""
+        from bpm.store.objects import Objects
+
+        return Objects(self)
 
     def __enter__(self) -> UnitOfWork:
         self.connection = self._db.connect()

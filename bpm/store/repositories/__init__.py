@@ -15,8 +15,11 @@ from bpm.store.repositories.instances import InstanceRepository
 from bpm.store.repositories.jobs import JobRepository
 from bpm.store.repositories.outbox import OutboxRepository
 from bpm.store.repositories.participants import ParticipantRepository
+from bpm.store.repositories.people import PeopleRepository
 from bpm.store.repositories.tasks import OfferRepository, TaskRepository
 
-__all__ = ["AuditEventRepository", "CredentialRepository", "DefinitionRepository", "HistoryRepository",
-           "InstanceRepository", "JobRepository", "OfferRepository", "OutboxRepository", "ParticipantRepository",
-           "TaskRepository"]
+__all__ = [
+    "AuditEventRepository", "CredentialRepository", "DefinitionRepository", "HistoryRepository",
+    "InstanceRepository", "JobRepository", "OfferRepository", "OutboxRepository", "ParticipantRepository",
+    "PeopleRepository", "TaskRepository",
+]

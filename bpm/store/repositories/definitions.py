@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select
 
 from bpm.store.direct import DirectStatement
 from bpm.store.models import ProcessDefinition
+from bpm.store.statements import load_by_id
 from bpm.store.vocabulary import DefinitionStatus
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ class DefinitionRepository:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
+
+    def row_by_id(self, definition_id: int) -> ProcessDefinition | None:
+        """The definition version with row id ``definition_id``, as a model object (by a statement built once)."""
+        return load_by_id(self._uow.session, ProcessDefinition, definition_id)
 
     def newest_published(self, key: str) -> tuple[int, int] | None:
         """``(id, version)`` of the newest published version of ``key``, without its body (or None)."""

@@ -1,0 +1,64 @@
+"""Users, groups and memberships, as accounts, sign-in, mail and the pickers ask for them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from bpm.store.models import ApiToken, Membership, User, UserSession
+
+if TYPE_CHECKING:
+    from bpm.store.uow import UnitOfWork
+
+
+class PeopleRepository:
+    """``uow.people``: the ``app_user``, ``app_group`` and ``group_membership`` tables (and a user's credentials)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def groups_of(self, username: str) -> frozenset[str]:
+        """The names of the groups ``username`` is in."""
+        query = select(Membership.group_name).where(Membership.username == username)
+        return frozenset(self._uow.session.exec(query).all())
+
+    def memberships_of(self, username: str) -> list[Membership]:
+        """``username``'s membership rows (to change them)."""
+        return list(self._uow.session.exec(select(Membership).where(Membership.username == username)).all())
+
+    def everyone(self) -> list[tuple[User, list[str]]]:
+        """Every user by name, with the names of their groups."""
+        users = self._uow.session.exec(select(User).order_by(User.username)).all()
+        memberships: dict[str, list[str]] = {}
+        for member in self._uow.session.exec(select(Membership).order_by(Membership.group_name)).all():
+            memberships.setdefault(member.username, []).append(member.group_name)
+        return [(user, memberships.get(user.username, [])) for user in users]
+
+    def by_subject(self, subject_key: str) -> User | None:
+        """The user an SSO subject (``issuer|sub``) signed in as before."""
+        return self._uow.session.exec(select(User).where(User.oidc_subject == subject_key)).first()
+
+    def users(self, usernames: Collection[str]) -> list[User]:
+        """The users among ``usernames`` (unknown names left out)."""
+        if not usernames:
+            return []
+        return list(self._uow.session.exec(select(User).where(User.username.in_(sorted(usernames)))).all())
+
+    def members_of(self, groups: Collection[str]) -> list[str]:
+        """The usernames in any of ``groups`` (with repeats, in no order)."""
+        if not groups:
+            return []
+        query = select(Membership.username).where(Membership.group_name.in_(sorted(groups)))
+        return list(self._uow.session.exec(query).all())
+
+    def open_sessions(self, username: str) -> Iterator[UserSession]:
+        """``username``'s browser sessions that have not ended."""
+        yield from self._uow.session.exec(select(UserSession).where(
+            UserSession.username == username, UserSession.revoked_at.is_(None))).all()  # type: ignore[union-attr]
+
+    def tokens_of(self, username: str) -> list[ApiToken]:
+        """``username``'s API tokens, oldest first."""
+        query = select(ApiToken).where(ApiToken.username == username).order_by(ApiToken.created_at, ApiToken.id)
+        return list(self._uow.session.exec(query).all())
