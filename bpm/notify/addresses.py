@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlmodel import select
-
-from bpm.store.models import Membership, User
 from bpm.store.uow import UnitOfWork
 
 
@@ -23,12 +20,9 @@ def resolve(uow: UnitOfWork, names: Sequence[str]) -> list[Recipient]:
     """Each active user once (groups expanded to their active members), then outside addresses; others dropped."""
     groups = [name.removeprefix("group:") for name in names if name.startswith("group:")]
     plain = [name for name in names if not name.startswith("group:")]
-    members: list[str] = []
-    if groups:
-        members = list(uow.session.exec(select(Membership.username).where(Membership.group_name.in_(groups))).all())
+    members = uow.people.members_of(groups)
     wanted = list(dict.fromkeys([*plain, *members]))
-    users = {user.username: user for user in uow.session.exec(
-        select(User).where(User.username.in_(wanted), User.active)).all()} if wanted else {}
+    users = {user.username: user for user in uow.people.users(wanted, active_only=True)}
     found = [Recipient(name, name, users[name].email or None) for name in wanted if name in users]
     outside = [Recipient(name, None, name) for name in plain
                if name not in users and "@" in name and "." in name.rsplit("@", 1)[-1]]

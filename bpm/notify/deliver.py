@@ -26,15 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import select
-
 from bpm.errors import NotFound, shown
 from bpm.notify import mail, webhook
 from bpm.notify.addresses import Recipient, resolve
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import Notification, NotificationSetting, OutboxMessage, ProcessInstance, User
+from bpm.store.models import NotificationSetting, OutboxMessage, ProcessInstance, User
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import OutboxStatus
 
@@ -126,10 +124,7 @@ def _link(rt: Runtime, message: OutboxMessage) -> str | None:
 
 
 def _modes(uow: UnitOfWork, usernames: list[str]) -> dict[str, dict[str, str]]:
-    if not usernames:
-        return {}
-    rows = uow.session.exec(select(NotificationSetting).where(NotificationSetting.username.in_(usernames))).all()
-    return {row.username: dict(row.modes or {}) for row in rows}
+    return {row.username: dict(row.modes or {}) for row in uow.notices.settings_of(usernames)}
 
 
 def _plan(rt: Runtime, uow: UnitOfWork, message: OutboxMessage, mailer: mail.Mailer) -> Plan:
@@ -142,7 +137,7 @@ def _plan(rt: Runtime, uow: UnitOfWork, message: OutboxMessage, mailer: mail.Mai
     recipients = resolve(uow, message.recipients)
     people = [r.username for r in recipients if r.username]
     modes = _modes(uow, [p for p in people if p is not None])
-    names = {u.username: u.display_name for u in uow.session.exec(select(User).where(User.username.in_(people)))}
+    names = {u.username: u.display_name for u in uow.people.users(people)}
     kind = message.kind
     for recipient in recipients:
         mode = modes.get(recipient.username or "", {}).get(kind, "now") if recipient.username else "now"
@@ -201,7 +196,7 @@ def send_digests(rt: Runtime, mailer_factory: Callable[[], mail.Mailer] | None =
         return 0
     sent = 0
     with rt.uow() as uow:
-        due = [row for row in uow.session.exec(select(NotificationSetting)).all()
+        due = [row for row in uow.notices.all_settings()
                if "digest" in (row.modes or {}).values() and (row.last_digest_at is None or row.last_digest_at < today)]
         usernames = [row.username for row in due]
     if not due:
@@ -215,9 +210,7 @@ def send_digests(rt: Runtime, mailer_factory: Callable[[], mail.Mailer] | None =
 def _digest(rt: Runtime, mailer: mail.Mailer, username: str, now: dt.datetime) -> int:
     with rt.uow() as uow:
         user = uow.objects.get(User, username)
-        notices = list(uow.session.exec(select(Notification).where(
-            Notification.username == username, Notification.digested_at.is_(None))
-            .order_by(Notification.created_at)).all())
+        notices = uow.notices.undigested_of(username)
         setting = uow.objects.get(NotificationSetting, username)
         if user is not None and user.email and notices:
             base = rt.settings.public_url.rstrip("/")

@@ -19,7 +19,6 @@ import uuid
 from typing import NamedTuple
 
 import filetype
-from sqlmodel import col, select
 
 from bpm.errors import InvalidRequest, NotFound, shown
 from bpm.runtime.access import instance_facts, task_and_instance, task_facts
@@ -142,8 +141,7 @@ def add(rt: Runtime, actor: Actor, task_id: str, filename: str, content: bytes) 
 
 
 def _of_instance(uow: UnitOfWork, instance_id: str) -> list[Attachment]:
-    query = select(Attachment).where(Attachment.instance_id == instance_id)
-    return list(uow.session.exec(query.order_by(col(Attachment.added_at), col(Attachment.id))).all())
+    return uow.attachments.of_instance(instance_id)
 
 
 def of_instance(uow: UnitOfWork, actor: Actor, instance_id: str) -> list[Attachment]:

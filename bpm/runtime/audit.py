@@ -17,19 +17,17 @@ admin chain must hold the purge that wrote it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import groupby
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select as select_rows
 
 from bpm.runtime.actors import Actor
 from bpm.runtime.anchors import check_anchors, load_key
 from bpm.runtime.policy import Action, require
 from bpm.store.chain import ADMIN_CHAIN, GENESIS, entry_body, entry_hash, event_body
-from bpm.store.models import AuditEvent, HistoryEntry
+from bpm.store.models import AuditEvent
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import AdminCause, Cause
 
@@ -139,22 +137,6 @@ def _end_break(chain: str, last: int, prev: str, head: tuple[int, str] | None,
     return None
 
 
-HISTORY = HistoryEntry.__table__  # type: ignore[attr-defined]
-
-
-def _instance_entries(uow: UnitOfWork, instance_id: str | None, since: dt.datetime | None,
-                      ) -> Iterator[tuple[str, Iterator[Any]]]:
-    """Each chain's entries in chain order, streamed as plain rows (one query over a server-side cursor; a
-    million entries never sit in memory, and no ORM object is built for any)."""
-    query = select_rows(HISTORY)
-    if instance_id is not None:
-        query = query.where(HISTORY.c.instance_id == instance_id)
-    if since is not None:
-        active = select_rows(HISTORY.c.instance_id).where(HISTORY.c.at >= since).distinct()
-        query = query.where(HISTORY.c.instance_id.in_(active))
-    rows = uow.execute(query.order_by(HISTORY.c.instance_id, HISTORY.c.position, HISTORY.c.id)
-                       .execution_options(yield_per=2000, stream_results=True))
-    yield from groupby(rows, key=lambda entry: entry.instance_id)
 
 
 def verify(uow: UnitOfWork, actor: Actor, instance_id: str | None = None,
@@ -173,7 +155,7 @@ def verify(uow: UnitOfWork, actor: Actor, instance_id: str | None = None,
     heads = uow.history.heads(instance_id)
     seen: set[str] = set()
     tombstones: dict[str, int] = {}
-    for chain, entries in _instance_entries(uow, instance_id, since):
+    for chain, entries in uow.history.stream_by_instance(instance_id, since):
         listed = list(entries)
         seen.add(chain)
         count_chain(found, chain, listed, heads.get(chain), anchors.signed)

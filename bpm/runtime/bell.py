@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlmodel import select
-
 from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
 from bpm.runtime.notices import KINDS, MODES
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import Notification, NotificationSetting
-from bpm.store.paging import paginate
 from bpm.store.uow import UnitOfWork
 
 
@@ -25,27 +21,20 @@ def notices(uow: UnitOfWork, actor: Actor, page: int, page_size: int,
             unread_only: bool = False) -> tuple[list[Notification], int]:
     """A page of the actor's notices, newest first, and how many there are."""
     require(actor, Action.NOTIFICATION_LIST)
-    query = select(Notification).where(Notification.username == actor.username)
-    if unread_only:
-        query = query.where(Notification.read_at.is_(None))
-    return paginate(uow.session, query, (Notification.created_at.desc(), Notification.id.desc()), page, page_size)
+    return uow.notices.page_of(actor.username, page, page_size, unread_only)
 
 
 def unread_count(uow: UnitOfWork, actor: Actor) -> int:
     """How many of the actor's notices are unread (the bell's number)."""
     require(actor, Action.NOTIFICATION_LIST)
-    return int(uow.session.exec(select(func.count()).select_from(Notification).where(
-        Notification.username == actor.username, Notification.read_at.is_(None))).one())
+    return uow.notices.unread_count(actor.username)
 
 
 def mark_read(rt: Runtime, actor: Actor, ids: list[int] | None = None) -> int:
     """Mark some of the actor's notices read (``None``: all of them); how many stay unread."""
     require(actor, Action.NOTIFICATION_CHANGE)
     with rt.uow() as uow:
-        query = update(Notification).where(Notification.username == actor.username, Notification.read_at.is_(None))
-        if ids is not None:
-            query = query.where(Notification.id.in_([i for i in ids if 0 < i < 2**63][:500]))
-        uow.execute(query.values(read_at=rt.now()))
+        uow.notices.mark_read(actor.username, rt.now(), ids)
         uow.commit()
         return unread_count(uow, actor)
 

@@ -53,21 +53,21 @@ def people_summary() -> str:
 def load_people(rt: Runtime) -> None:
     """Create the demo users (with their demo passwords) and groups that do not exist yet."""
     with rt.uow() as uow:
-        session, now = uow.session, rt.now()
+        now = rt.now()
         for name, display in GROUPS.items():
-            if session.get(Group, name) is None:
-                session.add(Group(name=name, display_name=display))
+            if uow.objects.get(Group, name) is None:
+                uow.objects.add(Group(name=name, display_name=display))
         for username, display, roles, groups in USERS:
-            user = session.get(User, username)
+            user = uow.objects.get(User, username)
             if user is None:
-                session.add(User(username=username, display_name=display, email=f"{username}@example.com",
+                uow.objects.add(User(username=username, display_name=display, email=f"{username}@example.com",
                                  roles=roles, created_at=now, password_hash=_demo_hash(username)))
-                session.flush()
+                uow.flush()
                 for group in groups:
-                    session.add(Membership(username=username, group_name=group))
+                    uow.objects.add(Membership(username=username, group_name=group))
             elif user.password_hash is None and user.oidc_subject is None:  # a demo database from before passwords
                 user.password_hash = _demo_hash(username)
-                session.add(user)
+                uow.objects.add(user)
         uow.commit()
 
 

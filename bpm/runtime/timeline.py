@@ -12,8 +12,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import select
-
 from bpm.errors import InvalidRequest, NotFound, shown
 from bpm.runtime.actors import Actor
 from bpm.runtime.audit import Break, check_chain
@@ -27,7 +25,6 @@ from bpm.store.models import (
     ProcessDefinition,
     ProcessInstance,
     ProcessInstanceRecord,
-    Task,
 )
 from bpm.store.uow import UnitOfWork
 
@@ -168,7 +165,7 @@ def _steps(uow: UnitOfWork, instance_id: str, entries: Iterable[HistoryEntry]) -
     for entry in entries:
         if entry.cause == "task_claimed" and entry.task_id and entry.task_id not in claimed:
             claimed[entry.task_id] = entry.at
-    tasks = uow.session.exec(select(Task).where(Task.instance_id == instance_id).order_by(Task.created_at)).all()
+    tasks = uow.tasks.all_of_instance(instance_id)
     return [Step(t.id, t.node_id, t.title, t.created_at, claimed.get(t.id), t.completed_at, t.completed_by,
                  t.outcome, t.status) for t in tasks]
 

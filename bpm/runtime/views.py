@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-from sqlmodel import select
-
 from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
 from bpm.runtime.audit_search import DATA_PREFIX, PLAIN
@@ -68,8 +66,7 @@ def list_of(uow: UnitOfWork, actor: Actor, shelf: Shelf = INBOX) -> list[SavedVi
     """The actor's views, by name."""
     require(actor, shelf.action)
     model = shelf.model
-    return list(uow.session.exec(select(model).where(model.username == actor.username)  # type: ignore
-                                 .order_by(model.name)).all())
+    return uow.saved.of(model, actor.username)
 
 
 def delete(rt: Runtime, actor: Actor, name: str, shelf: Shelf = INBOX) -> None:

@@ -37,7 +37,10 @@ if TYPE_CHECKING:
         PeopleRepository,
         TaskRepository,
     )
+    from bpm.store.repositories.attachments import AttachmentRepository
     from bpm.store.repositories.instance_lists import InstanceListRepository
+    from bpm.store.repositories.notices import NoticeRepository
+    from bpm.store.repositories.people import SavedViewRepository
     from bpm.store.repositories.task_lists import TaskListRepository
 
 logger = logging.getLogger(__name__)
@@ -202,6 +205,27 @@ class UnitOfWork:
         from bpm.store.repositories.instance_lists import InstanceListRepository
 
         return InstanceListRepository(self)
+
+    @cached_property
+    def notices(self) -> NoticeRepository:
+        """A person's notices and delivery settings."""
+        from bpm.store.repositories.notices import NoticeRepository
+
+        return NoticeRepository(self)
+
+    @cached_property
+    def saved(self) -> SavedViewRepository:
+        """A person's saved views and searches."""
+        from bpm.store.repositories.people import SavedViewRepository
+
+        return SavedViewRepository(self)
+
+    @cached_property
+    def attachments(self) -> AttachmentRepository:
+        """Files on a request."""
+        from bpm.store.repositories.attachments import AttachmentRepository
+
+        return AttachmentRepository(self)
 
     @cached_property
     def objects(self) -> Objects:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -95,6 +97,22 @@ class HistoryRepository:
         """An instance's entries in chain order (for verifying it)."""
         return list(self._uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)
                                            .order_by(HistoryEntry.position, HistoryEntry.id)).all())
+
+    def stream_by_instance(self, instance_id: str | None = None, since: dt.datetime | None = None,
+                           ) -> Iterator[tuple[str, Iterator[Any]]]:
+        """Each instance's entries in chain order, as plain rows streamed over one server-side cursor (a million
+        entries never sit in memory, and no ORM object is built for any); ``since``: only chains with an entry
+        at or after it."""
+        table = HistoryEntry.__table__  # type: ignore[attr-defined]
+        query = select_rows(table)
+        if instance_id is not None:
+            query = query.where(table.c.instance_id == instance_id)
+        if since is not None:
+            active = select_rows(table.c.instance_id).where(table.c.at >= since).distinct()
+            query = query.where(table.c.instance_id.in_(active))
+        rows = self._uow.execute(query.order_by(table.c.instance_id, table.c.position, table.c.id)
+                                 .execution_options(yield_per=2000, stream_results=True))
+        yield from groupby(rows, key=lambda entry: entry.instance_id)
 
     def head(self, chain: str) -> tuple[int, str] | None:
         """Where the chain's head says it ends: (position, hash)."""

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlmodel import select
+from sqlmodel import SQLModel, select
 
 from bpm.store.models import ApiToken, Membership, User, UserSession
 
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
+
+M = TypeVar("M", bound=SQLModel)
 
 
 class PeopleRepository:
@@ -40,11 +42,12 @@ class PeopleRepository:
         """The user an SSO subject (``issuer|sub``) signed in as before."""
         return self._uow.session.exec(select(User).where(User.oidc_subject == subject_key)).first()
 
-    def users(self, usernames: Collection[str]) -> list[User]:
-        """The users among ``usernames`` (unknown names left out)."""
+    def users(self, usernames: Collection[str], active_only: bool = False) -> list[User]:
+        """The users among ``usernames`` (unknown names, and with ``active_only`` disabled users, left out)."""
         if not usernames:
             return []
-        return list(self._uow.session.exec(select(User).where(User.username.in_(sorted(usernames)))).all())
+        query = select(User).where(User.username.in_(sorted(usernames)))
+        return list(self._uow.session.exec(query.where(User.active) if active_only else query).all())
 
     def members_of(self, groups: Collection[str]) -> list[str]:
         """The usernames in any of ``groups`` (with repeats, in no order)."""
@@ -61,4 +64,16 @@ class PeopleRepository:
     def tokens_of(self, username: str) -> list[ApiToken]:
         """``username``'s API tokens, oldest first."""
         query = select(ApiToken).where(ApiToken.username == username).order_by(ApiToken.created_at, ApiToken.id)
+        return list(self._uow.session.exec(query).all())
+
+
+class SavedViewRepository:
+    """``uow.saved``: a person's saved inbox views and audit searches (one model per shelf)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def of(self, model: type[M], username: str) -> list[M]:
+        """``username``'s saved rows of ``model``, by name."""
+        query = select(model).where(model.username == username).order_by(model.name)  # type: ignore[attr-defined]
         return list(self._uow.session.exec(query).all())

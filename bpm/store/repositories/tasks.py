@@ -17,6 +17,7 @@ from bpm.store.models import (
     TASK_OPEN,
     TASK_TABLE,
     ProcessInstanceRecord,
+    Task,
     TaskCandidate,
     TaskComment,
     TaskRecord,
@@ -78,6 +79,11 @@ class TaskRepository:
                                                           TASK_TABLE.c.status == TASK_COMPLETED)
                                  .order_by(TASK_TABLE.c.completed_at, TASK_TABLE.c.id)).all()
         return [record_at(TaskRecord, row) for row in rows]
+
+    def all_of_instance(self, instance_id: str) -> list[Task]:
+        """Every task of an instance, as model objects, in the order they were created."""
+        return list(self._uow.session.exec(select_models(Task).where(Task.instance_id == instance_id)
+                                           .order_by(Task.created_at)).all())
 
     def add(self, task: TaskRecord) -> None:
         """Queue a new task."""
