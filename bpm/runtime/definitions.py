@@ -12,8 +12,6 @@ import re
 from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import func
-from sqlmodel import select
 
 from bpm.engine import Problem, WorkflowDefinition, validate_definition
 from bpm.engine.definition import parse_definition
@@ -255,23 +253,20 @@ def _save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any,
     errors = _errors_only(check(rt, body))
     if errors:
         raise DefinitionError(errors)
-    key, session, now = body["id"], uow.session, rt.now()
-    draft = session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key,
-                                                         ProcessDefinition.status == DRAFT)
-                         .with_for_update()).first()
+    key, now = body["id"], rt.now()
+    draft = uow.definitions.draft_of(key, lock=True)
     if if_match is not None and (draft is None or draft.revision != if_match):
         at = f"at revision {draft.revision}" if draft is not None else "gone (published or never saved)"
         raise PreconditionFailed(f"the draft of {shown(key)} is {at}, not {if_match}; reload it")
     if draft is None:
-        latest = session.exec(select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key)).one()
+        latest = uow.definitions.newest_version_number(key)
         draft = ProcessDefinition(key=key, version=(latest or 0) + 1, status=DRAFT, name=body["name"], body={},
                                   checksum="", created_by=actor.username, created_at=now, updated_at=now)
     else:
         draft.revision += 1
     stored = {**body, "version": draft.version}
     draft.body, draft.name, draft.checksum, draft.updated_at = stored, body["name"], checksum(stored), now
-    session.add(draft)
-    uow.flush()
+    uow.objects.add(draft, now=True)
     return draft
 
 
@@ -279,8 +274,7 @@ def get_version(uow: UnitOfWork, key: str, version: int, lock: bool = False) -> 
     """One stored version, or NotFound; ``lock`` holds it (FOR UPDATE) until the unit ends."""
     if not 1 <= version <= MAX_VERSION:
         raise NotFound(f"no version {version} of process {shown(key)}")
-    query = select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
-    found = uow.session.exec(query.with_for_update() if lock else query).first()
+    found = uow.definitions.version(key, version, lock)
     if found is None:
         raise NotFound(f"no version {version} of process {shown(key)}")
     return found
@@ -288,9 +282,7 @@ def get_version(uow: UnitOfWork, key: str, version: int, lock: bool = False) -> 
 
 def authors(uow: UnitOfWork, key: str) -> set[str]:
     """Who created or published any version of ``key`` (empty for a new key)."""
-    rows = uow.session.exec(select(ProcessDefinition.created_by, ProcessDefinition.published_by)
-                            .where(ProcessDefinition.key == key)).all()
-    return {name for row in rows for name in row if name is not None}
+    return uow.definitions.authors_of(key)
 
 
 def _readable(actor: Actor, definition: ProcessDefinition) -> bool:
@@ -307,9 +299,7 @@ def read_version(uow: UnitOfWork, actor: Actor, key: str, version: int) -> Proce
 def list_versions(uow: UnitOfWork, actor: Actor, key: str) -> list[ProcessDefinition]:
     """Every version of ``key`` the actor may read, newest first, or NotFound."""
     require(actor, Action.DEFINITION_LIST)
-    versions = uow.session.exec(select(ProcessDefinition).where(ProcessDefinition.key == key)
-                                .order_by(ProcessDefinition.version.desc())).all()
-    readable = [version for version in versions if _readable(actor, version)]
+    readable = [version for version in uow.definitions.versions_of(key) if _readable(actor, version)]
     if not readable:
         raise NotFound(f"no process {shown(key)}")
     return readable
@@ -410,9 +400,7 @@ def retire(rt: Runtime, actor: Actor, key: str, version: int, fallback: bool = F
     require(actor, Action.DEFINITION_WRITE)
     with rt.uow() as uow:
         definition = _in_status(uow, key, version, PUBLISHED, "only a published one retires")
-        older = uow.session.exec(select(func.max(ProcessDefinition.version)).where(
-            ProcessDefinition.key == key, ProcessDefinition.status == PUBLISHED,
-            ProcessDefinition.version != version)).one()
+        older = uow.definitions.newest_version_number(key, PUBLISHED, besides=version)
         if older is not None and older < version and not fallback:
             raise ConflictError(f"version {version} is the newest published version of {shown(key)}: retiring it "
                                 f"makes new instances start version {older}; ask again with fallback=true to do that")
@@ -464,13 +452,7 @@ def list_definitions(uow: UnitOfWork, actor: Actor, status: str | None = None) -
         if status not in (None, PUBLISHED):
             return []
         status = PUBLISHED
-    query = select(ProcessDefinition)
-    if status is not None:
-        query = query.where(ProcessDefinition.status == status)
-    newest: dict[str, ProcessDefinition] = {}
-    for row in uow.session.exec(query.order_by(ProcessDefinition.key, ProcessDefinition.version)).all():
-        newest[row.key] = row
-    return [row for row in newest.values() if _readable(actor, row)]
+    return [row for row in uow.definitions.newest_of_each(status) if _readable(actor, row)]
 
 
 def startable(uow: UnitOfWork, actor: Actor) -> list[ProcessDefinition]:

@@ -11,7 +11,7 @@ In place of the entries it removed, the instance's chain gets a **tombstone**: w
 which rule, and the hashes of the entries removed, so the chain still verifies from its start and any
 anchor that signed one of them still checks; the admin chain records the purge too, and verify insists on
 it. On PostgreSQL the history table refuses every DELETE except one: a transaction that has set
-``bpm.purging`` to that very instance (``_allow_deleting``).
+``bpm.purging`` to that very instance (``RetentionRepository.remove_entered_data``).
 
 Legal holds are set and lifted by auditors, with a reason; both go into the admin chain. A hold and a purge
 lock the instance row first, so a hold set while a purge runs either comes before it (and the purge skips
@@ -24,27 +24,12 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, or_, text, update
-from sqlmodel import select
-
 from bpm.errors import ConflictError, InvalidRequest, NotFound, shown
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.chain import stamp
-from bpm.store.models import (
-    Attachment,
-    FormDraft,
-    HistoryEntry,
-    Job,
-    LegalHold,
-    Notification,
-    OutboxMessage,
-    ProcessDefinition,
-    ProcessInstance,
-    Task,
-    TaskComment,
-)
+from bpm.store.models import LegalHold, ProcessInstance
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import AdminCause, Cause, InstanceStatus
 
@@ -72,8 +57,7 @@ class Due:
 def _time_to_live(rt: Runtime, uow: UnitOfWork) -> dict[tuple[str, int], int]:
     """Days each process version keeps finished instances' data (versions that keep them for good left out)."""
     found: dict[tuple[str, int], int] = {}
-    rows = uow.session.exec(select(ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.body)).all()
-    for key, version, body in rows:
+    for key, version, body in uow.retention.definition_bodies():
         days = body.get("historyTimeToLive") if isinstance(body, dict) else None
         if days is None and rt.settings.history_ttl_days:
             days = rt.settings.history_ttl_days
@@ -88,19 +72,10 @@ def due(rt: Runtime, uow: UnitOfWork, limit: int | None = None) -> list[Due]:
     ttl = _time_to_live(rt, uow)
     if not ttl:
         return []
-    held = select(LegalHold.instance_id)
     found: list[Due] = []
     for days in sorted(set(ttl.values())):
-        which = or_(*(and_(ProcessInstance.definition_key == key, ProcessInstance.definition_version == version)
-                      for (key, version), d in ttl.items() if d == days))
-        rows = uow.session.exec(
-            select(ProcessInstance.id, ProcessInstance.definition_key, ProcessInstance.definition_version,
-                   ProcessInstance.ended_at)
-            .where(ProcessInstance.status.in_(FINISHED), ProcessInstance.purged_at.is_(None),  # type: ignore
-                   ProcessInstance.ended_at < now - dt.timedelta(days=days),  # type: ignore[operator]
-                   which,
-                   ProcessInstance.id.not_in(held))  # type: ignore[attr-defined]
-            .order_by(ProcessInstance.ended_at).limit(limit)).all()
+        versions = [version for version, d in ttl.items() if d == days]
+        rows = uow.retention.ended_before(versions, FINISHED, now - dt.timedelta(days=days), limit)
         found.extend(Due(i, k, v, e, days) for i, k, v, e in rows)
     found.sort(key=lambda d: d.ended_at)
     return found[:limit] if limit is not None else found
@@ -125,12 +100,10 @@ def purge_instance(rt: Runtime, actor: Actor, one: Due) -> bool:
                 or uow.objects.get(LegalHold, one.instance_id) is not None):
             return False
         now = rt.now()
-        hashes = [h for (h,) in uow.execute(select(HistoryEntry.entry_hash).where(
-            HistoryEntry.instance_id == one.instance_id).order_by(HistoryEntry.position))]  # type: ignore[arg-type]
-        _remove_data(uow, one.instance_id)
+        hashes = uow.retention.entry_hashes(one.instance_id)
+        uow.retention.remove_entered_data(one.instance_id)
         snapshot = {k: v for k, v in (instance.snapshot or {}).items() if k != "context"} | {"context": {}}
-        uow.execute(update(ProcessInstance).where(ProcessInstance.id == one.instance_id)  # type: ignore[arg-type]
-                    .values(snapshot=snapshot, error=None, purged_at=now))
+        uow.retention.mark_purged(one.instance_id, snapshot, now)
         tombstone = {"purged": {"entries": len(hashes), "hashes": hashes, "rule": one.rule, "at": stamp(now),
                                 "ended": stamp(one.ended_at), "removed": list(REMOVED)}}
         uow.history.append(one.instance_id, instance.revision, now, actor.username, Cause.PURGED, None,
@@ -143,34 +116,10 @@ def purge_instance(rt: Runtime, actor: Actor, one: Due) -> bool:
 
 
 def _locked(uow: UnitOfWork, instance_id: str) -> ProcessInstance:
-    instance = uow.session.exec(select(ProcessInstance).where(ProcessInstance.id == instance_id)
-                                .with_for_update()).first()
+    instance = uow.retention.locked_instance(instance_id)
     if instance is None:
         raise NotFound(f"no instance {shown(instance_id)}")
     return instance
-
-
-def _remove_data(uow: UnitOfWork, instance_id: str) -> None:
-    """Everything of the instance that holds what people entered (the history entries last, allowed once)."""
-    tasks = select(Task.id).where(Task.instance_id == instance_id)
-    uow.execute(delete(TaskComment).where(TaskComment.task_id.in_(tasks)))  # type: ignore[attr-defined]
-    uow.execute(delete(Attachment).where(Attachment.instance_id == instance_id))  # content goes with it (cascade)
-    task_ids = [t for (t,) in uow.execute(tasks)]
-    if task_ids:
-        uow.execute(delete(FormDraft).where(FormDraft.key.in_([f"task:{t}" for t in task_ids])))  # type: ignore
-    uow.execute(update(Task).where(Task.instance_id == instance_id)  # type: ignore[arg-type]
-                .values(data=None, title="(purged)"))
-    uow.execute(delete(OutboxMessage).where(OutboxMessage.instance_id == instance_id))  # type: ignore[arg-type]
-    uow.execute(delete(Notification).where(Notification.instance_id == instance_id))  # type: ignore[arg-type]
-    uow.execute(update(Job).where(Job.instance_id == instance_id).values(payload={}))  # type: ignore[arg-type]
-    _allow_deleting(uow, instance_id)
-    uow.execute(delete(HistoryEntry).where(HistoryEntry.instance_id == instance_id))  # type: ignore[arg-type]
-
-
-def _allow_deleting(uow: UnitOfWork, instance_id: str) -> None:
-    """PostgreSQL: let this transaction, and only for this instance, past the history's append-only trigger."""
-    if uow.dialect.name == "postgresql":
-        uow.execute(text("SELECT set_config('bpm.purging', :instance, true)"), {"instance": instance_id})
 
 
 # --- legal holds -------------------------------------------------------------------------------------------------
@@ -220,5 +169,5 @@ def lift_hold(rt: Runtime, actor: Actor, instance_id: str, reason: str) -> None:
 def holds(uow: UnitOfWork, actor: Actor) -> Iterator[LegalHold]:
     """Every legal hold, newest first."""
     require(actor, Action.INSTANCE_READ_ALL)
-    yield from uow.session.exec(select(LegalHold).order_by(LegalHold.set_at.desc()))  # type: ignore[attr-defined]
+    yield from uow.retention.holds()
 

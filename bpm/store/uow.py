@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from bpm.store.repositories.instance_lists import InstanceListRepository
     from bpm.store.repositories.notices import NoticeRepository
     from bpm.store.repositories.people import SavedViewRepository
+    from bpm.store.repositories.retention import RetentionRepository
     from bpm.store.repositories.task_lists import TaskListRepository
 
 logger = logging.getLogger(__name__)
@@ -226,6 +227,13 @@ class UnitOfWork:
         from bpm.store.repositories.attachments import AttachmentRepository
 
         return AttachmentRepository(self)
+
+    @cached_property
+    def retention(self) -> RetentionRepository:
+        """What retention and legal holds read and remove."""
+        from bpm.store.repositories.retention import RetentionRepository
+
+        return RetentionRepository(self)
 
     @cached_property
     def objects(self) -> Objects:

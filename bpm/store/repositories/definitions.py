@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
+from sqlmodel import select as select_models
 
 from bpm.store.direct import DirectStatement
 from bpm.store.models import ProcessDefinition
@@ -25,6 +26,48 @@ class DefinitionRepository:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
+
+    def draft_of(self, key: str, lock: bool = False) -> ProcessDefinition | None:
+        """The draft of ``key``, if one is open; ``lock`` holds it (FOR UPDATE) until the unit ends."""
+        query = select_models(ProcessDefinition).where(ProcessDefinition.key == key,
+                                                       ProcessDefinition.status == DefinitionStatus.DRAFT)
+        return self._uow.session.exec(query.with_for_update() if lock else query).first()
+
+    def newest_version_number(self, key: str, status: str | None = None, besides: int | None = None) -> int | None:
+        """The highest version number of ``key`` (in ``status``; other than ``besides``), or None."""
+        query = select_models(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key)
+        if status is not None:
+            query = query.where(ProcessDefinition.status == status)
+        if besides is not None:
+            query = query.where(ProcessDefinition.version != besides)
+        return self._uow.session.exec(query).one()
+
+    def version(self, key: str, version: int, lock: bool = False) -> ProcessDefinition | None:
+        """Version ``version`` of ``key`` as a model object; ``lock`` holds it until the unit ends."""
+        query = select_models(ProcessDefinition).where(ProcessDefinition.key == key,
+                                                       ProcessDefinition.version == version)
+        return self._uow.session.exec(query.with_for_update() if lock else query).first()
+
+    def versions_of(self, key: str) -> list[ProcessDefinition]:
+        """Every version of ``key``, newest first."""
+        return list(self._uow.session.exec(select_models(ProcessDefinition).where(ProcessDefinition.key == key)
+                                           .order_by(ProcessDefinition.version.desc())).all())
+
+    def authors_of(self, key: str) -> set[str]:
+        """Who created or published any version of ``key``."""
+        rows = self._uow.session.exec(select_models(ProcessDefinition.created_by, ProcessDefinition.published_by)
+                                      .where(ProcessDefinition.key == key)).all()
+        return {name for row in rows for name in row if name is not None}
+
+    def newest_of_each(self, status: str | None = None) -> list[ProcessDefinition]:
+        """The newest version (in ``status``, when given) of every key, by key."""
+        query = select_models(ProcessDefinition)
+        if status is not None:
+            query = query.where(ProcessDefinition.status == status)
+        newest: dict[str, ProcessDefinition] = {}
+        for row in self._uow.session.exec(query.order_by(ProcessDefinition.key, ProcessDefinition.version)).all():
+            newest[row.key] = row
+        return list(newest.values())
 
     def row_by_id(self, definition_id: int) -> ProcessDefinition | None:
         """The definition version with row id ``definition_id``, as a model object (by a statement built once)."""
