@@ -26,14 +26,11 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import bindparam, cast, or_, text, update
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import select
 
 from bpm.errors import ConflictError, InvalidRequest
 from bpm.runtime.runtime import Runtime
 from bpm.store.chain import GENESIS, canonical, stamp
-from bpm.store.models import AuditAnchor, AuditChainHead
+from bpm.store.models import AuditAnchor
 from bpm.store.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -90,11 +87,6 @@ def leaves(anchor: AuditAnchor) -> list[list]:
     return ([["previous", anchor.previous]] if anchor.previous is not None else []) + list(anchor.heads)
 
 
-_MOVED = select(AuditChainHead.chain, AuditChainHead.position, AuditChainHead.entry_hash).where(
-    or_(AuditChainHead.anchored.is_(None), AuditChainHead.anchored != AuditChainHead.position)  # type: ignore
-).order_by(AuditChainHead.chain)
-
-
 def make_anchor(rt: Runtime) -> AuditAnchor | None:
     """Anchor every chain head that moved since the last anchor (None without a key, or when none moved).
 
@@ -106,8 +98,8 @@ def make_anchor(rt: Runtime) -> AuditAnchor | None:
         return None
     key = load_key(rt.settings.audit_signing_key)
     with rt.uow() as uow:
-        last = uow.session.exec(select(AuditAnchor).order_by(AuditAnchor.id.desc()).limit(1)).first()  # type: ignore
-        heads = [[chain, position, digest] for chain, position, digest in uow.session.exec(_MOVED).all()]
+        last = uow.anchors.newest()
+        heads = uow.anchors.moved_heads()
         if not heads and last is not None:
             return None
         anchor = AuditAnchor(at=rt.now(), previous=last.root if last is not None else GENESIS, heads=heads, root="",
@@ -115,9 +107,7 @@ def make_anchor(rt: Runtime) -> AuditAnchor | None:
         anchor.root = merkle_root(leaves(anchor))
         anchor.signature = key.sign(bytes.fromhex(anchor.root)).hex()
         uow.objects.add(anchor)
-        if heads:
-            uow.execute(update(AuditChainHead).where(AuditChainHead.chain == bindparam("c"))  # type: ignore
-                        .values(anchored=bindparam("p")), [{"c": c, "p": p} for c, p, _ in heads])
+        uow.anchors.mark_anchored(heads)
         try:
             uow.commit()
         except ConflictError:
@@ -134,37 +124,6 @@ def anchor_line(anchor: AuditAnchor) -> dict[str, object]:
     """What leaves the database of an anchor: enough to hold it against the database's copy later."""
     return {"id": anchor.id, "at": stamp(anchor.at), "previous": anchor.previous, "chains": len(anchor.heads),
             "root": anchor.root, "signature": anchor.signature, "keyId": anchor.key_id}
-
-
-def ship(rt: Runtime, limit: int = 100) -> int:
-    """POST the anchors not yet shipped to ``BPM_AUDIT_ANCHOR_WEBHOOK``, oldest first; how many went.
-
-    Signed like every webhook (``X-BPM-Signature``, ``Idempotency-Key: anchor-<id>``). The first one the
-    receiver does not take stops the round, so they always arrive in order; the next round tries again.
-    """
-    url = rt.settings.audit_anchor_webhook
-    if not url:
-        return 0
-    from bpm.notify import webhook
-
-    with rt.uow() as uow:
-        waiting = list(uow.session.exec(select(AuditAnchor).where(AuditAnchor.shipped_at.is_(None))  # type: ignore
-                                        .order_by(AuditAnchor.id).limit(limit)).all())
-        for anchor in waiting:
-            uow.objects.detach(anchor)
-    shipped = 0
-    for anchor in waiting:
-        try:
-            webhook.post(rt.settings, url, {"event": "audit.anchor", **anchor_line(anchor)}, f"anchor-{anchor.id}",
-                         int(rt.now().timestamp()))
-        except webhook.WebhookFailed as failed:
-            logger.warning("anchor %s not shipped: %s", anchor.id, failed)
-            break
-        with rt.uow() as uow:
-            uow.execute(update(AuditAnchor).where(AuditAnchor.id == anchor.id).values(shipped_at=rt.now()))  # type: ignore
-            uow.commit()
-        shipped += 1
-    return shipped
 
 
 @dataclass
@@ -196,7 +155,7 @@ def check_anchors(uow: UnitOfWork, public: Ed25519PublicKey | None, anchor_file:
     found = AnchorCheck()
     before: str | None = None
     roots: dict[int, str] = {}
-    rows = uow.session.exec(select(AuditAnchor).order_by(AuditAnchor.id).execution_options(yield_per=200))
+    rows = uow.anchors.in_order()
     for anchor in rows:
         found.count += 1
         name = anchor_name(anchor)
@@ -228,13 +187,7 @@ def anchor_problem(anchor: AuditAnchor, public: Ed25519PublicKey | None) -> str 
 
 def _check_newest_of(uow: UnitOfWork, public: Ed25519PublicKey | None, chain: str) -> AnchorCheck:
     found = AnchorCheck()
-    if uow.dialect.name == "postgresql":
-        signing = AuditAnchor.heads.op("@>")(cast([[chain]], JSONB))  # type: ignore[attr-defined]
-    else:
-        signing = text("EXISTS (SELECT 1 FROM json_each(audit_anchor.heads) WHERE json_extract(value, '$[0]') = "
-                       ":chain)").bindparams(chain=chain)
-    anchor = uow.session.exec(select(AuditAnchor).where(signing).order_by(AuditAnchor.id.desc())  # type: ignore
-                              .limit(1)).first()
+    anchor = uow.anchors.newest_signing(chain)
     if anchor is None:
         return found
     found.count = 1

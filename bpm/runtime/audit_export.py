@@ -21,19 +21,16 @@ from typing import IO, Any
 
 import orjson
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from sqlalchemy import func
-from sqlalchemy import select as select_rows
-from sqlmodel import select
 
 from bpm.errors import InvalidRequest, NotFound, shown
 from bpm.runtime.actors import Actor
 from bpm.runtime.anchors import anchor_line, anchor_name, anchor_problem
 from bpm.runtime.audit import Break, Verification, count_chain, purged_hashes, report_unpurged_tombstones
-from bpm.runtime.audit_search import AuditQuery, conditions
+from bpm.runtime.audit_search import AuditQuery
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.chain import ADMIN_CHAIN, stamp
-from bpm.store.models import AuditAnchor, AuditChainHead, AuditEvent, HistoryEntry, ProcessInstance
+from bpm.store.models import AuditAnchor, AuditEvent, HistoryEntry
 from bpm.store.vocabulary import AdminCause
 
 FORMAT = "refluxo-bpm-audit-export"
@@ -43,7 +40,6 @@ CSV_COLUMNS = ("instance", "process", "version", "businessKey", "instanceStatus"
                "prevHash", "entryHash")
 BATCH = 1000
 
-H, INSTANCE, CH = HistoryEntry.__table__, ProcessInstance.__table__, AuditChainHead.__table__  # type: ignore[attr-defined]
 
 
 def begin(rt: Runtime, actor: Actor, export_format: str, query: AuditQuery | None, instance_id: str | None,
@@ -55,33 +51,13 @@ def begin(rt: Runtime, actor: Actor, export_format: str, query: AuditQuery | Non
     with rt.uow() as uow:
         if instance_id is not None and uow.instances.get(instance_id) is None:
             raise NotFound(f"no instance {shown(instance_id)}")
-        matches = select_rows(INSTANCE.c.id).where(*_scope(uow, query, instance_id))
-        count = int(uow.execute(select_rows(func.count()).select_from(matches.subquery())).scalar_one())
+        count = uow.audit_search.count(query, instance_id)
         subject = f"instance:{instance_id}" if instance_id else "search"
         uow.audit_events.append(rt.now(), actor.username, AdminCause.EXPORT_MADE, subject,
                                 {"format": export_format, "query": query.query_string() if query else "",
                                  "instances": count})
         uow.commit()
     return count
-
-
-def _scope(uow: Any, query: AuditQuery | None, instance_id: str | None) -> list[Any]:
-    if instance_id is not None:
-        return [INSTANCE.c.id == instance_id]
-    return conditions(uow, query or AuditQuery())
-
-
-def _rows(uow: Any, query: AuditQuery | None, instance_id: str | None) -> Iterator[Any]:
-    """Every exported entry with its instance's columns and its chain's head, in chain order, streamed."""
-    matches = select_rows(INSTANCE.c.id).where(*_scope(uow, query, instance_id))
-    statement = (select_rows(H, INSTANCE.c.definition_key, INSTANCE.c.definition_version, INSTANCE.c.business_key,
-                             INSTANCE.c.status.label("instance_status"), CH.c.position.label("head_position"),
-                             CH.c.entry_hash.label("head_hash"))
-                 .join(INSTANCE, INSTANCE.c.id == H.c.instance_id).outerjoin(CH, CH.c.chain == H.c.instance_id)
-                 .where(H.c.instance_id.in_(matches))
-                 .order_by(H.c.instance_id, H.c.position, H.c.id)
-                 .execution_options(yield_per=BATCH, stream_results=True))
-    yield from uow.execute(statement)
 
 
 def _entry(row: Any) -> dict[str, Any]:
@@ -98,7 +74,7 @@ def csv_lines(rt: Runtime, actor: Actor, query: AuditQuery | None, instance_id: 
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     with rt.uow() as uow:
-        for n, row in enumerate(_rows(uow, query, instance_id), 1):
+        for n, row in enumerate(uow.audit_search.export_rows(query, instance_id), 1):
             writer.writerow([row.instance_id, row.definition_key, row.definition_version, row.business_key or "",
                              row.instance_status, row.position, stamp(row.at), row.actor, row.on_behalf_of or "",
                              row.cause, row.node_id or "", row.task_id or "", row.status, row.revision,
@@ -126,7 +102,7 @@ def json_chunks(rt: Runtime, actor: Actor, query: AuditQuery | None, instance_id
     with rt.uow() as uow:
         out: list[bytes] = []
         chain: str | None = None
-        for row in _rows(uow, query, instance_id):
+        for row in uow.audit_search.export_rows(query, instance_id):
             if row.instance_id != chain:
                 if chain is not None:
                     out.append(b"]},")
@@ -160,14 +136,12 @@ def _event(event: AuditEvent) -> dict[str, Any]:
 def _anchors_for(uow: Any, chains: set[str]) -> list[dict[str, Any]]:
     """The newest anchor signing each of ``chains``, whole (its leaves make its root)."""
     newest: dict[str, int] = {}
-    rows = uow.session.exec(select(AuditAnchor.id, AuditAnchor.heads).order_by(AuditAnchor.id)
-                            .execution_options(yield_per=200))
-    for anchor_id, heads in rows:
+    for anchor_id, heads in uow.anchors.heads_by_id():
         for chain, _, _ in heads:
             if chain in chains:
                 newest[chain] = anchor_id
     wanted = sorted(set(newest.values()))
-    anchors = uow.session.exec(select(AuditAnchor).where(AuditAnchor.id.in_(wanted))).all() if wanted else []
+    anchors = uow.anchors.by_ids(wanted)
     return [{**anchor_line(a), "heads": a.heads} for a in anchors]
 
 

@@ -2,88 +2,30 @@
 and the data their forms took; one query both the pages and the API (and the exports) run.
 
 A query is parsed once from a query string (``parse``: field-level errors for anything it cannot use) into
-an ``AuditQuery``, whose ``conditions`` are plain SQL on ``process_instance``: every filter is either a
-column, an indexed relation (participants, tasks) or a path into the instance's own snapshot (which nodes
-it passed, what its start form said), so nothing here reads the history table, the largest one.
+an ``AuditQuery``, which the store turns into conditions on ``process_instance``
+(``bpm/store/repositories/audit_search.py``): none of them reads the history table, the largest one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
-
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_
-from sqlmodel import select
 
 from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
 from bpm.runtime.paging import digits
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import LegalHold, ProcessDefinition, ProcessInstance, Task
-from bpm.store.paging import paginate
-from bpm.store.repositories.participants import ParticipantRepository
+from bpm.store.models import ProcessInstance
+from bpm.store.repositories.audit_search import DATA_PREFIX, AuditQuery, DataFilter
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import InstanceStatus
 
 ROLES = ("any", "started", "acted", "assigned")
 PLAIN = ("process", "version", "status", "businessKey", "person", "role", "node", "from", "to", "outcome")
-DATA_PREFIX = "data."
 MAX_DATA_FILTERS = 5
-
-
-@dataclass(frozen=True)
-class DataFilter:
-    """One form field: equal to a text (case aside), or a number at least / at most."""
-
-    field: str
-    op: str  # eq | min | max
-    value: str | float
-
-    @property
-    def key(self) -> str:
-        return f"{DATA_PREFIX}{self.field}" + ("" if self.op == "eq" else f".{self.op}")
-
-
-@dataclass(frozen=True)
-class AuditQuery:
-    """What an auditor asked for; every part optional."""
-
-    process: str | None = None
-    version: int | None = None
-    status: str | None = None
-    business_key: str | None = None
-    person: str | None = None
-    role: str = "any"
-    node: str | None = None
-    started_from: dt.date | None = None
-    started_to: dt.date | None = None
-    outcome: str | None = None
-    data: tuple[DataFilter, ...] = field(default_factory=tuple)
-
-    def as_params(self) -> list[tuple[str, str]]:
-        """The query string pairs that ``parse`` reads back as this query (what saved searches keep)."""
-        pairs = [("process", self.process), ("version", self.version), ("status", self.status),
-                 ("businessKey", self.business_key), ("person", self.person),
-                 ("role", self.role if self.person and self.role != "any" else None), ("node", self.node),
-                 ("from", self.started_from), ("to", self.started_to), ("outcome", self.outcome)]
-        out = [(k, str(v)) for k, v in pairs if v not in (None, "")]
-        out.extend((f.key, _number(f.value) if isinstance(f.value, float) else f.value) for f in self.data)
-        return out
-
-    def query_string(self) -> str:
-        return urlencode(self.as_params())
-
-    @property
-    def empty(self) -> bool:
-        return not self.as_params()
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if value.is_integer() else repr(value)
 
 
 class _Reader:
@@ -191,105 +133,6 @@ def _data_filter(key: str, raw: str) -> DataFilter | str:
     return DataFilter(name, op, number)
 
 
-# --- the SQL -----------------------------------------------------------------------------------------------------
-
-class _Json:
-    """Reading a JSON document's paths in SQL, for the two databases (JSONB operators; SQLite's json1)."""
-
-    def __init__(self, dialect: str) -> None:
-        self.postgres = dialect == "postgresql"
-
-    def text_at(self, column: Any, path: Sequence[str | int]) -> ColumnElement[Any]:
-        if self.postgres:
-            return column[tuple(path)].as_string()
-        return func.json_extract(column, _sqlite_path(path))
-
-    def number_at(self, column: Any, path: Sequence[str | int]) -> ColumnElement[Any]:
-        """The number there, or NULL when what is there is not a number (never an error)."""
-        if self.postgres:
-            return case((func.jsonb_typeof(column[tuple(path)]) == "number", column[tuple(path)].as_float()),
-                        else_=None)
-        where = _sqlite_path(path)
-        return case((func.json_type(column, where).in_(("integer", "real")), func.json_extract(column, where)),
-                    else_=None)
-
-    def has(self, column: Any, path: Sequence[str | int]) -> ColumnElement[bool]:
-        if self.postgres:
-            return column[tuple(path)].isnot(None)
-        return func.json_type(column, _sqlite_path(path)).isnot(None)
-
-
-def _sqlite_path(path: Sequence[str | int]) -> str:
-    out = "$"
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else '."' + str(part).replace('"', '\\"') + '"'
-    return out
-
-
-def conditions(uow: UnitOfWork, query: AuditQuery) -> list[ColumnElement[bool]]:
-    """The query as conditions on ``process_instance``."""
-    json = _Json(uow.dialect.name)
-    found: list[ColumnElement[bool]] = []
-    columns = {"process": ProcessInstance.definition_key, "version": ProcessInstance.definition_version,
-               "status": ProcessInstance.status, "business_key": ProcessInstance.business_key,
-               "outcome": ProcessInstance.outcome}
-    for name, column in columns.items():
-        value = getattr(query, name)
-        if value is not None:
-            found.append(column == value)
-    if query.started_from is not None:
-        found.append(ProcessInstance.started_at >= _midnight(query.started_from))
-    if query.started_to is not None:
-        found.append(ProcessInstance.started_at < _midnight(query.started_to + dt.timedelta(days=1)))
-    if query.person is not None:
-        found.append(_person(query.person, query.role))
-    if query.node is not None:
-        found.append(or_(ProcessInstance.current_node_id == query.node,  # waiting there, or passed it
-                         json.has(ProcessInstance.snapshot, ("context", query.node))))
-    if query.data:
-        starts = _start_nodes(uow, query.process or "")
-        for wanted in query.data:
-            found.append(_data_condition(json, starts, wanted))
-    return found
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-
-
-def _person(person: str, role: str) -> ColumnElement[bool]:
-    started = ProcessInstance.started_by == person
-    acted = ProcessInstance.id.in_(ParticipantRepository.instances_of(person))  # type: ignore[attr-defined]
-    assigned = ProcessInstance.id.in_(select(Task.instance_id).where(  # type: ignore[attr-defined]
-        or_(Task.assignee == person, Task.completed_by == person)))
-    by_role = {"started": started, "acted": acted, "assigned": assigned}
-    return by_role[role] if role in by_role else or_(started, acted, assigned)
-
-
-def _nodes(uow: UnitOfWork, process: str) -> list[dict[str, Any]]:
-    """Every node of every version of ``process``."""
-    bodies = uow.session.exec(select(ProcessDefinition.body).where(ProcessDefinition.key == process)).all()
-    return [n for body in bodies for n in (body or {}).get("nodes", ()) if isinstance(n, dict)]
-
-
-def _start_nodes(uow: UnitOfWork, process: str) -> list[str]:
-    """The start node of every version of ``process`` (where its start form's data is in a snapshot)."""
-    return sorted({str(n.get("id")) for n in _nodes(uow, process) if n.get("type") == "start"})
-
-
-def _data_condition(json: _Json, starts: list[str], wanted: DataFilter) -> ColumnElement[bool]:
-    """The start form said it, or a decision's form did."""
-    def matches(column: Any, path: Sequence[str | int]) -> ColumnElement[bool]:
-        if wanted.op == "eq":
-            return func.lower(json.text_at(column, path)) == str(wanted.value).lower()
-        number = json.number_at(column, path)
-        return number >= wanted.value if wanted.op == "min" else number <= wanted.value
-    at_start = [matches(ProcessInstance.snapshot, ("context", start, 0, "output", wanted.field)) for start in starts]
-    decided = exists().where(Task.instance_id == ProcessInstance.id, Task.data.isnot(None),  # type: ignore
-                             matches(Task.data, (wanted.field,)))
-    return or_(*at_start, decided)
-
-
 # --- what the pages and the API call -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -304,12 +147,8 @@ def search(uow: UnitOfWork, actor: Actor, query: AuditQuery, page: int, page_siz
            ) -> tuple[list[Found], int]:
     """One page of matching instances, newest first, and how many match in all. Auditors and admins."""
     require(actor, Action.INSTANCE_READ_ALL)
-    statement = select(ProcessInstance).where(and_(True, *conditions(uow, query)))
-    rows, total = paginate(uow.session, statement, (ProcessInstance.started_at.desc(), ProcessInstance.id),
-                           page, page_size)
-    held = set(uow.session.exec(select(LegalHold.instance_id).where(
-        LegalHold.instance_id.in_([r.id for r in rows])))) if rows else set()  # type: ignore[attr-defined]
-    return [Found(row, row.id in held) for row in rows], total
+    rows, total = uow.audit_search.page(query, page, page_size)
+    return [Found(row, held) for row, held in rows], total
 
 
 @dataclass(frozen=True)
@@ -323,7 +162,7 @@ class FormField:
 
 def form_fields(rt: Runtime, uow: UnitOfWork, process: str) -> list[FormField]:
     """The fields of every form the process's versions use (start and tasks), by name."""
-    form_ids = {n["data"].get("form") for n in _nodes(uow, process) if isinstance(n.get("data"), dict)}
+    form_ids = {n["data"].get("form") for n in uow.audit_search.nodes_of(process) if isinstance(n.get("data"), dict)}
     fields: dict[str, FormField] = {}
     for form_id in sorted(f for f in form_ids if isinstance(f, str) and f in rt.forms):
         properties = rt.forms.get(form_id).schema.get("properties", {})
@@ -337,6 +176,4 @@ def form_fields(rt: Runtime, uow: UnitOfWork, process: str) -> list[FormField]:
 
 def processes(uow: UnitOfWork) -> list[tuple[str, str]]:
     """Every process key with its newest name (for choosing one)."""
-    rows = uow.session.exec(select(ProcessDefinition.key, ProcessDefinition.name)
-                            .order_by(ProcessDefinition.key, ProcessDefinition.version)).all()
-    return sorted({key: name for key, name in rows}.items())
+    return uow.audit_search.processes()

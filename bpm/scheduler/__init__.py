@@ -95,7 +95,7 @@ class Worker:
             self._anchored_at = now
             said["anchors"] += make_anchor(self.rt) is not None
         if self.rt.settings.audit_anchor_webhook:
-            from bpm.runtime.anchors import ship
+            from bpm.notify.anchors import ship
 
             said["anchors shipped"] += ship(self.rt)
         every = self.rt.settings.retention_minutes * 60  # 0: retention runs from cron (docs/audit.md)

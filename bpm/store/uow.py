@@ -37,7 +37,9 @@ if TYPE_CHECKING:
         PeopleRepository,
         TaskRepository,
     )
+    from bpm.store.repositories.anchors import AnchorRepository
     from bpm.store.repositories.attachments import AttachmentRepository
+    from bpm.store.repositories.audit_search import AuditSearchRepository
     from bpm.store.repositories.instance_lists import InstanceListRepository
     from bpm.store.repositories.notices import NoticeRepository
     from bpm.store.repositories.people import SavedViewRepository
@@ -234,6 +236,20 @@ class UnitOfWork:
         from bpm.store.repositories.retention import RetentionRepository
 
         return RetentionRepository(self)
+
+    @cached_property
+    def anchors(self) -> AnchorRepository:
+        """Signed anchors and the chain heads' anchored marks."""
+        from bpm.store.repositories.anchors import AnchorRepository
+
+        return AnchorRepository(self)
+
+    @cached_property
+    def audit_search(self) -> AuditSearchRepository:
+        """The auditor's search, its count and its exports' rows."""
+        from bpm.store.repositories.audit_search import AuditSearchRepository
+
+        return AuditSearchRepository(self)
 
     @cached_property
     def objects(self) -> Objects:

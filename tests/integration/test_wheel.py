@@ -63,12 +63,14 @@ def test_an_installed_wheel_serves_the_inbox_from_an_empty_folder(wheel, tmp_pat
     Path(own_site, "borrowed_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     empty = tmp_path / "empty"
     empty.mkdir()
+    # Nothing of the caller's may point back at a checkout: no BPM_* settings, no PYTHONPATH.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BPM_") and k != "PYTHONPATH"}
     where = subprocess.run([str(python), "-c", "import bpm, bpm.resources as r; print(bpm.__file__); "
-                            "print(r.shipped('templates'))"], cwd=empty, capture_output=True, text=True, check=True)
+                            "print(r.shipped('templates'))"], cwd=empty, env=env, capture_output=True, text=True,
+                           check=True)
     package, templates = where.stdout.split()
     assert package.startswith(own_site) and "_bundled" in templates, where.stdout
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BPM_")}
     server = subprocess.Popen([str(venv / "bin" / "bpm"), "run", "--port", str(port), "--no-worker"], cwd=empty,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
