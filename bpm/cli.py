@@ -49,13 +49,12 @@ def main() -> None:
               help="fire timers, escalations and retries in this process too")
 def run(host: str | None, port: int | None, demo: bool, worker: bool) -> None:
     """Start a development server: SQLite by default, migrations applied, demo content loaded."""
-    import os
 
     from bpm.app import create_app
     from bpm.runtime.demo import load_demo, people_summary
     from bpm.store.migrate import upgrade
 
-    dev_identity = None if "BPM_DEV_IDENTITY" in os.environ else True
+    dev_identity = None if Settings.chosen("dev_identity") else True
     settings = _settings(host=host, port=port, dev_identity=dev_identity)
     with _explained():
         upgrade(settings.database_url)
@@ -120,7 +119,6 @@ def worker(interval: float, once: bool, lease: float, batch: int) -> None:
 @click.option("--workers", type=int, default=None, help="worker processes (default BPM_WORKERS or one per CPU)")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Start the production server (granian, WSGI); run `bpm db upgrade` first."""
-    import os
 
     from granian import Granian
     from granian.constants import Interfaces
@@ -133,7 +131,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         create_app(settings).extensions["bpm"].close()  # fail here, clearly, before the workers start
     # Each worker builds its app from the environment (bpm.app:create_app); they must share one
     # signing key, or a session cookie set by one worker would be refused by the next.
-    os.environ["BPM_SECRET_KEY"] = settings.secret_key
+    settings.hand_down("secret_key")
     Granian("bpm.app:create_app", factory=True, interface=Interfaces.WSGI, address=settings.host,
             port=settings.port, workers=settings.workers, blocking_threads=settings.threads,
             respawn_failed_workers=True, workers_kill_timeout=30, log_access=settings.access_log,

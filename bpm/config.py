@@ -1,4 +1,4 @@
-"""Every BPM_* setting, declared once with its type and default; nothing else reads the environment."""
+"""Every BPM_* setting, declared once with its type and default; nothing else reads or writes the environment."""
 
 from __future__ import annotations
 
@@ -165,6 +165,17 @@ class Settings:
                 values[setting.name] = _convert(setting.type, raw, setting.name)
         values.update(overrides)
         return cls(**values)
+
+    @staticmethod
+    def chosen(name: str, environ: Mapping[str, str] | None = None) -> bool:
+        """True if the environment sets ``BPM_<NAME>`` at all (so a command's own default must not override it)."""
+        return f"BPM_{name.upper()}" in (os.environ if environ is None else environ)
+
+    def hand_down(self, *names: str) -> None:
+        """Put these settings into the environment, for processes started from this one (the server's workers
+        build their settings from it and must agree, e.g. on the signing key)."""
+        for name in names:
+            os.environ[f"BPM_{name.upper()}"] = str(getattr(self, name))
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Return a copy with some settings changed."""

@@ -8,7 +8,6 @@ from typing import Any
 import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate
-from sqlmodel import SQLModel
 
 from bpm.runtime.inbox import ORDERS, SCOPES
 from bpm.store.vocabulary import DefinitionStatus, InstanceStatus, TaskStatus
@@ -582,8 +581,8 @@ class HealthSchema(ma.Schema):
     version = ma.fields.String()
 
 
-def with_related(record: SQLModel, **related: Any) -> dict[str, Any]:
-    """A record's columns plus related facts its schema shows beside them (open tasks, form, comments).
+def with_related(record: Any, **related: Any) -> dict[str, Any]:
+    """A stored model's columns plus related facts its schema shows beside them (open tasks, form, comments).
 
     A record alone needs no conversion: the schemas read its attributes.
     """

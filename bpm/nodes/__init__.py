@@ -1,4 +1,4 @@
-"""The built-in node types of DESIGN.md, as engine NodeDefinitions."""
+"""The built-in node types of the design (docs/design.md), as engine NodeDefinitions."""
 
 from __future__ import annotations
 

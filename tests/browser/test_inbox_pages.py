@@ -83,6 +83,15 @@ def test_the_pages_fit_a_375_pixel_screen(chromium, live_server):
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 375, f"{url} is {width} px wide"
     assert re.match(r"^/tasks/[0-9a-f-]+\?back=", task_url)
+    audrey = sign_in(chromium.new_context(viewport={"width": 375, "height": 812}), live_server, "audrey")
+    audrey.goto(f"{live_server}/audit?process=expense-approval")
+    instance_url = audrey.locator("table a").first.get_attribute("href")
+    admin = sign_in(chromium.new_context(viewport={"width": 375, "height": 812}), live_server, "admin")
+    for page, url in ((audrey, "/audit?process=expense-approval"), (audrey, instance_url), (admin, "/admin"),
+                      (admin, "/admin/move"), (admin, "/tokens")):
+        page.goto(f"{live_server}{url}")
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 375, f"{url} is {width} px wide"
 
 
 def test_group_tasks_are_claimed_several_at_once_and_filters_survive_a_visit(chromium, live_server):
