@@ -8,6 +8,7 @@ import re
 from urllib.parse import quote
 
 import pytest
+from markupsafe import escape
 
 from bpm.runtime import retention
 from bpm.runtime.instances import start_instance
@@ -121,5 +122,8 @@ def test_hostile_text_is_shown_not_run(client, rt, clock, payload):
     instance_id = _approved(rt, clock, description=payload, business_key=payload[:200])
     for url in ("/audit?process=expense-approval", f"/audit/instances/{instance_id}",
                 f"/audit?businessKey={quote(payload)}"):
-        html = _page(client, url).get_data(as_text=True)
+        page = _page(client, url)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200, url
+        assert str(escape(payload)) in html, f"{url} must show the text, as text"
         assert not any(bad in html for bad in UNESCAPED), url

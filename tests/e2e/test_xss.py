@@ -8,7 +8,7 @@ import re
 import pytest
 from markupsafe import escape
 
-from bpm.runtime import SYSTEM_ACTOR
+from bpm.runtime import SYSTEM_ACTOR, accounts
 from bpm.runtime.definitions import import_definition
 
 from ..hostile import CORPUS
@@ -63,5 +63,13 @@ def test_hostile_text_is_escaped_on_every_page_that_shows_it(client, rt, payload
     _safe(_html(client, "ann", "/requests"), "my requests")
     _safe(_html(client, "ann", "/start"), "the catalogue")
     _safe(_post(client, "ann", "/tokens", {"name": payload[:100], "scopes": "read"}), "the tokens page")
-    _safe(_html(client, "admin", "/admin"), "the admin page")
     _safe(_html(client, "ann", f"/tasks/{payload}"), "an error page echoing a hostile id")
+    # A task nobody can act on reaches the admin page with its hostile title: erin claims it, then is disabled.
+    title = payload[:200].ljust(3, "x")
+    _post(client, "ann", "/start/hostile", {"title": title, "body": payload.ljust(10, "x"), "businessKey": "second"})
+    second = re.search(r'href="/tasks/([0-9a-f-]{36})', _html(client, "erin", "/inbox?view=group")).group(1)
+    _post(client, "erin", f"/tasks/{second}/claim", {})
+    accounts.set_active(rt, SYSTEM_ACTOR, "erin", False)
+    admin_page = _html(client, "admin", "/admin")
+    _safe(admin_page, "the admin page")
+    assert str(escape(f"Review: {title}")) in admin_page, "the orphaned task is listed, its title as text"
