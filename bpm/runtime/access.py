@@ -17,9 +17,10 @@ from bpm.errors import NotFound, shown
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, ApprovalRules, DefinitionFacts, InstanceFacts, TaskFacts, allows, decides
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import TASK_OPEN, ProcessInstanceRecord, TaskRecord
+from bpm.store.models import ProcessInstanceRecord, TaskRecord
 from bpm.store.repositories.instance_lists import Reader
 from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import TaskStatus
 
 
 def task_and_instance(uow: UnitOfWork, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord]:
@@ -52,7 +53,7 @@ def task_facts(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, ins
     if task.vote_of is not None and task.item_index is None:
         others = [t for t in uow.tasks.of_vote(instance.id, task.vote_of) if t.id != task.id]
         voters = {t.completed_by for t in others if t.completed_by} | {t.assignee for t in others
-                                                                          if t.assignee and t.status == TASK_OPEN}
+                                                                          if t.assignee and t.status == TaskStatus.OPEN}
         rules = replace(rules, voters=frozenset(voters))
     return TaskFacts(task, instance_facts(uow, actor, instance), rules, target)
 

@@ -26,18 +26,16 @@ from bpm.runtime.actors import SYSTEM
 from bpm.runtime.history import snapshot_delta
 from bpm.runtime.offers import claimable, follow, offer
 from bpm.runtime.runtime import Runtime
+from bpm.runtime.transitions import ENDED, TASK
 from bpm.store.chain import stamp
 from bpm.store.models import (
-    TASK_CANCELLED,
-    TASK_OPEN,
     ProcessInstanceRecord,
     TaskRecord,
 )
 from bpm.store.uow import UnitOfWork
-from bpm.store.vocabulary import Cause, InstanceStatus, JobKind
+from bpm.store.vocabulary import Cause, InstanceStatus, JobKind, TaskStatus
 
 CANCELLED = InstanceStatus.CANCELLED
-FINISHED_STATUSES = (COMPLETED, FAILED, CANCELLED)
 
 @dataclass
 class EngineRun:
@@ -122,7 +120,7 @@ def current_request(engine: WorkflowEngine, instance: ProcessInstanceRecord) -> 
 
 def waits_at(instance: ProcessInstanceRecord, node_id: str | None, status: str) -> bool:
     """Whether the instance has a branch at ``node_id`` that is ``status`` (paused for a task or timer, or in error)."""
-    if instance.status in FINISHED_STATUSES:
+    if instance.status in ENDED:
         return False
     positions = instance.snapshot.get("positions") if isinstance(instance.snapshot, dict) else None
     if positions is None:
@@ -213,11 +211,12 @@ def end_dropped_branches(rt: Runtime, uow: UnitOfWork, instance: ProcessInstance
 
 def cancel_task(rt: Runtime, uow: UnitOfWork, task: TaskRecord, actor: str, cause: str) -> None:
     """Close an open task unfinished: its offers and escalations go, and its history says why."""
+    TASK.require("cancel", task.status)
     was_claimable = claimable(task)
-    uow.tasks.update_open(task, {"status": TASK_CANCELLED})
+    uow.tasks.update_open(task, {"status": TaskStatus.CANCELLED})
     follow(uow, task, was_claimable)
     cancel_pending_jobs(uow, task.instance_id, task_id=task.id)
-    add_task_event(rt, uow, task, actor, cause, {"status": [TASK_OPEN, TASK_CANCELLED]})
+    add_task_event(rt, uow, task, actor, cause, {"status": [TaskStatus.OPEN, TaskStatus.CANCELLED]})
 
 
 def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
@@ -322,7 +321,7 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
                       assignee=request.assignee, candidate_users=sorted(set(request.candidate_users)),
                       candidate_groups=sorted(set(request.candidate_groups)), outcomes=list(request.outcomes),
                       priority=request.priority,
-                      due_at=request.due_at, status=TASK_OPEN, created_at=rt.now(), data=None, vote_of=vote_of,
+                      due_at=request.due_at, status=TaskStatus.OPEN, created_at=rt.now(), data=None, vote_of=vote_of,
                       item=request.item, item_index=request.item_index)
     uow.tasks.add(task)
     offer(uow, task)

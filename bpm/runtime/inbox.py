@@ -7,9 +7,10 @@ from typing import Any
 from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, require
-from bpm.store.models import TASK_OPEN, Task
+from bpm.store.models import Task
 from bpm.store.repositories.task_lists import ORDERS
 from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import TaskStatus
 
 SCOPES = ("available", "mine", "candidate", "all", "orphaned")  # the API offers exactly these
 
@@ -25,7 +26,7 @@ def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int
     open tasks are offered.
     """
     scope = filters.get("scope") or "available"
-    status = filters.get("status") or TASK_OPEN
+    status = filters.get("status") or TaskStatus.OPEN
     order = filters.get("sort") or "urgency"
     require(actor, Action.TASK_LIST)
     if order not in ORDERS:
@@ -37,5 +38,5 @@ def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int
     if scope not in ("available", "candidate"):
         raise InvalidRequest("unknown scope", {"scope": [f"one of: {', '.join(SCOPES)}"]})
     return uow.task_lists.of_person(actor.username, actor.groups, assigned=scope == "available",
-                                    offered=status == TASK_OPEN, status=status, filters=filters, order=order,
+                                    offered=status == TaskStatus.OPEN, status=status, filters=filters, order=order,
                                     page=page, page_size=page_size)

@@ -7,9 +7,8 @@ from typing import Any, NamedTuple
 
 from bpm.engine import Node, Snapshot, WorkflowEngine
 from bpm.engine.expressions.reads import field_read
-from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
+from bpm.engine.snapshot import ACTIVE, ERROR
 from bpm.errors import (
-    ConflictError,
     FormInvalid,
     InvalidRequest,
     NotFound,
@@ -35,6 +34,7 @@ from bpm.runtime.advance import (
 from bpm.runtime.offers import withdraw_all_of_instance
 from bpm.runtime.policy import Action, allows, barred_from, require
 from bpm.runtime.runtime import Runtime
+from bpm.runtime.transitions import INSTANCE
 from bpm.store.models import HistoryEntry, ProcessInstance, ProcessInstanceRecord, TaskRecord
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause, JobKind
@@ -128,8 +128,7 @@ def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revisi
         require(actor, Action.INSTANCE_CANCEL,
                 instance_facts(uow, actor, instance, engine=rt.engines.for_instance(uow, instance)))
         check_revision(instance.revision, expected_revision, "the instance")
-        if instance.status in (COMPLETED, CANCELLED):
-            raise ConflictError(f"the instance is already {instance.status}")
+        INSTANCE.require("cancel", instance.status)
         _cancel(rt, uow, actor, instance, reason)
         uow.commit()
         return instance
@@ -185,8 +184,7 @@ def repair_instance(rt: Runtime, actor: Actor, instance_id: str, reason: str, ve
         if not reason or not reason.strip():
             raise InvalidRequest("a repair needs a reason", {"reason": ["say why, for the history"]})
         check_revision(instance.revision, expected_revision, "the instance")
-        if instance.status in (COMPLETED, CANCELLED):
-            raise ConflictError(f"the instance is already {instance.status}; there is nothing to repair")
+        INSTANCE.require("repair", instance.status)
         key, old_version = instance.definition_key, instance.definition_version
         target_version = version if version is not None else old_version
         definition = definitions.get_version(uow, key, target_version)
@@ -218,8 +216,7 @@ def retry_instance(rt: Runtime, actor: Actor, instance_id: str,
         instance = get_instance(uow, instance_id)
         require(actor, Action.INSTANCE_RETRY, instance_facts(uow, actor, instance))
         check_revision(instance.revision, expected_revision, "the instance")
-        if instance.status not in (FAILED, ERROR):
-            raise ConflictError(f"only failed or erroring instances can be retried; this one is {instance.status}")
+        INSTANCE.require("retry", instance.status)
         engine = rt.engines.for_instance(uow, instance)
         before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh from the database
         metadata = {k: v for k, v in before.metadata.items() if k not in ("failedReason", "pausedReason")}
@@ -262,7 +259,7 @@ class StartForm(NamedTuple):
 
 def withdrawable(rt: Runtime, uow: UnitOfWork, actor: Actor, instance: ProcessInstanceRecord) -> bool:
     """Whether the actor may cancel this instance now (for offering the button; cancel_instance checks again)."""
-    if instance.status in (COMPLETED, CANCELLED):
+    if not INSTANCE.allows("cancel", instance.status):
         return False
     facts = instance_facts(uow, actor, instance, engine=rt.engines.for_instance(uow, instance))
     return allows(actor, Action.INSTANCE_CANCEL, facts)

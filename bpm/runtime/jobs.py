@@ -51,9 +51,10 @@ from bpm.runtime.advance import (
 from bpm.runtime.offers import claimable, follow
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import TASK_OPEN, Job, ProcessInstanceRecord
+from bpm.runtime.transitions import JOB, TASK
+from bpm.store.models import Job, ProcessInstanceRecord
 from bpm.store.uow import UnitOfWork
-from bpm.store.vocabulary import Cause, JobKind, JobStatus
+from bpm.store.vocabulary import Cause, JobKind, JobStatus, TaskStatus
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def fire(rt: Runtime, job: Claimed, worker: str) -> str:
         with rt.uow() as uow:
             uow.jobs.serialize_instance(job.instance_id)  # one job per instance at a time
             row = uow.objects.get(Job, job.id, fresh=True)
-            if row is None or row.status != RUNNING or row.locked_by != worker:
+            if row is None or not JOB.allows("finish", row.status) or row.locked_by != worker:
                 return "lost"
             said = FIRE[row.kind](rt, uow, row)
             uow.jobs.finish(row.id, DONE, rt.now())
@@ -128,7 +129,7 @@ def _release(rt: Runtime, job: Claimed, worker: str, due: dt.datetime | None, er
     now = rt.now()
     with rt.uow() as uow:
         row = uow.objects.get(Job, job.id, fresh=True)
-        if row is None or row.status != RUNNING or row.locked_by != worker:
+        if row is None or not JOB.allows("give back", row.status) or row.locked_by != worker:
             return "lost"
         attempts = row.attempts + 1 if count else row.attempts
         if count and (at_once or attempts >= MAX_ATTEMPTS):
@@ -189,7 +190,7 @@ def _continuation(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
 
 def _escalation(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
     task = uow.tasks.get(job.task_id or "")
-    if task is None or task.status != TASK_OPEN:
+    if task is None or not TASK.allows("escalate", task.status):
         return "moot"
     action = job.payload.get("action")
     if action == "remind":
@@ -233,7 +234,7 @@ def _time_out(rt: Runtime, uow: UnitOfWork, task: Any, handle: str) -> str:
     if instance is None or not waits_at(instance, task.node_id, PAUSED):
         return "moot"
     siblings = uow.tasks.of_vote(instance.id, task.vote_of) if task.vote_of else [task]
-    for open_task in (t for t in siblings if t.status == TASK_OPEN):
+    for open_task in (t for t in siblings if t.status == TaskStatus.OPEN):
         cancel_task(rt, uow, open_task, TIMER_ACTOR, Cause.TASK_TIMED_OUT)
     now = rt.now().isoformat().replace("+00:00", "Z")
     payload = {"outcome": handle, "data": {}, "completedBy": TIMER_ACTOR, "completedAt": now}
@@ -276,7 +277,7 @@ def retry_incident(rt: Runtime, actor: Actor, job_id: int) -> Job:
     """Admins: fire an incident's job again at the next tick, with fresh attempts."""
     with rt.uow() as uow:
         job = uow.objects.get(Job, job_id) if 0 < job_id < 2**31 else None  # ids the INTEGER column can hold
-        if job is None or job.status != INCIDENT:
+        if job is None or not JOB.allows("retry incident", job.status):
             raise NotFound(f"no incident {shown(str(job_id))}")
         instance = uow.instances.get(job.instance_id)
         if instance is None:

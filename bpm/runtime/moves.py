@@ -29,6 +29,7 @@ from bpm.runtime.actors import Actor
 from bpm.runtime.advance import EngineRun, cancel_task, run_engine, save_advance
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
+from bpm.runtime.transitions import INSTANCE
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause
 
@@ -154,8 +155,8 @@ def _versions(rt: Runtime, uow: UnitOfWork, key: str, from_version: int, to_vers
 def _move_one(rt: Runtime, uow: UnitOfWork, actor: Actor, instance_id: str, versions: _Versions,
               from_version: int, to_version: int, dry_run: bool) -> Moved | Refused:
     instance = uow.instances.get(instance_id)
-    if instance is None or instance.definition_version != from_version or instance.status not in (
-            "active", "paused", "error"):
+    if instance is None or instance.definition_version != from_version or not INSTANCE.allows(
+            "migrate", instance.status):
         return Refused(instance_id, [], "it ended or moved meanwhile")
     before = Snapshot.from_dict(instance.snapshot, copy=False)
     at = list(before.at_nodes)

@@ -16,13 +16,14 @@ comes to change a task's priority or due date must refresh its offers too.
 
 from __future__ import annotations
 
-from bpm.store.models import TASK_OPEN, TaskRecord
+from bpm.store.models import TaskRecord
 from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import TaskStatus
 
 
 def claimable(task: TaskRecord) -> bool:
     """Open, unclaimed and offered to someone: the tasks that have offer rows."""
-    return (task.status == TASK_OPEN and task.assignee is None
+    return (task.status == TaskStatus.OPEN and task.assignee is None
             and (task.candidate_users != [] or task.candidate_groups != []))
 
 

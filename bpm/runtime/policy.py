@@ -41,8 +41,8 @@ from typing import Any
 from bpm.errors import Forbidden, NotFound, shown
 from bpm.nodes.votes import rejects
 from bpm.runtime.actors import Actor
-from bpm.store.models import TASK_OPEN, ProcessInstanceRecord, TaskRecord
-from bpm.store.vocabulary import InstanceStatus
+from bpm.store.models import ProcessInstanceRecord, TaskRecord
+from bpm.store.vocabulary import InstanceStatus, TaskStatus
 
 logger = logging.getLogger("bpm.policy")
 
@@ -345,7 +345,7 @@ def _signed_in(actor: Actor, facts: Any) -> Refusal | None:
 
 def _attach(actor: Actor, facts: TaskFacts) -> Refusal | None:
     """Whoever may comment on a task may add a file to it while it is open; a finished decision's files are kept."""
-    return _comment(actor, facts) or _unless(facts.task.status == TASK_OPEN,
+    return _comment(actor, facts) or _unless(facts.task.status == TaskStatus.OPEN,
                                              "this task is done: files are added to open tasks only")
 
 
@@ -353,7 +353,7 @@ def _detach(actor: Actor, facts: AttachmentFacts) -> Refusal | None:
     if not may_read_instance(actor, facts.task.instance):
         return Refusal("not related to this request", hide=True)
     return (_unless(facts.added_by == actor.username, "only the person who added a file may remove it")
-            or _unless(facts.task.task.status == TASK_OPEN,
+            or _unless(facts.task.task.status == TaskStatus.OPEN,
                        "the task it was added on is done: the file is part of that decision's record"))
 
 

@@ -28,12 +28,12 @@ from bpm.errors import ConflictError, InvalidRequest, NotFound, shown
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
+from bpm.runtime.transitions import ENDED
 from bpm.store.chain import stamp
 from bpm.store.models import LegalHold, ProcessInstance
 from bpm.store.uow import UnitOfWork
-from bpm.store.vocabulary import AdminCause, Cause, InstanceStatus
+from bpm.store.vocabulary import AdminCause, Cause
 
-FINISHED = (InstanceStatus.COMPLETED.value, InstanceStatus.CANCELLED.value, InstanceStatus.FAILED.value)
 REMOVED = ("history entries' data", "snapshot context", "task data and titles", "comments", "files", "drafts",
            "messages", "notices")
 RETENTION_ACTOR = Actor("system:retention", frozenset({"admin"}))  # the worker's and the CLI's purges
@@ -75,7 +75,7 @@ def due(rt: Runtime, uow: UnitOfWork, limit: int | None = None) -> list[Due]:
     found: list[Due] = []
     for days in sorted(set(ttl.values())):
         versions = [version for version, d in ttl.items() if d == days]
-        rows = uow.retention.ended_before(versions, FINISHED, now - dt.timedelta(days=days), limit)
+        rows = uow.retention.ended_before(versions, ENDED, now - dt.timedelta(days=days), limit)
         found.extend(Due(i, k, v, e, days) for i, k, v, e in rows)
     found.sort(key=lambda d: d.ended_at)
     return found[:limit] if limit is not None else found
@@ -96,7 +96,7 @@ def purge_instance(rt: Runtime, actor: Actor, one: Due) -> bool:
     require(actor, Action.RETENTION_PURGE)
     with rt.uow() as uow:
         instance = _locked(uow, one.instance_id)
-        if (instance.purged_at is not None or instance.status not in FINISHED
+        if (instance.purged_at is not None or instance.status not in ENDED
                 or uow.objects.get(LegalHold, one.instance_id) is not None):
             return False
         now = rt.now()

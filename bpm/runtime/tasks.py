@@ -31,10 +31,8 @@ from bpm.runtime.advance import (
 from bpm.runtime.instances import check_revision
 from bpm.runtime.policy import Action, AttachmentFacts, allows, may_delegate_someone, require
 from bpm.runtime.runtime import Runtime
+from bpm.runtime.transitions import TASK
 from bpm.store.models import (
-    TASK_CANCELLED,
-    TASK_COMPLETED,
-    TASK_OPEN,
     Attachment,
     HistoryEntry,
     ProcessInstanceRecord,
@@ -42,14 +40,9 @@ from bpm.store.models import (
     TaskRecord,
 )
 from bpm.store.uow import UnitOfWork
-from bpm.store.vocabulary import Cause
+from bpm.store.vocabulary import Cause, TaskStatus
 
 MAX_COMMENT = 4000
-
-
-def _require_open(task: TaskRecord) -> None:
-    if task.status != TASK_OPEN:
-        raise ConflictError(f"the task is already {task.status}")
 
 
 def _bump(uow: UnitOfWork, task: TaskRecord, values: dict[str, Any]) -> None:
@@ -101,7 +94,7 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
         engine = rt.engines.for_instance(uow, instance)
         require(actor, Action.TASK_COMPLETE, task_facts(rt, uow, actor, task, instance, engine=engine))
         check_revision(task.revision, expected_revision, "the task")
-        _require_open(task)
+        TASK.require("complete", task.status)
         if outcome is None and len(task.outcomes) == 1:
             outcome = task.outcomes[0]
         if outcome not in task.outcomes:
@@ -112,7 +105,7 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
             raise ConflictError("the instance is no longer waiting for this task")
         now = rt.now()
         # Completing an unclaimed task claims it: the work stays listed as the completer's (offers.py).
-        _bump(uow, task, {"status": TASK_COMPLETED, "assignee": task.assignee or actor.username,
+        _bump(uow, task, {"status": TaskStatus.COMPLETED, "assignee": task.assignee or actor.username,
                           "completed_by": actor.username, "completed_at": now, "outcome": outcome, "data": data})
         _acted(rt, uow, actor, task)
         node_data = engine.workflow.nodes_by_id[task.node_id].data
@@ -136,7 +129,7 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
                      tasks_may_exist=False, on_behalf_of=task.delegated_by)
         if task.item_index is not None and task.node_id not in run.snapshot.paused_at:
             for other in uow.tasks.of_vote(instance.id, task.vote_of or ""):  # decided: the other items' go
-                if other.status == TASK_OPEN:
+                if other.status == TaskStatus.OPEN:
                     cancel_task(rt, uow, other, actor.username, Cause.ITEMS_DECIDED)
         uow.commit()
         return task, instance, run
@@ -144,7 +137,7 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
 
 def _item_results(uow: UnitOfWork, task: TaskRecord, instance: ProcessInstanceRecord) -> list[dict[str, Any]]:
     """Every item's result so far (this task's last), for the node to decide on (``bpm.nodes.items``)."""
-    done = sorted((t for t in uow.tasks.of_vote(instance.id, task.vote_of or "") if t.status == TASK_COMPLETED),
+    done = sorted((t for t in uow.tasks.of_vote(instance.id, task.vote_of or "") if t.status == TaskStatus.COMPLETED),
                   key=lambda t: (t.id == task.id, t.completed_at or instance.started_at, t.id))
     return [{"index": t.item_index, "item": t.item, "by": t.completed_by, "outcome": t.outcome, "data": t.data or {},
              "at": t.completed_at.isoformat().replace("+00:00", "Z") if t.completed_at else None,
@@ -155,7 +148,7 @@ def _count_votes(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, i
                  node_data: Any, vote: dict[str, Any]) -> dict[str, Any] | None:
     """After a vote: the node's payload once the vote is decided (the other voters' tasks cancelled), else None."""
     tasks = uow.tasks.of_vote(instance.id, task.vote_of or "")
-    cast = sorted((t for t in tasks if t.status == TASK_COMPLETED),  # in the order cast, this one last
+    cast = sorted((t for t in tasks if t.status == TaskStatus.COMPLETED),  # in the order cast, this one last
                   key=lambda t: (t.id == task.id, t.completed_at or instance.started_at, t.id))
     decided = votes.decide([t.outcome or "" for t in cast], len(tasks), node_data.get("completion", "all"),
                            node_data.get("rejectPolicy", "first-rejects"), task.outcomes)
@@ -164,8 +157,8 @@ def _count_votes(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, i
                        on_behalf_of=task.delegated_by)
         return None
     for other in tasks:
-        if other.status == TASK_OPEN:
-            _bump(uow, other, {"status": TASK_CANCELLED})
+        if other.status == TaskStatus.OPEN:
+            _bump(uow, other, {"status": TaskStatus.CANCELLED})
             cancel_pending_jobs(uow, instance.id, task_id=other.id)
     record = [{"by": t.completed_by, "outcome": t.outcome, "data": t.data or {},
                "at": t.completed_at.isoformat().replace("+00:00", "Z") if t.completed_at else None,
@@ -180,7 +173,7 @@ def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int |
         facts = task_facts(rt, uow, actor, task, instance)
         require(actor, Action.TASK_READ, facts)
         check_revision(task.revision, expected_revision, "the task")
-        _require_open(task)
+        TASK.require("change", task.status)
         if task.assignee is not None:
             raise ConflictError(f"the task is already claimed by {task.assignee}")
         require(actor, Action.TASK_CLAIM, facts)
@@ -197,7 +190,7 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int
         task, instance = task_and_instance(uow, task_id)
         require(actor, Action.TASK_UNCLAIM, task_facts(rt, uow, actor, task, instance))
         check_revision(task.revision, expected_revision, "the task")
-        _require_open(task)
+        TASK.require("change", task.status)
         if task.assignee is None:
             raise ConflictError("the task is not claimed")
         if not task.candidate_users and not task.candidate_groups:
@@ -227,7 +220,7 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
         require(actor, Action.TASK_READ, facts)  # an unknown target must not reveal that a hidden task exists
         require(actor, Action.TASK_DELEGATE, replace(facts, target=_target(rt, uow, to)))
         check_revision(task.revision, expected_revision, "the task")
-        _require_open(task)
+        TASK.require("change", task.status)
         owner = task.delegated_by or task.assignee or actor.username
         assignee = task.assignee
         _bump(uow, task, {"assignee": to, "delegated_by": owner})
@@ -245,7 +238,7 @@ def reassign_task(rt: Runtime, actor: Actor, task_id: str, to: str, reason: str 
         task, instance = task_and_instance(uow, task_id)
         require(actor, Action.TASK_REASSIGN, task_facts(rt, uow, actor, task, instance, target=_target(rt, uow, to)))
         check_revision(task.revision, expected_revision, "the task")
-        _require_open(task)
+        TASK.require("change", task.status)
         assignee = task.assignee
         _bump(uow, task, {"assignee": to, "delegated_by": None})
         _acted(rt, uow, actor, task)
@@ -284,7 +277,7 @@ def open_tasks_of(uow: UnitOfWork, instance_id: str) -> list[TaskRecord]:
 
 def _prefill(engine: WorkflowEngine, task: TaskRecord, request: dict[str, Any]) -> dict[str, Any]:
     node = engine.workflow.nodes_by_id.get(task.node_id)
-    return prefilled(node.data, request) if node is not None and task.status == TASK_OPEN else {}
+    return prefilled(node.data, request) if node is not None and task.status == TaskStatus.OPEN else {}
 
 
 def task_prefill(rt: Runtime, uow: UnitOfWork, task: TaskRecord, instance: ProcessInstanceRecord) -> dict[str, Any]:
@@ -322,7 +315,7 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     form_id = start.data.get("form") if start is not None and isinstance(start.data, dict) else None
     request = current_request(engine, instance)
     prefill = _prefill(engine, task, request)
-    is_open = task.status == TASK_OPEN
+    is_open = task.status == TaskStatus.OPEN
     checks = {"complete": Action.TASK_COMPLETE, "comment": Action.TASK_COMMENT, "attach": Action.ATTACHMENT_ADD}
     may = {name for name, action in checks.items() if allows(actor, action, facts) and (is_open or name == "comment")}
     if is_open and may_delegate_someone(actor, facts):

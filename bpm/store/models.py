@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from bpm.store.types import JsonColumn, UtcDateTime
-from bpm.store.vocabulary import JobStatus, OutboxStatus, TaskStatus
+from bpm.store.vocabulary import JobStatus, OutboxStatus
 
 
 def _json(nullable: bool = False) -> Any:
@@ -209,9 +209,6 @@ class AuditAnchor(SQLModel, table=True):
     signature: str = Field(max_length=128)
     key_id: str = Field(max_length=16)  # the first 16 hex digits of the SHA-256 of the public key
     shipped_at: dt.datetime | None = _when(nullable=True)  # posted to BPM_AUDIT_ANCHOR_WEBHOOK (None: not yet)
-
-
-TASK_OPEN, TASK_COMPLETED, TASK_CANCELLED = (status.value for status in TaskStatus)  # plain str, cheapest to bind
 
 
 class TaskRecord(SQLModel):

@@ -19,6 +19,7 @@ from bpm.runtime import definitions, inbox, instances, jobs, moves, tasks
 from bpm.runtime.access import instance_facts
 from bpm.runtime.paging import digits
 from bpm.runtime.policy import Action, allows, may_reassign_tasks, require
+from bpm.runtime.transitions import STOPPED
 from bpm.web.outcome import ANSWERED, act_and_say
 from bpm.web.pages import render_page
 
@@ -33,7 +34,7 @@ def overview() -> tuple[str, int]:
     require(actor, Action.INSTANCE_READ_ALL)
     with rt.uow() as uow:
         stuck = []
-        for status in ("failed", "error"):
+        for status in sorted(STOPPED):
             rows, _ = instances.list_instances(uow, actor, {"status": status}, 1, LISTED)
             stuck.extend(rows)
         orphans, orphan_total = inbox.list_tasks(uow, actor, {"scope": "orphaned"}, 1, LISTED)

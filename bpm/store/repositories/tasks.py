@@ -12,9 +12,6 @@ from bpm.store.direct import DirectStatement
 from bpm.store.models import (
     CANDIDATE_TABLE,
     INSTANCE_TABLE,
-    TASK_CANCELLED,
-    TASK_COMPLETED,
-    TASK_OPEN,
     TASK_TABLE,
     ProcessInstanceRecord,
     Task,
@@ -23,19 +20,20 @@ from bpm.store.models import (
     TaskRecord,
 )
 from bpm.store.statements import load_record, record_at, split_row, versioned_update
+from bpm.store.vocabulary import TaskStatus
 
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
 
 _OPEN_TASK_AT = DirectStatement(select(TASK_TABLE.c.id).where(TASK_TABLE.c.instance_id == bindparam("instance_id"),
                                                                TASK_TABLE.c.node_id == bindparam("node_id"),
-                                                               TASK_TABLE.c.status == TASK_OPEN))
+                                                               TASK_TABLE.c.status == TaskStatus.OPEN))
 _WITH_INSTANCE = DirectStatement(select(TASK_TABLE, INSTANCE_TABLE)
                                  .join(INSTANCE_TABLE, INSTANCE_TABLE.c.id == TASK_TABLE.c.instance_id)
                                  .where(TASK_TABLE.c.id == bindparam("id")))
 _OPEN_OF_INSTANCE = DirectStatement(select(TASK_TABLE)
                                     .where(TASK_TABLE.c.instance_id == bindparam("instance_id"),
-                                           TASK_TABLE.c.status == TASK_OPEN)
+                                           TASK_TABLE.c.status == TaskStatus.OPEN)
                                     .order_by(TASK_TABLE.c.created_at, TASK_TABLE.c.id))
 _WITHDRAW = DirectStatement(delete(CANDIDATE_TABLE).where(CANDIDATE_TABLE.c.task_id == bindparam("task_id")))
 
@@ -76,7 +74,7 @@ class TaskRepository:
     def completed_of_instance(self, instance_id: str) -> list[TaskRecord]:
         """The completed tasks of an instance, in the order they were completed."""
         rows = self._uow.execute(select(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id,
-                                                          TASK_TABLE.c.status == TASK_COMPLETED)
+                                                          TASK_TABLE.c.status == TaskStatus.COMPLETED)
                                  .order_by(TASK_TABLE.c.completed_at, TASK_TABLE.c.id)).all()
         return [record_at(TaskRecord, row) for row in rows]
 
@@ -92,15 +90,15 @@ class TaskRepository:
     def update_open(self, task: TaskRecord, values: dict[str, Any]) -> None:
         """Write ``values`` if the task is still open at the revision read (else ConflictError); bumps revision."""
         read = task.revision
-        versioned_update(self._uow, TASK_TABLE, task.id, read, values, status=TASK_OPEN,
+        versioned_update(self._uow, TASK_TABLE, task.id, read, values, status=TaskStatus.OPEN,
                          conflict="the task was changed by someone else; reload and try again")
         self._uow.mark_written(task, {**values, "revision": read + 1})
 
     def cancel_open_of_instance(self, instance_id: str) -> None:
         """Cancel every open task of an instance (locks them before the instance, as every action does)."""
         self._uow.execute(update(TASK_TABLE).where(TASK_TABLE.c.instance_id == instance_id,
-                                                   TASK_TABLE.c.status == TASK_OPEN)
-                          .values(status=TASK_CANCELLED, revision=TASK_TABLE.c.revision + 1))
+                                                   TASK_TABLE.c.status == TaskStatus.OPEN)
+                          .values(status=TaskStatus.CANCELLED, revision=TASK_TABLE.c.revision + 1))
 
     def add_comment(self, task_id: str, author: str, body: str, at: dt.datetime) -> TaskComment:
         """Add a comment (an ORM object, so its id comes back)."""
