@@ -21,7 +21,7 @@ from bpm.api.schemas import (
     with_related,
 )
 from bpm.auth import current_actor, runtime
-from bpm.engine import WorkflowEngine
+from bpm.engine import NodeRole, WorkflowEngine, nodes_with_role
 from bpm.engine.positions import nodes_at
 from bpm.runtime import instances
 from bpm.runtime.advance import current_request
@@ -51,7 +51,7 @@ def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord], uow: 
 
 def _calls(engine: WorkflowEngine) -> bool:
     """Whether the process has a call step (only then may an instance have sub-processes)."""
-    return any(node.type == "call" for node in engine.workflow.nodes)
+    return bool(nodes_with_role(engine.workflow.nodes, engine.node_definitions, NodeRole.CALL))
 
 
 @blp.route("")

@@ -9,6 +9,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate
 
+from bpm.nodes.types import NodeType
 from bpm.runtime.inbox import ORDERS, SCOPES
 from bpm.store.vocabulary import DefinitionStatus, InstanceStatus, TaskStatus
 
@@ -114,7 +115,7 @@ class DefinitionVersionSchema(CamelSchema):
     @staticmethod
     def _start_form(definition: Any) -> str | None:
         for node in (getattr(definition, "body", None) or {}).get("nodes", []):
-            if isinstance(node, dict) and node.get("type") == "start":
+            if isinstance(node, dict) and node.get("type") == NodeType.START:
                 form = (node.get("data") or {}).get("form")
                 return form if isinstance(form, str) else None
         return None

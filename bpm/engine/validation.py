@@ -12,6 +12,7 @@ from bpm.engine.expressions.portability import template_findings
 from bpm.engine.expressions.scope import RESERVED_NAMES
 from bpm.engine.expressions.template import compile_template, iter_expressions
 from bpm.engine.node import NodeDefinition
+from bpm.engine.roles import NodeRole, role_of
 from bpm.engine.schema import JsonSchemaValidator
 
 _schemas = JsonSchemaValidator()
@@ -58,15 +59,11 @@ def validate_definition(
             problems.extend(_node_portability(node.id, node.data, node_type, path))
         if node_type is not None and node_type.input_schema is not None:
             problems.extend(_data_problems(node.id, node.data, node_type.input_schema, f"{path}.data"))
-    roles = {node.id: _role(node_definitions.get(node.type)) for node in loaded.nodes}
+    roles = {node.id: role_of(node_definitions.get(node.type)) for node in loaded.nodes}
     problems.extend(_edge_problems(loaded, roles))
     problems.extend(_branch_problems(loaded, roles, node_index))
     problems.extend(_reachability_problems(loaded, node_index, start_node_ids))
     return problems
-
-
-def _role(node_type: NodeDefinition | None) -> str | None:
-    return (node_type.metadata or {}).get("role") if node_type is not None else None
 
 
 def _branch_problems(definition: WorkflowDefinition, roles: Mapping[str, str | None],
@@ -80,17 +77,17 @@ def _branch_problems(definition: WorkflowDefinition, roles: Mapping[str, str | N
         out.setdefault(edge.source, []).append(edge.source_handle)
         into[edge.target] = into.get(edge.target, 0) + 1
         successors.setdefault(edge.source, set()).add(edge.target)
-    fed = _reachable(successors, [n for n, role in roles.items() if role == "fork"])
+    fed = _reachable(successors, [n for n, role in roles.items() if role == NodeRole.FORK])
     for node in definition.nodes:
         path = f"$.nodes[{node_index[node.id]}]"
-        if roles[node.id] == "fork":
+        if roles[node.id] == NodeRole.FORK:
             exits = out.get(node.id, [])
             if len(exits) < 2 and not (isinstance(node.data, Mapping) and node.data.get("inclusive")):
                 found.append(Problem(path, f"fork '{node.id}' has {len(exits)} way(s) out: it runs nothing in "
                                            "parallel (draw an edge to each branch)", "warning"))
             if isinstance(node.data, Mapping) and node.data.get("inclusive"):
                 found.extend(_inclusive_problems(node.id, node.data, set(exits), path))
-        elif roles[node.id] == "join":
+        elif roles[node.id] == NodeRole.JOIN:
             if node.id not in fed:
                 found.append(Problem(path, f"join '{node.id}' is not after any fork: it waits for nothing and "
                                            "lets every arrival through", "warning"))
@@ -203,7 +200,7 @@ def _edge_problems(definition: WorkflowDefinition, roles: Mapping[str, str | Non
     found = []
     first_by_exit: dict[tuple[str, str | None], str] = {}
     for i, edge in enumerate(definition.edges):
-        if roles.get(edge.source) == "fork":
+        if roles.get(edge.source) == NodeRole.FORK:
             continue  # a fork takes every edge of an exit: several are the point
         key = (edge.source, edge.source_handle)
         if key in first_by_exit:

@@ -11,6 +11,7 @@ from typing import Any
 from bpm.engine import NodeDefinition, NodeResult
 from bpm.engine.expressions.values import truthy
 from bpm.engine.node import EVERY_EXIT
+from bpm.engine.roles import NodeRole
 from bpm.nodes.flow import RULES
 
 FORK_SCHEMA = {
@@ -63,5 +64,5 @@ def join(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
 
 
 ONE_AT_A_TIME = "Refluxo's engine runs one node at a time; parallel branches need this engine"
-FORK = NodeDefinition(fork, metadata={"input": FORK_SCHEMA, "role": "fork", "refluxo": ONE_AT_A_TIME})
-JOIN = NodeDefinition(join, metadata={"input": JOIN_SCHEMA, "role": "join", "refluxo": ONE_AT_A_TIME})
+FORK = NodeDefinition(fork, metadata={"input": FORK_SCHEMA, "role": NodeRole.FORK, "refluxo": ONE_AT_A_TIME})
+JOIN = NodeDefinition(join, metadata={"input": JOIN_SCHEMA, "role": NodeRole.JOIN, "refluxo": ONE_AT_A_TIME})

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from bpm.engine import NodeDefinition, NodeResult
+from bpm.engine.roles import NodeRole
 from bpm.nodes.effects import CallRequest, effects_of
 
 FIELD = {"type": "string", "minLength": 1, "maxLength": 100}
@@ -53,5 +54,5 @@ def call(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
 
 
 CALL = NodeDefinition(call, metadata={
-    "input": CALL_SCHEMA, "role": "call",
+    "input": CALL_SCHEMA, "role": NodeRole.CALL,
     "refluxo": "Refluxo's engine has no sub-processes: a call needs this service to run the child"})

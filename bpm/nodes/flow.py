@@ -6,6 +6,7 @@ from typing import Any
 
 from bpm.engine import NodeDefinition, NodeResult
 from bpm.engine.expressions.values import truthy
+from bpm.engine.roles import NodeRole
 from bpm.forms import FormRegistry
 
 END_HANDLE = "__end__"
@@ -36,7 +37,7 @@ def start_type(forms: FormRegistry) -> NodeDefinition:
     def start(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
         return NodeResult(forms.validate(data.get("form"), payload))
 
-    return NodeDefinition(start, metadata={"input": START_SCHEMA, "role": "start"})
+    return NodeDefinition(start, metadata={"input": START_SCHEMA, "role": NodeRole.START})
 
 
 def decide(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
@@ -62,4 +63,4 @@ def end(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
 DECISION = NodeDefinition(decide, metadata={"input": DECISION_SCHEMA})
 SET = NodeDefinition(set_values, metadata={"input": SET_SCHEMA, "refluxoData": {
     "into": "writing into the request's data (NodeResult.writes) needs this engine"}})
-END = NodeDefinition(end, metadata={"input": END_SCHEMA, "role": "end"})
+END = NodeDefinition(end, metadata={"input": END_SCHEMA, "role": NodeRole.END})

@@ -8,6 +8,7 @@ from typing import Any
 
 from bpm.engine import Clock, NodeDefinition, NodeResult
 from bpm.engine.expressions.transforms import parse_duration
+from bpm.engine.roles import NodeRole
 from bpm.nodes import items
 from bpm.nodes.effects import TaskRequest, effects_of
 
@@ -92,7 +93,7 @@ def human_task_type(clock: Clock) -> NodeDefinition:
         return NodeResult(payload, next_handle=payload["outcome"], writes=written_back(data, payload.get("data")))
 
     return NodeDefinition(human_task, metadata={
-        "input": HUMAN_TASK_SCHEMA, "role": "human-task", "each": "forEach",
+        "input": HUMAN_TASK_SCHEMA, "role": NodeRole.HUMAN_TASK, "each": "forEach",
         "refluxoData": {"writeBack": "it writes the request's data (NodeResult.writes), which Refluxo's engine "
                                      "does not keep",
                         "forEach": "one task per item needs this engine's per-item data (item, itemIndex)"}})

@@ -9,6 +9,7 @@ from croniter import croniter
 
 from bpm.engine import Clock, NodeDefinition, NodeResult
 from bpm.engine.expressions.transforms import parse_duration
+from bpm.engine.roles import NodeRole
 from bpm.nodes.effects import TimerRequest, effects_of
 
 TIMER_SCHEMA = {
@@ -61,4 +62,4 @@ def timer_type(clock: Clock) -> NodeDefinition:
         effects.add(TimerRequest(effects.node_id or "", due_at(data, now), data.get("duration"), data.get("calendar")))
         return NodeResult(pause=True)
 
-    return NodeDefinition(timer, metadata={"input": TIMER_SCHEMA, "role": "timer"})
+    return NodeDefinition(timer, metadata={"input": TIMER_SCHEMA, "role": NodeRole.TIMER})

@@ -81,7 +81,7 @@ def approval_rules(rt: Runtime, engine: WorkflowEngine, instance: ProcessInstanc
         four_eyes = workflow.extra.get("fourEyes") is not False and decides(data.get("outcomes") or ())
     context = instance.snapshot.get("context", {})
     requesters = {instance.started_by}
-    start = next((n for n in workflow.nodes if n.type == "start"), None)
+    start = engine.start_node
     form_id = start.data.get("form") if start is not None and isinstance(start.data, Mapping) else None
     if four_eyes and isinstance(form_id, str) and form_id in rt.forms:
         given = _last_output(context, start.id if start is not None else "")

@@ -20,7 +20,7 @@ import orjson
 from bpm.engine import Snapshot, WorkflowEngine
 from bpm.engine.data import request_data, request_data_of
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
-from bpm.nodes import CallRequest, MessageRequest, StepGlobals, TaskRequest, TimerRequest
+from bpm.nodes import CallRequest, MessageRequest, NodeType, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime import calls, notices
 from bpm.runtime.actors import SYSTEM
 from bpm.runtime.history import snapshot_delta
@@ -150,7 +150,7 @@ def instance_fields(rt: Runtime, run: EngineRun) -> dict[str, Any]:
 def end_outcome(run: EngineRun) -> str | None:
     """The outcome of the end node a completed run stopped at (None if it ran out of edges elsewhere)."""
     node = run.engine.workflow.nodes_by_id.get(run.last_node_id or "")
-    if node is None or node.type != "end":
+    if node is None or node.type != NodeType.END:
         return None
     output = run.snapshot.context[node.id].last().output
     return output.get("outcome") if isinstance(output, dict) else None

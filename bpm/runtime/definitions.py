@@ -13,12 +13,12 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from bpm.engine import Problem, WorkflowDefinition, validate_definition
+from bpm.engine import NodeRole, Problem, WorkflowDefinition, nodes_with_role, validate_definition
 from bpm.engine.definition import parse_definition
 from bpm.engine.expressions.reads import field_read
 from bpm.engine.expressions.template import has_expression, iter_expressions
 from bpm.errors import ConflictError, DefinitionError, NotFound, PreconditionFailed, shown
-from bpm.nodes import END_HANDLE
+from bpm.nodes import END_HANDLE, NodeType
 from bpm.nodes.human_task import allowed_outcomes
 from bpm.runtime.access import definition_facts
 from bpm.runtime.actors import Actor
@@ -49,7 +49,7 @@ def check(rt: Runtime, body: Any) -> list[Problem]:
                                         "at most 100 characters"))
     if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
         problems.append(Problem("$.name", "a process needs a name"))
-    starts = [n.id for n in loaded.nodes if n.type == "start"]
+    starts = [n.id for n in nodes_with_role(loaded.nodes, rt.node_types, NodeRole.START)]
     problems.extend(validate_definition(loaded, rt.node_types, start_node_ids=starts or None, portable=True))
     if len(starts) != 1:
         problems.append(Problem("$.nodes", f"a process needs exactly one start node, found {len(starts)}"))
@@ -116,7 +116,7 @@ def _access_problems(body: Any, definition: WorkflowDefinition) -> list[Problem]
     for flag in ("fourEyes", "requesterMayCancel"):
         if isinstance(body, dict) and flag in body and not isinstance(body[flag], bool):
             found.append(Problem(f"$.{flag}", f"{flag} is true or false"))
-    tasks = {n.id for n in definition.nodes if n.type == "human-task"}
+    tasks = {n.id for n in definition.nodes if n.type == NodeType.HUMAN_TASK}
     for i, node in enumerate(definition.nodes):
         others = node.data.get("distinctFrom") if isinstance(node.data, dict) else None
         for j, other in enumerate(others if isinstance(others, list) else ()):
@@ -132,7 +132,7 @@ def _form_limit_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Pr
     ``"assignee": "{{ submit.last.data.manager }}"`` fails the instance at that
     node if someone types a 150-character manager; the form is where to stop it.
     """
-    start = next((n for n in definition.nodes if n.type == "start"), None)
+    start = next(iter(nodes_with_role(definition.nodes, rt.node_types, NodeRole.START)), None)
     form_id = start.data.get("form") if start is not None and isinstance(start.data, dict) else None
     if not isinstance(form_id, str) or form_id not in rt.forms:
         return []
@@ -172,9 +172,9 @@ def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
     for node in definition.nodes:
         data = node.data if isinstance(node.data, dict) else {}
         routing = {"outcomes": data.get("outcomes"), "escalations": data.get("escalations")}
-        if node.type == "human-task" and _static(routing):
+        if node.type == NodeType.HUMAN_TASK and _static(routing):
             produced[node.id] = set(allowed_outcomes(data))
-        elif node.type == "decision":
+        elif node.type == NodeType.DECISION:
             rules = data.get("rules") if isinstance(data.get("rules"), list) else []
             handles = {r.get("handle") for r in rules if isinstance(r, dict)} | {data.get("default")}
             if _static(list(handles)):
@@ -184,7 +184,7 @@ def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
         source = definition.nodes_by_id.get(edge.source)
         if source is None:
             continue  # a dangling edge is already reported
-        if source.type == "end" or edge.source_handle == END_HANDLE:
+        if source.type == NodeType.END or edge.source_handle == END_HANDLE:
             found.append(Problem(f"$.edges[{i}]", f"edge '{edge.id}' leaves end node '{edge.source}'; "
                                                   "an end node finishes the process"))
         elif edge.source in produced and edge.source_handle not in produced[edge.source]:
@@ -202,7 +202,7 @@ def _audience_problems(definition: WorkflowDefinition) -> list[Problem]:
     found = []
     for i, node in enumerate(definition.nodes):
         data = node.data if isinstance(node.data, dict) else {}
-        if node.type == "human-task" and not any(data.get(key) for key in audience):
+        if node.type == NodeType.HUMAN_TASK and not any(data.get(key) for key in audience):
             found.append(Problem(f"$.nodes[{i}].data", f"human task '{node.id}' names no assignee, candidate users "
                                  "or candidate groups: it will show in no one's inbox", "warning"))
     return found

@@ -52,8 +52,8 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
         engine = rt.engines.for_version(uow, definition_id, definition_key, version)
         require(actor, Action.INSTANCE_START, definition_facts(definition_key, definitions.PUBLISHED,
                                                                engine.workflow.extra))
-        start = next(n for n in engine.workflow.nodes if n.type == "start")
-        form = start.data.get("form")
+        start = engine.start_node
+        form = start.data.get("form") if start is not None and isinstance(start.data, dict) else None
         payload = rt.forms.validate(form, rt.forms.fill_actor(form, payload, actor.username))  # 422, nothing written
         instance_id = str(uuid.uuid4())
         run = run_engine(rt, engine, engine.initial_snapshot(start.id, instance_id), payload)
@@ -271,8 +271,8 @@ def start_form(rt: Runtime, uow: UnitOfWork, actor: Actor, definition_key: str) 
     engine = rt.engines.for_version(uow, definition_id, definition_key, version)
     require(actor, Action.INSTANCE_START, definition_facts(definition_key, definitions.PUBLISHED,
                                                            engine.workflow.extra))
-    start = next(n for n in engine.workflow.nodes if n.type == "start")
-    form_id = start.data.get("form") if isinstance(start.data, dict) else None
+    start = engine.start_node
+    form_id = start.data.get("form") if start is not None and isinstance(start.data, dict) else None
     description = engine.workflow.extra.get("description")
     return StartForm(definition_key, engine.workflow.name or definition_key,
                      rt.forms.get(form_id) if isinstance(form_id, str) else None,

@@ -22,6 +22,7 @@ from html import escape
 from typing import Any
 
 from bpm.engine.positions import nodes_at
+from bpm.nodes.types import NodeType
 from bpm.web.routing import Route, route_edges
 
 NODE_W, NODE_H = 168, 60
@@ -113,7 +114,7 @@ def _layered(nodes: Sequence[Mapping[str, Any]], edges: Sequence[Mapping[str, An
     for edge in edges:
         if edge["target"] not in successors[edge["source"]]:
             successors[edge["source"]].append(edge["target"])
-    starts = [n["id"] for n in nodes if n.get("type") == "start"] or ids[:1]
+    starts = [n["id"] for n in nodes if n.get("type") == NodeType.START] or ids[:1]
     forward = _forward_edges(starts + ids, successors)
     column = {node_id: 0 for node_id in ids}
     for node_id in _topological(ids, forward):
