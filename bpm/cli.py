@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from bpm.config import Settings
+from bpm.config import Role, Settings
 
 
 @contextmanager
@@ -339,7 +339,7 @@ def users_create(username: str, display_name: str | None, email: str | None, pas
 
     password = None if no_password else _password(password_stdin)
     with _runtime() as rt:
-        create_user(rt, SYSTEM_ACTOR, username, display_name, email, password, roles or ("employee",), groups)
+        create_user(rt, SYSTEM_ACTOR, username, display_name, email, password, roles or (Role.EMPLOYEE,), groups)
     click.echo(f"user {username} created ({', '.join(roles or ('employee',))})")
 
 

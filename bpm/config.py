@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,16 @@ from bpm.resources import shipped
 SHIPPED_FORMS, SHIPPED_PROCESSES, SHIPPED_CALENDARS = (shipped(n) for n in ("forms", "processes", "calendars"))
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-ROLES = ("employee", "designer", "auditor", "admin")
+class Role(StrEnum):
+    """What a person may be: roles grant powers (``bpm.runtime.policy``), never a relation to anyone."""
+
+    EMPLOYEE = "employee"
+    DESIGNER = "designer"
+    AUDITOR = "auditor"
+    ADMIN = "admin"  # holds every role
+
+
+ROLES = tuple(Role)
 
 
 def _flag(value: str) -> bool:

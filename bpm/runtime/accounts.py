@@ -32,7 +32,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from bpm.config import ROLES
+from bpm.config import ROLES, Role
 from bpm.errors import ConflictError, InvalidRequest, NotFound, TooManyAttempts, Unauthorized, shown
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import SCOPES, Action, allows, require
@@ -92,7 +92,7 @@ def _check_roles(roles: Iterable[str]) -> list[str]:
 # --- users and groups --------------------------------------------------------------------------------------------
 
 def create_user(rt: Runtime, actor: Actor, username: str, display_name: str | None = None,
-                email: str | None = None, password: str | None = None, roles: Sequence[str] = ("employee",),
+                email: str | None = None, password: str | None = None, roles: Sequence[str] = (Role.EMPLOYEE,),
                 groups: Sequence[str] = ()) -> User:
     """A new local user (with a password, or none: then only SSO or a token signs them in)."""
     require(actor, Action.ACCOUNT_MANAGE)
@@ -297,7 +297,7 @@ def sign_in_with_sso(rt: Runtime, issuer: str, claims: Mapping[str, Any], id_tok
                 raise Unauthorized(f"a local user {shown(username)} exists already; an admin must link the "
                                    "accounts (remove its password) before it can sign in through SSO")
             if user is None:
-                user = User(username=username, display_name=username, roles=["employee"], created_at=now)
+                user = User(username=username, display_name=username, roles=[Role.EMPLOYEE.value], created_at=now)
             user.oidc_subject = key
         if not user.active:
             raise Unauthorized("this user is disabled")

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from bpm.config import Role
 from bpm.engine import Clock
 from bpm.errors import Unauthorized, shown
 from bpm.store.models import User
@@ -30,14 +31,14 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         """Admins may act on anything."""
-        return "admin" in self.roles
+        return Role.ADMIN in self.roles
 
     def has_role(self, *roles: str) -> bool:
         """True if the actor holds any of ``roles`` (admins hold all)."""
         return self.is_admin or bool(self.roles.intersection(roles))
 
 
-SYSTEM_ACTOR = Actor(SYSTEM, frozenset({"admin"}))
+SYSTEM_ACTOR = Actor(SYSTEM, frozenset({Role.ADMIN}))
 
 
 def find_actor(uow: UnitOfWork, username: str,

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bpm.config import Role
 from bpm.errors import Forbidden, NotFound, shown
 from bpm.nodes.votes import rejects
 from bpm.runtime.actors import Actor
@@ -182,13 +183,13 @@ def may_read_instance(actor: Actor, facts: InstanceFacts) -> bool:
 
     ``bpm.store.repositories.instance_lists.readable_by`` is the same rule as SQL, for lists.
     """
-    return (actor.has_role("auditor") or facts.instance.started_by == actor.username
+    return (actor.has_role(Role.AUDITOR) or facts.instance.started_by == actor.username
             or any(works_on(actor, task) for task in facts.open_tasks()) or facts.acted())
 
 
 def may_start(actor: Actor, startable_by: Mapping[str, Any] | None) -> bool:
     """Employees may start a process unless its ``startableBy`` names others (users or groups)."""
-    if not actor.has_role("employee"):
+    if not actor.has_role(Role.EMPLOYEE):
         return False
     if not startable_by:
         return True
@@ -309,7 +310,7 @@ def _target_refusal(facts: TaskFacts, delegating: bool) -> Refusal | None:
     target, task = facts.target, facts.task
     if target is None:
         return Refusal("name the person to give the task to")
-    if not target.has_role("employee"):
+    if not target.has_role(Role.EMPLOYEE):
         return Refusal(f"{target.username} does not work on tasks (no employee role)")
     offered = task.candidate_users or task.candidate_groups
     if delegating and offered and not (target.username in task.candidate_users
@@ -321,11 +322,11 @@ def _target_refusal(facts: TaskFacts, delegating: bool) -> Refusal | None:
 
 
 def _comment(actor: Actor, facts: TaskFacts) -> Refusal | None:
-    return _task_read(actor, facts) or _unless(actor.has_role("employee"), "auditors read; they do not comment")
+    return _task_read(actor, facts) or _unless(actor.has_role(Role.EMPLOYEE), "auditors read; they do not comment")
 
 
 def _definition_read(actor: Actor, facts: DefinitionFacts) -> Refusal | None:
-    if actor.has_role("designer", "auditor"):
+    if actor.has_role(Role.DESIGNER, Role.AUDITOR):
         return None
     return _unless(facts.status != "draft" and may_start(actor, facts.startable_by),
                    "not a process you may start", hide=True)
@@ -333,9 +334,9 @@ def _definition_read(actor: Actor, facts: DefinitionFacts) -> Refusal | None:
 
 def _instance_start(actor: Actor, facts: DefinitionFacts) -> Refusal | None:
     if not may_start(actor, facts.startable_by):
-        hide = not actor.has_role("designer", "auditor")  # they may see it exists, others may not
+        hide = not actor.has_role(Role.DESIGNER, Role.AUDITOR)  # they may see it exists, others may not
         return Refusal("this process may be started only by the people and groups its startableBy names"
-                       if actor.has_role("employee") else "only employees start processes", hide)
+                       if actor.has_role(Role.EMPLOYEE) else "only employees start processes", hide)
     return None
 
 
@@ -364,17 +365,17 @@ RULES: Mapping[Action, Callable[[Actor, Any], Refusal | None]] = {
     Action.NOTIFICATION_LIST: _signed_in,
     Action.NOTIFICATION_CHANGE: _signed_in,
     Action.DEFINITION_READ: _definition_read,
-    Action.DEFINITION_READ_ALL: _role("designer", "auditor"),
-    Action.DEFINITION_WRITE: _role("designer"),
+    Action.DEFINITION_READ_ALL: _role(Role.DESIGNER, Role.AUDITOR),
+    Action.DEFINITION_WRITE: _role(Role.DESIGNER),
     Action.INSTANCE_START: _instance_start,
     Action.INSTANCE_READ: _instance_read,
-    Action.INSTANCE_READ_ALL: _role("auditor"),
+    Action.INSTANCE_READ_ALL: _role(Role.AUDITOR),
     Action.INSTANCE_CANCEL: _instance_cancel,
     Action.INSTANCE_RETRY: _instance_admin("retry"),
     Action.INSTANCE_REPAIR: _instance_admin("repair"),
-    Action.INSTANCE_MIGRATE: _role("admin"),
+    Action.INSTANCE_MIGRATE: _role(Role.ADMIN),
     Action.TASK_READ: _task_read,
-    Action.TASK_READ_ALL: _role("auditor"),
+    Action.TASK_READ_ALL: _role(Role.AUDITOR),
     Action.TASK_CLAIM: _decide,
     Action.TASK_UNCLAIM: _unclaim,
     Action.TASK_COMPLETE: _decide,
@@ -383,9 +384,9 @@ RULES: Mapping[Action, Callable[[Actor, Any], Refusal | None]] = {
     Action.TASK_COMMENT: _comment,
     Action.ATTACHMENT_ADD: _attach,
     Action.ATTACHMENT_REMOVE: _detach,
-    Action.ACCOUNT_MANAGE: _role("admin"),
-    Action.LEGAL_HOLD: _role("auditor"),
-    Action.RETENTION_PURGE: _role("admin"),
+    Action.ACCOUNT_MANAGE: _role(Role.ADMIN),
+    Action.LEGAL_HOLD: _role(Role.AUDITOR),
+    Action.RETENTION_PURGE: _role(Role.ADMIN),
 }
 
 
