@@ -30,7 +30,7 @@ import orjson
 import psycopg
 
 from bench.service import scratch_database
-from bpm.store.chain import GENESIS, entry_body, entry_hash
+from bpm.store.chain import GENESIS, HistoryEvent, entry_body, entry_hash
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 PROCESSES = Path(__file__).resolve().parents[1] / "processes"
@@ -96,9 +96,8 @@ def fill(url: str, instances: int, entries: int, people: int = 2_000, seed: int 
                          {"appended": {task_node: [{"output": {"amount": amount, "note": f"step {n}"}}]}})
                 changes = {"comment": [None, f"note {n}"]} if n % 3 == 0 else None
                 actor = requester if n == 1 else manager
-                body = entry_body(instance_id, n, prev, at=at, actor=actor, cause="task_completed",
-                                  node_id=task_node, status=status, revision=n, snapshot_version=n,
-                                  task_id=None, on_behalf_of=None, delta=delta, changes=changes)
+                body = entry_body(HistoryEvent(instance_id, n, at, actor, "task_completed", task_node, status, n,
+                                               delta, changes=changes), n, prev)
                 digest = entry_hash(body)
                 history.append((instance_id, n, at, actor, "task_completed", task_node, status, n,
                                 orjson.dumps(delta).decode(), None, None,
@@ -256,8 +255,9 @@ def report_verify(rt: Any, ids: list[str], entries: int) -> None:
     moved = ids[:100]
     with rt.uow() as uow:
         for instance_id in moved:
-            uow.history.append(instance_id, entries, rt.now(), "bob", "task_commented", None, "completed", None,
-                               {}, task_id=str(uuid.uuid4()), changes={"comment": [None, "checked"]})
+            uow.history.append(HistoryEvent(instance_id, entries, rt.now(), "bob", "task_commented", None,
+                                            "completed", task_id=str(uuid.uuid4()),
+                                            changes={"comment": [None, "checked"]}))
         uow.commit()
     began = time.perf_counter()
     anchor = make_anchor(rt)

@@ -23,11 +23,11 @@ from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
 from bpm.nodes import CallRequest, MessageRequest, NodeType, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime import calls, notices
 from bpm.runtime.actors import SYSTEM
-from bpm.runtime.history import snapshot_delta
+from bpm.runtime.history import Deed, snapshot_delta
 from bpm.runtime.offers import claimable, follow, offer
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.transitions import ENDED, TASK
-from bpm.store.chain import stamp
+from bpm.store.chain import HistoryEvent, stamp
 from bpm.store.models import (
     ProcessInstanceRecord,
     TaskRecord,
@@ -162,32 +162,29 @@ def insert_instance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecor
         setattr(instance, key, value)
     instance.revision = 1
     uow.instances.add(instance)
-    _record(rt, uow, instance, None, run, actor, Cause.STARTED, None, tasks_may_exist=False)
+    _record(rt, uow, instance, None, run, Deed(actor, Cause.STARTED), tasks_may_exist=False)
 
 
 def save_advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot, run: EngineRun,
-                 actor: str, cause: str, node_id: str | None, tasks_may_exist: bool = True,
-                 changes: dict[str, Any] | None = None, moved_to: dict[str, Any] | None = None,
-                 on_behalf_of: str | None = None) -> None:
+                 deed: Deed, tasks_may_exist: bool = True, moved_to: dict[str, Any] | None = None) -> None:
     """Write the instance's new state if nobody else changed it since it was read; else ConflictError.
 
     ``tasks_may_exist``: whether a task the run asks for may be open already
     (a retry re-runs a node); False spares a query per task, as when the run
-    resumed the instance's only open task by completing it. ``changes`` go into
-    the history entry (a repair's old and new node and version, and its reason);
-    ``moved_to`` are instance columns a repair changes (its definition version);
-    ``on_behalf_of`` whom a delegate acted for.
+    resumed the instance's only open task by completing it. The ``deed`` is who
+    did it, why and where, for the history entry (a repair's changes: its old and
+    new node and version, and its reason); ``moved_to`` are instance columns a
+    repair changes (its definition version).
     """
     values = {**instance_fields(rt, run), **(moved_to or {})}
     write_instance(uow, instance, values)
     written = data_changes(run.engine, before, run.snapshot)
     if written:
-        changes = {**(changes or {}), **written}
+        deed = deed.with_changes(written)
     parallel = before.positions is not None or run.snapshot.positions is not None
-    _record(rt, uow, instance, before, run, actor, cause, node_id, tasks_may_exist or parallel, changes,
-            on_behalf_of)
+    _record(rt, uow, instance, before, run, deed, tasks_may_exist or parallel)
     if parallel:
-        end_dropped_branches(rt, uow, instance, run.snapshot, actor)
+        end_dropped_branches(rt, uow, instance, run.snapshot, deed.actor)
 
 
 def data_changes(engine: WorkflowEngine, before: Snapshot, after: Snapshot) -> dict[str, list[Any]]:
@@ -216,7 +213,7 @@ def cancel_task(rt: Runtime, uow: UnitOfWork, task: TaskRecord, actor: str, caus
     uow.tasks.update_open(task, {"status": TaskStatus.CANCELLED})
     follow(uow, task, was_claimable)
     cancel_pending_jobs(uow, task.instance_id, task_id=task.id)
-    add_task_event(rt, uow, task, actor, cause, {"status": [TaskStatus.OPEN, TaskStatus.CANCELLED]})
+    add_task_event(rt, uow, task, Deed(actor, cause, changes={"status": [TaskStatus.OPEN, TaskStatus.CANCELLED]}))
 
 
 def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
@@ -224,28 +221,26 @@ def write_instance(uow: UnitOfWork, instance: ProcessInstanceRecord, values: dic
     uow.instances.update(instance, values)
 
 
-def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, delta: dict[str, Any], actor: str,
-                cause: str, node_id: str | None, snapshot_version: int, changes: dict[str, Any] | None = None,
-                on_behalf_of: str | None = None, new_chain: bool = False) -> None:
+def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, delta: dict[str, Any], deed: Deed,
+                snapshot_version: int, new_chain: bool = False) -> None:
     """Append the history entry of the instance's current revision (``new_chain``: its first)."""
-    uow.history.append(instance.id, instance.revision, rt.now(), actor, cause, node_id, instance.status,
-                       snapshot_version, delta, changes=changes, on_behalf_of=on_behalf_of, new_chain=new_chain)
+    uow.history.append(HistoryEvent(instance.id, instance.revision, rt.now(), deed.actor, deed.cause, deed.node_id,
+                                    instance.status, snapshot_version, delta, changes=deed.changes,
+                                    on_behalf_of=deed.on_behalf_of), new_chain=new_chain)
 
 
-def add_task_event(rt: Runtime, uow: UnitOfWork, task: TaskRecord, actor: str, cause: str,
-                   changes: dict[str, list[Any]], on_behalf_of: str | None = None) -> None:
-    """Append a history entry for a change of who may act on a task, or a comment (``changes``: field -> [old, new])."""
+def add_task_event(rt: Runtime, uow: UnitOfWork, task: TaskRecord, deed: Deed) -> None:
+    """Append a history entry for a change of who may act on a task, or a comment, at the task's node."""
     revision, status = uow.instances.state(task.instance_id) or (0, "unknown")
-    uow.history.append(task.instance_id, revision, rt.now(), actor, cause, task.node_id, status, None, {},
-                       task_id=task.id, changes=changes, on_behalf_of=on_behalf_of)
+    uow.history.append(HistoryEvent(task.instance_id, revision, rt.now(), deed.actor, deed.cause, task.node_id,
+                                    status, task_id=task.id, changes=deed.changes, on_behalf_of=deed.on_behalf_of))
 
 
 def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot | None, run: EngineRun,
-            actor: str, cause: str, node_id: str | None, tasks_may_exist: bool,
-            changes: dict[str, Any] | None = None, on_behalf_of: str | None = None) -> None:
-    add_history(rt, uow, instance, snapshot_delta(before, run.snapshot), actor, cause, node_id,
-                run.snapshot.version, changes, on_behalf_of, new_chain=before is None)
-    run.created_tasks = apply_effects(rt, uow, instance, run, tasks_may_exist, actor)
+            deed: Deed, tasks_may_exist: bool) -> None:
+    add_history(rt, uow, instance, snapshot_delta(before, run.snapshot), deed, run.snapshot.version,
+                new_chain=before is None)
+    run.created_tasks = apply_effects(rt, uow, instance, run, tasks_may_exist, deed.actor)
     _schedule_follow_up(rt, uow, instance, run.snapshot)
     status = run.snapshot.status
     events = ["started"] if before is None else []
@@ -344,9 +339,9 @@ def _record_task_created(uow: UnitOfWork, instance: ProcessInstanceRecord, task:
              "candidateGroups": task.candidate_groups or None,
              "due": stamp(task.due_at) if task.due_at is not None else None, "voteOf": task.vote_of,
              "item": task.item}
-    uow.history.append(instance.id, instance.revision, task.created_at, actor, Cause.TASK_CREATED, task.node_id,
-                       instance.status, None, {}, task_id=task.id,
-                       changes={k: [None, v] for k, v in given.items() if v is not None})
+    uow.history.append(HistoryEvent(instance.id, instance.revision, task.created_at, actor, Cause.TASK_CREATED,
+                                    task.node_id, instance.status, task_id=task.id,
+                                    changes={k: [None, v] for k, v in given.items() if v is not None}))
 
 
 def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, kind: JobKind, node_id: str | None,

@@ -24,6 +24,7 @@ from bpm.errors import InvalidRequest, NotFound, shown
 from bpm.runtime.access import instance_facts, task_and_instance, task_facts
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import add_task_event
+from bpm.runtime.history import Deed
 from bpm.runtime.policy import Action, AttachmentFacts, allows, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import Attachment, AttachmentContent
@@ -131,9 +132,9 @@ def add(rt: Runtime, actor: Actor, task_id: str, filename: str, content: bytes) 
         uow.flush()  # the row first: the content's foreign key points at it
         uow.objects.add(AttachmentContent(attachment_id=attachment.id, content=content))
         uow.participants.join(instance.id, actor.username, rt.now())
-        add_task_event(rt, uow, task, actor.username, Cause.ATTACHMENT_ADDED,
-                       {"attachment": [None, {"id": attachment.id, "filename": name, "size": len(content),
-                                              "sha256": attachment.sha256}]})
+        add_task_event(rt, uow, task, Deed(actor.username, Cause.ATTACHMENT_ADDED, changes={
+            "attachment": [None, {"id": attachment.id, "filename": name, "size": len(content),
+                                  "sha256": attachment.sha256}]}))
         uow.commit()
         uow.objects.reload(attachment)
         uow.objects.detach(attachment)
@@ -191,6 +192,7 @@ def remove(rt: Runtime, actor: Actor, attachment_id: str) -> Attachment:
             uow.objects.remove(content)
             uow.flush()
         uow.objects.remove(attachment)
-        add_task_event(rt, uow, task, actor.username, Cause.ATTACHMENT_REMOVED, {"attachment": [removed, None]})
+        add_task_event(rt, uow, task, Deed(actor.username, Cause.ATTACHMENT_REMOVED,
+                                           changes={"attachment": [removed, None]}))
         uow.commit()
         return attachment

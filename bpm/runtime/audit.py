@@ -75,11 +75,7 @@ def recomputed(entry: Any) -> str:
     if isinstance(entry, AuditEvent):
         return entry_hash(event_body(entry.position, entry.prev_hash, at=entry.at, actor=entry.actor,
                                      cause=entry.cause, subject=entry.subject, details=entry.details))
-    return entry_hash(entry_body(entry.instance_id, entry.position or 0, entry.prev_hash or "", at=entry.at,
-                                 actor=entry.actor, cause=entry.cause, node_id=entry.node_id, status=entry.status,
-                                 revision=entry.revision, snapshot_version=entry.snapshot_version,
-                                 task_id=entry.task_id, on_behalf_of=entry.on_behalf_of, delta=entry.delta,
-                                 changes=entry.changes))
+    return entry_hash(entry_body(entry, entry.position or 0, entry.prev_hash or ""))
 
 
 def purged_hashes(entry: Any) -> list[str] | None:

@@ -7,10 +7,26 @@ revision order rebuilds the snapshot of any revision exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bpm.engine import Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Deed:
+    """Who did what, and where: what an action says of a history entry (the instance says the rest)."""
+
+    actor: str
+    cause: str
+    node_id: str | None = None  # a task event takes its task's node
+    changes: Mapping[str, Any] | None = None  # field -> [old, new], and what else the entry should keep
+    on_behalf_of: str | None = None  # whom a delegate acted for
+
+    def with_changes(self, more: Mapping[str, Any]) -> Deed:
+        """The same deed with ``more`` changes besides its own."""
+        return Deed(self.actor, self.cause, self.node_id, {**(self.changes or {}), **more}, self.on_behalf_of)
 
 
 def snapshot_delta(before: Snapshot | None, after: Snapshot) -> dict[str, Any]:

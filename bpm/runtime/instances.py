@@ -31,6 +31,7 @@ from bpm.runtime.advance import (
     save_advance,
     write_instance,
 )
+from bpm.runtime.history import Deed
 from bpm.runtime.offers import withdraw_all_of_instance
 from bpm.runtime.policy import Action, allows, barred_from, require
 from bpm.runtime.runtime import Runtime
@@ -142,7 +143,7 @@ def _cancel(rt: Runtime, uow: UnitOfWork, actor: Actor, instance: ProcessInstanc
     write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now, "error": reason})
     header = {key: value for key, value in instance.snapshot.items() if key != "context"}
     delta = {"header": header, "appended": {}, "instanceStatus": CANCELLED}
-    add_history(rt, uow, instance, delta, actor.username, Cause.CANCELLED, instance.current_node_id,
+    add_history(rt, uow, instance, delta, Deed(actor.username, Cause.CANCELLED, instance.current_node_id),
                 header["version"])
     engine = rt.engines.for_instance(uow, instance)
     if actor.username != instance.started_by:  # one who withdrew their own request knows
@@ -203,7 +204,7 @@ def repair_instance(rt: Runtime, actor: Actor, instance_id: str, reason: str, ve
         run = run_engine(rt, engine, moved, None)
         changes = {"node": [before.current_node_id, target], "definitionVersion": [old_version, target_version],
                    "reason": [None, reason.strip()]}
-        save_advance(rt, uow, instance, before, run, actor.username, Cause.REPAIRED, target, changes=changes,
+        save_advance(rt, uow, instance, before, run, Deed(actor.username, Cause.REPAIRED, target, changes),
                      moved_to={"definition_id": definition.id, "definition_version": target_version})
         uow.commit()
         return instance, run
@@ -223,7 +224,7 @@ def retry_instance(rt: Runtime, actor: Actor, instance_id: str,
         revived = before._replace(status=ERROR, retry_state=None, metadata=metadata)
         cancel_pending_jobs(uow, instance_id, kinds=(JobKind.RETRY,))
         run = run_engine(rt, engine, revived, None)
-        save_advance(rt, uow, instance, before, run, actor.username, Cause.RETRIED, before.current_node_id)
+        save_advance(rt, uow, instance, before, run, Deed(actor.username, Cause.RETRIED, before.current_node_id))
         uow.commit()
         return instance, run
 

@@ -48,6 +48,7 @@ from bpm.runtime.advance import (
     save_advance,
     waits_at,
 )
+from bpm.runtime.history import Deed
 from bpm.runtime.offers import claimable, follow
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
@@ -151,7 +152,7 @@ def _advance(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, payl
     engine = rt.engines.for_instance(uow, instance)
     before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh: read under the instance's lock
     run = run_engine(rt, engine, before, payload, resume=resume)
-    save_advance(rt, uow, instance, before, run, actor, cause, node_id)
+    save_advance(rt, uow, instance, before, run, Deed(actor, cause, node_id))
     return "fired"
 
 
@@ -206,8 +207,8 @@ def _escalation(rt: Runtime, uow: UnitOfWork, job: Job) -> str:
 def _remind(rt: Runtime, uow: UnitOfWork, task: Any, job: Job) -> None:
     """A reminder to whoever the task waits for, through the outbox (delivered after this commits)."""
     waiting_for = notices.reminded(rt, uow, task, due=job.payload.get("after") == "due")
-    add_task_event(rt, uow, task, TIMER_ACTOR, Cause.TASK_REMINDED,
-                   {"reminded": [None, waiting_for], "after": [None, job.payload.get("after")]})
+    add_task_event(rt, uow, task, Deed(TIMER_ACTOR, Cause.TASK_REMINDED, changes={
+        "reminded": [None, waiting_for], "after": [None, job.payload.get("after")]}))
 
 
 def _reassign(rt: Runtime, uow: UnitOfWork, task: Any, to: str) -> str:
@@ -222,9 +223,8 @@ def _reassign(rt: Runtime, uow: UnitOfWork, task: Any, to: str) -> str:
     uow.tasks.update_open(task, values)
     follow(uow, task, was_claimable)
     notices.escalated(rt, uow, task, to)
-    add_task_event(rt, uow, task, TIMER_ACTOR, Cause.TASK_ESCALATED, {"assignee": [before, task.assignee],
-                                                                      **({"offeredTo": [None, [to]]} if group
-                                                                         else {})})
+    add_task_event(rt, uow, task, Deed(TIMER_ACTOR, Cause.TASK_ESCALATED, changes={
+        "assignee": [before, task.assignee], **({"offeredTo": [None, [to]]} if group else {})}))
     return "fired"
 
 
@@ -241,7 +241,7 @@ def _time_out(rt: Runtime, uow: UnitOfWork, task: Any, handle: str) -> str:
     engine = rt.engines.for_instance(uow, instance)
     before = Snapshot.from_dict(instance.snapshot, copy=False)
     run = run_engine(rt, engine, before, payload, resume=task.node_id)
-    save_advance(rt, uow, instance, before, run, TIMER_ACTOR, Cause.TASK_TIMED_OUT, task.node_id,
+    save_advance(rt, uow, instance, before, run, Deed(TIMER_ACTOR, Cause.TASK_TIMED_OUT, task.node_id),
                  tasks_may_exist=False)
     return "fired"
 

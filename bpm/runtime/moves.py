@@ -27,6 +27,7 @@ from bpm.nodes import StepGlobals
 from bpm.runtime import definitions
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import EngineRun, cancel_task, run_engine, save_advance
+from bpm.runtime.history import Deed
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.transitions import INSTANCE
@@ -187,8 +188,8 @@ def _move_one(rt: Runtime, uow: UnitOfWork, actor: Actor, instance_id: str, vers
     changes: dict[str, Any] = {"definitionVersion": [from_version, to_version]}
     if to != at:
         changes["nodes"] = [at, to]
-    save_advance(rt, uow, instance, before, run, actor.username, Cause.MIGRATED, to[0] if to else None,
-                 changes=changes, moved_to={"definition_id": versions.target_id, "definition_version": to_version})
+    save_advance(rt, uow, instance, before, run, Deed(actor.username, Cause.MIGRATED, to[0] if to else None, changes),
+                 moved_to={"definition_id": versions.target_id, "definition_version": to_version})
     return Moved(instance_id, at, to, recreated)
 
 

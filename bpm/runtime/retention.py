@@ -29,7 +29,7 @@ from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.transitions import ENDED
-from bpm.store.chain import stamp
+from bpm.store.chain import HistoryEvent, stamp
 from bpm.store.models import LegalHold, ProcessInstance
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import AdminCause, Cause
@@ -106,8 +106,8 @@ def purge_instance(rt: Runtime, actor: Actor, one: Due) -> bool:
         uow.retention.mark_purged(one.instance_id, snapshot, now)
         tombstone = {"purged": {"entries": len(hashes), "hashes": hashes, "rule": one.rule, "at": stamp(now),
                                 "ended": stamp(one.ended_at), "removed": list(REMOVED)}}
-        uow.history.append(one.instance_id, instance.revision, now, actor.username, Cause.PURGED, None,
-                           instance.status, None, {}, changes=tombstone)
+        uow.history.append(HistoryEvent(one.instance_id, instance.revision, now, actor.username, Cause.PURGED, None,
+                                        instance.status, changes=tombstone))
         uow.audit_events.append(now, actor.username, AdminCause.PURGE, f"instance:{one.instance_id}",
                                 {"rule": one.rule, "entries": len(hashes), "ended": stamp(one.ended_at),
                                  "process": one.definition_key, "version": one.definition_version})

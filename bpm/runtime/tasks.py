@@ -28,6 +28,7 @@ from bpm.runtime.advance import (
     run_engine,
     save_advance,
 )
+from bpm.runtime.history import Deed
 from bpm.runtime.instances import check_revision
 from bpm.runtime.policy import Action, AttachmentFacts, allows, may_delegate_someone, require
 from bpm.runtime.runtime import Runtime
@@ -125,8 +126,8 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
             payload = decided
         run = run_engine(rt, engine, before, payload, resume=task.node_id)
         # Paused at this task's node: without branches this was its only open task, closed just now.
-        save_advance(rt, uow, instance, before, run, actor.username, Cause.TASK_COMPLETED, task.node_id,
-                     tasks_may_exist=False, on_behalf_of=task.delegated_by)
+        save_advance(rt, uow, instance, before, run, Deed(actor.username, Cause.TASK_COMPLETED, task.node_id,
+                                                          on_behalf_of=task.delegated_by), tasks_may_exist=False)
         if task.item_index is not None and task.node_id not in run.snapshot.paused_at:
             for other in uow.tasks.of_vote(instance.id, task.vote_of or ""):  # decided: the other items' go
                 if other.status == TaskStatus.OPEN:
@@ -153,8 +154,8 @@ def _count_votes(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, i
     decided = votes.decide([t.outcome or "" for t in cast], len(tasks), node_data.get("completion", "all"),
                            node_data.get("rejectPolicy", "first-rejects"), task.outcomes)
     if decided is None:
-        add_task_event(rt, uow, task, actor.username, Cause.VOTE_CAST, {"vote": [None, vote["outcome"]]},
-                       on_behalf_of=task.delegated_by)
+        add_task_event(rt, uow, task, Deed(actor.username, Cause.VOTE_CAST, changes={"vote": [None, vote["outcome"]]},
+                                           on_behalf_of=task.delegated_by))
         return None
     for other in tasks:
         if other.status == TaskStatus.OPEN:
@@ -179,7 +180,8 @@ def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int |
         require(actor, Action.TASK_CLAIM, facts)
         _bump(uow, task, {"assignee": actor.username})
         _acted(rt, uow, actor, task)
-        add_task_event(rt, uow, task, actor.username, Cause.TASK_CLAIMED, {"assignee": [None, actor.username]})
+        add_task_event(rt, uow, task, Deed(actor.username, Cause.TASK_CLAIMED,
+                                           changes={"assignee": [None, actor.username]}))
         uow.commit()
         return task
 
@@ -199,7 +201,8 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int
         assignee = task.assignee
         _bump(uow, task, {"assignee": None, "delegated_by": None})
         _acted(rt, uow, actor, task)
-        add_task_event(rt, uow, task, actor.username, Cause.TASK_UNCLAIMED, {"assignee": [assignee, None]})
+        add_task_event(rt, uow, task, Deed(actor.username, Cause.TASK_UNCLAIMED,
+                                           changes={"assignee": [assignee, None]}))
         uow.commit()
         return task
 
@@ -225,8 +228,8 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
         assignee = task.assignee
         _bump(uow, task, {"assignee": to, "delegated_by": owner})
         _acted(rt, uow, actor, task)
-        add_task_event(rt, uow, task, actor.username, Cause.TASK_DELEGATED, {"assignee": [assignee, to]},
-                       on_behalf_of=owner if owner != actor.username else None)
+        add_task_event(rt, uow, task, Deed(actor.username, Cause.TASK_DELEGATED, changes={"assignee": [assignee, to]},
+                                           on_behalf_of=owner if owner != actor.username else None))
         uow.commit()
         return task
 
@@ -245,7 +248,7 @@ def reassign_task(rt: Runtime, actor: Actor, task_id: str, to: str, reason: str 
         changes: dict[str, list[Any]] = {"assignee": [assignee, to]}
         if reason and reason.strip():
             changes["reason"] = [None, reason.strip()]
-        add_task_event(rt, uow, task, actor.username, Cause.TASK_REASSIGNED, changes)
+        add_task_event(rt, uow, task, Deed(actor.username, Cause.TASK_REASSIGNED, changes=changes))
         uow.commit()
         return task
 
@@ -260,7 +263,7 @@ def comment_on_task(rt: Runtime, actor: Actor, task_id: str, body: str) -> TaskC
             raise InvalidRequest("invalid comment", {"body": [f"1 to {MAX_COMMENT} characters"]})
         comment = uow.tasks.add_comment(task_id, actor.username, text, rt.now())
         _acted(rt, uow, actor, task)
-        add_task_event(rt, uow, task, actor.username, Cause.TASK_COMMENTED, {"comment": [None, text]})
+        add_task_event(rt, uow, task, Deed(actor.username, Cause.TASK_COMMENTED, changes={"comment": [None, text]}))
         uow.commit()
         return comment
 

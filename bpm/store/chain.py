@@ -21,7 +21,8 @@ import datetime as dt
 import hashlib
 import math
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import orjson
 
@@ -59,14 +60,60 @@ def canonical(value: Any) -> bytes:
     return orjson.dumps(_plain(value), option=orjson.OPT_SORT_KEYS)
 
 
-def entry_body(chain: str, position: int, prev_hash: str, *, at: dt.datetime, actor: str, cause: str,
-               node_id: str | None, status: str, revision: int, snapshot_version: int | None,
-               task_id: str | None, on_behalf_of: str | None, delta: Any, changes: Any) -> dict[str, Any]:
-    """What an entry's hash covers: all it records, its place in the chain, and the hash before it."""
-    return {"chain": chain, "position": position, "prev": prev_hash, "at": stamp(at), "actor": actor,
-            "cause": cause, "node": node_id, "status": status, "revision": revision,
-            "snapshotVersion": snapshot_version, "task": task_id, "onBehalfOf": on_behalf_of,
-            "delta": delta if delta is not None else {}, "changes": changes}
+class EntryFields(Protocol):
+    """What an entry records: a ``HistoryEvent`` about to be appended, or a stored ``HistoryEntry`` checked again."""
+
+    @property
+    def instance_id(self) -> str: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def at(self) -> dt.datetime: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def cause(self) -> str: ...
+    @property
+    def node_id(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def snapshot_version(self) -> int | None: ...
+    @property
+    def task_id(self) -> str | None: ...
+    @property
+    def on_behalf_of(self) -> str | None: ...
+    @property
+    def delta(self) -> Any: ...
+    @property
+    def changes(self) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One thing that happened to an instance, as its history entry records it (its place in the chain aside)."""
+
+    instance_id: str
+    revision: int
+    at: dt.datetime
+    actor: str
+    cause: str
+    node_id: str | None
+    status: str
+    snapshot_version: int | None = None
+    delta: Mapping[str, Any] = field(default_factory=dict)
+    task_id: str | None = None  # a task event names its task
+    changes: Mapping[str, Any] | None = None  # field -> [old, new]
+    on_behalf_of: str | None = None  # whom a delegate acted for
+
+
+def entry_body(entry: EntryFields, position: int, prev_hash: str) -> dict[str, Any]:
+    """What an entry's hash covers: all it records, its place in its instance's chain, and the hash before it."""
+    return {"chain": entry.instance_id, "position": position, "prev": prev_hash, "at": stamp(entry.at),
+            "actor": entry.actor, "cause": str(entry.cause), "node": entry.node_id, "status": str(entry.status),
+            "revision": entry.revision, "snapshotVersion": entry.snapshot_version, "task": entry.task_id,
+            "onBehalfOf": entry.on_behalf_of, "delta": entry.delta if entry.delta is not None else {},
+            "changes": entry.changes}
 
 
 def event_body(position: int, prev_hash: str, *, at: dt.datetime, actor: str, cause: str, subject: str,

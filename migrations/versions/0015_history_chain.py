@@ -13,7 +13,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-from bpm.store.chain import GENESIS, entry_body, entry_hash
+from bpm.store.chain import GENESIS, HistoryEvent, entry_body, entry_hash
 from bpm.store.types import JsonColumn, UtcDateTime
 
 revision = "0015"
@@ -63,10 +63,10 @@ def _chain_what_is_there() -> None:
     heads: dict[str, tuple[int, str]] = {}
     for row in rows:
         position, prev = heads.get(row["instance_id"], (0, GENESIS))
-        body = entry_body(row["instance_id"], position + 1, prev, at=row["at"], actor=row["actor"],
-                          cause=row["cause"], node_id=row["node_id"], status=row["status"], revision=row["revision"],
-                          snapshot_version=row["snapshot_version"], task_id=row["task_id"],
-                          on_behalf_of=row["on_behalf_of"], delta=row["delta"], changes=row["changes"])
+        event = HistoryEvent(row["instance_id"], row["revision"], row["at"], row["actor"], row["cause"],
+                             row["node_id"], row["status"], row["snapshot_version"], row["delta"], row["task_id"],
+                             row["changes"], row["on_behalf_of"])
+        body = entry_body(event, position + 1, prev)
         digest = entry_hash(body)
         bind.execute(sa.update(history).where(history.c.id == row["id"]).values(
             position=position + 1, prev_hash=prev, entry_hash=digest))

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, text, update
 from sqlalchemy import select as select_rows
 from sqlmodel import select
 
-from bpm.store.chain import GENESIS, entry_body, entry_hash, split_body
+from bpm.store.chain import GENESIS, HistoryEvent, entry_body, entry_hash, split_body
 from bpm.store.direct import DirectStatement
 from bpm.store.models import AuditChainHead, HistoryEntry
 
@@ -46,10 +46,7 @@ class HistoryRepository:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    def append(self, instance_id: str, revision: int, at: dt.datetime, actor: str, cause: str,
-               node_id: str | None, status: str, snapshot_version: int | None, delta: dict[str, Any],
-               task_id: str | None = None, changes: dict[str, Any] | None = None,
-               on_behalf_of: str | None = None, new_chain: bool = False) -> None:
+    def append(self, event: HistoryEvent, new_chain: bool = False) -> None:
         """Queue one entry at the end of its instance's chain (a task event names its task and changes).
 
         ``new_chain``: the instance is being created, so its chain starts here (nothing to read). Otherwise
@@ -58,12 +55,12 @@ class HistoryRepository:
         finishes the hash in the database from the head it locks (no round trip to fetch it first); on
         SQLite the unit holds the write lock already and the head is read here.
         """
-        body = entry_body(instance_id, 0, "", at=at, actor=actor, cause=str(cause), node_id=node_id,
-                          status=str(status), revision=revision, snapshot_version=snapshot_version,
-                          task_id=task_id, on_behalf_of=on_behalf_of, delta=delta, changes=changes)
-        row = {"instance_id": instance_id, "revision": revision, "at": at, "actor": actor, "cause": str(cause),
-               "node_id": node_id, "status": str(status), "snapshot_version": snapshot_version, "delta": delta,
-               "task_id": task_id, "on_behalf_of": on_behalf_of, "changes": changes}
+        instance_id, delta, changes = event.instance_id, dict(event.delta), event.changes
+        body = entry_body(event, 0, "")
+        row = {"instance_id": instance_id, "revision": event.revision, "at": event.at, "actor": event.actor,
+               "cause": str(event.cause), "node_id": event.node_id, "status": str(event.status),
+               "snapshot_version": event.snapshot_version, "delta": delta, "task_id": event.task_id,
+               "on_behalf_of": event.on_behalf_of, "changes": changes}
         if not new_chain and instance_id not in self._uow.chain_heads and self._uow.dialect.name == "postgresql":
             before, middle, after = split_body(body)
             self._uow.write(_APPEND_CHAINED, {**row, "delta": orjson.dumps(delta).decode(),
