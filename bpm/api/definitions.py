@@ -23,7 +23,7 @@ from bpm.api.schemas import (
     with_related,
 )
 from bpm.auth import current_actor, runtime
-from bpm.runtime import definitions, moves
+from bpm.runtime import definition_checks, definitions, moves
 
 blp = Blueprint("definitions", __name__, url_prefix="/api/definitions",
                 description="Process definitions: drafts, numbered published versions, retirement.")
@@ -55,7 +55,7 @@ class ValidateDefinition(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Report every problem of a definition without saving it."""
         current_actor()
-        return definitions.validate(runtime(), body)
+        return definition_checks.validate(runtime(), body)
 
 
 @blp.route("/<string:key>")

@@ -13,7 +13,8 @@ from bpm.engine import SystemClock
 from bpm.engine.validation import portability_problems
 from bpm.errors import DefinitionError
 from bpm.runtime import SYSTEM_ACTOR, Runtime
-from bpm.runtime.definitions import check, import_definition, list_definitions, validate
+from bpm.runtime.definition_checks import check, validate
+from bpm.runtime.definitions import import_definition, list_definitions
 
 
 @click.group()

@@ -1,4 +1,5 @@
-"""Definition lifecycle: validate, save a draft, publish an immutable numbered version, retire.
+"""Definition lifecycle: save a draft, publish an immutable numbered version, retire (the checks of a definition:
+``definition_checks``).
 
 The actions (save_draft, publish, retire, import_definition) each run in
 their own unit of work and commit it, like every other runtime action, so
@@ -8,226 +9,23 @@ the API, the designer pages and the CLI call one function per action.
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any, NamedTuple
 
 import orjson
 
-from bpm.engine import NodeRole, Problem, WorkflowDefinition, nodes_with_role, validate_definition
-from bpm.engine.definition import parse_definition
-from bpm.engine.expressions.reads import field_read
-from bpm.engine.expressions.template import has_expression, iter_expressions
+from bpm.engine import Problem
 from bpm.errors import ConflictError, DefinitionError, NotFound, PreconditionFailed, shown
-from bpm.nodes import END_HANDLE, NodeType
-from bpm.nodes.human_task import allowed_outcomes
 from bpm.runtime.access import definition_facts
 from bpm.runtime.actors import Actor
-from bpm.runtime.notices import INSTANCE_EVENTS
+from bpm.runtime.definition_checks import check, errors_only
 from bpm.runtime.policy import Action, allows, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import ProcessDefinition
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import AdminCause, DefinitionStatus
 
-KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 DRAFT, PUBLISHED, RETIRED = DefinitionStatus
 MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer
-
-
-def check(rt: Runtime, body: Any) -> list[Problem]:
-    """Every problem in ``body``: engine rules, process rules (one start, form references), handles.
-
-    Portability to Refluxo's TypeScript engine is checked too: its findings are warnings (a
-    definition that uses our transforms is fine here), shown wherever a definition is validated.
-    """
-    problems: list[Problem] = []
-    loaded = parse_definition(body, problems)
-    if loaded is None:
-        return problems
-    if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not KEY_PATTERN.match(body["id"]):
-        problems.append(Problem("$.id", "the process key: lowercase letters, digits, '-' and '_', "
-                                        "at most 100 characters"))
-    if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
-        problems.append(Problem("$.name", "a process needs a name"))
-    starts = [n.id for n in nodes_with_role(loaded.nodes, rt.node_types, NodeRole.START)]
-    problems.extend(validate_definition(loaded, rt.node_types, start_node_ids=starts or None, portable=True))
-    if len(starts) != 1:
-        problems.append(Problem("$.nodes", f"a process needs exactly one start node, found {len(starts)}"))
-    problems.extend(_form_problems(rt, loaded))
-    problems.extend(_handle_problems(loaded))
-    problems.extend(_audience_problems(loaded))
-    problems.extend(_form_limit_problems(rt, loaded))
-    problems.extend(_access_problems(body, loaded))
-    problems.extend(_calendar_problems(rt, body, loaded))
-    problems.extend(_webhook_problems(body))
-    problems.extend(_retention_problems(body))
-    return problems
-
-
-def _retention_problems(body: Any) -> list[Problem]:
-    """``historyTimeToLive``: whole days after an instance ends before retention may purge its data."""
-    days = body.get("historyTimeToLive") if isinstance(body, dict) else None
-    if days is None or (isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= 36_500):
-        return []
-    return [Problem("$.historyTimeToLive", "historyTimeToLive is a whole number of days from 0 to 36500 "
-                                           "(how long a finished instance's data is kept)")]
-
-
-def _webhook_problems(body: Any) -> list[Problem]:
-    """``webhooks: [{url, events?}]``: where the process's instance events are POSTed (signed), and which."""
-    hooks = body.get("webhooks") if isinstance(body, dict) else None
-    if hooks is None:
-        return []
-    if not isinstance(hooks, list) or len(hooks) > 20:
-        return [Problem("$.webhooks", "webhooks: a list (at most 20) of {url, events?}")]
-    found = []
-    for i, hook in enumerate(hooks):
-        url = hook.get("url") if isinstance(hook, dict) else None
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 2000 \
-                or any(c in url for c in " \n\r\t"):
-            found.append(Problem(f"$.webhooks[{i}].url", "an http(s) URL the events are POSTed to"))
-        events = hook.get("events", list(INSTANCE_EVENTS)) if isinstance(hook, dict) else None
-        if not isinstance(events, list) or not events or not set(events) <= set(INSTANCE_EVENTS):
-            found.append(Problem(f"$.webhooks[{i}].events", f"some of: {', '.join(INSTANCE_EVENTS)}"))
-        if isinstance(hook, dict) and set(hook) - {"url", "events"}:
-            found.append(Problem(f"$.webhooks[{i}]", "a webhook has a url and, optionally, events"))
-    return found
-
-
-def _calendar_problems(rt: Runtime, body: Any, definition: WorkflowDefinition) -> list[Problem]:
-    """A calendar a process or node counts in must exist (``calendars/``), named as it is, not computed."""
-    named = [("$.calendar", body.get("calendar"))] if isinstance(body, dict) and "calendar" in body else []
-    named += [(f"$.nodes[{i}].data.calendar", node.data["calendar"]) for i, node in enumerate(definition.nodes)
-              if isinstance(node.data, dict) and "calendar" in node.data]
-    known = ", ".join(sorted(rt.calendars.calendars)) or "none are configured (calendars/*.json)"
-    return [Problem(where, f"no calendar {value!r}; the calendars: {known}") for where, value in named
-            if not isinstance(value, str) or value not in rt.calendars]
-
-
-def _access_problems(body: Any, definition: WorkflowDefinition) -> list[Problem]:
-    """``startableBy``, ``fourEyes`` and ``distinctFrom`` say who may act; a typo there must not open a hole."""
-    found = []
-    startable = body.get("startableBy") if isinstance(body, dict) else None
-    if startable is not None and not (
-            isinstance(startable, dict) and startable and set(startable) <= {"users", "groups"}
-            and all(isinstance(v, list) and all(isinstance(n, str) and n for n in v) for v in startable.values())):
-        found.append(Problem("$.startableBy", "startableBy: {users?: [user names], groups?: [group names]}, "
-                                              "at least one of them"))
-    for flag in ("fourEyes", "requesterMayCancel"):
-        if isinstance(body, dict) and flag in body and not isinstance(body[flag], bool):
-            found.append(Problem(f"$.{flag}", f"{flag} is true or false"))
-    tasks = {n.id for n in definition.nodes if n.type == NodeType.HUMAN_TASK}
-    for i, node in enumerate(definition.nodes):
-        others = node.data.get("distinctFrom") if isinstance(node.data, dict) else None
-        for j, other in enumerate(others if isinstance(others, list) else ()):
-            if isinstance(other, str) and (other not in tasks or other == node.id):
-                found.append(Problem(f"$.nodes[{i}].data.distinctFrom[{j}]",
-                                     f"'{other}' is not another human task of this process"))
-    return found
-
-
-def _form_limit_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]:
-    """Warn where a start form field, read straight into node data, may be longer than that data field takes.
-
-    ``"assignee": "{{ submit.last.data.manager }}"`` fails the instance at that
-    node if someone types a 150-character manager; the form is where to stop it.
-    """
-    start = next(iter(nodes_with_role(definition.nodes, rt.node_types, NodeRole.START)), None)
-    form_id = start.data.get("form") if start is not None and isinstance(start.data, dict) else None
-    if not isinstance(form_id, str) or form_id not in rt.forms:
-        return []
-    fields = rt.forms.get(form_id).schema.get("properties", {})
-    found = []
-    for i, node in enumerate(definition.nodes):
-        node_type = rt.node_types.get(node.type)
-        limits = (node_type.input_schema or {}).get("properties", {}) if node_type is not None else {}
-        for key, value in (node.data.items() if isinstance(node.data, dict) else ()):
-            field = field_read(value, start.id, start=True) if isinstance(value, str) else None
-            longest = limits.get(key, {}).get("maxLength")
-            if field is None or longest is None or not isinstance(fields.get(field), dict):
-                continue
-            allowed = fields[field].get("maxLength")
-            if allowed is None or allowed > longest:
-                found.append(Problem(f"$.nodes[{i}].data.{key}", (
-                    f"node '{node.id}' takes at most {longest} characters here, but field '{field}' of form "
-                    f"'{form_id}' allows {'any length' if allowed is None else allowed}: give the field "
-                    f"maxLength {longest}, or an instance with a longer value fails at this node"), "warning"))
-    return found
-
-
-def _form_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]:
-    found = []
-    for i, node in enumerate(definition.nodes):
-        form = node.data.get("form") if isinstance(node.data, dict) else None
-        if isinstance(form, str) and not has_expression(form) and form not in rt.forms:
-            found.append(Problem(f"$.nodes[{i}].data.form",
-                                 f"node '{node.id}' uses form '{form}', which does not exist; "
-                                 f"known forms: {', '.join(rt.forms.ids())}"))
-    return found
-
-
-def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
-    """Edges a node can never take (an error: the process would silently end there), and edges out of ends."""
-    produced: dict[str, set[str | None]] = {}
-    for node in definition.nodes:
-        data = node.data if isinstance(node.data, dict) else {}
-        routing = {"outcomes": data.get("outcomes"), "escalations": data.get("escalations")}
-        if node.type == NodeType.HUMAN_TASK and _static(routing):
-            produced[node.id] = set(allowed_outcomes(data))
-        elif node.type == NodeType.DECISION:
-            rules = data.get("rules") if isinstance(data.get("rules"), list) else []
-            handles = {r.get("handle") for r in rules if isinstance(r, dict)} | {data.get("default")}
-            if _static(list(handles)):
-                produced[node.id] = handles
-    found = []
-    for i, edge in enumerate(definition.edges):
-        source = definition.nodes_by_id.get(edge.source)
-        if source is None:
-            continue  # a dangling edge is already reported
-        if source.type == NodeType.END or edge.source_handle == END_HANDLE:
-            found.append(Problem(f"$.edges[{i}]", f"edge '{edge.id}' leaves end node '{edge.source}'; "
-                                                  "an end node finishes the process"))
-        elif edge.source in produced and edge.source_handle not in produced[edge.source]:
-            handle = "the default handle" if edge.source_handle is None else f"'{edge.source_handle}'"
-            choices = ", ".join(sorted(str(h) for h in produced[edge.source] if h is not None))
-            found.append(Problem(f"$.edges[{i}].sourceHandle",
-                                 f"edge '{edge.id}' can never be taken: node '{edge.source}' never leaves by "
-                                 f"{handle}; it leaves by: {choices}"))
-    return found
-
-
-def _audience_problems(definition: WorkflowDefinition) -> list[Problem]:
-    """Human tasks offered to nobody: anyone may complete one, but it shows in no one's inbox (a warning)."""
-    audience = ("assignee", "candidateUsers", "candidateGroups", "approvers")
-    found = []
-    for i, node in enumerate(definition.nodes):
-        data = node.data if isinstance(node.data, dict) else {}
-        if node.type == NodeType.HUMAN_TASK and not any(data.get(key) for key in audience):
-            found.append(Problem(f"$.nodes[{i}].data", f"human task '{node.id}' names no assignee, candidate users "
-                                 "or candidate groups: it will show in no one's inbox", "warning"))
-    return found
-
-
-def _static(value: Any) -> bool:
-    """True if no string anywhere in ``value`` holds an expression (so it is known before run time)."""
-    return next(iter_expressions(value), None) is None
-
-
-def _errors_only(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == "error"]
-
-
-class ValidationReport(NamedTuple):
-    """Every problem of a definition; it can be saved and published when none is an error."""
-
-    valid: bool
-    problems: list[Problem]
-
-
-def validate(rt: Runtime, body: Any) -> ValidationReport:
-    """Check ``body`` without saving it (what the designer shows while editing)."""
-    problems = check(rt, body)
-    return ValidationReport(not _errors_only(problems), problems)
 
 
 def checksum(body: Any) -> str:
@@ -250,7 +48,7 @@ def save_draft(rt: Runtime, actor: Actor, body: Any, if_match: int | None = None
 def _save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any,
                 if_match: int | None = None) -> ProcessDefinition:
     require(actor, Action.DEFINITION_WRITE)
-    errors = _errors_only(check(rt, body))
+    errors = errors_only(check(rt, body))
     if errors:
         raise DefinitionError(errors)
     key, now = body["id"], rt.now()
@@ -329,7 +127,7 @@ def publish(rt: Runtime, actor: Actor, key: str, version: int) -> ProcessDefinit
 def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
     require(actor, Action.DEFINITION_WRITE)
     definition = _in_status(uow, key, version, DRAFT, "only a draft can be published")
-    errors = _errors_only(check(rt, definition.body)) + call_problems(uow, key, definition.body)
+    errors = errors_only(check(rt, definition.body)) + call_problems(uow, key, definition.body)
     if errors:
         raise DefinitionError(errors)
     definition.published_by = actor.username

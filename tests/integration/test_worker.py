@@ -284,7 +284,7 @@ def test_a_process_calendar_counts_its_timers_in_working_time_and_skips_a_holida
 
 
 def test_a_definition_naming_a_calendar_that_does_not_exist_is_refused(rt):
-    from bpm.runtime.definitions import validate
+    from bpm.runtime.definition_checks import validate
 
     body = {**_timer("nowhere-wait", {"duration": "P1D", "calendar": "mars-office"}), "calendar": 7}
     problems = {p.path: p.message for p in validate(rt, body).problems}
@@ -293,7 +293,7 @@ def test_a_definition_naming_a_calendar_that_does_not_exist_is_refused(rt):
 
 
 def test_a_definition_s_webhooks_are_checked_when_it_is_saved(rt):
-    from bpm.runtime.definitions import validate
+    from bpm.runtime.definition_checks import validate
 
     body = {**_timer("hooks-check", {"duration": "P1D"}), "webhooks": [
         {"url": "ftp://example.com/x", "events": ["completed"]}, {"url": "https://ok.example.com/h",
