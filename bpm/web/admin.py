@@ -15,11 +15,9 @@ from werkzeug.wrappers import Response
 from bpm.auth import current_actor, runtime
 from bpm.errors import Forbidden
 from bpm.notify import deliver
-from bpm.runtime import definitions, inbox, instances, jobs, moves, tasks
-from bpm.runtime.access import instance_facts
+from bpm.runtime import definitions, instances, jobs, moves, operations, tasks
 from bpm.runtime.paging import digits
-from bpm.runtime.policy import Action, allows, may_reassign_tasks, require
-from bpm.runtime.transitions import STOPPED
+from bpm.runtime.policy import Action, require
 from bpm.web.outcome import ANSWERED, act_and_say
 from bpm.web.pages import render_page
 
@@ -31,25 +29,9 @@ LISTED = 50
 def overview() -> tuple[str, int]:
     """What needs an operator: failed and erroring instances, orphan tasks."""
     rt, actor = runtime(), current_actor()
-    require(actor, Action.INSTANCE_READ_ALL)
     with rt.uow() as uow:
-        stuck = []
-        for status in sorted(STOPPED):
-            rows, _ = instances.list_instances(uow, actor, {"status": status}, 1, LISTED)
-            stuck.extend(rows)
-        orphans, orphan_total = inbox.list_tasks(uow, actor, {"scope": "orphaned"}, 1, LISTED)
-        may = {row.id: {name for name, action in (("retry", Action.INSTANCE_RETRY), ("cancel", Action.INSTANCE_CANCEL),
-                                                  ("repair", Action.INSTANCE_REPAIR))
-                        if allows(actor, action, instance_facts(uow, actor, row))} for row in stuck}
-        incidents = jobs.incidents(uow, actor, LISTED)
-        dead_letters = deliver.dead_letters(uow, actor, LISTED)
-        may_retry_job = {job.id for job in incidents if (found := uow.instances.get(job.instance_id)) is not None
-                         and allows(actor, Action.INSTANCE_RETRY, instance_facts(uow, actor, found))}
-    may_reassign = may_reassign_tasks(actor)
-    return render_page("admin.html", stuck=stuck, may=may, orphans=orphans, orphan_total=orphan_total,
-                       may_reassign=may_reassign, incidents=incidents, may_retry_job=may_retry_job,
-                       max_attempts=jobs.MAX_ATTEMPTS, dead_letters=dead_letters,
-                       may_resend=allows(actor, Action.ACCOUNT_MANAGE))
+        found = operations.overview(uow, actor, LISTED)
+    return render_page("admin.html", view=found)
 
 
 def _done(act: Any, said: Any, back: str = "/admin") -> Response:

@@ -7,8 +7,8 @@ from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, NotFound
-from bpm.runtime import definitions, instances, tasks
-from bpm.runtime.paging import Page
+from bpm.runtime import instances
+from bpm.runtime.my_requests import listing
 from bpm.web.pages import asked_page, render_page
 
 bp = Blueprint("requests", __name__)
@@ -19,16 +19,9 @@ PAGE_SIZE = 20
 def my_requests() -> tuple[str, int]:
     """What I started: status, the step it is at, whom it waits for and since when, and how it ended."""
     rt, actor = runtime(), current_actor()
-    page = asked_page()
     with rt.uow() as uow:
-        rows, total = instances.list_instances(uow, actor, {"started_by": actor.username}, page, PAGE_SIZE)
-        waiting = {row.id: tasks.open_tasks_of(uow, row.id) for row in rows}
-        children = {row.id: instances.running_children(uow, row.id) for row in rows  # a call step waits for it
-                    if row.status == "paused" and not waiting[row.id]}
-        withdraw = {row.id for row in rows if instances.withdrawable(rt, uow, actor, row)}
-        names = {d.key: d.name for d in definitions.list_definitions(uow, actor)}
-    return render_page("requests.html", listed=Page(rows, total, page, PAGE_SIZE), waiting=waiting, names=names,
-                       withdraw=withdraw, children=children, now=rt.now())
+        listed = listing(rt, uow, actor, asked_page(), PAGE_SIZE)
+    return render_page("requests.html", listed=listed, now=rt.now())
 
 
 @bp.post("/requests/<instance_id>/cancel")

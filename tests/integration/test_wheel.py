@@ -51,20 +51,21 @@ def _free_port() -> int:
 
 
 def test_an_installed_wheel_serves_the_inbox_from_an_empty_folder(wheel, tmp_path):
+    # Nothing of the caller's may point back at a checkout: no BPM_* settings, no PYTHONPATH (through which pip
+    # would also find the checkout's metadata and call the package installed already).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BPM_") and k != "PYTHONPATH"}
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120, env=env)
     python = venv / "bin" / "python"
     installed = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(wheel)],
-                               capture_output=True, text=True, timeout=300)
+                               capture_output=True, text=True, timeout=300, env=env)
     assert installed.returncode == 0, installed.stderr[-3000:]
     own_site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+                              capture_output=True, text=True, check=True, env=env).stdout.strip()
     # Dependencies come from this environment; the package itself only from the wheel (no .pth of ours is read).
     Path(own_site, "borrowed_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     empty = tmp_path / "empty"
     empty.mkdir()
-    # Nothing of the caller's may point back at a checkout: no BPM_* settings, no PYTHONPATH.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BPM_") and k != "PYTHONPATH"}
     where = subprocess.run([str(python), "-c", "import bpm, bpm.resources as r; print(bpm.__file__); "
                             "print(r.shipped('templates'))"], cwd=empty, env=env, capture_output=True, text=True,
                            check=True)
