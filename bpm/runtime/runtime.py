@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bpm.calendars import CalendarRegistry
@@ -81,6 +82,7 @@ class Runtime:
     forms: FormRegistry
     clock: Clock
     calendars: CalendarRegistry = field(default_factory=CalendarRegistry)
+    units: Callable[[], UnitOfWork] | None = None  # where units of work come from (None: the database's)
     node_types: dict[str, NodeDefinition] = field(init=False)
     engines: EngineCache = field(init=False)
     actors: ActorCache = field(init=False)
@@ -105,7 +107,9 @@ class Runtime:
                    calendars=calendars)
 
     def uow(self) -> UnitOfWork:
-        """A new unit of work (use as ``with runtime.uow() as uow:``)."""
+        """A new unit of work (use as ``with runtime.uow() as uow:``); a test may hand in its own (``units``)."""
+        if self.units is not None:
+            return self.units()
         return UnitOfWork(self.db, self.sessions)
 
     def now(self) -> dt.datetime:
