@@ -21,7 +21,7 @@ from bpm.api.schemas import (
     with_related,
 )
 from bpm.auth import current_actor, runtime
-from bpm.engine import NodeRole, WorkflowEngine, nodes_with_role
+from bpm.engine import WorkflowEngine
 from bpm.engine.positions import nodes_at
 from bpm.runtime import instances
 from bpm.runtime.advance import current_request
@@ -39,19 +39,14 @@ def _detail(instance: ProcessInstanceRecord, open_tasks: list[TaskRecord], uow: 
     ``engine``: the one the instance runs, when the caller has it; a unit of work is opened only when
     something must be read (the engine, or the children of a process with a call step).
     """
-    needs_read = engine is None or _calls(engine)
+    needs_read = engine is None or bool(engine.call_ids)
     if needs_read and uow is None:
         with runtime().uow() as own:
             return _detail(instance, open_tasks, own, engine)
     engine = engine or runtime().engines.for_instance(uow, instance)  # type: ignore[arg-type]
-    children = uow.instances.children(instance.id) if uow is not None and _calls(engine) else []
+    children = uow.instances.children(instance.id) if uow is not None and engine.call_ids else []
     return with_related(instance, open_tasks=open_tasks, data=current_request(engine, instance),
                         at_nodes=nodes_at(instance.snapshot), children=children), etag_header(instance.revision)
-
-
-def _calls(engine: WorkflowEngine) -> bool:
-    """Whether the process has a call step (only then may an instance have sub-processes)."""
-    return bool(nodes_with_role(engine.workflow.nodes, engine.node_definitions, NodeRole.CALL))
 
 
 @blp.route("")

@@ -37,7 +37,7 @@ from bpm.engine.limits import Limits
 from bpm.engine.node import NodeDefinition, NodeResult
 from bpm.engine.plugins import HookRunner, PluginContext
 from bpm.engine.retry import DefaultErrorHandler, ErrorHandler
-from bpm.engine.roles import NodeRole, nodes_with_role
+from bpm.engine.roles import NodeRole, role_of
 from bpm.engine.schema import JsonSchemaValidator, Validator
 from bpm.engine.snapshot import (
     ACTIVE,
@@ -127,7 +127,8 @@ class WorkflowEngine:
         self.plugins = list(plugins or [])
         self.clock = clock if clock is not None else SystemClock()
         self.limits = limits if limits is not None else Limits()
-        starts = nodes_with_role(self.workflow.nodes, self.node_definitions, NodeRole.START)
+        roles = {node.id: role_of(self.node_definitions.get(node.type)) for node in self.workflow.nodes}
+        starts = [node for node in self.workflow.nodes if roles[node.id] == NodeRole.START]
         self.start_node: Node | None = starts[0] if len(starts) == 1 else None
         """Where a run begins (its role says so); its output is the request's data before any step writes."""
         self.start_id: str | None = self.start_node.id if self.start_node is not None else None
@@ -138,8 +139,9 @@ class WorkflowEngine:
         for edge in self.workflow.edges:
             edges_from.setdefault(edge.source, []).append(edge)
         self._edges_from = {source: tuple(edges) for source, edges in edges_from.items()}  # a fork's branches
-        self._join_ids = frozenset(node.id for node in nodes_with_role(self.workflow.nodes, self.node_definitions,
-                                                                       NodeRole.JOIN))
+        self._join_ids = frozenset(node_id for node_id, role in roles.items() if role == NodeRole.JOIN)
+        self.call_ids = frozenset(node_id for node_id, role in roles.items() if role == NodeRole.CALL)
+        """The call steps (their instances may have sub-processes)."""
         self._hooks = HookRunner(self.plugins)
         self._hook_before = self._hooks.has("on_before_node_execution")
         self._hook_after = self._hooks.has("on_after_node_execution")
