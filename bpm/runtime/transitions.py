@@ -1,11 +1,10 @@
 """Which status moves each thing allows: one small table per thing, asked before a status changes.
 
 As viewflow's transitions, but as data: a move has a name, the statuses it
-may start from, the status it leads to, and what the person is told when
-the thing is not in one of them (always a 409: someone or something moved
-it first). The runtime calls ``INSTANCE.require("cancel", instance.status)``
-instead of writing the guard at each place; a page asks ``allows`` to offer
-a button.
+may start from, and what the person is told when the thing is not in one
+of them (always a 409: someone or something moved it first). The runtime
+calls ``INSTANCE.require("cancel", instance.status)`` instead of writing the
+guard at each place; a page asks ``allows`` to offer a button.
 """
 
 from __future__ import annotations
@@ -25,8 +24,7 @@ RUNNING = frozenset({InstanceStatus.ACTIVE, InstanceStatus.PAUSED, InstanceStatu
 
 @dataclass(frozen=True)
 class Move:
-    source: frozenset[str]
-    target: str | None  # None: where it goes is the engine's to say (a retry or repair runs the node again)
+    source: frozenset[str]  # the statuses the move may start from
     refused: str  # said when the thing is elsewhere; {status} is where it is
 
 
@@ -34,7 +32,6 @@ class Move:
 class Moves:
     """The moves of one kind of thing, by name."""
 
-    thing: str
     moves: Mapping[str, Move]
 
     def allows(self, move: str, status: str) -> bool:
@@ -44,30 +41,27 @@ class Moves:
         """Go on if ``move`` may start from ``status``; otherwise ConflictError, saying why."""
         found = self.moves[move]
         if status not in found.source:
-            raise ConflictError(found.refused.format(status=status, thing=self.thing))
+            raise ConflictError(found.refused.format(status=status))
 
 
-INSTANCE = Moves("instance", {
-    "cancel": Move(RUNNING | {InstanceStatus.FAILED}, InstanceStatus.CANCELLED, "the instance is already {status}"),
-    "repair": Move(RUNNING | {InstanceStatus.FAILED}, None,
-                   "the instance is already {status}; there is nothing to repair"),
-    "retry": Move(STOPPED, None, "only failed or erroring instances can be retried; this one is {status}"),
-    "migrate": Move(RUNNING, None, "the instance is {status}: it ended meanwhile"),
+INSTANCE = Moves({
+    "cancel": Move(RUNNING | {InstanceStatus.FAILED}, "the instance is already {status}"),
+    "repair": Move(RUNNING | {InstanceStatus.FAILED}, "the instance is already {status}; there is nothing to repair"),
+    "retry": Move(STOPPED, "only failed or erroring instances can be retried; this one is {status}"),
+    "migrate": Move(RUNNING, "the instance is {status}: it ended meanwhile"),
 })
 
-TASK = Moves("task", {
-    "complete": Move(frozenset({TaskStatus.OPEN}), TaskStatus.COMPLETED, "the task is already {status}"),
-    "change": Move(frozenset({TaskStatus.OPEN}), TaskStatus.OPEN, "the task is already {status}"),  # claim, delegate
-    "escalate": Move(frozenset({TaskStatus.OPEN}), TaskStatus.OPEN, "the task is {status}: nothing to escalate"),
-    "cancel": Move(frozenset({TaskStatus.OPEN}), TaskStatus.CANCELLED, "the task is already {status}"),
+TASK = Moves({
+    "complete": Move(frozenset({TaskStatus.OPEN}), "the task is already {status}"),
+    "change": Move(frozenset({TaskStatus.OPEN}), "the task is already {status}"),  # claim, delegate
+    "escalate": Move(frozenset({TaskStatus.OPEN}), "the task is {status}: nothing to escalate"),
+    "cancel": Move(frozenset({TaskStatus.OPEN}), "the task is already {status}"),
 })
 
 # Claiming a due job and cancelling pending ones are single statements in the store (bpm.store.repositories.jobs):
 # their WHERE says the same as "pending" here.
-JOB = Moves("job", {
-    "finish": Move(frozenset({JobStatus.RUNNING}), JobStatus.DONE, "the job is {status}: no longer this worker's"),
-    "give back": Move(frozenset({JobStatus.RUNNING}), JobStatus.PENDING,
-                      "the job is {status}: no longer this worker's"),
-    "retry incident": Move(frozenset({JobStatus.INCIDENT}), JobStatus.PENDING,
-                           "the job is {status}, not an incident"),
+JOB = Moves({
+    "finish": Move(frozenset({JobStatus.RUNNING}), "the job is {status}: no longer this worker's"),
+    "give back": Move(frozenset({JobStatus.RUNNING}), "the job is {status}: no longer this worker's"),
+    "retry incident": Move(frozenset({JobStatus.INCIDENT}), "the job is {status}, not an incident"),
 })
