@@ -158,7 +158,7 @@ def time_searches(rt: Any, repeat: int) -> list[tuple[str, float, float, int]]:
         for _ in range(repeat):
             began = time.perf_counter()
             with rt.uow() as uow:
-                _, total = audit_search.search(uow, SYSTEM_ACTOR, query, page, 25)
+                _, total = audit_search.search(rt, uow, SYSTEM_ACTOR, query, page, 25)
             times.append((time.perf_counter() - began) * 1000)
         times.sort()
         found.append((name, statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], total))

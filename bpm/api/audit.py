@@ -56,8 +56,9 @@ class Search(MethodView):
         """Instances by process, version, status, business key, person, node, start date, outcome and form data;
         newest first, with the total in X-Pagination."""
         query = audit_search.parse(_search_args())
-        with runtime().uow() as uow:
-            found, total = audit_search.search(uow, current_actor(), query, pagination_parameters.page,
+        rt = runtime()
+        with rt.uow() as uow:
+            found, total = audit_search.search(rt, uow, current_actor(), query, pagination_parameters.page,
                                                pagination_parameters.page_size)
             pagination_parameters.item_count = total
             return [{**row.instance.model_dump(), "held": row.held} for row in found]

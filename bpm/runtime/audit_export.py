@@ -26,7 +26,7 @@ from bpm.errors import InvalidRequest, NotFound, shown
 from bpm.runtime.actors import Actor
 from bpm.runtime.anchors import anchor_line, anchor_name, anchor_problem
 from bpm.runtime.audit import Break, Verification, count_chain, purged_hashes, report_unpurged_tombstones
-from bpm.runtime.audit_search import AuditQuery
+from bpm.runtime.audit_search import AuditQuery, with_start_nodes
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.chain import ADMIN_CHAIN, stamp
@@ -51,13 +51,17 @@ def begin(rt: Runtime, actor: Actor, export_format: str, query: AuditQuery | Non
     with rt.uow() as uow:
         if instance_id is not None and uow.instances.get(instance_id) is None:
             raise NotFound(f"no instance {shown(instance_id)}")
-        count = uow.audit_search.count(query, instance_id)
+        count = uow.audit_search.count(_resolved(rt, uow, query), instance_id)
         subject = f"instance:{instance_id}" if instance_id else "search"
         uow.audit_events.append(rt.now(), actor.username, AdminCause.EXPORT_MADE, subject,
                                 {"format": export_format, "query": query.query_string() if query else "",
                                  "instances": count})
         uow.commit()
     return count
+
+
+def _resolved(rt: Runtime, uow: Any, query: AuditQuery | None) -> AuditQuery | None:
+    return with_start_nodes(rt, uow, query) if query is not None else None
 
 
 def _entry(row: Any) -> dict[str, Any]:
@@ -74,7 +78,7 @@ def csv_lines(rt: Runtime, actor: Actor, query: AuditQuery | None, instance_id: 
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     with rt.uow() as uow:
-        for n, row in enumerate(uow.audit_search.export_rows(query, instance_id), 1):
+        for n, row in enumerate(uow.audit_search.export_rows(_resolved(rt, uow, query), instance_id), 1):
             writer.writerow([row.instance_id, row.definition_key, row.definition_version, row.business_key or "",
                              row.instance_status, row.position, stamp(row.at), row.actor, row.on_behalf_of or "",
                              row.cause, row.node_id or "", row.task_id or "", row.status, row.revision,
@@ -102,7 +106,7 @@ def json_chunks(rt: Runtime, actor: Actor, query: AuditQuery | None, instance_id
     with rt.uow() as uow:
         out: list[bytes] = []
         chain: str | None = None
-        for row in uow.audit_search.export_rows(query, instance_id):
+        for row in uow.audit_search.export_rows(_resolved(rt, uow, query), instance_id):
             if row.instance_id != chain:
                 if chain is not None:
                     out.append(b"]},")

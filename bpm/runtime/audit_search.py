@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from bpm.engine import NodeRole, role_of
 from bpm.errors import InvalidRequest
 from bpm.runtime.actors import Actor
 from bpm.runtime.paging import digits
@@ -143,11 +144,20 @@ class Found:
     held: bool
 
 
-def search(uow: UnitOfWork, actor: Actor, query: AuditQuery, page: int, page_size: int,
+def with_start_nodes(rt: Runtime, uow: UnitOfWork, query: AuditQuery) -> AuditQuery:
+    """``query`` with the start nodes of its process's versions, where form-data filters look (by role)."""
+    if not query.data:
+        return query
+    starts = {str(n.get("id")) for n in uow.audit_search.nodes_of(query.process or "")
+              if role_of(rt.node_types.get(str(n.get("type")))) == NodeRole.START}
+    return replace(query, start_nodes=tuple(sorted(starts)))
+
+
+def search(rt: Runtime, uow: UnitOfWork, actor: Actor, query: AuditQuery, page: int, page_size: int,
            ) -> tuple[list[Found], int]:
     """One page of matching instances, newest first, and how many match in all. Auditors and admins."""
     require(actor, Action.INSTANCE_READ_ALL)
-    rows, total = uow.audit_search.page(query, page, page_size)
+    rows, total = uow.audit_search.page(with_start_nodes(rt, uow, query), page, page_size)
     return [Found(row, held) for row, held in rows], total
 
 

@@ -73,7 +73,7 @@ def search_page() -> Any:
         query, errors = None, bad.errors
     with rt.uow() as uow:
         saved = views.list_of(uow, actor, views.AUDIT)  # auditors' (and admins') only: the page is theirs
-        found, total = audit_search.search(uow, actor, query, page, PAGE_SIZE) if query else ([], 0)
+        found, total = audit_search.search(rt, uow, actor, query, page, PAGE_SIZE) if query else ([], 0)
         fields = audit_search.form_fields(rt, uow, args["process"]) if args.get("process") else []
         processes = audit_search.processes(uow)
     said = query.query_string() if query else ""

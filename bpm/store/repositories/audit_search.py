@@ -58,6 +58,9 @@ class AuditQuery:
     started_to: dt.date | None = None
     outcome: str | None = None
     data: tuple[DataFilter, ...] = field(default_factory=tuple)
+    # Where the start form's data sits in a snapshot: the start nodes of the process's versions. The runtime
+    # fills them in (a node's role is the registry's to say); never part of what was asked.
+    start_nodes: tuple[str, ...] = field(default=(), compare=False)
 
     def as_params(self) -> list[tuple[str, str]]:
         """The query string pairs that ``parse`` reads back as this query (what saved searches keep)."""
@@ -134,10 +137,8 @@ def conditions(uow: UnitOfWork, query: AuditQuery) -> list[ColumnElement[bool]]:
     if query.node is not None:
         found.append(or_(ProcessInstance.current_node_id == query.node,  # waiting there, or passed it
                          json.has(ProcessInstance.snapshot, ("context", query.node))))
-    if query.data:
-        starts = _start_nodes(uow, query.process or "")
-        for wanted in query.data:
-            found.append(_data_condition(json, starts, wanted))
+    for wanted in query.data:
+        found.append(_data_condition(json, list(query.start_nodes), wanted))
     return found
 
 
@@ -152,17 +153,6 @@ def _person(person: str, role: str) -> ColumnElement[bool]:
         or_(Task.assignee == person, Task.completed_by == person)))
     by_role = {"started": started, "acted": acted, "assigned": assigned}
     return by_role[role] if role in by_role else or_(started, acted, assigned)
-
-
-def nodes_of(uow: UnitOfWork, process: str) -> list[dict[str, Any]]:
-    """Every node of every version of ``process``."""
-    bodies = uow.session.exec(select(ProcessDefinition.body).where(ProcessDefinition.key == process)).all()
-    return [n for body in bodies for n in (body or {}).get("nodes", ()) if isinstance(n, dict)]
-
-
-def _start_nodes(uow: UnitOfWork, process: str) -> list[str]:
-    """The start node of every version of ``process`` (where its start form's data is in a snapshot)."""
-    return sorted({str(n.get("id")) for n in nodes_of(uow, process) if n.get("type") == "start"})
 
 
 def _data_condition(json: _Json, starts: list[str], wanted: DataFilter) -> ColumnElement[bool]:
@@ -220,7 +210,8 @@ class AuditSearchRepository:
 
     def nodes_of(self, process: str) -> list[dict[str, Any]]:
         """Every node of every version of ``process``."""
-        return nodes_of(self._uow, process)
+        bodies = self._uow.session.exec(select(ProcessDefinition.body).where(ProcessDefinition.key == process))
+        return [n for body in bodies.all() for n in (body or {}).get("nodes", ()) if isinstance(n, dict)]
 
     def processes(self) -> list[tuple[str, str]]:
         """Every process key with its newest name."""
