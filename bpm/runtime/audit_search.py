@@ -148,7 +148,7 @@ def with_start_nodes(rt: Runtime, uow: UnitOfWork, query: AuditQuery) -> AuditQu
     """``query`` with the start nodes of its process's versions, where form-data filters look (by role)."""
     if not query.data:
         return query
-    starts = {str(n.get("id")) for n in uow.audit_search.nodes_of(query.process or "")
+    starts = {str(n.get("id")) for n in uow.definitions.nodes_of(query.process or "")
               if role_of(rt.node_types.get(str(n.get("type")))) == NodeRole.START}
     return replace(query, start_nodes=tuple(sorted(starts)))
 
@@ -172,7 +172,7 @@ class FormField:
 
 def form_fields(rt: Runtime, uow: UnitOfWork, process: str) -> list[FormField]:
     """The fields of every form the process's versions use (start and tasks), by name."""
-    form_ids = {n["data"].get("form") for n in uow.audit_search.nodes_of(process) if isinstance(n.get("data"), dict)}
+    form_ids = {n["data"].get("form") for n in uow.definitions.nodes_of(process) if isinstance(n.get("data"), dict)}
     fields: dict[str, FormField] = {}
     for form_id in sorted(f for f in form_ids if isinstance(f, str) and f in rt.forms):
         properties = rt.forms.get(form_id).schema.get("properties", {})
@@ -186,4 +186,4 @@ def form_fields(rt: Runtime, uow: UnitOfWork, process: str) -> list[FormField]:
 
 def processes(uow: UnitOfWork) -> list[tuple[str, str]]:
     """Every process key with its newest name (for choosing one)."""
-    return uow.audit_search.processes()
+    return uow.definitions.names()

@@ -57,7 +57,7 @@ class Due:
 def _time_to_live(rt: Runtime, uow: UnitOfWork) -> dict[tuple[str, int], int]:
     """Days each process version keeps finished instances' data (versions that keep them for good left out)."""
     found: dict[tuple[str, int], int] = {}
-    for key, version, body in uow.retention.definition_bodies():
+    for key, version, body in uow.definitions.bodies():
         days = body.get("historyTimeToLive") if isinstance(body, dict) else None
         if days is None and rt.settings.history_ttl_days:
             days = rt.settings.history_ttl_days

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_
 from sqlalchemy import select as select_rows
 from sqlmodel import select
 
-from bpm.store.models import AuditChainHead, HistoryEntry, LegalHold, ProcessDefinition, ProcessInstance, Task
+from bpm.store.models import AuditChainHead, HistoryEntry, LegalHold, ProcessInstance, Task
 from bpm.store.paging import paginate
 from bpm.store.repositories.participants import ParticipantRepository
 
@@ -207,14 +207,3 @@ class AuditSearchRepository:
                      .order_by(H.c.instance_id, H.c.position, H.c.id)
                      .execution_options(yield_per=EXPORT_BATCH, stream_results=True))
         yield from self._uow.execute(statement)
-
-    def nodes_of(self, process: str) -> list[dict[str, Any]]:
-        """Every node of every version of ``process``."""
-        bodies = self._uow.session.exec(select(ProcessDefinition.body).where(ProcessDefinition.key == process))
-        return [n for body in bodies.all() for n in (body or {}).get("nodes", ()) if isinstance(n, dict)]
-
-    def processes(self) -> list[tuple[str, str]]:
-        """Every process key with its newest name."""
-        rows = self._uow.session.exec(select(ProcessDefinition.key, ProcessDefinition.name)
-                                      .order_by(ProcessDefinition.key, ProcessDefinition.version)).all()
-        return sorted({key: name for key, name in rows}.items())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select
 from sqlmodel import select as select_models
@@ -68,6 +68,22 @@ class DefinitionRepository:
         for row in self._uow.session.exec(query.order_by(ProcessDefinition.key, ProcessDefinition.version)).all():
             newest[row.key] = row
         return list(newest.values())
+
+    def nodes_of(self, process: str) -> list[dict[str, Any]]:
+        """Every node of every version of ``process``."""
+        bodies = self._uow.session.exec(select_models(ProcessDefinition.body).where(ProcessDefinition.key == process))
+        return [n for body in bodies.all() for n in (body or {}).get("nodes", ()) if isinstance(n, dict)]
+
+    def names(self) -> list[tuple[str, str]]:
+        """Every process key with its newest name, by key."""
+        rows = self._uow.session.exec(select_models(ProcessDefinition.key, ProcessDefinition.name)
+                                      .order_by(ProcessDefinition.key, ProcessDefinition.version)).all()
+        return sorted({key: name for key, name in rows}.items())
+
+    def bodies(self) -> list[tuple[str, int, Any]]:
+        """(key, version, body) of every definition version (each body says its time to live)."""
+        query = select_models(ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.body)
+        return [tuple(row) for row in self._uow.session.exec(query).all()]  # type: ignore[misc]
 
     def row_by_id(self, definition_id: int) -> ProcessDefinition | None:
         """The definition version with row id ``definition_id``, as a model object (by a statement built once)."""

@@ -18,7 +18,6 @@ from bpm.store.models import (
     LegalHold,
     Notification,
     OutboxMessage,
-    ProcessDefinition,
     ProcessInstance,
     Task,
     TaskComment,
@@ -33,11 +32,6 @@ class RetentionRepository:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
-
-    def definition_bodies(self) -> list[tuple[str, int, Any]]:
-        """(key, version, body) of every definition version (each body says its time to live)."""
-        query = select(ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.body)
-        return [tuple(row) for row in self._uow.session.exec(query).all()]  # type: ignore[misc]
 
     def ended_before(self, versions: Collection[tuple[str, int]], statuses: Collection[str], before: dt.datetime,
                      limit: int | None) -> list[tuple[str, str, int, dt.datetime]]:
