@@ -40,3 +40,8 @@ def list_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any], page: int
     return uow.task_lists.of_person(actor.username, actor.groups, assigned=scope == "available",
                                     offered=status == TaskStatus.OPEN, status=status, filters=filters, order=order,
                                     page=page, page_size=page_size)
+
+
+def count_tasks(uow: UnitOfWork, actor: Actor, filters: dict[str, Any]) -> int:
+    """How many tasks ``list_tasks`` would list, without reading any (the header's number, the other tab's)."""
+    return list_tasks(uow, actor, filters, 1, 0)[1]  # a page of none: only the count is asked of the database

@@ -71,7 +71,7 @@ def task_list() -> Any:
     with rt.uow() as uow:
         rows, total = inbox.list_tasks(uow, actor, {"scope": VIEWS[view][1], **taken}, page, PAGE_SIZE)
         other = "group" if view == "mine" else "mine"
-        _, other_total = inbox.list_tasks(uow, actor, {"scope": VIEWS[other][1], **taken}, 1, 1)
+        other_total = inbox.count_tasks(uow, actor, {"scope": VIEWS[other][1], **taken})
         processes = definitions.list_definitions(uow, actor)
         saved = views.list_of(uow, actor)
     counts = {view: total, other: other_total}

@@ -69,7 +69,7 @@ def header_of(actor: Actor | None, open_tasks: int | None = None, counted: bool 
 
 def open_task_count(uow: UnitOfWork, actor: Actor) -> int:
     """Tasks assigned to the actor or offered to them now (one narrow count query)."""
-    return inbox.list_tasks(uow, actor, {}, 1, 1)[1]
+    return inbox.count_tasks(uow, actor, {})
 
 
 def render_page(template: str, status: int = 200, open_tasks: int | None = None, counted: bool = True,
