@@ -12,7 +12,8 @@ from bpm.engine import NodeDefinition, NodeResult
 from bpm.engine.expressions.values import truthy
 from bpm.engine.node import EVERY_EXIT
 from bpm.engine.roles import NodeRole
-from bpm.nodes.flow import RULES
+from bpm.nodes.about import About
+from bpm.nodes.flow import RULES, rule_exits
 
 FORK_SCHEMA = {
     "type": "object",
@@ -64,5 +65,16 @@ def join(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
 
 
 ONE_AT_A_TIME = "Refluxo's engine runs one node at a time; parallel branches need this engine"
-FORK = NodeDefinition(fork, metadata={"input": FORK_SCHEMA, "role": NodeRole.FORK, "refluxo": ONE_AT_A_TIME})
-JOIN = NodeDefinition(join, metadata={"input": JOIN_SCHEMA, "role": NodeRole.JOIN, "refluxo": ONE_AT_A_TIME})
+FORK_ABOUT = About(
+    "Parallel split", "Starts several branches at once (a review by legal and by finance side by side); inclusive: "
+    "only the branches whose rule holds, else the default.",
+    "Every edge that leaves it is a branch; inclusive: one exit per rule's handle, plus the default.",
+    {"inclusive": False}, group="Flow", exits=lambda data: rule_exits(data) if data.get("inclusive") else None)
+JOIN_ABOUT = About(
+    "Join", "Waits for the branches of a split: all of them, the first, or at least some; the rest can be "
+    "cancelled when enough have arrived.", "One exit, taken once enough branches have arrived.",
+    {"mode": "all"}, group="Flow")
+FORK = NodeDefinition(fork, metadata={"input": FORK_SCHEMA, "role": NodeRole.FORK, "refluxo": ONE_AT_A_TIME,
+                                      "about": FORK_ABOUT})
+JOIN = NodeDefinition(join, metadata={"input": JOIN_SCHEMA, "role": NodeRole.JOIN, "refluxo": ONE_AT_A_TIME,
+                                      "about": JOIN_ABOUT})

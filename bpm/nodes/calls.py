@@ -14,13 +14,14 @@ from typing import Any
 
 from bpm.engine import NodeDefinition, NodeResult
 from bpm.engine.roles import NodeRole
+from bpm.nodes.about import About
 from bpm.nodes.effects import CallRequest, effects_of
 
 FIELD = {"type": "string", "minLength": 1, "maxLength": 100}
 CALL_SCHEMA = {
     "type": "object", "required": ["process"],
     "properties": {
-        "process": {"type": "string", "minLength": 1, "maxLength": 100},
+        "process": {"type": "string", "minLength": 1, "maxLength": 100, "x-picks": "process"},
         "version": {"oneOf": [{"const": "latest"}, {"type": "integer", "minimum": 1}]},
         "input": {"type": "object"},  # the child's start data: field -> value (expressions welcome)
         "output": {"type": "object", "additionalProperties": FIELD},  # this request's field -> the child's field
@@ -53,6 +54,13 @@ def call(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
                       next_handle=handle, writes=writes or None)
 
 
+CALL_ABOUT = About(
+    "Call a process", "Runs another published process as one step (a contract review inside a purchase) and waits "
+    "for it; the child's data fields named in output come back into this request's data.",
+    "One exit per listed child outcome (outcomes), plus the default exit for any other.",
+    {"process": "contract-review", "input": {"supplier": "{{ data.supplier }}"}, "output": {"signed": "signed"},
+     "outcomes": ["rejected"]}, group="Flow",
+    exits=lambda data: (*data.get("outcomes", ()), None))
 CALL = NodeDefinition(call, metadata={
-    "input": CALL_SCHEMA, "role": NodeRole.CALL,
+    "input": CALL_SCHEMA, "role": NodeRole.CALL, "about": CALL_ABOUT,
     "refluxo": "Refluxo's engine has no sub-processes: a call needs this service to run the child"})

@@ -8,11 +8,12 @@ from bpm.engine import NodeDefinition, NodeResult
 from bpm.engine.expressions.values import truthy
 from bpm.engine.roles import NodeRole
 from bpm.forms import FormRegistry
+from bpm.nodes.about import About, Exits
 
 END_HANDLE = "__end__"
 """The handle an end node leaves by: no edge may use it, so the run always completes there."""
 
-START_SCHEMA = {"type": "object", "properties": {"form": {"type": "string", "minLength": 1}},
+START_SCHEMA = {"type": "object", "properties": {"form": {"type": "string", "minLength": 1, "x-picks": "form"}},
                 "additionalProperties": False}
 RULES = {"type": "array", "items": {
     "type": "object", "required": ["when", "handle"],
@@ -37,7 +38,7 @@ def start_type(forms: FormRegistry) -> NodeDefinition:
     def start(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
         return NodeResult(forms.validate(data.get("form"), payload))
 
-    return NodeDefinition(start, metadata={"input": START_SCHEMA, "role": NodeRole.START})
+    return NodeDefinition(start, metadata={"input": START_SCHEMA, "role": NodeRole.START, "about": START_ABOUT})
 
 
 def decide(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
@@ -60,7 +61,30 @@ def end(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
     return NodeResult({"outcome": data.get("outcome")}, next_handle=END_HANDLE)
 
 
-DECISION = NodeDefinition(decide, metadata={"input": DECISION_SCHEMA})
-SET = NodeDefinition(set_values, metadata={"input": SET_SCHEMA, "refluxoData": {
+def rule_exits(data: Any) -> Exits:
+    """A decision's (or an inclusive fork's) exits: each rule's handle, and its default (None: the default edge)."""
+    return tuple(dict.fromkeys([*(rule["handle"] for rule in data.get("rules") or ()), data.get("default")]))
+
+
+START_ABOUT = About(
+    "Start", "Where a request begins: the person who starts it fills the node's form, and its values become the "
+    "request's data (data.<field> in every later expression).",
+    "One exit, to the first step.", {"form": "expense-request"}, group="Start and end")
+DECISION_ABOUT = About(
+    "Decision", "Chooses one way on: the first rule whose condition holds names the exit; when none holds, the "
+    "default exit is taken.",
+    "One exit per rule's handle, plus the default (a handle named in 'default', or the edge with no handle).",
+    {"rules": [{"when": "{{ data.amount > 5000 }}", "handle": "high"}], "default": "low"},
+    group="Flow", exits=rule_exits)
+SET_ABOUT = About(
+    "Set values", "Computes values from what is known so far; with into: data they become fields of the "
+    "request's data, which later steps and the requester's page show.",
+    "One exit.", {"values": {"total": "{{ data.amount * 1.2 }}"}, "into": "data"}, group="Flow")
+END_ABOUT = About(
+    "End", "Finishes the request with an outcome (approved, rejected…), which the requester sees and a calling "
+    "process can branch on.", "None: the request is over.", {"outcome": "approved"}, group="Start and end",
+    exits=lambda data: ())
+DECISION = NodeDefinition(decide, metadata={"input": DECISION_SCHEMA, "about": DECISION_ABOUT})
+SET = NodeDefinition(set_values, metadata={"input": SET_SCHEMA, "about": SET_ABOUT, "refluxoData": {
     "into": "writing into the request's data (NodeResult.writes) needs this engine"}})
-END = NodeDefinition(end, metadata={"input": END_SCHEMA, "role": NodeRole.END})
+END = NodeDefinition(end, metadata={"input": END_SCHEMA, "role": NodeRole.END, "about": END_ABOUT})

@@ -10,6 +10,7 @@ from bpm.engine import Clock, NodeDefinition, NodeResult
 from bpm.engine.expressions.transforms import parse_duration
 from bpm.engine.roles import NodeRole
 from bpm.nodes import items
+from bpm.nodes.about import About
 from bpm.nodes.effects import TaskRequest, effects_of
 
 DURATION = {"type": "string", "pattern": "^-?P", "minLength": 2}
@@ -24,25 +25,27 @@ HUMAN_TASK_SCHEMA = {
     "type": "object", "required": ["title"],
     "properties": {
         "title": {"type": "string", "minLength": 1},
-        "form": {"type": "string", "minLength": 1},
-        "assignee": {"type": ["string", "null"], "maxLength": 100},
-        "candidateUsers": {"type": "array", "items": {"type": "string", "minLength": 1}},
-        "candidateGroups": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "form": {"type": "string", "minLength": 1, "x-picks": "form"},
+        "assignee": {"type": ["string", "null"], "maxLength": 100, "x-picks": "user"},
+        "candidateUsers": {"type": "array", "items": {"type": "string", "minLength": 1}, "x-picks": "users"},
+        "candidateGroups": {"type": "array", "items": {"type": "string", "minLength": 1}, "x-picks": "groups"},
         "outcomes": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 100},
                      "minItems": 1, "uniqueItems": True},
         "dueIn": DURATION,
-        "calendar": {"type": "string", "minLength": 1, "maxLength": 60},  # count dueIn and escalations in it
+        # The calendar dueIn and escalations count in.
+        "calendar": {"type": "string", "minLength": 1, "maxLength": 60, "x-picks": "calendar"},
         "priority": {"type": "integer", "minimum": 0, "maximum": 100},
         # Who may decide (bpm.runtime.policy): four-eyes on or off here, and nodes whose deciders are barred.
         "fourEyes": {"type": "boolean"},
         # Several voters (bpm.nodes.votes): users, or "group:<name>" for one vote offered to a group.
-        "approvers": {"type": "array", "minItems": 1, "maxItems": 50,
+        "approvers": {"type": "array", "minItems": 1, "maxItems": 50, "x-picks": "approvers",
                       "items": {"type": "string", "minLength": 1, "maxLength": 106}},
         "completion": {"oneOf": [{"enum": ["all", "any"]},
                                  {"type": "object", "required": ["atLeast"], "additionalProperties": False,
                                   "properties": {"atLeast": {"type": "integer", "minimum": 1}}}]},
         "rejectPolicy": {"enum": ["first-rejects", "majority"]},
-        "distinctFrom": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True},
+        "distinctFrom": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True,
+                         "x-picks": "nodes"},
         # The request's data (bpm.engine.data): form fields shown filled from it, and written back to it.
         "prefill": FIELD_MAP,
         "writeBack": FIELD_MAP,
@@ -52,7 +55,8 @@ HUMAN_TASK_SCHEMA = {
         "escalations": {"type": "array", "items": {
             "type": "object", "required": ["after", "action"],
             "properties": {"after": DURATION, "action": {"enum": ["remind", "reassign", "timeout"]},
-                           "to": {"type": "string", "minLength": 1}, "handle": {"type": "string", "minLength": 1}},
+                           "to": {"type": "string", "minLength": 1, "x-picks": "user"},
+                           "handle": {"type": "string", "minLength": 1}},
             "additionalProperties": False}},
     },
     "additionalProperties": False,
@@ -74,6 +78,20 @@ def allowed_outcomes(data: Any) -> tuple[str, ...]:
     return tuple(outcomes) + tuple(h for h in timeouts if isinstance(h, str))
 
 
+HUMAN_TASK_ABOUT = About(
+    "Task for a person", "Waits until a person decides: it is assigned to one person or offered to candidate people "
+    "and groups (or put to a vote of several approvers), shows its form, and is reminded, reassigned or timed out "
+    "by its escalations when nobody acts.",
+    "One exit per outcome (the buttons the person sees; 'complete' when none are given), plus the handle of each "
+    "timeout escalation.",
+    {"title": "Approve {{ data.item }} for {{ data.price }}", "form": "approval-decision",
+     "assignee": "{{ data.manager }}", "outcomes": ["approve", "reject"], "dueIn": "P2D",
+     "escalations": [{"after": "P2D", "action": "remind"}, {"after": "P4D", "action": "timeout", "handle": "late"}]},
+    group="People", exits=lambda data: allowed_outcomes(data),
+    notes=("Four-eyes: where an outcome rejects, the requester may not decide their own request unless the node or "
+           "the process says fourEyes: false; distinctFrom bars whoever decided the named tasks.",))
+
+
 def human_task_type(clock: Clock) -> NodeDefinition:
     """The ``human-task`` node type, reading due dates from ``clock``."""
 
@@ -93,7 +111,7 @@ def human_task_type(clock: Clock) -> NodeDefinition:
         return NodeResult(payload, next_handle=payload["outcome"], writes=written_back(data, payload.get("data")))
 
     return NodeDefinition(human_task, metadata={
-        "input": HUMAN_TASK_SCHEMA, "role": NodeRole.HUMAN_TASK, "each": "forEach",
+        "input": HUMAN_TASK_SCHEMA, "role": NodeRole.HUMAN_TASK, "each": "forEach", "about": HUMAN_TASK_ABOUT,
         "refluxoData": {"writeBack": "it writes the request's data (NodeResult.writes), which Refluxo's engine "
                                      "does not keep",
                         "forEach": "one task per item needs this engine's per-item data (item, itemIndex)"}})

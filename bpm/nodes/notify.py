@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from bpm.engine import NodeDefinition, NodeResult
+from bpm.nodes.about import About
 from bpm.nodes.effects import MessageRequest, effects_of
 
 NOTIFY_SCHEMA = {
@@ -33,4 +34,10 @@ def notify(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:
     return NodeResult({"messageId": message_id})
 
 
-NOTIFY = NodeDefinition(notify, metadata={"input": NOTIFY_SCHEMA})
+NOTIFY_ABOUT = About(
+    "Notify", "Tells people or systems: an e-mail, a notice in the service's bell, or a signed webhook call; sent "
+    "after the step is saved, retried until delivered.",
+    "One exit (the step does not wait for delivery).",
+    {"channel": "email", "to": ["{{ data.requester }}"], "subject": "Your request was approved",
+     "body": "{{ data.item }} was approved."}, group="Messages")
+NOTIFY = NodeDefinition(notify, metadata={"input": NOTIFY_SCHEMA, "about": NOTIFY_ABOUT})

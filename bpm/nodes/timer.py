@@ -10,6 +10,7 @@ from croniter import croniter
 from bpm.engine import Clock, NodeDefinition, NodeResult
 from bpm.engine.expressions.transforms import parse_duration
 from bpm.engine.roles import NodeRole
+from bpm.nodes.about import About
 from bpm.nodes.effects import TimerRequest, effects_of
 
 TIMER_SCHEMA = {
@@ -19,7 +20,8 @@ TIMER_SCHEMA = {
         "until": {"type": "string", "minLength": 10},
         "offset": {"type": "string", "pattern": "^-?P", "minLength": 2},
         "cron": {"type": "string", "minLength": 9},
-        "calendar": {"type": "string", "minLength": 1, "maxLength": 60},  # count a duration in working time
+        # Count a duration in working time.
+        "calendar": {"type": "string", "minLength": 1, "maxLength": 60, "x-picks": "calendar"},
     },
     "oneOf": [{"required": ["duration"]}, {"required": ["until"]}, {"required": ["cron"]}],
     "dependentRequired": {"offset": ["until"]},
@@ -50,6 +52,12 @@ def due_at(data: Any, now: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
+TIMER_ABOUT = About(
+    "Wait", "Waits for a time: a duration (P2D; in working days with a calendar), a date and time (with an "
+    "offset: a day before a deadline), or a cron expression (the next Monday at 9:00).",
+    "One exit, taken when the time comes.", {"duration": "P2D", "calendar": "default"}, group="Time")
+
+
 def timer_type(clock: Clock) -> NodeDefinition:
     """The ``timer`` node type, reading "now" from ``clock``."""
 
@@ -62,4 +70,4 @@ def timer_type(clock: Clock) -> NodeDefinition:
         effects.add(TimerRequest(effects.node_id or "", due_at(data, now), data.get("duration"), data.get("calendar")))
         return NodeResult(pause=True)
 
-    return NodeDefinition(timer, metadata={"input": TIMER_SCHEMA, "role": NodeRole.TIMER})
+    return NodeDefinition(timer, metadata={"input": TIMER_SCHEMA, "role": NodeRole.TIMER, "about": TIMER_ABOUT})

@@ -64,8 +64,16 @@ def definition_facts(key: str, status: str, body: Mapping[str, Any]) -> Definiti
     return DefinitionFacts(key, status, startable_by if isinstance(startable_by, Mapping) else None)
 
 
+def four_eyes_at(process: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+    """Whether four-eyes holds at a task with ``data`` in a process whose top-level keys are ``process``."""
+    four_eyes = data.get("fourEyes")
+    if isinstance(four_eyes, bool):
+        return four_eyes
+    return process.get("fourEyes") is not False and decides(data.get("outcomes") or ())
+
+
 def approval_rules(rt: Runtime, engine: WorkflowEngine, instance: ProcessInstanceRecord,
-                   node_id: str) -> ApprovalRules:
+                   node_id: str, context: Mapping[str, Any] | None = None) -> ApprovalRules:
     """Four-eyes and ``distinctFrom`` at ``node_id`` of this instance, from its definition and snapshot.
 
     Four-eyes holds where the node says ``fourEyes: true``, or says nothing and
@@ -76,10 +84,9 @@ def approval_rules(rt: Runtime, engine: WorkflowEngine, instance: ProcessInstanc
     workflow = engine.workflow
     node = workflow.nodes_by_id[node_id]
     data = node.data if isinstance(node.data, Mapping) else {}
-    four_eyes = data.get("fourEyes")
-    if not isinstance(four_eyes, bool):
-        four_eyes = workflow.extra.get("fourEyes") is not False and decides(data.get("outcomes") or ())
-    context = instance.snapshot.get("context", {})
+    four_eyes = four_eyes_at(workflow.extra, data)
+    if context is None:  # the instance as stored (a step under way passes the context it has reached)
+        context = instance.snapshot.get("context", {})
     requesters = {instance.started_by}
     start = engine.start_node
     form_id = start.data.get("form") if start is not None and isinstance(start.data, Mapping) else None
@@ -95,6 +102,12 @@ def approval_rules(rt: Runtime, engine: WorkflowEngine, instance: ProcessInstanc
             if isinstance(output, Mapping) and isinstance(output.get("completedBy"), str):
                 barred.setdefault(output["completedBy"], other)
     return ApprovalRules(four_eyes, frozenset(requesters), barred)
+
+
+def barred_people(rules: ApprovalRules) -> list[str] | None:
+    """Everyone ``rules`` bar from deciding, sorted (None: nobody), as a task row keeps them."""
+    people = (set(rules.requesters) if rules.four_eyes else set()) | set(rules.barred)
+    return sorted(people) or None
 
 
 def _last_output(context: Mapping[str, Any], node_id: str) -> Mapping[str, Any]:

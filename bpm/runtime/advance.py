@@ -22,6 +22,7 @@ from bpm.engine.data import request_data, request_data_of
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
 from bpm.nodes import CallRequest, MessageRequest, NodeType, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime import calls, notices
+from bpm.runtime.access import approval_rules, barred_people
 from bpm.runtime.actors import SYSTEM
 from bpm.runtime.history import Deed, snapshot_delta
 from bpm.runtime.offers import claimable, follow, offer
@@ -266,6 +267,7 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
     votes: dict[str, str] = {}  # node -> the id its voters' tasks share
     skipped: dict[str, bool] = {}  # node -> its tasks are open already (a retry re-ran it): asked once per node
     process_calendar = run.engine.workflow.extra.get("calendar")
+    context = None  # the run's context as the approval rules read it, made once if a task needs it
     for effect in run.globals.effects.items:
         if isinstance(effect, TaskRequest):
             if tasks_may_exist:
@@ -275,8 +277,10 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
                     continue
             vote_of = votes.setdefault(effect.node_id, _group_of(instance, run.snapshot, effect)) \
                 if effect.vote else None
+            context = context if context is not None else run.snapshot.context.to_dict()
+            rules = approval_rules(rt, run.engine, instance, effect.node_id, context)
             created.append(_open_task(rt, uow, instance, effect, vote_of, effect.calendar or process_calendar,
-                                      actor))
+                                      actor, barred_people(rules)))
         elif isinstance(effect, TimerRequest):
             calendar = effect.calendar or process_calendar
             due = rt.calendars.due(calendar, rt.now(), effect.duration) if calendar and effect.duration \
@@ -304,7 +308,8 @@ def _group_of(instance: ProcessInstanceRecord, snap: Snapshot, request: TaskRequ
 
 
 def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, request: TaskRequest,
-               vote_of: str | None = None, calendar: str | None = None, actor: str = SYSTEM) -> TaskRecord:
+               vote_of: str | None = None, calendar: str | None = None, actor: str = SYSTEM,
+               barred: list[str] | None = None) -> TaskRecord:
     now = rt.now()
     if calendar:  # counted in working time: the node computed plain time, the calendar is the runtime's
         request = replace(request, due_at=rt.calendars.due(calendar, now, request.due_in) if request.due_in
@@ -317,7 +322,7 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
                       candidate_groups=sorted(set(request.candidate_groups)), outcomes=list(request.outcomes),
                       priority=request.priority,
                       due_at=request.due_at, status=TaskStatus.OPEN, created_at=rt.now(), data=None, vote_of=vote_of,
-                      item=request.item, item_index=request.item_index)
+                      item=request.item, item_index=request.item_index, barred=barred)
     uow.tasks.add(task)
     offer(uow, task)
     _record_task_created(uow, instance, task, actor)

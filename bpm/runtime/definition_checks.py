@@ -13,20 +13,25 @@ from typing import Any, NamedTuple
 from bpm.engine import NodeRole, Problem, WorkflowDefinition, nodes_with_role, validate_definition
 from bpm.engine.definition import parse_definition
 from bpm.engine.expressions.reads import field_read
-from bpm.engine.expressions.template import has_expression, iter_expressions
-from bpm.nodes import END_HANDLE, NodeType
-from bpm.nodes.human_task import allowed_outcomes
+from bpm.engine.expressions.template import has_expression
+from bpm.nodes import NodeType
+from bpm.runtime.flow_checks import flow_problems
 from bpm.runtime.notices import INSTANCE_EVENTS
+from bpm.runtime.people_checks import people_problems
+from bpm.runtime.read_checks import read_problems
 from bpm.runtime.runtime import Runtime
+from bpm.store.uow import UnitOfWork
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
-def check(rt: Runtime, body: Any) -> list[Problem]:
-    """Every problem in ``body``: engine rules, process rules (one start, form references), handles.
+def check(rt: Runtime, body: Any, uow: UnitOfWork | None = None) -> list[Problem]:
+    """Every problem in ``body``: engine rules, process rules (one start, form references), exits and ends,
+    what expressions read, the people and groups it names.
 
     Portability to Refluxo's TypeScript engine is checked too: its findings are warnings (a
     definition that uses our transforms is fine here), shown wherever a definition is validated.
+    ``uow`` is the caller's unit of work, when it has one, for the look-ups in the directory.
     """
     problems: list[Problem] = []
     loaded = parse_definition(body, problems)
@@ -42,7 +47,13 @@ def check(rt: Runtime, body: Any) -> list[Problem]:
     if len(starts) != 1:
         problems.append(Problem("$.nodes", f"a process needs exactly one start node, found {len(starts)}"))
     problems.extend(_form_problems(rt, loaded))
-    problems.extend(_handle_problems(loaded))
+    problems.extend(flow_problems(loaded, rt.node_types))
+    problems.extend(read_problems(loaded, rt.node_types, rt.forms))
+    if uow is None:
+        with rt.uow() as own:
+            problems.extend(people_problems(loaded, rt.node_types, own, bool(rt.settings.oidc_issuer)))
+    else:
+        problems.extend(people_problems(loaded, rt.node_types, uow, bool(rt.settings.oidc_issuer)))
     problems.extend(_audience_problems(loaded))
     problems.extend(_form_limit_problems(rt, loaded))
     problems.extend(_access_problems(body, loaded))
@@ -154,36 +165,6 @@ def _form_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]
     return found
 
 
-def _handle_problems(definition: WorkflowDefinition) -> list[Problem]:
-    """Edges a node can never take (an error: the process would silently end there), and edges out of ends."""
-    produced: dict[str, set[str | None]] = {}
-    for node in definition.nodes:
-        data = node.data if isinstance(node.data, dict) else {}
-        routing = {"outcomes": data.get("outcomes"), "escalations": data.get("escalations")}
-        if node.type == NodeType.HUMAN_TASK and _static(routing):
-            produced[node.id] = set(allowed_outcomes(data))
-        elif node.type == NodeType.DECISION:
-            rules = data.get("rules") if isinstance(data.get("rules"), list) else []
-            handles = {r.get("handle") for r in rules if isinstance(r, dict)} | {data.get("default")}
-            if _static(list(handles)):
-                produced[node.id] = handles
-    found = []
-    for i, edge in enumerate(definition.edges):
-        source = definition.nodes_by_id.get(edge.source)
-        if source is None:
-            continue  # a dangling edge is already reported
-        if source.type == NodeType.END or edge.source_handle == END_HANDLE:
-            found.append(Problem(f"$.edges[{i}]", f"edge '{edge.id}' leaves end node '{edge.source}'; "
-                                                  "an end node finishes the process"))
-        elif edge.source in produced and edge.source_handle not in produced[edge.source]:
-            handle = "the default handle" if edge.source_handle is None else f"'{edge.source_handle}'"
-            choices = ", ".join(sorted(str(h) for h in produced[edge.source] if h is not None))
-            found.append(Problem(f"$.edges[{i}].sourceHandle",
-                                 f"edge '{edge.id}' can never be taken: node '{edge.source}' never leaves by "
-                                 f"{handle}; it leaves by: {choices}"))
-    return found
-
-
 def _audience_problems(definition: WorkflowDefinition) -> list[Problem]:
     """Human tasks offered to nobody: anyone may complete one, but it shows in no one's inbox (a warning)."""
     audience = ("assignee", "candidateUsers", "candidateGroups", "approvers")
@@ -194,11 +175,6 @@ def _audience_problems(definition: WorkflowDefinition) -> list[Problem]:
             found.append(Problem(f"$.nodes[{i}].data", f"human task '{node.id}' names no assignee, candidate users "
                                  "or candidate groups: it will show in no one's inbox", "warning"))
     return found
-
-
-def _static(value: Any) -> bool:
-    """True if no string anywhere in ``value`` holds an expression (so it is known before run time)."""
-    return next(iter_expressions(value), None) is None
 
 
 def errors_only(problems: list[Problem]) -> list[Problem]:

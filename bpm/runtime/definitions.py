@@ -48,7 +48,7 @@ def save_draft(rt: Runtime, actor: Actor, body: Any, if_match: int | None = None
 def _save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any,
                 if_match: int | None = None) -> ProcessDefinition:
     require(actor, Action.DEFINITION_WRITE)
-    errors = errors_only(check(rt, body))
+    errors = errors_only(check(rt, body, uow))
     if errors:
         raise DefinitionError(errors)
     key, now = body["id"], rt.now()
@@ -127,7 +127,7 @@ def publish(rt: Runtime, actor: Actor, key: str, version: int) -> ProcessDefinit
 def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
     require(actor, Action.DEFINITION_WRITE)
     definition = _in_status(uow, key, version, DRAFT, "only a draft can be published")
-    errors = errors_only(check(rt, definition.body)) + call_problems(uow, key, definition.body)
+    errors = errors_only(check(rt, definition.body, uow)) + call_problems(uow, key, definition.body)
     if errors:
         raise DefinitionError(errors)
     definition.published_by = actor.username

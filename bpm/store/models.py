@@ -245,6 +245,9 @@ class TaskRecord(SQLModel):
     completed_at: dt.datetime | None = _when(nullable=True)
     outcome: str | None = Field(default=None, max_length=100)
     data: dict | None = _json(nullable=True)
+    # Who may not decide it (four-eyes: its requesters; distinctFrom: who decided those steps), fixed when it is
+    # made; None when nobody is. The policy asks the instance itself; this is for "tasks nobody can act on".
+    barred: list | None = _json(nullable=True)
 
 
 class Task(TaskRecord, table=True):

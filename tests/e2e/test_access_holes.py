@@ -195,5 +195,6 @@ def test_a_process_can_keep_its_requester_from_withdrawing_it(api, rt, client):
     page = client.get("/requests", headers={"X-BPM-User": "ann"}).get_data(as_text=True)
     assert f'action="/requests/{started["id"]}/cancel"' not in page, "no button for what is not allowed"
     assert api.as_("admin").post(f"/api/instances/{started['id']}/cancel", json={}).status_code == 200
-    assert api.as_("dana").post("/api/definitions/validate", json={**TWO_STEPS, "requesterMayCancel": "no"}
-                                ).json["problems"][0]["path"] == "$.requesterMayCancel"
+    problems = api.as_("dana").post("/api/definitions/validate", json={**TWO_STEPS, "requesterMayCancel": "no"}
+                                    ).json["problems"]
+    assert [p["path"] for p in problems if p["severity"] == "error"] == ["$.requesterMayCancel"]

@@ -120,8 +120,10 @@ def test_a_decision_whose_handles_are_computed_is_not_second_guessed(api):
 
 def test_a_human_task_offered_to_nobody_is_a_warning_that_still_lets_it_publish(api):
     body = {"id": "orphan", "name": "Orphan", "nodes": [
-        {"id": "s", "type": "start"}, {"id": "t", "type": "human-task", "data": {"title": "Who sees me?"}}],
-        "edges": [{"id": "e1", "source": "s", "target": "t"}]}
+        {"id": "s", "type": "start"}, {"id": "t", "type": "human-task", "data": {"title": "Who sees me?"}},
+        {"id": "end", "type": "end"}],
+        "edges": [{"id": "e1", "source": "s", "target": "t"}, {"id": "e2", "source": "t", "target": "end",
+                                                                   "sourceHandle": "complete"}]}
     report = api.as_("dana").post("/api/definitions/validate", json=body).json
     assert report == {"valid": True, "problems": [
         {"path": "$.nodes[1].data", "severity": "warning",

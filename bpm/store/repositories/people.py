@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlmodel import SQLModel, select
 
-from bpm.store.models import ApiToken, Membership, User, UserSession
+from bpm.store.models import ApiToken, Group, Membership, User, UserSession
 
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
@@ -55,6 +55,24 @@ class PeopleRepository:
             return []
         query = select(Membership.username).where(Membership.group_name.in_(sorted(groups)))
         return list(self._uow.session.exec(query).all())
+
+    def groups_among(self, names: Collection[str]) -> frozenset[str]:
+        """The names among ``names`` that are groups."""
+        if not names:
+            return frozenset()
+        return frozenset(self._uow.session.exec(select(Group.name).where(Group.name.in_(sorted(names)))).all())
+
+    def active_members(self, groups: Collection[str]) -> dict[str, frozenset[str]]:
+        """Each of ``groups`` with the active users in it (a group with none is missing)."""
+        if not groups:
+            return {}
+        query = (select(Membership.group_name, Membership.username)
+                 .join(User, User.username == Membership.username)
+                 .where(Membership.group_name.in_(sorted(groups)), User.active))
+        found: dict[str, set[str]] = {}
+        for group, username in self._uow.session.exec(query).all():
+            found.setdefault(group, set()).add(username)
+        return {group: frozenset(names) for group, names in found.items()}
 
     def open_sessions(self, username: str) -> Iterator[UserSession]:
         """``username``'s browser sessions that have not ended."""

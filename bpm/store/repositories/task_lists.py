@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, or_, union_all
 from sqlmodel import select
 
-from bpm.store.models import ProcessInstance, Task, TaskCandidate, User
+from bpm.store.models import Membership, ProcessInstance, Task, TaskCandidate, User
 from bpm.store.paging import paginate, window
 
 if TYPE_CHECKING:
@@ -99,12 +99,26 @@ def _offered(username: str, groups: Collection[str], filters: dict[str, Any]) ->
     return query.distinct()  # a task offered to me and to my group is one task
 
 
-def _orphaned() -> Any:
-    """An open task no one can act on: its assignee is no active user, or it has none and no open offer."""
+def _orphaned(dialect: str) -> Any:
+    """An open task no one can act on: its assignee is no active user or is barred from it, or it has none and
+    no active candidate (offered by name or through a group) who is not barred."""
     active = select(User.username).where(User.active)
-    offered = select(TaskCandidate.task_id).where(TaskCandidate.task_id == Task.id).exists()
-    return or_(and_(Task.assignee.is_not(None), Task.assignee.not_in(active)),
-               and_(Task.assignee.is_(None), ~offered))
+    by_name = select(TaskCandidate.task_id).where(
+        TaskCandidate.task_id == Task.id, TaskCandidate.kind == "user", TaskCandidate.name == User.username)
+    by_group = select(TaskCandidate.task_id).join(Membership, Membership.group_name == TaskCandidate.name).where(
+        TaskCandidate.task_id == Task.id, TaskCandidate.kind == "group", Membership.username == User.username)
+    someone = select(User.username).where(User.active, or_(by_name.exists(), by_group.exists()),
+                                          ~_barred(User.username, dialect)).exists()
+    return or_(and_(Task.assignee.is_not(None), or_(Task.assignee.not_in(active), _barred(Task.assignee, dialect))),
+               and_(Task.assignee.is_(None), ~someone))
+
+
+def _barred(username: Any, dialect: str) -> Any:
+    """``username`` is in the task's ``barred`` list (JSONB's ``?`` on PostgreSQL, ``json_each`` on SQLite)."""
+    if dialect == "postgresql":
+        return and_(Task.barred.is_not(None), Task.barred.op("?")(username))
+    listed = func.json_each(Task.barred).table_valued("value")
+    return select(listed.c.value).where(listed.c.value == username).exists()
 
 
 
@@ -118,7 +132,8 @@ class TaskListRepository:
                  page_size: int) -> tuple[list[Task], int]:
         """Tasks straight from the task table: ``which`` is "mine" (assigned to ``username``), "all" or
         "orphaned" (open tasks no one can act on)."""
-        condition = {"mine": [Task.assignee == username], "all": [], "orphaned": [_orphaned()]}[which]
+        condition = {"mine": [Task.assignee == username], "all": [],
+                     "orphaned": [_orphaned(self._uow.session.get_bind().dialect.name)]}[which]
         query = select(Task).where(*condition, *_on_tasks(status, filters))
         return paginate(self._uow.session, query, ORDERS[order](Task), page, page_size)
 
