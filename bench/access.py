@@ -92,8 +92,8 @@ def main() -> None:
         upgrade(url)
         app = create_app({"database_url": url, "dev_identity": True, "log_level": "WARNING"})
         rt = app.extensions["bpm"]
-        import_definition(rt, SYSTEM_ACTOR, DEFINITION)
         create_user(rt, SYSTEM_ACTOR, "bench", password="bench-password", roles=["employee", "auditor"])
+        import_definition(rt, SYSTEM_ACTOR, DEFINITION)  # after its assignee exists: the checks look them up
         token = create_token(rt, SYSTEM_ACTOR, "bench", "bench", ["read", "write"]).text
         client = app.test_client()
         path = f"/api/definitions/{DEFINITION['id']}"

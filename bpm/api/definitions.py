@@ -19,11 +19,13 @@ from bpm.api.schemas import (
     MigrationReportSchema,
     RetirementSchema,
     RetireQuerySchema,
+    SimulationBodySchema,
+    SimulationSchema,
     ValidationReportSchema,
     with_related,
 )
 from bpm.auth import current_actor, runtime
-from bpm.runtime import definition_checks, definitions, moves
+from bpm.runtime import definition_checks, definitions, moves, simulation
 
 blp = Blueprint("definitions", __name__, url_prefix="/api/definitions",
                 description="Process definitions: drafts, numbered published versions, retirement.")
@@ -56,6 +58,19 @@ class ValidateDefinition(MethodView):
         """Report every problem of a definition without saving it."""
         current_actor()
         return definition_checks.validate(runtime(), body)
+
+
+@blp.route("/simulate")
+class SimulateDefinition(MethodView):
+    @blp.arguments(SimulationBodySchema())
+    @blp.response(200, SimulationSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Test-run a definition in the pure engine (designers): start it, act on its tasks, move the clock.
+
+        Nothing is written: no instance, task, mail or history. A step at a node that is not waiting, or with
+        data its form refuses, is a 422 naming the step (``steps[1].data.price``).
+        """
+        return simulation.simulate(runtime(), current_actor(), body)
 
 
 @blp.route("/<string:key>")

@@ -94,6 +94,47 @@ class ValidationReportSchema(ma.Schema):
     problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
 
 
+class SimulatedStartSchema(ma.Schema):
+    """How the test run begins: the start form's data, and who fills it (the caller if not said)."""
+
+    data = ma.fields.Dict(load_default=dict)
+    by = ma.fields.String(validate=validate.Length(min=1, max=100))
+
+
+class SimulatedStepSchema(ma.Schema):
+    """One thing a person (or a called process) does in a test run, at a node the run waits at."""
+
+    node = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    outcome = ma.fields.String(validate=validate.Length(min=1, max=100))
+    data = ma.fields.Dict(load_default=dict)
+    by = ma.fields.String(validate=validate.Length(min=1, max=100))
+
+
+class SimulationBodySchema(ma.Schema):
+    """A definition (saved or not) and what to do with it; nothing is written."""
+
+    definition = ma.fields.Nested(DefinitionBodySchema, required=True)
+    start = ma.fields.Nested(SimulatedStartSchema, load_default=dict)
+    steps = ma.fields.List(ma.fields.Nested(SimulatedStepSchema), load_default=list,
+                           validate=validate.Length(max=500))
+    advance = ma.fields.String(validate=validate.Length(min=2, max=40),
+                               metadata={"description": "an ISO 8601 duration to move the clock after the steps"})
+
+
+class SimulationSchema(ma.Schema):
+    """What the test run did: the nodes in the order they ran, where it waits, and what would have happened."""
+
+    status = ma.fields.String(validate=validate.OneOf(["waiting", "completed", "failed"]))
+    path = ma.fields.List(ma.fields.String())
+    waiting_at = ma.fields.List(ma.fields.String(), data_key="waitingAt")
+    effects = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "tasks (for whom), e-mails, webhooks, notices, timers, escalations and calls, in order"})
+    data = ma.fields.Raw(metadata={"description": "the request's data at the end"})
+    clock = ma.fields.String(metadata={"description": "the simulated time at the end"})
+    outcome = ma.fields.String(allow_none=True)
+    error = ma.fields.String()
+
+
 class DefinitionVersionSchema(CamelSchema):
     """One numbered version of a process."""
 

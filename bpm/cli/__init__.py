@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from bpm.cli import audit, database, definitions, instances, people, server
+from bpm.cli import audit, database, definitions, docs, instances, people, server
 
 
 @click.group()
@@ -18,5 +18,5 @@ def main() -> None:
 
 
 for command in (server.run, server.worker, server.serve, database.db, definitions.definitions, instances.instances,
-                people.users, people.groups, people.tokens, audit.audit):
+                people.users, people.groups, people.tokens, audit.audit, docs.docs):
     main.add_command(command)

@@ -26,6 +26,12 @@ PICKS = ("user", "users", "group", "groups", "approvers", "form", "calendar", "p
 ``group:<name>``), a form, a calendar, a published process, other nodes of the same process."""
 
 
+PICK_WORDS = {"user": "a person", "users": "people", "group": "a group", "groups": "groups",
+              "approvers": "people or groups", "form": "a form", "calendar": "a calendar", "process": "a process",
+              "nodes": "other steps"}
+"""What an ``x-picks`` field names, as the reference and the properties panel say it."""
+
+
 def one_exit(data: Mapping[str, Any]) -> Exits:
     """Most steps go on by their one default exit."""
     return (None,)
@@ -46,6 +52,7 @@ class About:
     example: Mapping[str, Any]
     group: str = "Steps"
     exits: Callable[[Mapping[str, Any]], Exits | None] = one_exit
+    fields: Mapping[str, str] = field(default_factory=dict)  # data key -> what it is for, as a person reads it
     notes: tuple[str, ...] = field(default=())
 
     def exits_of(self, data: Any) -> Exits | None:

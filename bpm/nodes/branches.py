@@ -69,11 +69,16 @@ FORK_ABOUT = About(
     "Parallel split", "Starts several branches at once (a review by legal and by finance side by side); inclusive: "
     "only the branches whose rule holds, else the default.",
     "Every edge that leaves it is a branch; inclusive: one exit per rule's handle, plus the default.",
-    {"inclusive": False}, group="Flow", exits=lambda data: rule_exits(data) if data.get("inclusive") else None)
+    {"inclusive": False}, group="Flow", exits=lambda data: rule_exits(data) if data.get("inclusive") else None,
+    fields={"inclusive": "Only the branches whose rule holds (else every edge).",
+            "rules": "With inclusive: a condition per branch and its exit.",
+            "default": "With inclusive: the exit when no rule holds."})
 JOIN_ABOUT = About(
     "Join", "Waits for the branches of a split: all of them, the first, or at least some; the rest can be "
     "cancelled when enough have arrived.", "One exit, taken once enough branches have arrived.",
-    {"mode": "all"}, group="Flow")
+    {"mode": "all"}, group="Flow",
+    fields={"mode": "all, first, or {atLeast: n} branches before going on.",
+            "cancelRemaining": "Close the branches still running once enough have arrived."})
 FORK = NodeDefinition(fork, metadata={"input": FORK_SCHEMA, "role": NodeRole.FORK, "refluxo": ONE_AT_A_TIME,
                                       "about": FORK_ABOUT})
 JOIN = NodeDefinition(join, metadata={"input": JOIN_SCHEMA, "role": NodeRole.JOIN, "refluxo": ONE_AT_A_TIME,

@@ -60,7 +60,13 @@ CALL_ABOUT = About(
     "One exit per listed child outcome (outcomes), plus the default exit for any other.",
     {"process": "contract-review", "input": {"supplier": "{{ data.supplier }}"}, "output": {"signed": "signed"},
      "outcomes": ["rejected"]}, group="Flow",
-    exits=lambda data: (*data.get("outcomes", ()), None))
+    exits=lambda data: (*data.get("outcomes", ()), None),
+    fields={"process": "The published process to run.",
+            "version": "Which version: latest (when the call starts), or a number.",
+            "input": "The child's start data: its fields and their values (expressions welcome).",
+            "output": "Fields of this request's data and the child's fields they get.",
+            "outcomes": "Child outcomes that get an exit of their own.",
+            "onParentEnd": "If this request ends first: cancel the child, or leave it running."})
 CALL = NodeDefinition(call, metadata={
     "input": CALL_SCHEMA, "role": NodeRole.CALL, "about": CALL_ABOUT,
     "refluxo": "Refluxo's engine has no sub-processes: a call needs this service to run the child"})

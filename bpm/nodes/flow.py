@@ -69,21 +69,28 @@ def rule_exits(data: Any) -> Exits:
 START_ABOUT = About(
     "Start", "Where a request begins: the person who starts it fills the node's form, and its values become the "
     "request's data (data.<field> in every later expression).",
-    "One exit, to the first step.", {"form": "expense-request"}, group="Start and end")
+    "One exit, to the first step.", {"form": "expense-request"}, group="Start and end",
+    fields={"form": "The form the requester fills to start; its fields become the request's data."})
 DECISION_ABOUT = About(
     "Decision", "Chooses one way on: the first rule whose condition holds names the exit; when none holds, the "
     "default exit is taken.",
     "One exit per rule's handle, plus the default (a handle named in 'default', or the edge with no handle).",
     {"rules": [{"when": "{{ data.amount > 5000 }}", "handle": "high"}], "default": "low"},
-    group="Flow", exits=rule_exits)
+    group="Flow", exits=rule_exits,
+    fields={"rules": "In order: a condition (an expression) and the exit taken when it holds; the first that holds "
+                     "wins.",
+            "default": "The exit taken when no rule holds (empty: the edge without a handle)."})
 SET_ABOUT = About(
     "Set values", "Computes values from what is known so far; with into: data they become fields of the "
     "request's data, which later steps and the requester's page show.",
-    "One exit.", {"values": {"total": "{{ data.amount * 1.2 }}"}, "into": "data"}, group="Flow")
+    "One exit.", {"values": {"total": "{{ data.amount * 1.2 }}"}, "into": "data"}, group="Flow",
+    fields={"values": "Field names and the values (or expressions) they get.",
+            "into": "'data': the values become fields of the request's data; 'output' (the default): only this "
+                    "step's output."})
 END_ABOUT = About(
     "End", "Finishes the request with an outcome (approved, rejected…), which the requester sees and a calling "
     "process can branch on.", "None: the request is over.", {"outcome": "approved"}, group="Start and end",
-    exits=lambda data: ())
+    exits=lambda data: (), fields={"outcome": "How the request ended, as the requester and a calling process see it."})
 DECISION = NodeDefinition(decide, metadata={"input": DECISION_SCHEMA, "about": DECISION_ABOUT})
 SET = NodeDefinition(set_values, metadata={"input": SET_SCHEMA, "about": SET_ABOUT, "refluxoData": {
     "into": "writing into the request's data (NodeResult.writes) needs this engine"}})

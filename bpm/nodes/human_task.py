@@ -88,6 +88,28 @@ HUMAN_TASK_ABOUT = About(
      "assignee": "{{ data.manager }}", "outcomes": ["approve", "reject"], "dueIn": "P2D",
      "escalations": [{"after": "P2D", "action": "remind"}, {"after": "P4D", "action": "timeout", "handle": "late"}]},
     group="People", exits=lambda data: allowed_outcomes(data),
+    fields={
+        "title": "What the task is called in the inbox; expressions show the request's values.",
+        "form": "The form the person fills to decide.",
+        "assignee": "The one person who does it (a name, or an expression such as {{ data.manager }}).",
+        "candidateUsers": "People who may claim it.",
+        "candidateGroups": "Groups whose members may claim it.",
+        "outcomes": "The buttons the person chooses from; each is an exit. A rejecting one (reject, deny…) makes "
+                    "four-eyes hold.",
+        "dueIn": "How long the person has (ISO 8601: P2D), counted in the calendar if one is named.",
+        "calendar": "The working calendar dueIn and escalations count in.",
+        "priority": "0-100; higher comes first in the inbox.",
+        "fourEyes": "Whether the requester is barred from deciding (by default: when an outcome rejects).",
+        "approvers": "Several voters (people, or group:<name> for one vote of a group), instead of one person.",
+        "completion": "How many approvals carry a vote: all, any, or at least n.",
+        "rejectPolicy": "When rejections end a vote: the first one, or a majority.",
+        "distinctFrom": "Tasks whose deciders may not decide this one.",
+        "prefill": "Fields of the form filled from the request's data.",
+        "writeBack": "Fields of the form written back into the request's data.",
+        "forEach": "A list: one task per item (item and itemIndex can be read).",
+        "sequential": "With forEach: one item after another instead of all at once.",
+        "escalations": "After a time without a decision: remind, reassign to someone, or time out by a handle.",
+    },
     notes=("Four-eyes: where an outcome rejects, the requester may not decide their own request unless the node or "
            "the process says fourEyes: false; distinctFrom bars whoever decided the named tasks.",))
 

@@ -39,5 +39,10 @@ NOTIFY_ABOUT = About(
     "after the step is saved, retried until delivered.",
     "One exit (the step does not wait for delivery).",
     {"channel": "email", "to": ["{{ data.requester }}"], "subject": "Your request was approved",
-     "body": "{{ data.item }} was approved."}, group="Messages")
+     "body": "{{ data.item }} was approved."}, group="Messages",
+    fields={"channel": "email, inbox (the bell) or webhook (a signed POST).",
+            "to": "People (user names), addresses, or the webhook's URL.",
+            "subject": "The subject line; expressions welcome.",
+            "body": "The text; expressions welcome.",
+            "template": "A mail template to use instead of body."})
 NOTIFY = NodeDefinition(notify, metadata={"input": NOTIFY_SCHEMA, "about": NOTIFY_ABOUT})

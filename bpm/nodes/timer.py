@@ -55,7 +55,12 @@ def due_at(data: Any, now: dt.datetime) -> dt.datetime:
 TIMER_ABOUT = About(
     "Wait", "Waits for a time: a duration (P2D; in working days with a calendar), a date and time (with an "
     "offset: a day before a deadline), or a cron expression (the next Monday at 9:00).",
-    "One exit, taken when the time comes.", {"duration": "P2D", "calendar": "default"}, group="Time")
+    "One exit, taken when the time comes.", {"duration": "P2D", "calendar": "default"}, group="Time",
+    fields={"duration": "How long to wait (ISO 8601: PT4H, P2D).",
+            "until": "A date and time to wait for (with its offset), or an expression giving one.",
+            "offset": "With until: moved by this much (-P1D: a day before).",
+            "cron": "Wait for the next time a cron expression names (0 9 * * MON).",
+            "calendar": "Count the duration in this calendar's working time."})
 
 
 def timer_type(clock: Clock) -> NodeDefinition:

@@ -23,6 +23,8 @@ from bpm.runtime.runtime import Runtime
 from bpm.store.uow import UnitOfWork
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+RESERVED_KEYS = frozenset({"nodes", "forms", "new", "import"})
+"""Keys the designer's pages use as paths (/designer/nodes), so no process can be named so."""
 
 
 def check(rt: Runtime, body: Any, uow: UnitOfWork | None = None) -> list[Problem]:
@@ -40,6 +42,8 @@ def check(rt: Runtime, body: Any, uow: UnitOfWork | None = None) -> list[Problem
     if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not KEY_PATTERN.match(body["id"]):
         problems.append(Problem("$.id", "the process key: lowercase letters, digits, '-' and '_', "
                                         "at most 100 characters"))
+    elif body["id"] in RESERVED_KEYS:
+        problems.append(Problem("$.id", f"'{body['id']}' is taken by the designer's pages; choose another key"))
     if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
         problems.append(Problem("$.name", "a process needs a name"))
     starts = [n.id for n in nodes_with_role(loaded.nodes, rt.node_types, NodeRole.START)]

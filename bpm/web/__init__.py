@@ -83,6 +83,7 @@ def init_web(app: Flask) -> None:
     from bpm.web import (
         admin,
         audit,
+        designer,
         drafts,
         files,
         form_fields,
@@ -96,7 +97,8 @@ def init_web(app: Flask) -> None:
     )
 
     init_oidc(app, app.extensions["bpm"].settings)
-    for pages in (sign_in, inbox, task_page, files, drafts, starting, requests, tokens, notices, admin, audit):
+    for pages in (sign_in, inbox, task_page, files, drafts, starting, requests, tokens, notices, admin, audit,
+                  designer):
         app.register_blueprint(pages.bp)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,

@@ -47,11 +47,13 @@ EVERYONE = (MenuItem("Tasks", "/inbox"), MenuItem("Start a process", "/start", p
             MenuItem("My requests", "/requests"), MenuItem("Notices", "/notifications"),
             MenuItem("API tokens", "/tokens"))
 READERS_OF_EVERYTHING = (MenuItem("Audit", "/audit", prefix=True), MenuItem("Admin", "/admin"))
+DESIGNERS = (MenuItem("Design", "/designer", prefix=True),)
 
 
 def menu_of(actor: Actor) -> tuple[MenuItem, ...]:
     """The pages the actor may open, in the menu's order (the policy says which)."""
-    return EVERYONE + (READERS_OF_EVERYTHING if allows(actor, Action.INSTANCE_READ_ALL) else ())
+    return (EVERYONE + (DESIGNERS if allows(actor, Action.DEFINITION_WRITE) else ())
+            + (READERS_OF_EVERYTHING if allows(actor, Action.INSTANCE_READ_ALL) else ()))
 
 
 def header_of(actor: Actor | None, open_tasks: int | None = None, counted: bool = True) -> Header:

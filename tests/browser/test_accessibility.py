@@ -59,6 +59,14 @@ def test_no_page_has_a_serious_accessibility_violation(chromium, live_server, ax
         admin.goto(f"{live_server}{url}")
         problems[url] = _violations(admin, axe_script)
     admin.context.close()
+    designer = sign_in(chromium.new_context(bypass_csp=True), live_server, "dana")
+    for url in ("/designer", "/designer/expense-approval", "/designer/contract-review", "/designer/nodes"):
+        designer.goto(f"{live_server}{url}")
+        problems[url] = _violations(designer, axe_script)
+    designer.set_viewport_size({"width": 375, "height": 800})
+    designer.goto(f"{live_server}/designer")
+    problems["/designer at phone width"] = _violations(designer, axe_script)
+    designer.context.close()
     auditor = sign_in(chromium.new_context(bypass_csp=True), live_server, "audrey")
     for url in ("/audit", "/audit?process=expense-approval&data.amount.min=1000",
                 "/audit?process=expense-approval&data.amount.min=lots&status=sleeping"):

@@ -69,6 +69,13 @@ class DefinitionRepository:
             newest[row.key] = row
         return list(newest.values())
 
+    def every_version(self) -> list[Any]:
+        """Every version of every process, its columns but not its body (the designer's catalogue), by key,
+        newest first; each row reads like the model (``row.key``, ``row.status``)."""
+        table = ProcessDefinition.__table__  # type: ignore[attr-defined]
+        columns = [c for c in table.c if c.name != "body"]
+        return list(self._uow.execute(select(*columns).order_by(table.c.key, table.c.version.desc())))
+
     def nodes_of(self, process: str) -> list[dict[str, Any]]:
         """Every node of every version of ``process``."""
         bodies = self._uow.session.exec(select_models(ProcessDefinition.body).where(ProcessDefinition.key == process))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from bpm.errors import InstanceMoved
 from bpm.store.direct import DirectStatement
@@ -42,6 +42,14 @@ class InstanceRepository:
             query = query.where(INSTANCE_TABLE.c.id.in_(ids))
         return [row[0] for row in self._uow.execute(query.order_by(INSTANCE_TABLE.c.started_at,
                                                                    INSTANCE_TABLE.c.id))]
+
+    def unfinished_per_version(self) -> dict[tuple[str, int], int]:
+        """How many instances of each (key, version) have not ended."""
+        table = INSTANCE_TABLE.c
+        rows = self._uow.execute(select(table.definition_key, table.definition_version, func.count())
+                                 .where(table.status.in_(("active", "paused", "error")))
+                                 .group_by(table.definition_key, table.definition_version))
+        return {(key, version): count for key, version, count in rows}
 
     def running_children(self, instance_id: str) -> list[ProcessInstanceRecord]:
         """The sub-processes a call of ``instance_id`` started that have not ended."""
