@@ -17,6 +17,7 @@ from bpm.api.schemas import (
     MigrationBodySchema,
     MigrationQuerySchema,
     MigrationReportSchema,
+    PublishBodySchema,
     RetirementSchema,
     RetireQuerySchema,
     SimulationBodySchema,
@@ -96,11 +97,15 @@ class DefinitionVersion(MethodView):
 
 @blp.route("/<string:key>/versions/<int:version>/publish")
 class PublishDefinition(MethodView):
+    @blp.arguments(PublishBodySchema(), required=False)
     @blp.response(200, DefinitionDetailSchema)
-    def post(self, key: str, version: int) -> Any:
-        """Publish a draft: new instances start this version; it never changes again."""
+    def post(self, body: dict[str, Any], key: str, version: int) -> Any:
+        """Publish a draft: new instances start this version; it never changes again.
+
+        An optional body ``{comment}`` says why; it is kept with the publishing in the admin chain.
+        """
         actor = current_actor()
-        return definitions.publish(runtime(), actor, key, version)
+        return definitions.publish(runtime(), actor, key, version, (body or {}).get("comment"))
 
 
 @blp.route("/<string:key>/versions/<int:version>/retire")

@@ -94,6 +94,12 @@ class ValidationReportSchema(ma.Schema):
     problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
 
 
+class PublishBodySchema(ma.Schema):
+    """Optional: why this version is published (kept in the admin chain)."""
+
+    comment = ma.fields.String(validate=validate.Length(max=2000))
+
+
 class SimulatedStartSchema(ma.Schema):
     """How the test run begins: the start form's data, and who fills it (the caller if not said)."""
 

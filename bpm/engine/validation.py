@@ -186,6 +186,8 @@ def _portability_problems(node_id: str, data: Any, path: str) -> list[Problem]:
 
 def _data_problems(node_id: str, data: Any, schema: Mapping[str, Any], path: str) -> list[Problem]:
     """Schema violations of static data; a value that is an expression is checked at run time."""
+    if _schemas.validate(data, schema).valid:
+        return []  # remembered: a designer's draft is checked again and again, its nodes mostly unchanged
     dynamic = {where for where, _ in iter_expressions(data, path)}
     found = []
     for problem in _schemas.problems(data, schema, path):

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from bpm.engine import Problem
-from bpm.errors import ConflictError, DefinitionError, NotFound, PreconditionFailed, shown
+from bpm.errors import ConflictError, DefinitionError, InvalidRequest, NotFound, PreconditionFailed, shown
 from bpm.runtime.access import definition_facts
 from bpm.runtime.actors import Actor
 from bpm.runtime.definition_checks import check, errors_only
@@ -26,6 +26,10 @@ from bpm.store.vocabulary import AdminCause, DefinitionStatus
 
 DRAFT, PUBLISHED, RETIRED = DefinitionStatus
 MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer
+
+
+MAX_COMMENT = 2000
+"""A publishing comment's length: why this version, in a few sentences, kept in the admin chain."""
 
 
 def checksum(body: Any) -> str:
@@ -116,15 +120,18 @@ def latest_published(uow: UnitOfWork, key: str) -> ProcessDefinition:
     return get_version(uow, key, newest_published_ref(uow, key)[1])
 
 
-def publish(rt: Runtime, actor: Actor, key: str, version: int) -> ProcessDefinition:
+def publish(rt: Runtime, actor: Actor, key: str, version: int, comment: str | None = None) -> ProcessDefinition:
     """Make a draft the key's newest published version; it is immutable from now on."""
     with rt.uow() as uow:
-        published = _publish(rt, uow, actor, key, version)
+        if comment is not None and len(comment) > MAX_COMMENT:
+            raise InvalidRequest("comment too long", {"comment": [f"at most {MAX_COMMENT:,} characters"]})
+        published = _publish(rt, uow, actor, key, version, comment or None)
         uow.commit()
         return published
 
 
-def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int) -> ProcessDefinition:
+def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int,
+             comment: str | None = None) -> ProcessDefinition:
     require(actor, Action.DEFINITION_WRITE)
     definition = _in_status(uow, key, version, DRAFT, "only a draft can be published")
     errors = errors_only(check(rt, definition.body, uow)) + call_problems(uow, key, definition.body)
@@ -133,7 +140,7 @@ def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int)
     definition.published_by = actor.username
     definition.published_at = rt.now()
     moved = _move(uow, definition, PUBLISHED, definition.published_at)
-    _record(uow, actor, AdminCause.DEFINITION_PUBLISHED, moved)
+    _record(uow, actor, AdminCause.DEFINITION_PUBLISHED, moved, {"comment": comment} if comment else None)
     return moved
 
 

@@ -25,6 +25,7 @@ from bpm.runtime.definition_checks import KEY_PATTERN, check
 from bpm.runtime.definitions import get_version, save_draft
 from bpm.runtime.policy import Action, allows
 from bpm.runtime.runtime import Runtime
+from bpm.runtime.version_diff import Stranded, VersionDiff, diff, stranded
 from bpm.store.models import ProcessDefinition
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import DefinitionStatus
@@ -247,3 +248,24 @@ def findings(rt: Runtime, body: Any) -> Findings:
     return Findings(tuple(p for p in problems if p.severity == "error"),
                     tuple(p for p in problems if p.severity != "error" and p not in apart),
                     tuple(p for p in problems if p in apart))
+
+
+@dataclass(frozen=True)
+class PublishPreview:
+    """What publishing the draft would change: against the newest published version, and who it strands."""
+
+    draft: ProcessDefinition
+    against: int | None  # the published version compared with (None: the first publication)
+    changes: VersionDiff | None
+    stranded: tuple[Stranded, ...]
+
+
+def publish_preview(uow: UnitOfWork, versions: list[ProcessDefinition]) -> PublishPreview | None:
+    """The preview for the draft among ``versions`` (newest first), or None when there is no draft."""
+    draft = next((v for v in versions if v.status == DefinitionStatus.DRAFT), None)
+    if draft is None:
+        return None
+    published = next((v for v in versions if v.status == DefinitionStatus.PUBLISHED), None)
+    return PublishPreview(draft, published.version if published is not None else None,
+                          diff(published.body, draft.body) if published is not None else None,
+                          tuple(stranded(uow, draft.key, draft.body)))

@@ -41,8 +41,9 @@ class Named(NamedTuple):
 def people_problems(definition: WorkflowDefinition, node_types: Mapping[str, NodeDefinition], uow: UnitOfWork,
                     sso: bool) -> list[Problem]:
     """Unknown people and groups, and tasks whose only candidate four-eyes bars."""
+    picks = {name: picks_of(node_type.input_schema) for name, node_type in node_types.items()}
     named = [(node, one) for i, node in enumerate(definition.nodes)
-             for one in _named(node, f"$.nodes[{i}].data", node_types)]
+             for one in _named(node, f"$.nodes[{i}].data", picks.get(node.type, {}))]
     users = {one.name for _, one in named if one.kind == "user"}
     groups = {one.name for _, one in named if one.kind == "group"}
     known_users = {user.username for user in uow.people.users(users, active_only=True)}
@@ -72,10 +73,9 @@ def _role_of_field(field: str) -> str:
             "approvers": "is put to a vote of", "escalations[].to": "escalates to"}.get(field, "names")
 
 
-def _named(node: Node, path: str, node_types: Mapping[str, NodeDefinition]) -> Iterator[Named]:
-    node_type = node_types.get(node.type)
+def _named(node: Node, path: str, picks_by_key: Mapping[str, str]) -> Iterator[Named]:
     data = node.data if isinstance(node.data, Mapping) else {}
-    for key, picks in picks_of(node_type.input_schema if node_type is not None else None).items():
+    for key, picks in picks_by_key.items():
         kind = PEOPLE.get(picks)
         if kind is None:
             continue

@@ -41,7 +41,7 @@ def read_problems(definition: WorkflowDefinition, node_types: Mapping[str, NodeD
               if roles[node.id] in (NodeRole.START, NodeRole.HUMAN_TASK)}
     start = next((node for node in definition.nodes if roles[node.id] == NodeRole.START), None)
     data_fields = _data_fields(definition, fields.get(start.id) if start is not None else None)
-    before = _ancestors(definition)
+    before = _Ancestors(definition)
     found: list[Problem] = []
     for i, node in enumerate(definition.nodes):
         for where, tree in _trees(node.data, f"$.nodes[{i}].data"):
@@ -63,7 +63,7 @@ def read_problems(definition: WorkflowDefinition, node_types: Mapping[str, NodeD
 
 
 def _read_problem(node: Node, read: Read, fields: Mapping[str, Mapping[str, Any] | None],
-                  data_fields: set[str] | None, before: Mapping[str, set[str]],
+                  data_fields: set[str] | None, before: _Ancestors,
                   by_id: Mapping[str, Node]) -> str | None:
     dotted = ".".join(read.chain)
     if read.node_id is None:
@@ -156,19 +156,24 @@ def _data_fields(definition: WorkflowDefinition, start_fields: Mapping[str, Any]
     return written
 
 
-def _ancestors(definition: WorkflowDefinition) -> dict[str, set[str]]:
-    """For every node, the nodes that can have run before it (those with a path to it)."""
-    predecessors: dict[str, set[str]] = {}
-    for edge in definition.edges:
-        predecessors.setdefault(edge.target, set()).add(edge.source)
-    found = {}
-    for node in definition.nodes:
-        seen: set[str] = set()
-        queue = deque(predecessors.get(node.id, ()))
-        while queue:
-            other = queue.popleft()
-            if other not in seen:
-                seen.add(other)
-                queue.extend(predecessors.get(other, ()))
-        found[node.id] = seen
-    return found
+class _Ancestors:
+    """For a node, the nodes that can have run before it (those with a path to it), found when first asked."""
+
+    def __init__(self, definition: WorkflowDefinition) -> None:
+        self._predecessors: dict[str, set[str]] = {}
+        for edge in definition.edges:
+            self._predecessors.setdefault(edge.target, set()).add(edge.source)
+        self._found: dict[str, set[str]] = {}
+
+    def get(self, node_id: str, default: set[str]) -> set[str]:
+        found = self._found.get(node_id)
+        if found is None:
+            found = set()
+            queue = deque(self._predecessors.get(node_id, ()))
+            while queue:
+                other = queue.popleft()
+                if other not in found:
+                    found.add(other)
+                    queue.extend(self._predecessors.get(other, ()))
+            self._found[node_id] = found
+        return found or default

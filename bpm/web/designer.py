@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
 from bpm.engine.errors import DefinitionError
-from bpm.runtime import designer, node_reference
+from bpm.runtime import definitions, designer, node_reference
 from bpm.runtime.definitions import list_versions
 from bpm.web.diagram import render_svg
 from bpm.web.outcome import ANSWERED, act_and_say
@@ -81,11 +81,36 @@ def process(key: str) -> tuple[str, int]:
     designer.require_designer(actor)
     with rt.uow() as uow:
         versions = list_versions(uow, actor, key)
+        preview = designer.publish_preview(uow, versions)
     newest = versions[0]
     return render_page("designer/process.html", key=key, versions=versions, newest=newest,
-                       found=designer.findings(rt, newest.body),
+                       found=designer.findings(rt, newest.body), preview=preview,
                        outline=designer.outline(newest.body, rt.node_types),
                        diagram=Markup(render_svg(newest.body, title=newest.name)))  # escaped in the renderer
+
+
+@bp.post("/designer/<key>/versions/<int:version>/publish")
+def publish(key: str, version: int) -> Response:
+    """Publish the draft, with the comment that says why."""
+    rt, actor = runtime(), current_actor()
+    designer.require_designer(actor)
+    comment = request.form.get("comment", "").strip() or None
+    return act_and_say(lambda: definitions.publish(rt, actor, key, version, comment),
+                       lambda done: f"Version {done.version} published: new requests start on it.",
+                       f"/designer/{key}", refused="Not published", answered=SAID_HERE)
+
+
+@bp.post("/designer/<key>/versions/<int:version>/retire")
+def retire(key: str, version: int) -> Response:
+    """Retire a published version: no new requests start on it; running ones carry on."""
+    rt, actor = runtime(), current_actor()
+    designer.require_designer(actor)
+    fallback = request.form.get("fallback") == "yes"  # the page says what retiring does, before the button
+    return act_and_say(lambda: definitions.retire(rt, actor, key, version, fallback=fallback),
+                       lambda done: f"Version {version} retired: " + (
+                           f"new requests start version {done[1]}" if done[1] else "nobody can start the process now")
+                       + "; running requests carry on.", f"/designer/{key}",
+                       refused="Not retired", answered=SAID_HERE)
 
 
 @bp.get("/designer/nodes")

@@ -114,8 +114,10 @@ def route_edges(edges: Sequence[Mapping[str, object]], boxes: Mapping[str, Rect]
 def _blocked(y: float, x1: float, x2: float, boxes: Sequence[Rect], ends: tuple[Rect, Rect]) -> bool:
     """Whether a horizontal line at ``y`` between ``x1`` and ``x2`` would cross a box other than its ends."""
     low, high = min(x1, x2), max(x1, x2)
-    return any(b.x - CLEARANCE < high and b.right + CLEARANCE > low and b.y - CLEARANCE < y < b.bottom + CLEARANCE
-               for b in boxes if b not in ends)
+    first, second = ends
+    # By identity, not ==: a dataclass's == compares every field, and this runs for every box and every edge.
+    return any(b.y - CLEARANCE < y < b.bottom + CLEARANCE and b.x - CLEARANCE < high and b.right + CLEARANCE > low
+               for b in boxes if b is not first and b is not second)
 
 
 def _band_between(bands: Sequence[tuple[float, float]], left: float, right: float) -> list[int]:

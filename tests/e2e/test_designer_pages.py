@@ -120,3 +120,38 @@ def test_the_node_reference_lists_every_registered_type(client, rt):
     for name in rt.node_types:
         assert f'id="type-{name}"' in page
     assert "Task for a person" in page and "escalations" in page
+
+
+def test_publishing_shows_what_changes_and_who_is_stranded_then_records_the_comment(client, api, rt):
+    api.post("/api/instances", json={"definition": "expense-approval", "payload": {
+        "manager": "bob", "amount": 20, "currency": "EUR", "spentOn": "2026-12-01", "description": "Taxi"}})
+    body = api.as_("dana").get("/api/definitions/expense-approval/versions/1").json["definition"]
+    body.pop("version")
+    body["nodes"][1]["id"] = "line_manager"  # the manager's step under a new id: running requests wait at the old
+    body["nodes"][1]["metadata"]["label"] = "Line manager"
+    for edge in body["edges"]:
+        edge["source"] = "line_manager" if edge["source"] == "manager_review" else edge["source"]
+        edge["target"] = "line_manager" if edge["target"] == "manager_review" else edge["target"]
+    body["nodes"][3]["data"]["dueIn"] = "P5D"
+    assert api.as_("dana").post("/api/definitions", json=body).status_code == 201
+    page = _page(client, "dana", "/designer/expense-approval").get_data(as_text=True)
+    publish = page.split('id="publish-title"', 1)[1].split("</section>", 1)[0]
+    assert "Against version 1" in publish
+    assert "added</span> step <code>line_manager</code>" in publish
+    assert "removed</span> step <code>manager_review</code>" in publish
+    assert "Finance review: dueIn" in publish
+    assert "1 on version 1 at <code>manager_review</code>" in publish
+    done = _post(client, "dana", "/designer/expense-approval/versions/2/publish",
+                 {"comment": "Line managers approve now"}).get_data(as_text=True)
+    assert "Version 2 published" in done
+    with rt.uow() as uow:
+        [published] = uow.audit_events.about("definition:expense-approval:2")
+    assert published.details["comment"] == "Line managers approve now" and published.actor == "dana"
+
+
+def test_publishing_through_the_api_takes_an_optional_comment(api):
+    draft = {**PURCHASE}
+    assert api.as_("dana").post("/api/definitions", json=draft).status_code == 201
+    too_long = api.as_("dana").post("/api/definitions/purchase/versions/1/publish", json={"comment": "x" * 2001})
+    assert too_long.status_code == 422
+    assert api.as_("dana").post("/api/definitions/purchase/versions/1/publish").status_code == 200

@@ -51,6 +51,14 @@ class InstanceRepository:
                                  .group_by(table.definition_key, table.definition_version))
         return {(key, version): count for key, version, count in rows}
 
+    def waiting_at(self, key: str) -> dict[tuple[int, str | None], int]:
+        """How many unfinished instances of ``key`` stand at each (version, node)."""
+        table = INSTANCE_TABLE.c
+        rows = self._uow.execute(select(table.definition_version, table.current_node_id, func.count())
+                                 .where(table.definition_key == key, table.status.in_(("active", "paused", "error")))
+                                 .group_by(table.definition_version, table.current_node_id))
+        return {(version, node): count for version, node, count in rows}
+
     def running_children(self, instance_id: str) -> list[ProcessInstanceRecord]:
         """The sub-processes a call of ``instance_id`` started that have not ended."""
         rows = self._uow.execute(select(INSTANCE_TABLE.c.id).where(
