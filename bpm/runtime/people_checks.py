@@ -48,6 +48,7 @@ def people_problems(definition: WorkflowDefinition, node_types: Mapping[str, Nod
     groups = {one.name for _, one in named if one.kind == "group"}
     known_users = {user.username for user in uow.people.users(users, active_only=True)}
     known_groups = uow.people.groups_among(groups)
+    empty = (users or groups) and not (known_users or known_groups) and not uow.people.anyone()
     found = []
     for node, one in named:
         known = known_users if one.kind == "user" else known_groups
@@ -59,6 +60,9 @@ def people_problems(definition: WorkflowDefinition, node_types: Mapping[str, Nod
         if not one.written:
             found.append(Problem(one.path, f"{said}: the expression may give this name, and then the task would "
                                            "wait for nobody", "warning"))
+        elif empty:
+            found.append(Problem(one.path, f"{said} yet: nobody is in the directory; add the people before the "
+                                           "first request starts", "warning"))
         elif sso and one.kind == "user":
             found.append(Problem(one.path, f"{said} yet: with single sign-on they are added when they first sign "
                                            "in; until then the task waits for nobody", "warning"))

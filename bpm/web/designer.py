@@ -34,6 +34,7 @@ def catalogue() -> tuple[str, int]:
 def new() -> Response:
     """A new process: blank, or from an example."""
     rt, actor = runtime(), current_actor()
+    designer.require_designer(actor)  # before anything is read: for others the page is not there
     key, name = request.form.get("key", "").strip(), request.form.get("name", "").strip()
     example = request.form.get("example") or None
     return act_and_say(lambda: designer.create(rt, actor, key, name, from_example=example),
@@ -46,6 +47,7 @@ def new() -> Response:
 def duplicate(key: str, version: int) -> Response:
     """A copy of a version under a new key and name."""
     rt, actor = runtime(), current_actor()
+    designer.require_designer(actor)  # before anything is read: for others the page is not there
     new_key, name = request.form.get("key", "").strip(), request.form.get("name", "").strip()
     return act_and_say(lambda: designer.create(rt, actor, new_key, name, from_process=(key, version)),
                        lambda made: f"Copied to {made.name}, a new draft.", "/designer", refused="Not copied",
@@ -56,6 +58,7 @@ def duplicate(key: str, version: int) -> Response:
 def import_file() -> Response:
     """A definition file (Refluxo JSON) saved as a draft."""
     rt, actor = runtime(), current_actor()
+    designer.require_designer(actor)  # before anything is read: for others the page is not there
     upload = request.files.get("file")
     content = upload.read(2_000_001) if upload is not None else b""
     return act_and_say(lambda: designer.import_file(rt, actor, content),

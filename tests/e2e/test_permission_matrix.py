@@ -10,6 +10,7 @@ of 1500, waiting at bob's review. A route of the app that is missing from
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
@@ -30,6 +31,12 @@ def a_file() -> dict:
 DRAFT = {"id": "purchase", "name": "Purchase", "nodes": [
     {"id": "s", "type": "start"}, {"id": "ok", "type": "human-task", "data": {"title": "ok", "assignee": "bob"}}],
     "edges": [{"id": "e", "source": "s", "target": "ok"}]}
+
+
+def a_definition_file() -> dict:
+    """A multipart body with a definition file (a fresh stream per request)."""
+    content = json.dumps({**DRAFT, "id": "imported", "name": "Imported"}).encode()
+    return {"file": (io.BytesIO(content), "imported.json"), "csrf_token": "-"}
 
 
 def row(*codes: int) -> dict[str, int]:
@@ -55,6 +62,8 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
      row(401, 403, 403, 403, 409, 403, 409)),
     ("definitions.RetireDefinition", "POST", "/api/definitions/expense-approval/versions/1/retire", None,
      row(401, 403, 403, 403, 200, 403, 200)),
+    ("definitions.SimulateDefinition", "POST", "/api/definitions/simulate",
+     {"definition": DRAFT, "start": {"data": {}}}, row(401, 403, 403, 403, 200, 403, 200)),
     ("definitions.MigrateInstances", "POST", "/api/definitions/expense-approval/migrations?dryRun=true",
      {"fromVersion": 1, "toVersion": 1}, row(401, 403, 403, 403, 403, 403, 422)),
     ("instances.Instances", "GET", "/api/instances", None, row(401, 200, 200, 200, 200, 200, 200)),
@@ -168,6 +177,20 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("admin.resend", "POST", f"/admin/dead-letters/{DID}/resend", {}, row(401, 303, 303, 303, 303, 303, 303)),
     ("admin.reassign", "POST", f"/admin/tasks/{TID}/reassign", {"to": "dave"},
      row(401, 303, 303, 303, 303, 303, 303)),
+    ("designer.catalogue", "GET", "/designer", None, row(302, 404, 404, 404, 200, 404, 200)),
+    ("designer.nodes", "GET", "/designer/nodes", None, row(302, 404, 404, 404, 200, 404, 200)),
+    ("designer.process", "GET", "/designer/expense-approval", None, row(302, 404, 404, 404, 200, 404, 200)),
+    ("designer.export", "GET", "/designer/expense-approval/versions/1/export", None,
+     row(302, 404, 404, 404, 200, 404, 200)),
+    ("designer.new", "POST", "/designer/new", {"key": "matrix", "name": "Matrix"},
+     row(401, 404, 404, 404, 303, 404, 303)),
+    ("designer.duplicate", "POST", "/designer/expense-approval/versions/1/duplicate", {"key": "copy", "name": "Copy"},
+     row(401, 404, 404, 404, 303, 404, 303)),
+    ("designer.import_file", "POST", "/designer/import", a_definition_file, row(401, 404, 404, 404, 303, 404, 303)),
+    ("designer.publish", "POST", "/designer/expense-approval/versions/1/publish", {"comment": "again"},
+     row(401, 404, 404, 404, 303, 404, 303)),  # published already: said on the page, nothing changed
+    ("designer.retire", "POST", "/designer/expense-approval/versions/1/retire", {},
+     row(401, 404, 404, 404, 303, 404, 303)),
     ("drafts.save_draft", "POST", "/drafts/save", {"draft_key": "task:{task}", "comment": "half"},
      row(401, 403, 204, 404, 404, 403, 403)),
     ("drafts.discard_draft", "POST", "/drafts/discard", {"draft_key": "task:{task}"},
@@ -184,7 +207,10 @@ MAY_CHANGE = {"admin.retry": set(), "admin.cancel": {"ann", "admin"}, "admin.rep
               "admin.reassign": {"admin"}, "requests.cancel_request": {"ann", "admin"}, "inbox.claim_selected": set(),
               "drafts.discard_draft": set(), "files.remove_attachment": {"bob"}, "admin.retry_incident": {"admin"},
               "admin.resend": {"admin"}, "notices.mark_read": EVERYONE, "notices.save_settings": EVERYONE,
-              "audit_pages.lift_hold": set(), "audit_pages.delete_search": set(), "admin.move": set()}
+              "audit_pages.lift_hold": set(), "audit_pages.delete_search": set(), "admin.move": set(),
+              "designer.new": {"dana", "admin"}, "designer.duplicate": {"dana", "admin"},
+              "designer.import_file": {"dana", "admin"}, "designer.publish": set(),
+              "designer.retire": {"dana", "admin"}}
 FORM_ENDPOINTS = {"sign_in.login_post", "sign_in.logout", "tokens.create_token", "tokens.revoke_token",
                   "task_page.submit_task", "task_page.claim", "inbox.claim_selected", "task_page.delegate",
                   "task_page.unclaim", "task_page.comment", "starting.start",
@@ -192,7 +218,8 @@ FORM_ENDPOINTS = {"sign_in.login_post", "sign_in.logout", "tokens.create_token",
                   "drafts.save_draft", "drafts.discard_draft", "inbox.save_view", "inbox.delete_view",
                   "files.remove_attachment", "admin.retry_incident", "admin.resend", "notices.mark_read",
                   "notices.save_settings", "audit_pages.save_search", "audit_pages.delete_search",
-                  "audit_pages.set_hold", "audit_pages.lift_hold", "admin.move"}
+                  "audit_pages.set_hold", "audit_pages.lift_hold", "admin.move", "designer.new",
+                  "designer.duplicate", "designer.publish", "designer.retire"}
 
 
 def test_every_route_of_the_app_has_a_row(app):

@@ -42,6 +42,10 @@ class PeopleRepository:
         """The user an SSO subject (``issuer|sub``) signed in as before."""
         return self._uow.session.exec(select(User).where(User.oidc_subject == subject_key)).first()
 
+    def anyone(self) -> bool:
+        """Whether the directory has any user at all (a fresh database before its people are added has none)."""
+        return self._uow.session.exec(select(User.username).limit(1)).first() is not None
+
     def users(self, usernames: Collection[str], active_only: bool = False) -> list[User]:
         """The users among ``usernames`` (unknown names, and with ``active_only`` disabled users, left out)."""
         if not usernames:
