@@ -20,13 +20,15 @@ from bpm.api.schemas import (
     PublishBodySchema,
     RetirementSchema,
     RetireQuerySchema,
+    ScenarioBodySchema,
+    ScenarioSchema,
     SimulationBodySchema,
     SimulationSchema,
     ValidationReportSchema,
     with_related,
 )
 from bpm.auth import current_actor, runtime
-from bpm.runtime import definition_checks, definitions, moves, simulation
+from bpm.runtime import definition_checks, definitions, moves, scenarios, simulation
 
 blp = Blueprint("definitions", __name__, url_prefix="/api/definitions",
                 description="Process definitions: drafts, numbered published versions, retirement.")
@@ -72,6 +74,31 @@ class SimulateDefinition(MethodView):
         data its form refuses, is a 422 naming the step (``steps[1].data.price``).
         """
         return simulation.simulate(runtime(), current_actor(), body)
+
+
+@blp.route("/<string:key>/scenarios")
+class Scenarios(MethodView):
+    @blp.response(200, ScenarioSchema(many=True))
+    def get(self, key: str) -> Any:
+        """The test runs kept with a process; each runs again when a draft is published."""
+        actor = current_actor()
+        with runtime().uow() as uow:
+            return scenarios.list_of(uow, actor, key)
+
+    @blp.arguments(ScenarioBodySchema())
+    @blp.response(201, ScenarioSchema)
+    def post(self, body: dict[str, Any], key: str) -> Any:
+        """Keep a test run (replacing one of the same name): a draft that no longer ends so cannot be published."""
+        run = {k: body[k] for k in ("start", "steps", "advance") if k in body}
+        return scenarios.save(runtime(), current_actor(), key, body["name"], run, body["expect"])
+
+
+@blp.route("/<string:key>/scenarios/<string:name>")
+class OneScenario(MethodView):
+    @blp.response(204)
+    def delete(self, key: str, name: str) -> None:
+        """Throw a scenario away."""
+        scenarios.delete(runtime(), current_actor(), key, name)
 
 
 @blp.route("/<string:key>")

@@ -127,6 +127,36 @@ class SimulationBodySchema(ma.Schema):
                                metadata={"description": "an ISO 8601 duration to move the clock after the steps"})
 
 
+class ScenarioExpectSchema(ma.Schema):
+    """How a scenario must end; only what is given is compared."""
+
+    status = ma.fields.String(required=True, validate=validate.OneOf(["waiting", "completed", "failed"]))
+    outcome = ma.fields.String(allow_none=True)
+    waitingAt = ma.fields.List(ma.fields.String(), data_key="waitingAt", attribute="waitingAt")  # noqa: N815
+    path = ma.fields.List(ma.fields.String())
+
+
+class ScenarioBodySchema(ma.Schema):
+    """A test run kept with a process: what to do (as for simulate, without the definition) and how it ends."""
+
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    start = ma.fields.Nested(SimulatedStartSchema, load_default=dict)
+    steps = ma.fields.List(ma.fields.Nested(SimulatedStepSchema), load_default=list,
+                           validate=validate.Length(max=500))
+    advance = ma.fields.String(validate=validate.Length(min=2, max=40))
+    expect = ma.fields.Nested(ScenarioExpectSchema, required=True)
+
+
+class ScenarioSchema(ma.Schema):
+    """A saved scenario."""
+
+    name = ma.fields.String()
+    run = ma.fields.Dict(metadata={"description": "{start, steps, advance?}"})
+    expect = ma.fields.Dict()
+    created_by = ma.fields.String(data_key="createdBy")
+    created_at = ma.fields.DateTime(data_key="createdAt")
+
+
 class SimulationSchema(ma.Schema):
     """What the test run did: the nodes in the order they ran, where it waits, and what would have happened."""
 

@@ -15,6 +15,7 @@ import orjson
 
 from bpm.engine import Problem
 from bpm.errors import ConflictError, DefinitionError, InvalidRequest, NotFound, PreconditionFailed, shown
+from bpm.runtime import scenarios
 from bpm.runtime.access import definition_facts
 from bpm.runtime.actors import Actor
 from bpm.runtime.definition_checks import check, errors_only
@@ -135,6 +136,8 @@ def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int,
     require(actor, Action.DEFINITION_WRITE)
     definition = _in_status(uow, key, version, DRAFT, "only a draft can be published")
     errors = errors_only(check(rt, definition.body, uow)) + call_problems(uow, key, definition.body)
+    if not errors:  # a draft that does not load is not run; its scenarios are judged once it does
+        errors = scenarios.failures(rt, actor, uow, key, definition.body)
     if errors:
         raise DefinitionError(errors)
     definition.published_by = actor.username

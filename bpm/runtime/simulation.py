@@ -33,6 +33,7 @@ from bpm.runtime.actors import Actor
 from bpm.runtime.definition_checks import check, errors_only
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
+from bpm.store.uow import UnitOfWork
 
 MAX_STEPS = 10_000
 """Engine steps one test run may take (a loop with no wait in it stops here, said as such)."""
@@ -81,16 +82,17 @@ class Simulation:
         return answer
 
 
-def simulate(rt: Runtime, actor: Actor, body: Mapping[str, Any]) -> dict[str, Any]:
+def simulate(rt: Runtime, actor: Actor, body: Mapping[str, Any], uow: UnitOfWork | None = None) -> dict[str, Any]:
     """Run ``body["definition"]`` from ``body["start"]`` through ``body["steps"]``, then ``advance`` the clock.
 
     A definition with errors is a DefinitionError (422); a step that names a
     node which is not waiting, an outcome it does not have or data its form
-    refuses is a 422 naming the step (``steps[2].data.price``).
+    refuses is a 422 naming the step (``steps[2].data.price``). ``uow``: the caller's, when it has one (a
+    publish running the process's scenarios), for the checks' look-ups.
     """
     require(actor, Action.DEFINITION_WRITE)
     definition = body.get("definition")
-    errors = errors_only(check(rt, definition))
+    errors = errors_only(check(rt, definition, uow))
     if errors:
         raise DefinitionError(errors)
     clock = ManualClock(int(rt.now().timestamp() * 1000))

@@ -467,6 +467,20 @@ class Membership(SQLModel, table=True):
                                              primary_key=True, index=True))
 
 
+class ProcessScenario(SQLModel, table=True):
+    """A saved test run of a process: start data, the choices at each step, the clock moved, and the end it
+    must reach. Every scenario of a process runs again when a draft of it is published."""
+
+    __tablename__ = "process_scenario"
+
+    key: str = Field(primary_key=True, max_length=100)  # the process key: scenarios outlive versions
+    name: str = Field(primary_key=True, max_length=200)
+    run: dict = _json()  # {start, steps, advance?}, as POST /api/definitions/simulate takes them
+    expect: dict = _json()  # {status, outcome?, waitingAt?}
+    created_by: str = Field(max_length=100)
+    created_at: dt.datetime = _when()
+
+
 class FormDraft(SQLModel, table=True):
     """A half-filled form a person saved (or left), per person and form: ``task:<id>`` or ``start:<process>``.
 

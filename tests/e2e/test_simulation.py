@@ -112,3 +112,57 @@ def test_only_designers_and_admins_may_test_run(api):
 def test_a_bad_advance_is_a_422(api):
     answer = _simulate(api, PURCHASE, start=START, advance="soon")
     assert answer.status_code == 422 and list(answer.json["errors"]) == ["advance"]
+
+
+BIG_ONE = {"name": "a big purchase goes to the director", "start": START,
+           "steps": [{"node": "manager", "outcome": "approve", "by": "bob"},
+                     {"node": "director", "outcome": "approve", "by": "dave"}],
+           "expect": {"status": "completed", "outcome": "approved"}}
+
+
+def test_a_saved_scenario_runs_again_at_publish_and_a_failing_one_blocks_it(api, rt):
+    designer = api.as_("dana")
+    assert designer.post("/api/definitions", json=PURCHASE).status_code == 201
+    saved = designer.post("/api/definitions/purchase/scenarios", json=BIG_ONE)
+    assert saved.status_code == 201 and saved.json["expect"] == {"status": "completed", "outcome": "approved"}
+    assert [s["name"] for s in designer.get("/api/definitions/purchase/scenarios").json] == [BIG_ONE["name"]]
+    skipping = copy.deepcopy(PURCHASE)  # a typo in the limit: 7,200 no longer reaches the director
+    skipping["nodes"][2]["data"]["rules"][0]["when"] = "{{ submit.last.data.amount > 50000 }}"
+    assert designer.post("/api/definitions", json=skipping).status_code == 201
+    before = database_dump(rt)
+    refused = designer.post("/api/definitions/purchase/versions/1/publish")
+    assert refused.status_code == 422, refused.json
+    assert "scenario 'a big purchase goes to the director' cannot run" in str(refused.json)
+    assert "does not wait at 'director'" in str(refused.json)
+    assert database_dump(rt) == before, "not published"
+    assert designer.post("/api/definitions", json=PURCHASE).status_code == 201
+    assert designer.post("/api/definitions/purchase/versions/1/publish").status_code == 200
+
+
+def test_a_scenario_whose_end_changed_says_what_it_expected_and_got(api):
+    designer = api.as_("dana")
+    designer.post("/api/definitions", json=PURCHASE)
+    designer.post("/api/definitions/purchase/scenarios", json={
+        **BIG_ONE, "name": "rejected by the manager",
+        "steps": [{"node": "manager", "outcome": "reject", "data": {"comment": "Too dear"}}],
+        "expect": {"status": "completed", "outcome": "rejected"}})
+    lenient = copy.deepcopy(PURCHASE)
+    lenient["edges"] = [e for e in lenient["edges"] if e["id"] != "e3"] + [
+        {"id": "e3", "source": "manager", "target": "approved", "sourceHandle": "reject"}]
+    designer.post("/api/definitions", json=lenient)
+    refused = designer.post("/api/definitions/purchase/versions/1/publish")
+    assert refused.status_code == 422
+    assert "expected outcome 'rejected' but got 'approved'" in str(refused.json)
+
+
+def test_scenarios_are_for_designers_and_bad_ones_are_refused(api):
+    api.as_("dana").post("/api/definitions", json=PURCHASE)
+    assert api.as_("ann").post("/api/definitions/purchase/scenarios", json=BIG_ONE).status_code == 403
+    assert api.as_("ann").get("/api/definitions/purchase/scenarios").status_code == 403
+    bad = api.as_("dana").post("/api/definitions/purchase/scenarios", json={**BIG_ONE, "expect": {"status": "?"}})
+    assert bad.status_code == 422
+    assert api.as_("dana").post("/api/definitions/nothing/scenarios", json=BIG_ONE).status_code == 404
+    api.as_("dana").post("/api/definitions/purchase/scenarios", json=BIG_ONE)
+    name = BIG_ONE["name"].replace(" ", "%20")
+    assert api.as_("dana").delete(f"/api/definitions/purchase/scenarios/{name}").status_code == 204
+    assert api.as_("dana").get("/api/definitions/purchase/scenarios").json == []

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select
 from sqlmodel import select as select_models
 
 from bpm.store.direct import DirectStatement
-from bpm.store.models import ProcessDefinition
+from bpm.store.models import ProcessDefinition, ProcessScenario
 from bpm.store.statements import load_by_id
 from bpm.store.vocabulary import DefinitionStatus
 
@@ -75,6 +75,11 @@ class DefinitionRepository:
         table = ProcessDefinition.__table__  # type: ignore[attr-defined]
         columns = [c for c in table.c if c.name != "body"]
         return list(self._uow.execute(select(*columns).order_by(table.c.key, table.c.version.desc())))
+
+    def scenarios_of(self, key: str) -> list[ProcessScenario]:
+        """The saved test runs of process ``key``, by name."""
+        return list(self._uow.session.exec(select_models(ProcessScenario).where(ProcessScenario.key == key)
+                                           .order_by(ProcessScenario.name)).all())
 
     def nodes_of(self, process: str) -> list[dict[str, Any]]:
         """Every node of every version of ``process``."""
