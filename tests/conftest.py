@@ -85,9 +85,10 @@ def session_app(database_url, clock):
 
 
 def wipe(rt) -> None:
-    """Empty every table, children first."""
+    """Empty every table, children first (and forget the engines of the rows that were there)."""
     from bpm.store.models import metadata
 
+    rt.engines.clear()
     with rt.db.begin() as connection:
         if connection.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)

@@ -212,6 +212,47 @@ class FormSchema(ma.Schema):
     schema = ma.fields.Dict(metadata={"description": "JSON Schema 2020-12 of the data"})
     rules = ma.fields.List(ma.fields.Dict(), metadata={"description": "[{if: {outcome|field: value}, require: [...]}]"})
     ui = ma.fields.Dict(metadata={"description": "order, widgets (textarea, radio, current-user…), readOnly"})
+    version = ma.fields.Integer(metadata={"description": "which version of the form this is"})
+
+
+class FormBodySchema(ma.Schema):
+    """A form document: a new draft version of its id (or the draft's replacement). Its schema, rules and ui
+    are checked as the form loads, each problem at its path (``$.schema.properties.price.minimum``)."""
+
+    id = ma.fields.String(required=True, metadata={"description": "the form id, as definitions name it"})
+    title = ma.fields.String(required=True)
+    schema = ma.fields.Dict(required=True, metadata={"description": "JSON Schema 2020-12 of type object"})
+    rules = ma.fields.List(ma.fields.Dict(), load_default=list)
+    ui = ma.fields.Dict(load_default=dict)
+
+
+class FormLineSchema(CamelSchema):
+    """A form in the list of forms: its newest version and the version processes published now pin."""
+
+    id = ma.fields.String(attribute="form_id")
+    title = ma.fields.String()
+    newest = ma.fields.Integer(metadata={"description": "the newest version number"})
+    status = ma.fields.String(metadata={"description": "of the newest version: draft, published or retired"})
+    published = ma.fields.Integer(allow_none=True, metadata={"description": "the version processes now pin"})
+    updated_at = ma.fields.AwareDateTime(allow_none=True)
+    updated_by = ma.fields.String()
+
+
+class FormVersionSchema(CamelSchema):
+    """One numbered version of a form, with the form."""
+
+    id = ma.fields.String(attribute="form_id")
+    version = ma.fields.Integer()
+    status = ma.fields.String(validate=validate.OneOf(list(DefinitionStatus)))
+    title = ma.fields.String()
+    schema = ma.fields.Dict(attribute="schema_")
+    rules = ma.fields.List(ma.fields.Dict())
+    ui = ma.fields.Dict()
+    created_by = ma.fields.String()
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    published_by = ma.fields.String(allow_none=True)
+    published_at = ma.fields.AwareDateTime(allow_none=True)
 
 
 class RetirementSchema(DefinitionDetailSchema):

@@ -34,7 +34,7 @@ def task_detail(task_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     rt, actor = runtime(), current_actor()
     with rt.uow() as uow:
         task, instance = tasks.read_task(rt, uow, actor, task_id)
-        form = rt.forms.get(task.form_id).to_dict() if task.form_id else None
+        form = rt.forms.get(task.form_id, task.form_version).to_dict() if task.form_id else None
         return with_related(task, form=form, comments=tasks.task_comments(uow, task.id),
                             prefill=tasks.task_prefill(rt, uow, task, instance)), etag_header(task.revision)
 

@@ -14,6 +14,7 @@ from bpm.app import create_app
 from bpm.cli.common import explained, settings_from_env
 from bpm.config import Settings
 from bpm.engine.clock import SystemClock
+from bpm.runtime import form_versions
 from bpm.runtime.demo import load_demo, people_summary
 from bpm.runtime.runtime import Runtime
 from bpm.scheduler import Worker
@@ -34,6 +35,8 @@ def run(host: str | None, port: int | None, demo: bool, worker: bool) -> None:
         upgrade(settings.database_url)
         app = create_app(settings)
         loaded = load_demo(app.extensions["bpm"]) if demo else []
+        if not demo:
+            form_versions.seed(app.extensions["bpm"])  # forms/*.json: version 1 of each form not stored yet
     base = f"http://{settings.host}:{settings.port}"
     click.echo(f"Refluxo BPM on {base}  (database: {settings.database_url})")
     if loaded:
@@ -86,7 +89,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
     settings = settings_from_env(host=host, port=port, workers=workers)
     with explained():
-        create_app(settings).extensions["bpm"].close()  # fail here, clearly, before the workers start
+        rt = create_app(settings).extensions["bpm"]  # fail here, clearly, before the workers start
+        form_versions.seed(rt)  # forms/*.json: version 1 of each form the database has none of
+        rt.close()
     # Each worker builds its app from the environment (bpm.app:create_app); they must share one
     # signing key, or a session cookie set by one worker would be refused by the next.
     settings.hand_down("secret_key")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bpm.engine import Clock, NodeDefinition
-from bpm.forms import FormRegistry
+from bpm.forms import Forms
 from bpm.nodes.branches import FORK, JOIN
 from bpm.nodes.calls import CALL
 from bpm.nodes.effects import CallRequest, Effects, MessageRequest, StepGlobals, TaskRequest, TimerRequest
@@ -17,7 +17,7 @@ __all__ = ["END_HANDLE", "CallRequest", "Effects", "MessageRequest", "NodeType",
            "TimerRequest", "build_node_types"]
 
 
-def build_node_types(forms: FormRegistry, clock: Clock) -> dict[str, NodeDefinition]:
+def build_node_types(forms: Forms, clock: Clock) -> dict[str, NodeDefinition]:
     """Every built-in type by name; types that need forms or time get them here."""
     return {
         NodeType.START: start_type(forms),

@@ -31,6 +31,7 @@ class TaskRequest:
     calendar: str | None = None  # the node's own calendar (else the process's, if it names one)
     item_index: int | None = None  # forEach: which item of the list this task is for (bpm.nodes.items)
     item: Any = None
+    form_version: int | None = None  # the version of ``form`` the process pinned (set by the runtime)
 
 
 @dataclass(frozen=True)

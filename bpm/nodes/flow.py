@@ -7,7 +7,7 @@ from typing import Any
 from bpm.engine import NodeDefinition, NodeResult
 from bpm.engine.expressions.values import truthy
 from bpm.engine.roles import NodeRole
-from bpm.forms import FormRegistry
+from bpm.forms import Forms
 from bpm.nodes.about import About, Exits
 
 END_HANDLE = "__end__"
@@ -32,7 +32,7 @@ END_SCHEMA = {"type": "object", "properties": {"outcome": {"type": ["string", "n
               "additionalProperties": False}
 
 
-def start_type(forms: FormRegistry) -> NodeDefinition:
+def start_type(forms: Forms) -> NodeDefinition:
     """``start``: the start payload, checked against the node's form."""
 
     def start(data: Any, context: Any, payload: Any, globals_: Any) -> NodeResult:

@@ -90,9 +90,10 @@ def approval_rules(rt: Runtime, engine: WorkflowEngine, instance: ProcessInstanc
     requesters = {instance.started_by}
     start = engine.start_node
     form_id = start.data.get("form") if start is not None and isinstance(start.data, Mapping) else None
-    if four_eyes and isinstance(form_id, str) and form_id in rt.forms:
+    forms = rt.engines.forms_of(engine)
+    if four_eyes and isinstance(form_id, str) and form_id in forms:
         given = _last_output(context, start.id if start is not None else "")
-        for name in rt.forms.get(form_id).requester_fields:
+        for name in forms.get(form_id).requester_fields:
             if isinstance(given.get(name), str):
                 requesters.add(given[name])
     barred: dict[str, str] = {}

@@ -279,8 +279,9 @@ def apply_effects(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord,
                 if effect.vote else None
             context = context if context is not None else run.snapshot.context.to_dict()
             rules = approval_rules(rt, run.engine, instance, effect.node_id, context)
-            created.append(_open_task(rt, uow, instance, effect, vote_of, effect.calendar or process_calendar,
-                                      actor, barred_people(rules)))
+            form_version = rt.engines.forms_of(run.engine).version_of(effect.form)
+            created.append(_open_task(rt, uow, instance, replace(effect, form_version=form_version), vote_of,
+                                      effect.calendar or process_calendar, actor, barred_people(rules)))
         elif isinstance(effect, TimerRequest):
             calendar = effect.calendar or process_calendar
             due = rt.calendars.due(calendar, rt.now(), effect.duration) if calendar and effect.duration \
@@ -318,6 +319,7 @@ def _open_task(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, re
                               for e in request.escalations))
     task = TaskRecord(id=str(uuid.uuid4()), instance_id=instance.id, node_id=request.node_id,
                       definition_key=instance.definition_key, title=request.title, form_id=request.form,
+                      form_version=request.form_version,
                       assignee=request.assignee, candidate_users=sorted(set(request.candidate_users)),
                       candidate_groups=sorted(set(request.candidate_groups)), outcomes=list(request.outcomes),
                       priority=request.priority,

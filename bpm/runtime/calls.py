@@ -54,7 +54,8 @@ def prepare_child(rt: Runtime, uow: UnitOfWork, parent: ProcessInstanceRecord,
     start = engine.workflow.nodes_by_id[engine.start_id or ""]
     form = start.data.get("form") if isinstance(start.data, dict) else None
     try:
-        payload = rt.forms.validate(form, rt.forms.fill_actor(form, request.input, parent.started_by))
+        forms = rt.engines.forms_of(engine)  # the called version's own form versions
+        payload = forms.validate(form, forms.fill_actor(form, request.input, parent.started_by))
     except FormInvalid as exc:
         raise InvalidRequest(f"the sub-process {shown(key)} refuses the data the step '{request.node_id}' gives it",
                              {f"input.{name}": messages for name, messages in exc.errors.items()}) from None

@@ -15,6 +15,7 @@ from bpm.engine.definition import parse_definition
 from bpm.engine.expressions.reads import field_read
 from bpm.engine.expressions.template import has_expression
 from bpm.nodes import NodeType
+from bpm.runtime import form_versions
 from bpm.runtime.flow_checks import flow_problems
 from bpm.runtime.notices import INSTANCE_EVENTS
 from bpm.runtime.people_checks import people_problems
@@ -35,6 +36,10 @@ def check(rt: Runtime, body: Any, uow: UnitOfWork | None = None) -> list[Problem
     definition that uses our transforms is fine here), shown wherever a definition is validated.
     ``uow`` is the caller's unit of work, when it has one, for the look-ups in the directory.
     """
+    if uow is None:
+        with rt.uow() as own:
+            return check(rt, body, own)
+    form_versions.refresh(rt, uow)  # a form published by another server since is known here too
     problems: list[Problem] = []
     loaded = parse_definition(body, problems)
     if loaded is None:
@@ -53,11 +58,7 @@ def check(rt: Runtime, body: Any, uow: UnitOfWork | None = None) -> list[Problem
     problems.extend(_form_problems(rt, loaded))
     problems.extend(flow_problems(loaded, rt.node_types))
     problems.extend(read_problems(loaded, rt.node_types, rt.forms))
-    if uow is None:
-        with rt.uow() as own:
-            problems.extend(people_problems(loaded, rt.node_types, own, bool(rt.settings.oidc_issuer)))
-    else:
-        problems.extend(people_problems(loaded, rt.node_types, uow, bool(rt.settings.oidc_issuer)))
+    problems.extend(people_problems(loaded, rt.node_types, uow, bool(rt.settings.oidc_issuer)))
     problems.extend(_audience_problems(loaded))
     problems.extend(_form_limit_problems(rt, loaded))
     problems.extend(_access_problems(body, loaded))
@@ -65,6 +66,15 @@ def check(rt: Runtime, body: Any, uow: UnitOfWork | None = None) -> list[Problem
     problems.extend(_webhook_problems(body))
     problems.extend(_retention_problems(body))
     return problems
+
+
+def shape_errors(problems: list[Problem], body: Any) -> list[Problem]:
+    """Of ``check``'s ``problems``, those that leave no draft to work on: a body that does not load, clashing
+    ids, edges to nowhere, no usable key or name. A draft keeps every other problem until it is published."""
+    shape: list[Problem] = []
+    parse_definition(body, shape)
+    header = [p for p in problems if p.severity == "error" and p.path in ("$.id", "$.name")]
+    return [p for p in shape if p.severity == "error"] + header
 
 
 def _retention_problems(body: Any) -> list[Problem]:

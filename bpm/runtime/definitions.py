@@ -15,10 +15,10 @@ import orjson
 
 from bpm.engine import Problem
 from bpm.errors import ConflictError, DefinitionError, InvalidRequest, NotFound, PreconditionFailed, shown
-from bpm.runtime import scenarios
+from bpm.runtime import form_versions, scenarios
 from bpm.runtime.access import definition_facts
 from bpm.runtime.actors import Actor
-from bpm.runtime.definition_checks import check, errors_only
+from bpm.runtime.definition_checks import check, errors_only, shape_errors
 from bpm.runtime.policy import Action, allows, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import ProcessDefinition
@@ -38,22 +38,27 @@ def checksum(body: Any) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def save_draft(rt: Runtime, actor: Actor, body: Any, if_match: int | None = None) -> ProcessDefinition:
+def save_draft(rt: Runtime, actor: Actor, body: Any, if_match: int | None = None,
+               keep_problems: bool = False) -> ProcessDefinition:
     """Create the key's draft version, or replace the draft that exists; DefinitionError if invalid.
 
     With ``if_match`` the draft must still be at that revision (PreconditionFailed if
-    someone saved it since, or if there is no draft to replace).
+    someone saved it since, or if there is no draft to replace). With
+    ``keep_problems`` (the designer's pages: work in progress) only a body that
+    is no draft at all is refused; publishing still requires no errors.
     """
     with rt.uow() as uow:
-        draft = _save_draft(rt, uow, actor, body, if_match)
+        draft = save_draft_in(rt, uow, actor, body, if_match, keep_problems)
         uow.commit()
         return draft
 
 
-def _save_draft(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any,
-                if_match: int | None = None) -> ProcessDefinition:
+def save_draft_in(rt: Runtime, uow: UnitOfWork, actor: Actor, body: Any,
+                  if_match: int | None = None, keep_problems: bool = False) -> ProcessDefinition:
+    """``save_draft`` within the caller's unit of work (which commits it)."""
     require(actor, Action.DEFINITION_WRITE)
-    errors = errors_only(check(rt, body, uow))
+    problems = check(rt, body, uow)
+    errors = shape_errors(problems, body) if keep_problems else errors_only(problems)
     if errors:
         raise DefinitionError(errors)
     key, now = body["id"], rt.now()
@@ -140,6 +145,7 @@ def _publish(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str, version: int,
         errors = scenarios.failures(rt, actor, uow, key, definition.body)
     if errors:
         raise DefinitionError(errors)
+    definition.form_versions = form_versions.pins_for(rt, definition.body) or None  # check() read them fresh
     definition.published_by = actor.username
     definition.published_at = rt.now()
     moved = _move(uow, definition, PUBLISHED, definition.published_at)
@@ -278,7 +284,7 @@ def import_definition(rt: Runtime, actor: Actor, body: Any) -> ProcessDefinition
             current = None
         if current is not None and checksum({**body, "version": current.version}) == current.checksum:
             return current
-        draft = _save_draft(rt, uow, actor, body)
+        draft = save_draft_in(rt, uow, actor, body)
         published = _publish(rt, uow, actor, draft.key, draft.version)
         uow.commit()
         return published

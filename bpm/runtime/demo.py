@@ -7,7 +7,7 @@ import logging
 from functools import cache
 from pathlib import Path
 
-from bpm.runtime import definitions
+from bpm.runtime import definitions, form_versions
 from bpm.runtime.accounts import hash_password
 from bpm.runtime.actors import SYSTEM_ACTOR
 from bpm.runtime.runtime import Runtime
@@ -91,6 +91,7 @@ def load_processes(rt: Runtime, directory: Path) -> list[str]:
 
 
 def load_demo(rt: Runtime) -> list[str]:
-    """People first (tasks name them), then processes."""
+    """People first (tasks name them), the seed forms, then processes (which pin the forms)."""
     load_people(rt)
+    form_versions.seed(rt)
     return load_processes(rt, rt.settings.processes_dir)

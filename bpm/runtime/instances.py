@@ -55,7 +55,8 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
                                                                engine.workflow.extra))
         start = engine.start_node
         form = start.data.get("form") if start is not None and isinstance(start.data, dict) else None
-        payload = rt.forms.validate(form, rt.forms.fill_actor(form, payload, actor.username))  # 422, nothing written
+        forms = rt.engines.forms_of(engine)  # the form versions this version was published with
+        payload = forms.validate(form, forms.fill_actor(form, payload, actor.username))  # 422, nothing written
         instance_id = str(uuid.uuid4())
         run = run_engine(rt, engine, engine.initial_snapshot(start.id, instance_id), payload)
         now = rt.now()
@@ -276,5 +277,5 @@ def start_form(rt: Runtime, uow: UnitOfWork, actor: Actor, definition_key: str) 
     form_id = start.data.get("form") if start is not None and isinstance(start.data, dict) else None
     description = engine.workflow.extra.get("description")
     return StartForm(definition_key, engine.workflow.name or definition_key,
-                     rt.forms.get(form_id) if isinstance(form_id, str) else None,
+                     rt.engines.forms_of(engine).get(form_id) if isinstance(form_id, str) else None,
                      description if isinstance(description, str) else None)

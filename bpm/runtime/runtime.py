@@ -7,12 +7,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 from bpm.calendars import CalendarRegistry
 from bpm.config import Settings
 from bpm.engine import Clock, Limits, NodeDefinition, WorkflowEngine
 from bpm.errors import NotFound
-from bpm.forms import FormRegistry
+from bpm.forms import Form, FormRegistry, Forms, PinnedForms
 from bpm.nodes import build_node_types
 from bpm.runtime.actors import Actor, ActorCache
 from bpm.store import UnitOfWork, make_engine, make_session_factory
@@ -24,14 +25,16 @@ from bpm.store.vocabulary import DefinitionStatus
 class EngineCache:
     """WorkflowEngines by definition row and checksum: building one indexes the graph, so reuse it."""
 
-    def __init__(self, node_types: dict[str, NodeDefinition], clock: Clock, limits: Limits,
+    def __init__(self, forms: FormRegistry, node_types: dict[str, NodeDefinition], clock: Clock, limits: Limits,
                  size: int = 256) -> None:
+        self._forms = forms
         self._node_types = node_types
         self._clock = clock
         self._limits = limits
         self._size = size
         self._engines: OrderedDict[tuple[int, str], WorkflowEngine] = OrderedDict()
         self._by_definition_id: dict[int, WorkflowEngine] = {}
+        self._pinned: WeakKeyDictionary[WorkflowEngine, PinnedForms] = WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def for_instance(self, uow: UnitOfWork, instance: ProcessInstanceRecord) -> WorkflowEngine:
@@ -53,6 +56,17 @@ class EngineCache:
             engine = self.for_definition(definition)
         return engine
 
+    def clear(self) -> None:
+        """Forget every engine (a test that empties the database reuses row ids for other rows)."""
+        with self._lock:
+            self._engines.clear()
+            self._by_definition_id.clear()
+            self._pinned.clear()
+
+    def forms_of(self, engine: WorkflowEngine) -> Forms:
+        """The forms as ``engine``'s process sees them: the versions it was published with."""
+        return self._pinned.get(engine, self._forms)
+
     def for_definition(self, definition: ProcessDefinition) -> WorkflowEngine:
         """The engine for this stored definition version."""
         key = (definition.id or 0, definition.checksum)
@@ -61,8 +75,13 @@ class EngineCache:
             if engine is not None:
                 self._engines.move_to_end(key)
                 return engine
-        engine = WorkflowEngine(definition.body, self._node_types, clock=self._clock, limits=self._limits)
+        node_types, forms = self._node_types, self._forms.pinned(definition.form_versions)
+        if isinstance(forms, PinnedForms):  # its nodes validate with the forms it was published with
+            node_types = {**node_types, **build_node_types(forms, self._clock)}
+        engine = WorkflowEngine(definition.body, node_types, clock=self._clock, limits=self._limits)
         with self._lock:
+            if isinstance(forms, PinnedForms):
+                self._pinned[engine] = forms
             self._engines[key] = engine
             if definition.status != DefinitionStatus.DRAFT:  # published versions never change: found by id
                 self._by_definition_id[definition.id or 0] = engine
@@ -89,8 +108,18 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.node_types = build_node_types(self.forms, self.clock)
-        self.engines = EngineCache(self.node_types, self.clock, Limits(self.settings.max_output_bytes))
+        self.engines = EngineCache(self.forms, self.node_types, self.clock, Limits(self.settings.max_output_bytes))
         self.actors = ActorCache(self.clock, roles_of_groups=self.settings.roles_of_groups)
+        if self.forms.loader is None:
+            self.forms.loader = self._stored_form
+
+    def _stored_form(self, form_id: str, version: int) -> Form | None:
+        """A published or retired form version this process has not seen (another server published it)."""
+        if self.db is None:
+            return None
+        with self.uow() as uow:
+            row = uow.forms.version(form_id, version)
+            return row.as_form() if row is not None and row.status != DefinitionStatus.DRAFT else None
 
     def actor(self, username: str | None) -> Actor:
         """The signed-in user ``username`` (cached briefly), or Unauthorized."""

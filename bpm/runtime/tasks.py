@@ -100,7 +100,8 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
             outcome = task.outcomes[0]
         if outcome not in task.outcomes:
             raise InvalidRequest("unknown outcome", {"outcome": [f"must be one of: {', '.join(task.outcomes)}"]})
-        data = rt.forms.validate(task.form_id, rt.forms.fill_actor(task.form_id, data, actor.username), outcome)
+        data = rt.forms.validate(task.form_id, rt.forms.fill_actor(task.form_id, data, actor.username,
+                                                                   task.form_version), outcome, task.form_version)
         before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh from the database
         if instance.status not in (PAUSED, ERROR) or task.node_id not in before.paused_at:
             raise ConflictError("the instance is no longer waiting for this task")
@@ -333,8 +334,9 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     files = attachments.listed_for(uow, instance.id) if reads_instance else []
     removable = frozenset(f.id for f in files if f.task_id == task.id and allows(
         actor, Action.ATTACHMENT_REMOVE, AttachmentFacts(f.id, f.added_by, facts)))
+    start_forms = rt.engines.forms_of(engine)
     return TaskView(task, instance, str(engine.workflow.name or instance.definition_key),
-                    rt.forms.get(form_id) if isinstance(form_id, str) and form_id in rt.forms else None,
+                    start_forms.get(form_id) if isinstance(form_id, str) and form_id in start_forms else None,
                     request, prefill, decisions, uow.tasks.comments(task.id), frozenset(may), engine.workflow.to_dict(),
                     uow.history.of_instance(instance.id) if reads_instance else [], files, removable,
                     uow.instances.get(instance.parent_id) if instance.parent_id else None)

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from bpm.forms.form import Form
 from bpm.store.types import JsonColumn, UtcDateTime
 from bpm.store.vocabulary import JobStatus, OutboxStatus
 
@@ -69,6 +70,40 @@ class ProcessDefinition(SQLModel, table=True):
     published_by: str | None = Field(default=None, max_length=100)
     published_at: dt.datetime | None = _when(nullable=True)
     retired_at: dt.datetime | None = _when(nullable=True)
+    # Set at publish: the published version of each form the process names ({form id: version}), so a running
+    # request keeps the forms it started with while designers publish new ones. None: before forms were data.
+    form_versions: dict | None = _json(nullable=True)
+
+
+class FormVersion(SQLModel, table=True):
+    """One numbered version of a form (``{id, title, schema, rules, ui}``); immutable once published.
+
+    The newest published version is what new processes pin; ``forms/*.json`` seed version 1.
+    """
+
+    __tablename__ = "form_version"
+    __table_args__ = (
+        Index("uq_form_version_one_draft", "form_id", unique=True,
+              postgresql_where=text("status = 'draft'"), sqlite_where=text("status = 'draft'")),
+    )
+
+    form_id: str = Field(primary_key=True, max_length=100)
+    version: int = Field(primary_key=True)
+    status: str = Field(max_length=20, index=True)  # draft | published | retired
+    revision: int = Field(default=1)  # counts writes of the draft; the ETag
+    title: str = Field(max_length=200)
+    schema_: dict = Field(sa_column=Column("schema", JsonColumn, nullable=False))
+    rules: list = _json()
+    ui: dict = _json()
+    created_by: str = Field(max_length=100)
+    created_at: dt.datetime = _when()
+    updated_at: dt.datetime = _when()
+    published_by: str | None = Field(default=None, max_length=100)
+    published_at: dt.datetime | None = _when(nullable=True)
+
+    def as_form(self) -> Form:
+        """This version as the registry, the validation and the renderer use it."""
+        return Form(self.form_id, self.title, self.schema_, tuple(self.rules), self.ui, self.version)
 
 
 class ProcessInstanceRecord(SQLModel):
@@ -227,6 +262,7 @@ class TaskRecord(SQLModel):
     definition_key: str = Field(max_length=100)
     title: str = Field(max_length=500)
     form_id: str | None = Field(default=None, max_length=100)
+    form_version: int | None = Field(default=None)  # the version its process pinned (None: the newest published)
     assignee: str | None = Field(default=None, max_length=100)
     delegated_by: str | None = Field(default=None, max_length=100)  # whom the assignee acts for, once delegated
     vote_of: str | None = Field(default=None, max_length=36)  # the tasks of one vote with several voters share it

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from bpm.store.repositories.anchors import AnchorRepository
     from bpm.store.repositories.attachments import AttachmentRepository
     from bpm.store.repositories.audit_search import AuditSearchRepository
+    from bpm.store.repositories.forms import FormRepository
     from bpm.store.repositories.instance_lists import InstanceListRepository
     from bpm.store.repositories.notices import NoticeRepository
     from bpm.store.repositories.people import SavedViewRepository
@@ -124,6 +125,13 @@ class UnitOfWork:
         from bpm.store.repositories import DefinitionRepository
 
         return DefinitionRepository(self)
+
+    @cached_property
+    def forms(self) -> FormRepository:
+        """Form versions."""
+        from bpm.store.repositories.forms import FormRepository
+
+        return FormRepository(self)
 
     @cached_property
     def instances(self) -> InstanceRepository:

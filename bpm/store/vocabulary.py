@@ -104,6 +104,8 @@ class AdminCause(StrEnum):
 
     DEFINITION_PUBLISHED = "definition_published"
     DEFINITION_RETIRED = "definition_retired"
+    FORM_PUBLISHED = "form_published"
+    FORM_RETIRED = "form_retired"
     EXPORT_MADE = "export_made"
     PURGE = "purge"
     LEGAL_HOLD_SET = "legal_hold_set"

@@ -34,7 +34,7 @@ def task_page_answer(task_id: str, values: dict[str, Any] | None = None, errors:
     with rt.uow() as uow:
         view = tasks.task_view(rt, uow, actor, task_id)
         draft = drafts.load(uow, actor, drafts.task_key(task_id))
-    form = rt.forms.get(view.task.form_id) if view.task.form_id else None
+    form = rt.forms.get(view.task.form_id, view.task.form_version) if view.task.form_id else None
     if values is None and draft is not None and form is not None:
         values = restored(form, draft)
     return render_page(
@@ -66,7 +66,7 @@ def submit_task(task_id: str) -> Any:
     outcome = request.form.get("outcome")
     with rt.uow() as uow:
         task, _ = tasks.read_task(rt, uow, actor, task_id)
-    form = rt.forms.get(task.form_id) if task.form_id else None
+    form = rt.forms.get(task.form_id, task.form_version) if task.form_id else None
     parsed = parse_posted(form, request.form) if form else None
     data = parsed.data if parsed else {}
     if parsed and parsed.errors:

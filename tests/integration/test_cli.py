@@ -214,3 +214,23 @@ def test_accounts_groups_and_tokens_from_the_command_line(cli_env):
         assert "(disabled)" in runner.invoke(main, ["users", "list"], env=cli_env).output
     finally:
         rt.close()
+
+
+def test_forms_import_publishes_a_changed_file_as_a_new_version_and_skips_an_unchanged_one(cli_env, tmp_path):
+    runner = CliRunner()
+    runner.invoke(main, ["db", "upgrade"], env=cli_env)
+    seed = json.loads((REPO / "forms" / "expense-request.json").read_text())
+    same = tmp_path / "expense-request.json"
+    same.write_text(json.dumps(seed))
+    unchanged = runner.invoke(main, ["forms", "import", str(same)], env=cli_env)
+    assert unchanged.exit_code == 0 and "expense-request v1 unchanged" in unchanged.output, unchanged.output
+    same.write_text(json.dumps({**seed, "title": "Expense claim, second edition"}))
+    changed = runner.invoke(main, ["forms", "import", str(same)], env=cli_env)
+    assert changed.exit_code == 0 and "expense-request v2 published" in changed.output, changed.output
+    listed = runner.invoke(main, ["forms", "list"], env=cli_env)
+    assert "expense-request\tv2\t(newest v2, published)\tExpense claim, second edition" in listed.output
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"id": "broken", "title": "B", "schema": {"type": "object", "properties": {
+        "n": {"type": "number", "minimum": "zero"}}}}))
+    refused = runner.invoke(main, ["forms", "import", str(broken)], env=cli_env)
+    assert refused.exit_code == 1 and "schema.properties.n.minimum: invalid schema" in refused.output
