@@ -241,9 +241,9 @@ class Findings:
     portability: tuple[Problem, ...]
 
 
-def findings(rt: Runtime, body: Any) -> Findings:
+def findings(rt: Runtime, body: Any, uow: UnitOfWork | None = None) -> Findings:
     """Every problem of ``body``, the portability warnings set apart (they matter only for running elsewhere)."""
-    problems = check(rt, body)
+    problems = check(rt, body, uow)
     apart = set(portability_problems(body, rt.node_types))
     return Findings(tuple(p for p in problems if p.severity == "error"),
                     tuple(p for p in problems if p.severity != "error" and p not in apart),

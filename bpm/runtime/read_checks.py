@@ -18,7 +18,7 @@ from bpm.engine.errors import ExpressionError
 from bpm.engine.expressions.reads import member_chains, numeric_comparisons
 from bpm.engine.expressions.template import compile_template, has_expression, iter_expressions
 from bpm.engine.roles import role_of
-from bpm.forms import FormRegistry
+from bpm.forms import Forms
 from bpm.nodes.human_task import field_map
 from bpm.runtime.flow_checks import node_name
 
@@ -32,7 +32,7 @@ class Read(NamedTuple):
 
 
 def read_problems(definition: WorkflowDefinition, node_types: Mapping[str, NodeDefinition],
-                  forms: FormRegistry) -> list[Problem]:
+                  forms: Forms) -> list[Problem]:
     """Reads of nodes that are not there or cannot have run, of form fields that do not exist, and
     comparisons of text fields with numbers."""
     by_id = definition.nodes_by_id
@@ -129,7 +129,7 @@ def _trees(data: Any, path: str) -> Iterator[tuple[str, Any]]:
             yield where, expression.tree
 
 
-def _form_fields(node: Node, forms: FormRegistry) -> Mapping[str, Any] | None:
+def _form_fields(node: Node, forms: Forms) -> Mapping[str, Any] | None:
     """The fields of a node's form by name, or None when they cannot be known (no form, a computed one)."""
     form_id = node.data.get("form") if isinstance(node.data, Mapping) else None
     if not isinstance(form_id, str) or has_expression(form_id) or form_id not in forms:
@@ -177,3 +177,26 @@ class _Ancestors:
                     queue.extend(self._predecessors.get(other, ()))
             self._found[node_id] = found
         return found or default
+
+
+def readable_at(definition: WorkflowDefinition, node_types: Mapping[str, NodeDefinition], forms: Forms,
+                node_id: str) -> list[str]:
+    """What an expression at ``node_id`` can read, for the designer's completion: the request's data fields,
+    and the form fields and outcomes of the steps that can have run before it (the same rules as the checks)."""
+    roles = {node.id: role_of(node_types.get(node.type)) for node in definition.nodes}
+    start = next((node for node in definition.nodes if roles[node.id] == NodeRole.START), None)
+    start_fields = _form_fields(start, forms) if start is not None else None
+    found = [f"data.{name}" for name in sorted(_data_fields(definition, start_fields) or ())]
+    before = _Ancestors(definition).get(node_id, set())
+    for node in definition.nodes:
+        if node.id not in before:
+            continue
+        form_fields = _form_fields(node, forms) or {}
+        if roles[node.id] == NodeRole.START:
+            found += [f"nodes.{node.id}.last.data.{name}" for name in form_fields]
+        elif roles[node.id] == NodeRole.HUMAN_TASK:
+            found += [f"nodes.{node.id}.last.data.outcome", f"nodes.{node.id}.last.data.completedBy"]
+            found += [f"nodes.{node.id}.last.data.data.{name}" for name in form_fields]
+        else:
+            found.append(f"nodes.{node.id}.output")
+    return found

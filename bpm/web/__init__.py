@@ -85,6 +85,7 @@ def init_web(app: Flask) -> None:
         audit,
         designer,
         drafts,
+        editor,
         files,
         form_fields,
         inbox,
@@ -98,7 +99,7 @@ def init_web(app: Flask) -> None:
 
     init_oidc(app, app.extensions["bpm"].settings)
     for pages in (sign_in, inbox, task_page, files, drafts, starting, requests, tokens, notices, admin, audit,
-                  designer):
+                  designer, editor):
         app.register_blueprint(pages.bp)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,

@@ -8,8 +8,9 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
+from bpm.auth.browser import csrf_token
 from bpm.engine.errors import DefinitionError
-from bpm.runtime import definitions, designer, node_reference
+from bpm.runtime import definitions, designer, editor, node_reference
 from bpm.runtime.definitions import list_versions
 from bpm.web.diagram import render_svg
 from bpm.web.outcome import ANSWERED, act_and_say
@@ -79,15 +80,22 @@ def export(key: str, version: int) -> Response:
 
 @bp.get("/designer/<key>")
 def process(key: str) -> tuple[str, int]:
-    """One process: its newest version drawn, the problems the checks find, its steps in order, every version."""
+    """The process editor: the canvas and the outline of its draft (or newest version), the problems the checks
+    find, the publish preview and every version."""
     rt, actor = runtime(), current_actor()
     designer.require_designer(actor)
     with rt.uow() as uow:
         versions = list_versions(uow, actor, key)
         preview = designer.publish_preview(uow, versions)
+        found = designer.findings(rt, versions[0].body, uow)
+        state = editor.state(rt, uow, actor, key, [*found.errors, *found.warnings, *found.portability])
     newest = versions[0]
-    return render_page("designer/process.html", key=key, versions=versions, newest=newest,
-                       found=designer.findings(rt, newest.body), preview=preview,
+    palette = editor.palette(rt.node_types)
+    data = {**state.to_json(), "types": palette, "csrf": csrf_token(),
+            "urls": {"save": f"/designer/{key}/draft", "draft": f"/designer/{key}/draft.json",
+                     "panel": f"/designer/{key}/steps/__node__"}}
+    return render_page("designer/process.html", key=key, versions=versions, newest=newest, state=state,
+                       found=found, preview=preview, palette=palette, data=data,
                        outline=designer.outline(newest.body, rt.node_types),
                        diagram=Markup(render_svg(newest.body, title=newest.name)))  # escaped in the renderer
 

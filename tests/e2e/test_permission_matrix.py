@@ -85,6 +85,16 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
      row(401, 200, 200, 404, 404, 200, 200)),
     ("tasks.Tasks", "GET", "/api/tasks", None, row(401, 200, 200, 200, 200, 200, 200)),
     ("forms.FormResource", "GET", "/api/forms/expense-request", None, row(401, 200, 200, 200, 200, 200, 200)),
+    ("forms.Forms", "GET", "/api/forms", None, row(401, 200, 200, 200, 200, 200, 200)),
+    ("forms.Forms", "POST", "/api/forms", {"id": "matrix", "title": "Matrix", "schema": {"type": "object"}},
+     row(401, 403, 403, 403, 201, 403, 201)),
+    ("forms.FormVersions", "GET", "/api/forms/expense-request/versions", None, row(401, 403, 403, 403, 200, 200, 200)),
+    ("forms.FormVersionResource", "GET", "/api/forms/expense-request/versions/1", None,
+     row(401, 200, 200, 200, 200, 200, 200)),
+    ("forms.PublishForm", "POST", "/api/forms/expense-request/versions/1/publish", None,
+     row(401, 403, 403, 403, 409, 403, 409)),
+    ("forms.RetireForm", "POST", "/api/forms/expense-request/versions/1/retire", None,
+     row(401, 403, 403, 403, 200, 403, 200)),
     ("tasks.TaskResource", "GET", f"/api/tasks/{TID}", None, row(401, 200, 200, 404, 404, 200, 200)),
     ("tasks.CompleteTask", "POST", f"/api/tasks/{TID}/complete", {"outcome": "approve"},
      row(401, 403, 200, 404, 404, 403, 403)),
@@ -198,6 +208,20 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
      row(401, 404, 404, 404, 303, 404, 303)),  # published already: said on the page, nothing changed
     ("designer.retire", "POST", "/designer/expense-approval/versions/1/retire", {},
      row(401, 404, 404, 404, 303, 404, 303)),
+    ("editor.draft_json", "GET", "/designer/expense-approval/draft.json", None, row(302, 404, 404, 404, 200, 404, 200)),
+    ("editor.save_canvas", "POST", "/designer/expense-approval/draft",
+     {"revision": 7, "definition": {**DRAFT, "id": "expense-approval"}},
+     row(401, 404, 404, 404, 412, 404, 412)),  # no draft at revision 7: nothing written
+    ("editor.step", "GET", "/designer/expense-approval/steps/manager_review", None,
+     row(302, 404, 404, 404, 200, 404, 200)),
+    ("editor.save_step", "POST", "/designer/expense-approval/steps/manager_review", {"label": "x", "revision": "7"},
+     row(401, 404, 404, 404, 303, 404, 303)),  # refused (no draft at revision 7): said on the page
+    ("editor.add_step", "POST", "/designer/expense-approval/steps", {"type": "end", "label": "Also done"},
+     row(401, 404, 404, 404, 303, 404, 303)),
+    ("editor.remove_step", "POST", "/designer/expense-approval/steps/notify_rejected/remove", {},
+     row(401, 404, 404, 404, 303, 404, 303)),
+    ("editor.connect_exit", "POST", "/designer/expense-approval/steps/manager_review/exits",
+     {"handle": "approve", "target": "rejected"}, row(401, 404, 404, 404, 303, 404, 303)),
     ("drafts.save_draft", "POST", "/drafts/save", {"draft_key": "task:{task}", "comment": "half"},
      row(401, 403, 204, 404, 404, 403, 403)),
     ("drafts.discard_draft", "POST", "/drafts/discard", {"draft_key": "task:{task}"},
@@ -217,7 +241,8 @@ MAY_CHANGE = {"admin.retry": set(), "admin.cancel": {"ann", "admin"}, "admin.rep
               "audit_pages.lift_hold": set(), "audit_pages.delete_search": set(), "admin.move": set(),
               "designer.new": {"dana", "admin"}, "designer.duplicate": {"dana", "admin"},
               "designer.import_file": {"dana", "admin"}, "designer.publish": set(),
-              "designer.retire": {"dana", "admin"}}
+              "designer.retire": {"dana", "admin"}, "editor.save_step": set(), "editor.add_step": {"dana", "admin"},
+              "editor.remove_step": {"dana", "admin"}, "editor.connect_exit": {"dana", "admin"}}
 FORM_ENDPOINTS = {"sign_in.login_post", "sign_in.logout", "tokens.create_token", "tokens.revoke_token",
                   "task_page.submit_task", "task_page.claim", "inbox.claim_selected", "task_page.delegate",
                   "task_page.unclaim", "task_page.comment", "starting.start",
@@ -226,7 +251,8 @@ FORM_ENDPOINTS = {"sign_in.login_post", "sign_in.logout", "tokens.create_token",
                   "files.remove_attachment", "admin.retry_incident", "admin.resend", "notices.mark_read",
                   "notices.save_settings", "audit_pages.save_search", "audit_pages.delete_search",
                   "audit_pages.set_hold", "audit_pages.lift_hold", "admin.move", "designer.new",
-                  "designer.duplicate", "designer.publish", "designer.retire"}
+                  "designer.duplicate", "designer.publish", "designer.retire", "editor.save_step", "editor.add_step",
+                  "editor.remove_step", "editor.connect_exit"}
 
 
 def test_every_route_of_the_app_has_a_row(app):
