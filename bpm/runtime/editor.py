@@ -17,13 +17,14 @@ from bpm.runtime import node_reference
 from bpm.runtime.actors import Actor
 from bpm.runtime.definition_checks import check
 from bpm.runtime.definitions import list_versions
-from bpm.runtime.designer import require_designer
+from bpm.runtime.designer import label_of, require_designer
 from bpm.runtime.draft_edits import starter_data
 from bpm.runtime.runtime import Runtime
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import DefinitionStatus
 
 _AT = re.compile(r"^\$\.(nodes|edges)\[(\d+)\]")
+_NODE_ID = re.compile(r"\bnode '([^']+)'")
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,12 @@ def marked(body: Mapping[str, Any], problems: list[Problem], elsewhere: set[Prob
     matter only for running the process in Refluxo's own engine (``elsewhere``) are notes, not marked."""
     nodes = body.get("nodes", []) if isinstance(body, Mapping) else []
     edges = body.get("edges", []) if isinstance(body, Mapping) else []
+    labels = {n["id"]: label_of(n) for n in nodes if isinstance(n, Mapping) and isinstance(n.get("id"), str)}
     found = []
     for problem in problems:
         severity = "note" if problem in elsewhere else problem.severity
-        entry: dict[str, Any] = {"path": problem.path, "message": problem.message, "severity": severity}
+        entry: dict[str, Any] = {"path": problem.path, "message": in_words(problem.message, labels),
+                                 "severity": severity}
         at = _AT.match(problem.path)
         if at is not None:
             items, index = (nodes if at.group(1) == "nodes" else edges), int(at.group(2))
@@ -91,6 +94,12 @@ def marked(body: Mapping[str, Any], problems: list[Problem], elsewhere: set[Prob
                 entry["node" if at.group(1) == "nodes" else "edge"] = item["id"]
         found.append(entry)
     return found
+
+
+def in_words(message: str, labels: Mapping[str, str]) -> str:
+    """A check's message as a designer reads it: steps by the names on the diagram (“Manager approval”), not by
+    their ids (``node 'manager_approval'``)."""
+    return _NODE_ID.sub(lambda m: f"“{labels[m.group(1)]}”" if m.group(1) in labels else m.group(0), message)
 
 
 def palette(node_types: Mapping[str, Any]) -> list[dict[str, Any]]:

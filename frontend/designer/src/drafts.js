@@ -7,8 +7,9 @@ import { autoLayout, waypointsBetween } from './layout.js';
 const SAVE_DELAY_MS = 400;
 
 export default function Drafts(eventBus, canvas, elementFactory, elementRegistry, selection, commandStack,
-  designerConfig) {
+  designerConfig, injector) {
   this._bus = eventBus;
+  this._modeling = () => injector.get('modeling');  // modeling needs the rules, which need us: asked for late
   this._commands = commandStack;
   this._canvas = canvas;
   this._factory = elementFactory;
@@ -29,9 +30,16 @@ export default function Drafts(eventBus, canvas, elementFactory, elementRegistry
   this._saveAgain = false;
   eventBus.on('commandStack.changed', () => this._changedOnCanvas());
   eventBus.on('connect.cleanup', () => { this.pendingHandle = undefined; });
+  // An exit leads to one step: a new connection by an exit replaces the one that exit had.
+  eventBus.on('commandStack.connection.create.postExecute', ({ context }) => {
+    const made = context.connection;
+    const replaced = (made.source.outgoing || []).filter(
+      (other) => other !== made && (other.handle ?? null) === (made.handle ?? null));
+    if (replaced.length) this._modeling().removeElements(replaced);
+  });
 }
 Drafts.$inject = ['eventBus', 'canvas', 'elementFactory', 'elementRegistry', 'selection', 'commandStack',
-  'designerConfig'];
+  'designerConfig', 'injector'];
 
 // Drawing -----------------------------------------------------------------------------------------------------
 
@@ -232,7 +240,10 @@ Drafts.prototype.paste = function() {
 Drafts.prototype._scheduleSave = function() {
   clearTimeout(this._timer);
   this._bus.fire('drafts.status', { text: 'Saving…' });
-  this._timer = setTimeout(() => this.save(), SAVE_DELAY_MS);
+  this._timer = setTimeout(() => {
+    this._timer = null;
+    this.save();
+  }, SAVE_DELAY_MS);
 };
 
 Drafts.prototype.save = async function({ overwrite = false } = {}) {
@@ -269,6 +280,17 @@ Drafts.prototype.save = async function({ overwrite = false } = {}) {
   return this._saving;
 };
 
+// Save now what waits to be saved (before the panel of a step just drawn is asked for).
+Drafts.prototype.flush = async function() {
+  if (this._timer) {
+    clearTimeout(this._timer);
+    this._timer = null;
+    await this.save();
+  } else if (this._saving) {
+    await this._saving;
+  }
+};
+
 // The server's draft replaces ours (after a conflict, or a change made in the panel or the outline).
 Drafts.prototype.reload = async function({ undoable = true } = {}) {
   const response = await fetch(this._config.urls.draft, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
@@ -290,10 +312,14 @@ Drafts.prototype.markProblems = function() {
     this._canvas.removeMarker(element, 'has-error');
     this._canvas.removeMarker(element, 'has-warning');
   }
+  const worst = new Map();  // element id -> error | warning (notes are for running elsewhere: not marked)
   for (const problem of this.problems) {
-    if (problem.severity !== 'error' && problem.severity !== 'warning') continue;  // notes are for elsewhere
+    if (problem.severity !== 'error' && problem.severity !== 'warning') continue;
     const id = problem.node || (problem.edge ? `edge:${problem.edge}` : null);
-    const element = id && this._registry.get(id);
-    if (element) this._canvas.addMarker(element, problem.severity === 'error' ? 'has-error' : 'has-warning');
+    if (id && worst.get(id) !== 'error') worst.set(id, problem.severity);
+  }
+  for (const [id, severity] of worst) {
+    const element = this._registry.get(id);
+    if (element) this._canvas.addMarker(element, severity === 'error' ? 'has-error' : 'has-warning');
   }
 };

@@ -78,6 +78,12 @@ function boot() {
   arrowMarker(canvas);
   drafts.draw(drafts.body);
   fit(canvas);
+  // After a connection or a new step is made, keys go to the canvas again (the pad's button that began it is
+  // gone), so Ctrl+Z undoes it at once.
+  bus.on(['connect.cleanup', 'create.cleanup'], () => {
+    const active = document.activeElement;
+    if (!active || active === document.body || container.contains(active)) canvas.focus();
+  });
 
 
   wireToolbar(diagram, drafts, canvas);
@@ -121,9 +127,10 @@ function wireToolbar(diagram, drafts, canvas) {
 function wirePanel(bus, config, drafts) {
   const panel = document.getElementById('properties');
   if (!panel) return;
-  bus.on('selection.changed', ({ newSelection }) => {
+  bus.on('selection.changed', async ({ newSelection }) => {
     const steps = newSelection.filter((e) => !e.waypoints);
     if (steps.length !== 1 || !window.htmx) return;
+    await drafts.flush();  // a step just drawn is on the server before its panel is asked for
     const url = config.urls.panel.replace('__node__', encodeURIComponent(steps[0].id));
     window.htmx.ajax('GET', url, { target: '#properties', swap: 'innerHTML' });
   });

@@ -64,15 +64,15 @@ ContextPadProvider.prototype.getContextPadEntries = function(element) {
   const entries = {};
   for (const handle of this._drafts.exitsOf(element.id)) {
     const name = handle === null ? 'goes on' : handle;
-    const start = (event) => {
+    const start = (event, autoActivate) => {
       this._drafts.pendingHandle = handle;
-      this._connect.start(event, element);
+      this._connect.start(event, element, autoActivate);
     };
     entries[`connect-${name}`] = {
       group: 'connect',
       html: `<button type="button" class="entry pad-entry" draggable="true" title="Connect “${escape(name)}” to another step">${escape(name)} →</button>`,
       title: `Connect “${name}” to another step`,
-      action: { click: start, dragstart: start }
+      action: { click: (event) => start(event, true), dragstart: (event) => start(event) }
     };
   }
   if (this._drafts.roleOf(element) !== 'start') {
@@ -91,8 +91,8 @@ function removeEntry(remove) {
 }
 
 export function StepRules(eventBus, drafts) {
+  this._drafts = drafts;  // before RuleProvider's constructor calls init()
   RuleProvider.call(this, eventBus);
-  this._drafts = drafts;
 }
 inherits(StepRules, RuleProvider);
 StepRules.$inject = ['eventBus', 'drafts'];
