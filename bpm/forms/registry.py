@@ -259,8 +259,12 @@ def _rule_applies(condition: Mapping[str, Any], data: Mapping[str, Any], outcome
 
 
 def _field_errors(error: Any, data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Name the field an error is about: required and unknown fields are reported on themselves."""
+    """Name the field an error is about: required and unknown fields are reported on themselves; a field whose
+    schema says what a person reads when a limit is broken (``x-messages``) says that."""
     path = ".".join(str(p) for p in error.absolute_path)
+    said = error.schema.get("x-messages") if isinstance(error.schema, Mapping) else None
+    if isinstance(said, Mapping) and isinstance(said.get(error.validator), str):
+        return [(path or ROOT_FIELD, said[error.validator])]
     if error.validator == "required" and not error.absolute_path:
         return [(name, "is required") for name in error.validator_value if name not in data]
     if error.validator == "additionalProperties" and not error.absolute_path:

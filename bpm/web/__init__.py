@@ -87,6 +87,7 @@ def init_web(app: Flask) -> None:
         drafts,
         editor,
         files,
+        form_designer,
         form_fields,
         inbox,
         notices,
@@ -99,7 +100,7 @@ def init_web(app: Flask) -> None:
 
     init_oidc(app, app.extensions["bpm"].settings)
     for pages in (sign_in, inbox, task_page, files, drafts, starting, requests, tokens, notices, admin, audit,
-                  designer, editor):
+                  designer, editor, form_designer):
         app.register_blueprint(pages.bp)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,

@@ -222,6 +222,18 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
      row(401, 404, 404, 404, 303, 404, 303)),
     ("editor.connect_exit", "POST", "/designer/expense-approval/steps/manager_review/exits",
      {"handle": "approve", "target": "rejected"}, row(401, 404, 404, 404, 303, 404, 303)),
+    ("form_designer.forms", "GET", "/designer/forms", None, row(302, 404, 404, 404, 200, 404, 200)),
+    ("form_designer.form_page", "GET", "/designer/forms/expense-request", None,
+     row(302, 404, 404, 404, 200, 404, 200)),
+    ("form_designer.new_form", "POST", "/designer/forms/new", {"id": "matrix-form", "title": "Matrix"},
+     row(401, 404, 404, 404, 303, 404, 303)),
+    ("form_designer.preview", "POST", "/designer/forms/expense-request/preview",
+     {"title": "P", "rows": "0", "field.0.name": "a", "field.0.kind": "text"}, row(401, 404, 404, 404, 200, 404, 200)),
+    ("form_designer.save_form", "POST", "/designer/forms/expense-request",
+     {"title": "P", "rows": "0", "field.0.name": "a", "field.0.kind": "text", "act": "save"},
+     row(401, 404, 404, 404, 303, 404, 303)),
+    ("form_designer.publish_form", "POST", "/designer/forms/expense-request/versions/1/publish", {},
+     row(401, 404, 404, 404, 303, 404, 303)),  # published already: said on the page
     ("drafts.save_draft", "POST", "/drafts/save", {"draft_key": "task:{task}", "comment": "half"},
      row(401, 403, 204, 404, 404, 403, 403)),
     ("drafts.discard_draft", "POST", "/drafts/discard", {"draft_key": "task:{task}"},
@@ -242,7 +254,9 @@ MAY_CHANGE = {"admin.retry": set(), "admin.cancel": {"ann", "admin"}, "admin.rep
               "designer.new": {"dana", "admin"}, "designer.duplicate": {"dana", "admin"},
               "designer.import_file": {"dana", "admin"}, "designer.publish": set(),
               "designer.retire": {"dana", "admin"}, "editor.save_step": set(), "editor.add_step": {"dana", "admin"},
-              "editor.remove_step": {"dana", "admin"}, "editor.connect_exit": {"dana", "admin"}}
+              "editor.remove_step": {"dana", "admin"}, "editor.connect_exit": {"dana", "admin"},
+              "form_designer.new_form": {"dana", "admin"}, "form_designer.save_form": {"dana", "admin"},
+              "form_designer.publish_form": set()}
 FORM_ENDPOINTS = {"sign_in.login_post", "sign_in.logout", "tokens.create_token", "tokens.revoke_token",
                   "task_page.submit_task", "task_page.claim", "inbox.claim_selected", "task_page.delegate",
                   "task_page.unclaim", "task_page.comment", "starting.start",
@@ -252,7 +266,8 @@ FORM_ENDPOINTS = {"sign_in.login_post", "sign_in.logout", "tokens.create_token",
                   "notices.save_settings", "audit_pages.save_search", "audit_pages.delete_search",
                   "audit_pages.set_hold", "audit_pages.lift_hold", "admin.move", "designer.new",
                   "designer.duplicate", "designer.publish", "designer.retire", "editor.save_step", "editor.add_step",
-                  "editor.remove_step", "editor.connect_exit"}
+                  "editor.remove_step", "editor.connect_exit", "form_designer.new_form", "form_designer.preview",
+                  "form_designer.save_form", "form_designer.publish_form"}
 
 
 def test_every_route_of_the_app_has_a_row(app):
