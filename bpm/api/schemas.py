@@ -108,12 +108,21 @@ class SimulatedStartSchema(ma.Schema):
 
 
 class SimulatedStepSchema(ma.Schema):
-    """One thing a person (or a called process) does in a test run, at a node the run waits at."""
+    """One thing a person (or a called process) does in a test run, at a node the run waits at; or, with
+    ``advance`` instead of ``node``, the clock moved on at that point (timers and escalations fire)."""
 
-    node = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    node = ma.fields.String(validate=validate.Length(min=1, max=200))
     outcome = ma.fields.String(validate=validate.Length(min=1, max=100))
     data = ma.fields.Dict(load_default=dict)
     by = ma.fields.String(validate=validate.Length(min=1, max=100))
+    advance = ma.fields.String(validate=validate.Length(min=2, max=40),
+                               metadata={"description": "an ISO 8601 duration: move the clock here"})
+
+    @ma.validates_schema
+    def _node_or_advance(self, data: dict[str, Any], **_: Any) -> None:
+        if ("node" in data) == ("advance" in data):
+            raise ma.ValidationError("give node (a step at a waiting node) or advance (a duration), not both",
+                                     "node")
 
 
 class SimulationBodySchema(ma.Schema):

@@ -115,6 +115,9 @@ def simulate(rt: Runtime, actor: Actor, body: Mapping[str, Any], uow: UnitOfWork
 
 def _step(rt: Runtime, run: Simulation, i: int, step: Mapping[str, Any], actor: Actor) -> None:
     where = f"steps[{i}]"
+    if step.get("advance") is not None and step.get("node") is None:
+        _advance(run, step["advance"], f"{where}.advance")
+        return
     node_id = step.get("node")
     waiting = [w for w in run.waiting if w.node == node_id and w.kind in ("task", "call")]
     if run.snapshot.status != "paused" or node_id not in run.snapshot.paused_at or not waiting:
@@ -140,15 +143,15 @@ def _step(rt: Runtime, run: Simulation, i: int, step: Mapping[str, Any], actor: 
     _run(run, payload, node_id)
 
 
-def _advance(run: Simulation, advance: Any) -> None:
+def _advance(run: Simulation, advance: Any, where: str = "advance") -> None:
     """Move the clock by ``advance``, firing each timer and escalation that falls due, in order."""
     try:
         by = parse_duration(advance)
     except (ValueError, TypeError, ExpressionError):
-        raise InvalidRequest("advance is an ISO 8601 duration", {"advance": ["an ISO 8601 duration: PT1H, P2D"]}) \
+        raise InvalidRequest("advance is an ISO 8601 duration", {where: ["an ISO 8601 duration: PT1H, P2D"]}) \
             from None
     if not dt.timedelta(0) <= by <= MAX_ADVANCE:
-        raise InvalidRequest("advance out of range", {"advance": ["from zero to ten years"]})
+        raise InvalidRequest("advance out of range", {where: ["from zero to ten years"]})
     until = run.now() + by
     while run.snapshot.status == "paused":
         due = sorted((w for w in run.waiting if w.due is not None and w.due <= until), key=lambda w: w.due)

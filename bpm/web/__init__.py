@@ -96,11 +96,12 @@ def init_web(app: Flask) -> None:
         starting,
         task_page,
         tokens,
+        try_it,
     )
 
     init_oidc(app, app.extensions["bpm"].settings)
     for pages in (sign_in, inbox, task_page, files, drafts, starting, requests, tokens, notices, admin, audit,
-                  designer, editor, form_designer):
+                  designer, editor, form_designer, try_it):
         app.register_blueprint(pages.bp)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,

@@ -12,6 +12,7 @@ from bpm.auth.browser import csrf_token
 from bpm.engine.errors import DefinitionError
 from bpm.runtime import definitions, designer, editor, node_reference
 from bpm.runtime.definitions import list_versions
+from bpm.web import try_it
 from bpm.web.diagram import render_svg
 from bpm.web.outcome import ANSWERED, act_and_say
 from bpm.web.pages import render_page
@@ -95,6 +96,7 @@ def process(key: str) -> tuple[str, int]:
             "urls": {"save": f"/designer/{key}/draft", "draft": f"/designer/{key}/draft.json",
                      "panel": f"/designer/{key}/steps/__node__"}}
     return render_page("designer/process.html", key=key, versions=versions, newest=newest, state=state,
+                       **try_it.first_context(state),
                        found=found, preview=preview, palette=palette, data=data,
                        outline=designer.outline(newest.body, rt.node_types),
                        diagram=Markup(render_svg(newest.body, title=newest.name)))  # escaped in the renderer

@@ -234,6 +234,12 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
      row(401, 404, 404, 404, 303, 404, 303)),
     ("form_designer.publish_form", "POST", "/designer/forms/expense-request/versions/1/publish", {},
      row(401, 404, 404, 404, 303, 404, 303)),  # published already: said on the page
+    ("try_it.try_page", "GET", "/designer/expense-approval/try", None, row(302, 404, 404, 404, 200, 404, 200)),
+    ("try_it.try_run", "POST", "/designer/expense-approval/try", {"do": "start", "manager": "bob", "amount": "5",
+                                                                "currency": "EUR", "description": "matrix"},
+     row(401, 404, 404, 404, 200, 404, 200)),  # a test run: nothing written
+    ("try_it.save_scenario", "POST", "/designer/expense-approval/try/scenario", {"run": "", "name": "matrix"},
+     row(401, 404, 404, 404, 303, 404, 303)),
     ("drafts.save_draft", "POST", "/drafts/save", {"draft_key": "task:{task}", "comment": "half"},
      row(401, 403, 204, 404, 404, 403, 403)),
     ("drafts.discard_draft", "POST", "/drafts/discard", {"draft_key": "task:{task}"},
@@ -256,7 +262,7 @@ MAY_CHANGE = {"admin.retry": set(), "admin.cancel": {"ann", "admin"}, "admin.rep
               "designer.retire": {"dana", "admin"}, "editor.save_step": set(), "editor.add_step": {"dana", "admin"},
               "editor.remove_step": {"dana", "admin"}, "editor.connect_exit": {"dana", "admin"},
               "form_designer.new_form": {"dana", "admin"}, "form_designer.save_form": {"dana", "admin"},
-              "form_designer.publish_form": set()}
+              "form_designer.publish_form": set(), "try_it.save_scenario": {"dana", "admin"}}
 FORM_ENDPOINTS = {"sign_in.login_post", "sign_in.logout", "tokens.create_token", "tokens.revoke_token",
                   "task_page.submit_task", "task_page.claim", "inbox.claim_selected", "task_page.delegate",
                   "task_page.unclaim", "task_page.comment", "starting.start",
@@ -267,7 +273,8 @@ FORM_ENDPOINTS = {"sign_in.login_post", "sign_in.logout", "tokens.create_token",
                   "audit_pages.set_hold", "audit_pages.lift_hold", "admin.move", "designer.new",
                   "designer.duplicate", "designer.publish", "designer.retire", "editor.save_step", "editor.add_step",
                   "editor.remove_step", "editor.connect_exit", "form_designer.new_form", "form_designer.preview",
-                  "form_designer.save_form", "form_designer.publish_form"}
+                  "form_designer.save_form", "form_designer.publish_form", "try_it.try_run",
+                  "try_it.save_scenario"}
 
 
 def test_every_route_of_the_app_has_a_row(app):

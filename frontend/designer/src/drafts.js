@@ -305,6 +305,27 @@ Drafts.prototype.reload = async function({ undoable = true } = {}) {
   return answer;
 };
 
+// A test run's path and where it waits, marked on the steps (and the connections between steps on the path).
+Drafts.prototype.showRun = function(path, waiting) {
+  for (const element of this._registry.getAll()) {
+    this._canvas.removeMarker(element, 'on-path');
+    this._canvas.removeMarker(element, 'waits-here');
+  }
+  const visited = new Set(path);
+  for (const id of visited) {
+    const element = this._registry.get(id);
+    if (element) this._canvas.addMarker(element, 'on-path');
+  }
+  for (let i = 1; i < path.length; i++) {
+    const edge = this._registry.getAll().find((e) => e.waypoints && e.source.id === path[i - 1] && e.target.id === path[i]);
+    if (edge) this._canvas.addMarker(edge, 'on-path');
+  }
+  for (const id of waiting) {
+    const element = this._registry.get(id);
+    if (element) this._canvas.addMarker(element, 'waits-here');
+  }
+};
+
 // Problems ------------------------------------------------------------------------------------------------------
 
 Drafts.prototype.markProblems = function() {

@@ -87,6 +87,7 @@ function boot() {
 
 
   wireToolbar(diagram, drafts, canvas);
+  wireTestRun(drafts);
   wirePanel(bus, config, drafts);
   wireStatus(bus, drafts, config);
 }
@@ -145,6 +146,15 @@ function wirePanel(bus, config, drafts) {
         if (window.htmx) window.htmx.process(target);
       }
     }
+  });
+}
+
+// A test run below the canvas lights up the path it took and the steps it waits at.
+function wireTestRun(drafts) {
+  document.body.addEventListener('htmx:afterSwap', (event) => {
+    const state = document.getElementById('try-state');
+    if (!state || !event.target.contains(state)) return;
+    drafts.showRun(JSON.parse(state.dataset.path || '[]'), JSON.parse(state.dataset.waiting || '[]'));
   });
 }
 
