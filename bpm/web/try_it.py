@@ -25,7 +25,7 @@ from bpm.http.errors import field_errors, message_of
 from bpm.runtime import designer, editor, scenarios, simulation
 from bpm.runtime.designer import label_of
 from bpm.web.form_fields import form_fields, parse_posted
-from bpm.web.outcome import act_and_say
+from bpm.web.outcome import ANSWERED, act_and_say
 from bpm.web.pages import render_page
 
 bp = Blueprint("try_it", __name__)
@@ -177,19 +177,23 @@ def save_scenario(key: str) -> Response | tuple[str, int]:
     designer.require_designer(actor)
     state = _draft(key)
     run = _run_of(request.form)
-    result = simulation.simulate(rt, actor, {"definition": state.body, **run})
-    expect = {"status": result["status"]}
-    if result["status"] == "completed":
-        expect["outcome"] = result.get("outcome")
-    elif result["status"] == "waiting":
-        expect["waitingAt"] = list(result.get("waiting_at", []))
     name = request.form.get("name", "").strip()
+
+    def keep() -> Any:
+        result = simulation.simulate(rt, actor, {"definition": state.body, **run})
+        expect = {"status": result["status"]}
+        if result["status"] == "completed":
+            expect["outcome"] = result.get("outcome")
+        elif result["status"] == "waiting":
+            expect["waitingAt"] = list(result.get("waiting_at", []))
+        return scenarios.save(rt, actor, key, name, run, expect)
+
+    said = f"Scenario “{name}” saved: it runs again at every publish."
     if request.headers.get("HX-Request"):
         try:
-            scenarios.save(rt, actor, key, name, run, expect)
-        except InvalidRequest as exc:
+            keep()
+        except (InvalidRequest, DefinitionError) as exc:
             return _answer(key, state, run, {}, said=f"Not saved: {message_of(exc)}")
-        return _answer(key, state, run, {}, said=f"Scenario “{name}” saved: it runs again at every publish.")
-    return act_and_say(lambda: scenarios.save(rt, actor, key, name, run, expect),
-                       f"Scenario “{name}” saved: it runs again at every publish.", f"/designer/{key}/try",
-                       refused="Not saved")
+        return _answer(key, state, run, {}, said=said)
+    return act_and_say(keep, said, f"/designer/{key}/try", refused="Not saved",
+                       answered=(*ANSWERED, DefinitionError))
