@@ -1,6 +1,9 @@
 """What the designer costs on a big process: ``python -m bench.designer`` prints p50/p95 in ms of
 
-- the process page (``GET /designer/<key>``: checks, diagram, outline) of a ``--nodes``-node draft,
+- the editor page (``GET /designer/<key>``: checks, canvas data, outline, diagram) of a ``--nodes``-node draft,
+- a canvas save (``POST /designer/<key>/draft``: the whole draft with its revision, answered with its problems,
+  exits and the outline),
+- one step's properties panel (``GET /designer/<key>/steps/<id>``: fields, what can be read there),
 - its validation (``POST /api/definitions/validate``),
 - a test run through all of it (``POST /api/definitions/simulate``, a decision at every task),
 
@@ -86,6 +89,18 @@ def main() -> None:
         def page() -> None:
             assert client.get("/designer/big", headers={**who, "Accept": "text/html"}).status_code == 200
 
+        revision = [client.get("/designer/big/draft.json", headers=who).get_json()["revision"]]
+
+        def save() -> None:
+            answer = client.post("/designer/big/draft", json={"revision": revision[0], "definition": body},
+                                 headers=who)
+            assert answer.status_code == 200, answer.get_json()
+            revision[0] = answer.get_json()["revision"]
+
+        def panel() -> None:
+            assert client.get(f"/designer/big/steps/{tasks[len(tasks) // 2]}",
+                              headers={**who, "HX-Request": "true"}).status_code == 200
+
         def validate() -> None:
             assert client.post("/api/definitions/validate", json=body, headers=who).get_json()["valid"]
 
@@ -94,7 +109,8 @@ def main() -> None:
             assert answer["status"] == "completed", answer
 
         print(f"definition: {len(body['nodes'])} nodes, {len(body['edges'])} edges, {len(tasks)} tasks")
-        for name, action in (("process page", page), ("validate", validate), ("test run (every task)", simulate)):
+        for name, action in (("editor page", page), ("canvas save", save), ("step panel", panel),
+                             ("validate", validate), ("test run (every task)", simulate)):
             action()  # warm: templates compiled, caches filled
             p50, p95 = _times(action, args.repeat)
             print(f"{name:<24} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")

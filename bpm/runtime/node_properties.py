@@ -65,7 +65,10 @@ def panel(node: Mapping[str, Any], node_type: Any) -> Panel:
 
 
 def kind_of(spec: Mapping[str, Any]) -> str:
-    """The kind of input a schema property gets."""
+    """The kind of input a schema property gets (an untyped one, such as a rule's condition, takes text: an
+    expression)."""
+    if not set(spec) - {"title", "description", "x-picks"}:
+        return "text"
     kind = spec.get("type")
     if isinstance(kind, list):
         kinds = [k for k in kind if k != "null"]
