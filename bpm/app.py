@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -44,4 +45,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock 
     init_api(app)
     register_browser_guards(app)
     init_web(app)
+    # What start-up built (templates, schemas, the registries, SQLAlchemy's mappers) lives as long as the process:
+    # kept out of the collector's full passes, which otherwise walk it all again and again under load.
+    gc.collect()
+    gc.freeze()
     return app

@@ -133,6 +133,17 @@ def connect(body: Body, source: str, handle: str | None, target: str | None) -> 
     return body
 
 
+def step_named(body: Body, name: str) -> str:
+    """The id of the step ``name`` names: its id, or its label on the diagram (when only one step has it)."""
+    nodes = [n for n in body.get("nodes", []) if isinstance(n, dict)]
+    if any(n.get("id") == name for n in nodes):
+        return name
+    labelled = [n["id"] for n in nodes if (n.get("metadata") or {}).get("label") == name]
+    if len(labelled) == 1:
+        return str(labelled[0])
+    raise InvalidRequest("no such step", {"target": [f"no step {name!r}: give a step's id, or a name only one has"]})
+
+
 def _require_node(body: Body, node_id: str) -> dict[str, Any]:
     for node in body.get("nodes", []):
         if isinstance(node, dict) and node.get("id") == node_id:

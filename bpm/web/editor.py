@@ -195,9 +195,9 @@ def connect_exit(key: str, node_id: str) -> Response:
     rt, actor = runtime(), current_actor()
     designer.require_designer(actor)
     handle = request.form.get("handle") or None
-    target = request.form.get("target") or None
-    return _answer(lambda: draft_edits.edit(rt, actor, key, _revision(),
-                                            lambda body: draft_edits.connect(body, node_id, handle, target)),
+    target = request.form.get("target", "").strip() or None
+    return _answer(lambda: draft_edits.edit(rt, actor, key, _revision(), lambda body: draft_edits.connect(
+                       body, node_id, handle, draft_edits.step_named(body, target) if target else None)),
                    "Connection saved.", _back(key, node_id))
 
 

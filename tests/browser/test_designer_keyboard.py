@@ -86,9 +86,7 @@ def _edit_step(page, base: str, key: str, node: str, values: dict[str, str]) -> 
 
 
 def _connect(page, node: str, exit_index: int, target_label: str) -> None:
-    selector = f"#exit-{node}-{exit_index}"
-    page.focus(selector)
-    page.select_option(selector, label=target_label)
+    _type(page, f"#exit-{node}-{exit_index}", target_label)
     _press(page, f"#step-{node} li:nth-child({exit_index}) button[type=submit]")
     page.wait_for_selector("text=Connection saved.")
 
