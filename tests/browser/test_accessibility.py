@@ -60,9 +60,26 @@ def test_no_page_has_a_serious_accessibility_violation(chromium, live_server, ax
         problems[url] = _violations(admin, axe_script)
     admin.context.close()
     designer = sign_in(chromium.new_context(bypass_csp=True), live_server, "dana")
-    for url in ("/designer", "/designer/expense-approval", "/designer/contract-review", "/designer/nodes"):
+    for url in ("/designer", "/designer/expense-approval", "/designer/contract-review", "/designer/nodes",
+                "/designer/forms", "/designer/forms/expense-request", "/designer/expense-approval/steps/manager_review",
+                "/designer/expense-approval/try"):
         designer.goto(f"{live_server}{url}")
         problems[url] = _violations(designer, axe_script)
+    designer.goto(f"{live_server}/designer/expense-approval")
+    designer.locator(".djs-element[data-element-id='manager_review']").click()
+    designer.wait_for_selector("#properties .step-panel")
+    problems["the editor with a step's panel open"] = _violations(designer, axe_script)
+    designer.fill("#f-manager", "bob")
+    designer.fill("#f-amount", "2500")
+    designer.select_option("#f-currency", "EUR")
+    designer.fill("#f-description", "Accessibility check")
+    designer.click("button:has-text('Start the test run')")
+    designer.wait_for_selector("#try .try-status")
+    problems["the editor during a test run"] = _violations(designer, axe_script)
+    designer.goto(f"{live_server}/designer/forms/expense-request")
+    designer.fill("#field-0-name", "1 bad")
+    designer.click("button[name=act][value=save]")
+    problems["the form designer with errors"] = _violations(designer, axe_script)
     designer.set_viewport_size({"width": 375, "height": 800})
     designer.goto(f"{live_server}/designer")
     problems["/designer at phone width"] = _violations(designer, axe_script)
