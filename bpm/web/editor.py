@@ -98,7 +98,8 @@ def _panel_context(key: str, node_id: str, errors: dict[str, list[str]] | None =
     if errors:
         view = replace(view, errors=errors)
     return {"key": key, "state": found, "panel": view, "readable": _readable(found, node_id), "said": said,
-            "choices": _choices(rt), "problems": [p for p in found.problems if p.get("node") == node_id]}
+            "choices": _choices(rt), "problems": [p for p in found.problems if p.get("node") == node_id
+                                                  and p["severity"] in ("error", "warning")]}
 
 
 def _node(found: editor.EditorState, node_id: str) -> dict[str, Any]:
