@@ -92,7 +92,11 @@ def process(key: str) -> tuple[str, int]:
         state = editor.state(rt, uow, actor, key, [*found.errors, *found.warnings, *found.portability])
     newest = versions[0]
     palette = editor.palette(rt.node_types)
-    data = {**state.to_json(), "types": palette, "csrf": csrf_token(),
+    changes = preview.changes if preview is not None else None
+    diff = {"against": preview.against, "added": list(changes.nodes_added),
+            "changed": [c.id for c in changes.nodes_changed], "edgesAdded": list(changes.edges_added),
+            "edgesChanged": [c.id for c in changes.edges_changed]} if changes is not None else None
+    data = {**state.to_json(), "types": palette, "csrf": csrf_token(), "diff": diff,
             "urls": {"save": f"/designer/{key}/draft", "draft": f"/designer/{key}/draft.json",
                      "panel": f"/designer/{key}/steps/__node__"}}
     return render_page("designer/process.html", key=key, versions=versions, newest=newest, state=state,

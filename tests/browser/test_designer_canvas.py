@@ -120,3 +120,19 @@ def test_a_second_tab_that_saves_late_sees_what_differs_and_can_take_theirs(chro
     ids = {n["id"] for n in _draft(second, "twice")["definition"]["nodes"]}
     assert "notify" in ids and "wait" not in ids, "nothing of the first tab was lost"
     context.close()
+
+
+def test_the_publish_preview_draws_what_changed_on_the_canvas(chromium, live_server):
+    page = sign_in(chromium.new_context(viewport={"width": 1400, "height": 1000}), live_server, "dana")
+    page.goto(f"{live_server}/designer/expense-approval")
+    page.select_option("#add-type", "end")
+    page.fill("#add-label", "Withdrawn")
+    page.click("form.add-step button[type=submit]")
+    page.wait_for_selector("text=Step added.")
+    page.wait_for_selector(".djs-palette")
+    page.click("#show-diff")
+    page.wait_for_selector(".djs-element[data-element-id='withdrawn'].diff-added")
+    assert page.locator(".djs-element.diff-changed").count() == 0, "nothing else changed"
+    page.click("#show-diff")
+    assert page.locator(".djs-element.diff-added").count() == 0
+    page.context.close()

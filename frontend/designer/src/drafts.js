@@ -326,6 +326,24 @@ Drafts.prototype.showRun = function(path, waiting) {
   }
 };
 
+Drafts.prototype.showDiff = function(diff) {
+  for (const element of this._registry.getAll()) {
+    this._canvas.removeMarker(element, 'diff-added');
+    this._canvas.removeMarker(element, 'diff-changed');
+  }
+  if (!diff) return;
+  const mark = (ids, prefix, marker) => {
+    for (const id of ids) {
+      const element = this._registry.get(prefix + id);
+      if (element) this._canvas.addMarker(element, marker);
+    }
+  };
+  mark(diff.added, '', 'diff-added');
+  mark(diff.changed, '', 'diff-changed');
+  mark(diff.edgesAdded, 'edge:', 'diff-added');
+  mark(diff.edgesChanged, 'edge:', 'diff-changed');
+};
+
 // Problems ------------------------------------------------------------------------------------------------------
 
 Drafts.prototype.markProblems = function() {

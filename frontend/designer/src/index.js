@@ -88,6 +88,7 @@ function boot() {
 
   wireToolbar(diagram, drafts, canvas);
   wireTestRun(drafts);
+  wireDiff(config, drafts, canvas);
   wirePanel(bus, config, drafts);
   wireStatus(bus, drafts, config);
 }
@@ -146,6 +147,21 @@ function wirePanel(bus, config, drafts) {
         if (window.htmx) window.htmx.process(target);
       }
     }
+  });
+}
+
+// The publish preview's diff, drawn on the canvas: steps and connections added or changed since the published
+// version (removed ones are listed beside it: they are not on this canvas).
+function wireDiff(config, drafts, canvas) {
+  const button = document.getElementById('show-diff');
+  if (!button || !config.diff) return;
+  button.hidden = false;
+  button.addEventListener('click', () => {
+    const on = button.getAttribute('aria-pressed') !== 'true';
+    drafts.showDiff(on ? config.diff : null);
+    button.setAttribute('aria-pressed', String(on));
+    button.textContent = on ? 'Hide the changes on the canvas' : 'Show the changes on the canvas';
+    if (on) canvas.getContainer().scrollIntoView({ block: 'nearest' });
   });
 }
 
