@@ -55,11 +55,16 @@ def state(rt: Runtime, uow: UnitOfWork, actor: Actor, key: str,
     require_designer(actor)
     newest = list_versions(uow, actor, key)[0]
     is_draft = newest.status == DefinitionStatus.DRAFT
-    found = problems if problems is not None else check(rt, newest.body, uow)
-    elsewhere = set(portability_problems(newest.body, rt.node_types))
     return EditorState(key, newest.name, newest.body, newest.version, newest.status,
                        newest.revision if is_draft else None, newest.created_by,
-                       exits_of(newest.body, rt.node_types), tuple(marked(newest.body, found, elsewhere)))
+                       exits_of(newest.body, rt.node_types), tuple(problems_of(rt, uow, newest.body, problems)))
+
+
+def problems_of(rt: Runtime, uow: UnitOfWork, body: Mapping[str, Any],
+                problems: list[Problem] | None = None) -> list[dict[str, Any]]:
+    """The checks' findings on ``body`` as the editor shows them (``problems``: when the caller has them)."""
+    found = problems if problems is not None else check(rt, body, uow)
+    return marked(body, found, set(portability_problems(body, rt.node_types)))
 
 
 def exits_of(body: Mapping[str, Any], node_types: Mapping[str, Any]) -> dict[str, list[str | None] | None]:

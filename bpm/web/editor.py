@@ -4,6 +4,7 @@ function of ``runtime.draft_edits``; designers and admins only (others: 404)."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from typing import Any
 
@@ -163,6 +164,27 @@ def save_step(key: str, node_id: str) -> Response | tuple[str, int]:
         key, node_id, said={"refused": False, "message": "Step saved."})))
     answer.headers["HX-Trigger"] = "draftSaved"
     return answer
+
+
+@bp.post("/designer/<key>/steps/<node_id>/check")
+def check_step(key: str, node_id: str) -> str:
+    """The step's problems as its panel says now, before it is saved (htmx, as the designer types): the draft's
+    checks run on the draft with these values; nothing is saved."""
+    rt, actor = runtime(), current_actor()
+    designer.require_designer(actor)
+    with rt.uow() as uow:
+        found = editor.state(rt, uow, actor, key)
+    node = _node(found, node_id)
+    view = node_properties.panel(node, rt.node_types.get(node.get("type")))
+    data, errors = node_properties.read_form(view.fields, request.form)
+    said: list[dict[str, Any]] = [{"severity": "error", "message": m} for ms in errors.values() for m in ms]
+    if not errors:
+        body = draft_edits.update_node(copy.deepcopy(dict(found.body)), node_id, request.form.get("label") or None,
+                                       data)
+        with rt.uow() as uow:
+            problems = editor.problems_of(rt, uow, body)
+        said = [p for p in problems if p.get("node") == node_id and p["severity"] in ("error", "warning")]
+    return render_template("designer/step_checks.html", problems=said)
 
 
 @bp.post("/designer/<key>/steps")

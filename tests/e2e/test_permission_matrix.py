@@ -216,6 +216,8 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
      row(302, 404, 404, 404, 200, 404, 200)),
     ("editor.save_step", "POST", "/designer/expense-approval/steps/manager_review", {"label": "x", "revision": "7"},
      row(401, 404, 404, 404, 303, 404, 303)),  # refused (no draft at revision 7): said on the page
+    ("editor.check_step", "POST", "/designer/expense-approval/steps/manager_review/check",
+     {"label": "x", "data.title": "x"}, row(401, 404, 404, 404, 200, 404, 200)),  # nothing written
     ("editor.add_step", "POST", "/designer/expense-approval/steps", {"type": "end", "label": "Also done"},
      row(401, 404, 404, 404, 303, 404, 303)),
     ("editor.remove_step", "POST", "/designer/expense-approval/steps/notify_rejected/remove", {},
@@ -273,7 +275,7 @@ FORM_ENDPOINTS = {"sign_in.login_post", "sign_in.logout", "tokens.create_token",
                   "audit_pages.set_hold", "audit_pages.lift_hold", "admin.move", "designer.new",
                   "designer.duplicate", "designer.publish", "designer.retire", "editor.save_step", "editor.add_step",
                   "editor.remove_step", "editor.connect_exit", "form_designer.new_form", "form_designer.preview",
-                  "form_designer.save_form", "form_designer.publish_form", "try_it.try_run",
+                  "form_designer.save_form", "form_designer.publish_form", "try_it.try_run", "editor.check_step",
                   "try_it.save_scenario"}
 
 

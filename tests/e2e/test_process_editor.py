@@ -161,3 +161,23 @@ def test_two_designers_saving_one_draft_at_once_one_wins_and_nothing_is_lost(app
     assert sorted(results) == [200, 412]
     nodes = {n["id"] for n in _draft(api)["definition"]["nodes"]}
     assert len(nodes & {"hers", "his"}) == 1 and int(_revision(api)) == revision + 1
+
+
+def test_a_step_is_checked_as_it_is_typed_and_nothing_is_saved(client, rt):
+    before = database_dump(rt)
+    headers = {"X-BPM-User": "dana", "HX-Request": "true"}
+    said = client.post("/designer/expense-approval/steps/manager_review/check", headers=headers, data={
+        "label": "Manager review", "data.title": "Approve", "data.assignee": "davee"}).get_data(as_text=True)
+    assert "&#39;Manager review&#39; is assigned to &#39;davee&#39;, who is not an active user" in said
+    said = client.post("/designer/expense-approval/steps/amount_check/check", headers=headers, data={
+        "label": "Over 1000?", "data.rules.0.when": "{{ nodes.submit.last.data.amont > 1000 }}",
+        "data.rules.0.handle": "high", "data.default": "low"}).get_data(as_text=True)
+    assert "reads field &#39;amont&#39;" in said and "its fields: " in said
+    fine = client.post("/designer/expense-approval/steps/manager_review/check", headers=headers, data={
+        "label": "Manager review", "data.title": "Approve", "data.assignee": "bob",
+        "data.outcomes": "approve, reject"}).get_data(as_text=True)
+    assert "No problem found" in fine
+    unreadable = client.post("/designer/expense-approval/steps/manager_review/check", headers=headers, data={
+        "label": "Manager review", "data.title": "Approve", "data.priority": "high"}).get_data(as_text=True)
+    assert "Priority: a number" in unreadable
+    assert database_dump(rt) == before
