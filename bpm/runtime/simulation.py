@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bpm.calendars import CalendarRegistry
 from bpm.engine import Limits, ManualClock, NodeRole, Snapshot, WorkflowEngine, nodes_with_role
 from bpm.engine.data import request_data
 from bpm.engine.errors import DefinitionError, ExpressionError
@@ -58,6 +59,7 @@ class Simulation:
     engine: WorkflowEngine
     clock: ManualClock
     snapshot: Snapshot
+    calendars: CalendarRegistry = field(default_factory=CalendarRegistry)
     path: list[str] = field(default_factory=list)
     effects: list[dict[str, Any]] = field(default_factory=list)
     waiting: list[Waiting] = field(default_factory=list)
@@ -103,7 +105,8 @@ def simulate(rt: Runtime, actor: Actor, body: Mapping[str, Any], uow: UnitOfWork
     by = start.get("by") or actor.username
     form = start_node.data.get("form") if isinstance(start_node.data, Mapping) else None
     data = _valid(rt, "start", form, rt.forms.fill_actor(form, start.get("data") or {}, by), None)
-    run = Simulation(engine, clock, engine.initial_snapshot(start_node.id, str(engine.workflow.id or "test")))
+    run = Simulation(engine, clock, engine.initial_snapshot(start_node.id, str(engine.workflow.id or "test")),
+                     rt.calendars)
     _run(run, data, None)
     for i, step in enumerate(body.get("steps") or ()):
         _step(rt, run, i, step, actor)
@@ -212,9 +215,19 @@ def _run(run: Simulation, payload: Any, resume: str | None) -> None:
             return
 
 
+def _working(run: Simulation, calendar: Any, duration: str | None, plain: dt.datetime | None) -> dt.datetime | None:
+    """When a duration from now ends: in the working time of ``calendar`` (the node's, else the process's), as
+    the service counts it, or ``plain`` (the engine's plain time) without one."""
+    calendar = calendar or run.engine.workflow.extra.get("calendar")
+    if calendar and duration and calendar in run.calendars:
+        return run.calendars.due(calendar, run.now(), duration)
+    return plain
+
+
 def _effect(run: Simulation, effect: Any) -> None:
     at = _iso(run.now())
     if isinstance(effect, TaskRequest):
+        effect = replace(effect, due_at=_working(run, effect.calendar, effect.due_in, effect.due_at))
         detail = {"title": effect.title, "form": effect.form, "assignee": effect.assignee,
                   "candidateUsers": list(effect.candidate_users), "candidateGroups": list(effect.candidate_groups),
                   "outcomes": list(effect.outcomes)}
@@ -224,11 +237,12 @@ def _effect(run: Simulation, effect: Any) -> None:
         if not any(w.kind == "task" and w.node == effect.node_id for w in run.waiting):
             run.waiting.append(Waiting("task", effect.node_id, None, detail))
         for escalation in effect.escalations:
-            due = run.now() + parse_duration(escalation["after"])
+            due = _working(run, effect.calendar, escalation["after"], run.now() + parse_duration(escalation["after"]))
             run.waiting.append(Waiting("escalation", effect.node_id, due, dict(escalation)))
     elif isinstance(effect, TimerRequest):
-        run.effects.append({"kind": "timer", "node": effect.node_id, "at": at, "due": _iso(effect.due_at)})
-        run.waiting.append(Waiting("timer", effect.node_id, effect.due_at))
+        due = _working(run, effect.calendar, effect.duration, effect.due_at) or effect.due_at
+        run.effects.append({"kind": "timer", "node": effect.node_id, "at": at, "due": _iso(due)})
+        run.waiting.append(Waiting("timer", effect.node_id, due))
     elif isinstance(effect, MessageRequest):
         run.effects.append({"kind": effect.channel if effect.channel != "inbox" else "notice",
                             "node": effect.node_id, "at": at, "to": list(effect.recipients),

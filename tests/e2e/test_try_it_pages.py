@@ -76,3 +76,20 @@ def test_the_api_takes_a_clock_move_between_steps(api):
     both = api.as_("dana").post("/api/definitions/simulate", json={
         "definition": body, "start": {"data": {}}, "steps": [{"node": "x", "advance": "P1D"}]})
     assert both.status_code == 422
+
+
+def test_a_test_run_counts_escalations_in_the_process_calendar(api):
+    """2 working days from New Year's Day 2026 (a holiday; then a short Friday and the weekend): the reminder
+    comes on Monday the 5th, not on Saturday the 3rd as plain time would have it."""
+    body = {"id": "slow", "name": "Slow", "calendar": "de-office", "nodes": [
+        {"id": "s", "type": "start"},
+        {"id": "t", "type": "human-task", "data": {"title": "T", "assignee": "bob", "escalations": [
+            {"after": "P2D", "action": "remind"}]}},
+        {"id": "e", "type": "end"}],
+        "edges": [{"id": "a", "source": "s", "target": "t"}, {"id": "b", "source": "t", "target": "e", "sourceHandle": "complete"}]}
+    early = api.as_("dana").post("/api/definitions/simulate", json={"definition": body, "advance": "P4D"}).json
+    assert "effects" in early, early
+    assert not any(e["kind"] == "escalation" for e in early["effects"]), early["effects"]
+    late = api.as_("dana").post("/api/definitions/simulate", json={"definition": body, "advance": "P7D"}).json
+    [reminder] = [e for e in late["effects"] if e["kind"] == "escalation"]
+    assert reminder["at"].startswith("2026-01-05"), reminder
