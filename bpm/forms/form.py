@@ -35,6 +35,13 @@ class Form:
                        if isinstance(spec, dict) and spec.get("x-bpm-requester") is True)
         return self.actor_fields + tuple(name for name in marked if name not in self.actor_fields)
 
+    @property
+    def file_fields(self) -> tuple[str, ...]:
+        """Top-level fields that hold a file: uploaded with the form, kept as an attachment of the request, the
+        field's value its id (``"x-bpm-file": true``)."""
+        return tuple(name for name, spec in self.schema.get("properties", {}).items()
+                     if isinstance(spec, dict) and spec.get("x-bpm-file") is True)
+
     def to_dict(self) -> dict[str, Any]:
         """The form as served to clients."""
         return {"id": self.id, "title": self.title, "schema": self.schema, "rules": list(self.rules),

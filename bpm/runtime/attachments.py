@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import filetype
 
-from bpm.errors import InvalidRequest, NotFound, shown
+from bpm.errors import ConflictError, InvalidRequest, NotFound, shown
 from bpm.runtime.access import instance_facts, task_and_instance, task_facts
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import add_task_event
@@ -91,7 +91,7 @@ def sniff(content: bytes) -> str | None:
     return None if _TEXT_CONTROLS.search(text) else "text/plain"
 
 
-def _checked(filename: str, content: bytes, limit: int) -> tuple[str, str]:
+def checked(filename: str, content: bytes, limit: int) -> tuple[str, str]:
     """The clean name and the content type of an acceptable file; InvalidRequest (on ``file``) otherwise."""
     name = clean_name(filename)
     if not name:
@@ -121,7 +121,7 @@ def add(rt: Runtime, actor: Actor, task_id: str, filename: str, content: bytes) 
     with rt.uow() as uow:
         task, instance = task_and_instance(uow, task_id)
         require(actor, Action.ATTACHMENT_ADD, task_facts(rt, uow, actor, task, instance))
-        name, content_type = _checked(filename, content, rt.settings.max_attachment_bytes)
+        name, content_type = checked(filename, content, rt.settings.max_attachment_bytes)
         if len(_of_instance(uow, instance.id)) >= MAX_PER_REQUEST:
             raise InvalidRequest("too many files", {"file": [f"a request holds at most {MAX_PER_REQUEST} files"]})
         attachment = Attachment(id=str(uuid.uuid4()), instance_id=instance.id, task_id=task.id, filename=name,
@@ -182,6 +182,9 @@ def remove(rt: Runtime, actor: Actor, attachment_id: str) -> Attachment:
     """Remove a file its own uploader added by mistake, while its task is open; the history keeps its name and hash."""
     with rt.uow() as uow:
         attachment = _found(uow, attachment_id)
+        if attachment.task_id is None:
+            raise ConflictError("this file came with the request's start form: it is part of the request's data "
+                                "and stays with it")
         task, instance = task_and_instance(uow, attachment.task_id)
         facts = AttachmentFacts(attachment.id, attachment.added_by, task_facts(rt, uow, actor, task, instance))
         require(actor, Action.ATTACHMENT_REMOVE, facts)

@@ -16,7 +16,7 @@ from typing import Any
 
 KINDS = {"text": "Text", "long-text": "Long text", "number": "Number", "money": "Money", "date": "Date",
          "date-range": "Date range", "yes-no": "Yes / no", "choice": "Choice from a list", "person": "Person",
-         "group": "Group", "requester": "The person filling it in", "json": "Other (JSON Schema)"}
+         "group": "Group", "file": "File", "requester": "The person filling it in", "json": "Other (JSON Schema)"}
 """The kinds of field, by the name the designer shows."""
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "BRL")
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,59}$")
@@ -27,7 +27,7 @@ LIMIT_KEYWORDS = ("minimum", "exclusiveMinimum", "maximum", "minLength", "maxLen
 MAX_FIELDS = 100
 EDITED = frozenset({"type", "title", "description", "minimum", "exclusiveMinimum", "maximum", "minLength",
                     "maxLength", "pattern", "x-messages", "format", "formatMinimum", "formatMaximum", "enum",
-                    "x-picks"})
+                    "x-picks", "x-bpm-file"})
 """The keys of a property the designer's inputs say; any other key of it is kept as it was."""
 EDITED_BY_REQUESTER = frozenset({"type", "title", "description"})
 
@@ -137,6 +137,8 @@ def _field_of(name: str, spec: Mapping[str, Any], required: bool, widget: Any, i
                        choices=tuple(currency.get("enum") or CURRENCIES))
     if widget == "current-user" or spec.get("x-bpm-actor") is True:
         return replace(base, kind="requester")
+    if spec.get("x-bpm-file") is True:
+        return replace(base, kind="file")
     if kind == "string" and isinstance(spec.get("enum"), list):
         return replace(base, kind="choice", choices=tuple(str(v) for v in spec["enum"]))
     if kind == "string" and spec.get("format") == "date":
@@ -302,6 +304,10 @@ def _pick(one: FieldSpec, base: dict[str, Any], where: str, errors: Errors) -> d
                        "x-picks": "user" if one.kind == "person" else "group", **base}}
 
 
+def _file(one: FieldSpec, base: dict[str, Any], where: str, errors: Errors) -> dict[str, dict[str, Any]]:
+    return {one.name: {"type": "string", "x-bpm-file": True, **base}}
+
+
 def _requester(one: FieldSpec, base: dict[str, Any], where: str, errors: Errors) -> dict[str, dict[str, Any]]:
     return {one.name: {"type": "string", **base}}
 
@@ -317,7 +323,7 @@ def _raw(one: FieldSpec, base: dict[str, Any], where: str, errors: Errors) -> di
 
 _MAKERS = {"text": _text_field, "long-text": _text_field, "number": _number_field, "money": _number_field,
            "date": _date_field, "date-range": _date_range, "yes-no": _yes_no, "choice": _choice, "person": _pick,
-           "group": _pick, "requester": _requester, "json": _raw}
+           "group": _pick, "file": _file, "requester": _requester, "json": _raw}
 
 
 def _limits(one: FieldSpec, where: str, errors: dict[str, list[str]], *pairs: tuple[str, str],

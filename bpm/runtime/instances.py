@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from bpm.engine import Node, Snapshot, WorkflowEngine
@@ -31,6 +32,8 @@ from bpm.runtime.advance import (
     save_advance,
     write_instance,
 )
+from bpm.runtime.form_files import Upload, with_files
+from bpm.runtime.form_files import keep as keep_files
 from bpm.runtime.history import Deed
 from bpm.runtime.offers import withdraw_all_of_instance
 from bpm.runtime.policy import Action, allows, barred_from, require
@@ -44,7 +47,8 @@ MAX_BUSINESS_KEY = 200
 
 
 def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
-                   business_key: str | None = None) -> tuple[ProcessInstanceRecord, EngineRun]:
+                   business_key: str | None = None, uploads: Mapping[str, Upload] | None = None
+                   ) -> tuple[ProcessInstanceRecord, EngineRun]:
     """Start the newest published version of ``definition_key`` with the start form's ``payload``."""
     if business_key is not None and (not business_key.strip() or len(business_key) > MAX_BUSINESS_KEY):
         raise InvalidRequest("invalid business key", {"businessKey": [f"1 to {MAX_BUSINESS_KEY} characters"]})
@@ -56,7 +60,9 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
         start = engine.start_node
         form = start.data.get("form") if start is not None and isinstance(start.data, dict) else None
         forms = rt.engines.forms_of(engine)  # the form versions this version was published with
-        payload = forms.validate(form, forms.fill_actor(form, payload, actor.username))  # 422, nothing written
+        payload, files = with_files(rt, forms.get(form) if isinstance(form, str) and form in forms else None,
+                                    forms.fill_actor(form, payload, actor.username), uploads)
+        payload = forms.validate(form, payload)  # 422, nothing written
         instance_id = str(uuid.uuid4())
         run = run_engine(rt, engine, engine.initial_snapshot(start.id, instance_id), payload)
         now = rt.now()
@@ -66,6 +72,7 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
                                          started_by=actor.username, started_at=now, updated_at=now)
         _refuse_impossible_assignees(rt, uow, engine, start, instance, run)
         insert_instance(rt, uow, instance, run, actor.username)
+        keep_files(rt, uow, actor, instance.id, None, files)
         uow.commit()
         return instance, run
 

@@ -7,6 +7,7 @@ on a task becomes a participant of its instance, and may read it from then on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -28,6 +29,8 @@ from bpm.runtime.advance import (
     run_engine,
     save_advance,
 )
+from bpm.runtime.form_files import Upload, with_files
+from bpm.runtime.form_files import keep as keep_files
 from bpm.runtime.history import Deed
 from bpm.runtime.instances import check_revision
 from bpm.runtime.policy import Action, AttachmentFacts, allows, may_delegate_someone, require
@@ -69,7 +72,8 @@ MOVED_RETRIES = 5
 
 
 def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
-                  expected_revision: int | None = None) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun | None]:
+                  expected_revision: int | None = None, uploads: Mapping[str, Upload] | None = None
+                  ) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun | None]:
     """Complete a task with ``outcome`` and form ``data``, and advance its instance, in one transaction.
 
     A voter's task (``vote_of``) is one vote: the instance moves on only once
@@ -81,7 +85,7 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
     """
     for attempt in range(MOVED_RETRIES):
         try:
-            return _complete(rt, actor, task_id, outcome, data, expected_revision)
+            return _complete(rt, actor, task_id, outcome, data, expected_revision, uploads)
         except (InstanceMoved, ConcurrentWrite):  # PostgreSQL reports the first as the history's unique clash
             if attempt == MOVED_RETRIES - 1:
                 raise
@@ -89,7 +93,8 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
 
 
 def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
-              expected_revision: int | None) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun | None]:
+              expected_revision: int | None, uploads: Mapping[str, Upload] | None = None
+              ) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun | None]:
     with rt.uow() as uow:
         task, instance = task_and_instance(uow, task_id)
         engine = rt.engines.for_instance(uow, instance)
@@ -100,8 +105,10 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
             outcome = task.outcomes[0]
         if outcome not in task.outcomes:
             raise InvalidRequest("unknown outcome", {"outcome": [f"must be one of: {', '.join(task.outcomes)}"]})
-        data = rt.forms.validate(task.form_id, rt.forms.fill_actor(task.form_id, data, actor.username,
-                                                                   task.form_version), outcome, task.form_version)
+        form = rt.forms.get(task.form_id, task.form_version) if task.form_id else None
+        data, files = with_files(rt, form, rt.forms.fill_actor(task.form_id, data, actor.username,
+                                                               task.form_version), uploads)
+        data = rt.forms.validate(task.form_id, data, outcome, task.form_version)
         before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh from the database
         if instance.status not in (PAUSED, ERROR) or task.node_id not in before.paused_at:
             raise ConflictError("the instance is no longer waiting for this task")
@@ -110,6 +117,7 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
         _bump(uow, task, {"status": TaskStatus.COMPLETED, "assignee": task.assignee or actor.username,
                           "completed_by": actor.username, "completed_at": now, "outcome": outcome, "data": data})
         _acted(rt, uow, actor, task)
+        keep_files(rt, uow, actor, instance.id, task.id, files)
         node_data = engine.workflow.nodes_by_id[task.node_id].data
         if node_data.get("escalations") or task.due_at is not None:
             cancel_pending_jobs(uow, instance.id, task_id=task.id)  # escalations of a done task never fire

@@ -343,7 +343,8 @@ class Attachment(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), nullable=False))
-    task_id: str = Field(sa_column=Column(String(36), ForeignKey("task.id"), nullable=False))
+    # The task it was added at (None: it came with the start form, as the value of a file field).
+    task_id: str | None = Field(default=None, sa_column=Column(String(36), ForeignKey("task.id"), nullable=True))
     filename: str = Field(max_length=200)
     content_type: str = Field(max_length=100)
     size: int

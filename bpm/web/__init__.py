@@ -106,6 +106,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,
                                  row_count=form_fields.row_count, label_of=form_fields.label_of, asset=asset,
+                                 has_file_field=form_fields.has_file_field,
                                  in_form_order=form_fields.in_form_order, rejects=rejects, page_url=page_url)
     app.jinja_env.filters["filesize"] = filesize
     app.extensions["bpm_error_page"] = _error_page

@@ -23,6 +23,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from bpm.forms import CURRENT_USER_WIDGET, Form
+from bpm.runtime.form_files import Upload
 from bpm.runtime.paging import digits
 
 EMPTY_ROWS = 1  # blank rows offered after an array's values (no JavaScript needed to add one)
@@ -74,6 +75,8 @@ def _widget(schema: Mapping[str, Any], asked: str | None) -> str:
     kind = schema.get("type")
     if asked == CURRENT_USER_WIDGET or schema.get("x-bpm-actor") is True:
         return CURRENT_USER_WIDGET
+    if schema.get("x-bpm-file") is True:
+        return "file"
     if _choices(schema):
         return "radio" if asked == "radio" else "select"
     if kind == "boolean":
@@ -143,6 +146,22 @@ def shown_again(parsed: Parsed, posted: MultiDict[str, str]) -> dict[str, Any]:
     return values
 
 
+def uploads_of(form: Form | None, files: Mapping[str, Any], limit: int) -> dict[str, Upload]:
+    """The files posted for the form's file fields (read up to one byte past ``limit``: the runtime says
+    "too large" with the size)."""
+    found = {}
+    for name in form.file_fields if form is not None else ():
+        upload = files.get(name)
+        if upload is not None and upload.filename:
+            found[name] = Upload(upload.filename, upload.read(limit + 1))
+    return found
+
+
+def has_file_field(fields: Sequence[Field]) -> bool:
+    """Whether a form needs to be sent as multipart (it has a file field)."""
+    return any(f.widget == "file" for f in fields)
+
+
 def parse_posted(form: Form, posted: MultiDict[str, str]) -> Parsed:
     """The JSON a posted form means; empty inputs are left out, so "required" speaks for them."""
     parsed = Parsed()
@@ -153,8 +172,8 @@ def parse_posted(form: Form, posted: MultiDict[str, str]) -> Parsed:
 
 def _read(spec: Field, posted: MultiDict[str, str], into: dict[str, Any], errors: dict[str, list[str]]) -> None:
     key = spec.name.rsplit(".", 1)[-1]
-    if spec.widget == CURRENT_USER_WIDGET:
-        return  # the server fills it from the actor; whatever was posted is not read
+    if spec.widget in (CURRENT_USER_WIDGET, "file"):
+        return  # the server fills it (the actor; the uploaded file's id): whatever was posted as text is not read
     if spec.widget in ("group", "table", "list"):
         value = _read_many(spec, posted, errors)
         if value:

@@ -11,7 +11,7 @@ from bpm.errors import InvalidRequest
 from bpm.http.errors import status_of
 from bpm.runtime import definitions, drafts, instances
 from bpm.web.drafts import keep_draft, restored
-from bpm.web.form_fields import form_fields, parse_posted, shown_again
+from bpm.web.form_fields import form_fields, parse_posted, shown_again, uploads_of
 from bpm.web.pages import render_page
 
 bp = Blueprint("starting", __name__)
@@ -60,7 +60,8 @@ def start(key: str) -> Any:
         return _start_page(key, shown_again(parsed, request.form), parsed.errors, status=422)
     business_key = (request.form.get("businessKey") or "").strip() or None
     try:
-        instance, _ = instances.start_instance(rt, actor, key, data, business_key)
+        instance, _ = instances.start_instance(rt, actor, key, data, business_key, uploads_of(
+            found.form, request.files, rt.settings.max_attachment_bytes))
     except InvalidRequest as exc:
         return _start_page(key, data, exc.errors, status=status_of(exc))
     drafts.discard(rt, actor, drafts.start_key(key))

@@ -20,7 +20,7 @@ from bpm.runtime import drafts, tasks
 from bpm.runtime.paging import digits
 from bpm.web.diagram import RunState, caption, render_svg
 from bpm.web.drafts import keep_draft, restored
-from bpm.web.form_fields import form_fields, parse_posted, shown_again
+from bpm.web.form_fields import form_fields, parse_posted, shown_again, uploads_of
 from bpm.web.pages import back, render_page, urgency
 
 bp = Blueprint("task_page", __name__)
@@ -72,7 +72,8 @@ def submit_task(task_id: str) -> Any:
     if parsed and parsed.errors:
         return task_page_answer(task_id, shown_again(parsed, request.form), parsed.errors, status=422)
     try:
-        done, _, _ = tasks.complete_task(rt, actor, task_id, outcome, data, _revision())
+        done, _, _ = tasks.complete_task(rt, actor, task_id, outcome, data, _revision(),
+                                         uploads_of(form, request.files, rt.settings.max_attachment_bytes))
     except InvalidRequest as exc:  # the form's errors are said at the fields; any other also above them
         message = None if isinstance(exc, FormInvalid) else str(exc)
         return task_page_answer(task_id, data, exc.errors, message=message, status=status_of(exc))

@@ -86,7 +86,8 @@ def test_a_test_run_counts_escalations_in_the_process_calendar(api):
         {"id": "t", "type": "human-task", "data": {"title": "T", "assignee": "bob", "escalations": [
             {"after": "P2D", "action": "remind"}]}},
         {"id": "e", "type": "end"}],
-        "edges": [{"id": "a", "source": "s", "target": "t"}, {"id": "b", "source": "t", "target": "e", "sourceHandle": "complete"}]}
+        "edges": [{"id": "a", "source": "s", "target": "t"},
+                  {"id": "b", "source": "t", "target": "e", "sourceHandle": "complete"}]}
     early = api.as_("dana").post("/api/definitions/simulate", json={"definition": body, "advance": "P4D"}).json
     assert "effects" in early, early
     assert not any(e["kind"] == "escalation" for e in early["effects"]), early["effects"]

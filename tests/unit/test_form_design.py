@@ -40,7 +40,8 @@ PURCHASE = FormSpec("purchase-request", "Purchase request", (
     FieldSpec("urgent", "yes-no", "Urgent?"),
     FieldSpec("category", "choice", "Category", choices=("hardware", "software", "services")),
     FieldSpec("approver", "person", "Approver"),
-    FieldSpec("notes", "long-text", "Notes", help="Anything the approver should know")),
+    FieldSpec("notes", "long-text", "Notes", help="Anything the approver should know"),
+    FieldSpec("quote", "file", "The supplier's quote")),
     (RuleSpec(outcome="reject", requires=("notes",)),))
 
 
@@ -50,7 +51,7 @@ def test_a_designed_form_validates_with_the_messages_the_designer_wrote():
     forms = FormRegistry({"purchase-request": parse_form(document)})
     good = {"item": "Desk", "price": 300, "priceCurrency": "EUR", "supplier": "AB-1234",
             "tripStart": "2026-12-10", "tripEnd": "2026-12-12", "urgent": False, "category": "hardware",
-            "approver": "bob"}
+            "approver": "bob", "quote": "a1b2"}
     assert forms.validate("purchase-request", good) == good
     with pytest.raises(FormInvalid) as caught:
         forms.validate("purchase-request", {**good, "price": 0, "supplier": "12", "tripEnd": "2026-12-01"},
