@@ -95,6 +95,16 @@ def save_draft(rt: Runtime, actor: Actor, body: Any, if_match: int | None = None
         return draft
 
 
+def create(rt: Runtime, actor: Actor, form_id: str, title: str) -> FormVersion:
+    """A new form's first draft, with one text field to begin with; the id must be new."""
+    require(actor, Action.DEFINITION_WRITE)
+    with rt.uow() as uow:
+        if uow.forms.newest_version_number(form_id) is not None or form_id in rt.forms:
+            raise InvalidRequest("that id is taken", {"id": [f"a form {form_id!r} exists already"]})
+    return save_draft(rt, actor, {"id": form_id, "title": title, "ui": {"order": ["name"]}, "schema": {
+        "type": "object", "properties": {"name": {"type": "string", "title": "Name"}}}})
+
+
 def _by_path(problems: Iterable[Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for problem in problems:

@@ -86,6 +86,16 @@ def failures(rt: Runtime, actor: Actor, uow: UnitOfWork, key: str, body: Any) ->
     return found
 
 
+def expectation_of(result: Mapping[str, Any]) -> dict[str, Any]:
+    """How a test run ended, as a scenario expects it again: the status, and the outcome or where it waits."""
+    expect: dict[str, Any] = {"status": result["status"]}
+    if result["status"] == "completed":
+        expect["outcome"] = result.get("outcome")
+    elif result["status"] == "waiting":
+        expect["waitingAt"] = list(result.get("waiting_at", []))
+    return expect
+
+
 def mismatch(expect: Mapping[str, Any], got: Mapping[str, Any]) -> str | None:
     """How a run's result differs from what the scenario expects, in words (None: it passes)."""
     said = []

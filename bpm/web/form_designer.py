@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
-from bpm.errors import InvalidRequest, NotFound
+from bpm.errors import NotFound
 from bpm.forms import FormsBroken, parse_form
 from bpm.runtime import designer, form_design, form_versions
 from bpm.web.form_fields import form_fields
@@ -37,15 +37,9 @@ def new_form() -> Response:
     designer.require_designer(actor)
     form_id, title = request.form.get("id", "").strip(), request.form.get("title", "").strip()
 
-    def create() -> Any:
-        with rt.uow() as uow:
-            if uow.forms.newest_version_number(form_id) is not None or form_id in rt.forms:
-                raise InvalidRequest("that id is taken", {"id": [f"a form {form_id!r} exists already"]})
-        return form_versions.save_draft(rt, actor, {"id": form_id, "title": title, "schema": {
-            "type": "object", "properties": {"name": {"type": "string", "title": "Name"}}}, "ui": {"order": ["name"]}})
-
     back = f"/designer/forms/{form_id}" if form_design.NAME.match(form_id.replace("-", "_")) else "/designer/forms"
-    return act_and_say(create, "Form created as a draft.", back, refused="Not created")
+    return act_and_say(lambda: form_versions.create(rt, actor, form_id, title), "Form created as a draft.", back,
+                       refused="Not created")
 
 
 def _editable(form_id: str) -> tuple[Any, list[Any]]:

@@ -181,12 +181,7 @@ def save_scenario(key: str) -> Response | tuple[str, int]:
 
     def keep() -> Any:
         result = simulation.simulate(rt, actor, {"definition": state.body, **run})
-        expect = {"status": result["status"]}
-        if result["status"] == "completed":
-            expect["outcome"] = result.get("outcome")
-        elif result["status"] == "waiting":
-            expect["waitingAt"] = list(result.get("waiting_at", []))
-        return scenarios.save(rt, actor, key, name, run, expect)
+        return scenarios.save(rt, actor, key, name, run, scenarios.expectation_of(result))
 
     said = f"Scenario “{name}” saved: it runs again at every publish."
     if request.headers.get("HX-Request"):
