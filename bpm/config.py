@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -92,6 +93,9 @@ class Settings:
     company_name: str = "Refluxo BPM"  # in every e-mail's subject line and signature
     webhook_secret: str = ""  # the HMAC-SHA256 key webhook receivers check (X-BPM-Signature); needed to send any
     webhook_timeout_seconds: int = 5
+    # Internal hosts outgoing calls may reach, by name or CIDR ("hooks.intra.example, 10.20.0.0/16"); every other
+    # loopback, private, link-local, unique-local, multicast or unspecified address is refused (bpm.notify.targets).
+    webhook_allow: str = ""
     digest_hour: int = 7  # UTC hour at which daily digests go out
     notify_max_attempts: int = 8  # deliveries tried before a message becomes a dead letter
     # Audit (bpm/runtime/anchors.py): the key the database never holds, and where anchors go besides it
@@ -126,6 +130,7 @@ class Settings:
             raise ValueError("BPM_LOGIN_MAX_FAILURES and BPM_LOGIN_WINDOW_MINUTES must be at least 1")
         self._check_notifications()
         self.roles_of_groups  # noqa: B018  (fails here, at start-up, if malformed)
+        self.webhook_allowed  # noqa: B018
         self._check_sso()
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"BPM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -158,6 +163,19 @@ class Settings:
                                  f"got {pair!r}")
             mapping.setdefault(group.strip(), set()).add(role.strip())
         return {group: frozenset(roles) for group, roles in mapping.items()}
+
+    @property
+    def webhook_allowed(self) -> tuple[frozenset[str], tuple[Any, ...]]:
+        """``webhook_allow`` parsed: the host names (lower case) and the networks outgoing calls may reach."""
+        hosts, networks = set(), []
+        for part in filter(None, (p.strip() for p in self.webhook_allow.split(","))):
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                if not all(c.isalnum() or c in "-._" for c in part):
+                    raise ValueError(f"BPM_WEBHOOK_ALLOW: expected host names or CIDRs, got {part!r}") from None
+                hosts.add(part.lower().rstrip("."))
+        return frozenset(hosts), tuple(networks)
 
     @property
     def secure_cookies(self) -> bool:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+from bpm import outbound
 from bpm.engine import NodeRole, Problem, WorkflowDefinition, nodes_with_role, validate_definition
 from bpm.engine.definition import parse_definition
 from bpm.engine.expressions.reads import field_read
 from bpm.engine.expressions.template import has_expression
+from bpm.errors import shown
 from bpm.nodes import NodeType
 from bpm.runtime import form_versions
-from bpm.runtime.flow_checks import flow_problems
+from bpm.runtime.flow_checks import flow_problems, node_name
 from bpm.runtime.notices import INSTANCE_EVENTS
 from bpm.runtime.people_checks import people_problems
 from bpm.runtime.read_checks import read_problems
@@ -63,7 +65,8 @@ def check(rt: Runtime, body: Any, uow: UnitOfWork | None = None) -> list[Problem
     problems.extend(_form_limit_problems(rt, loaded))
     problems.extend(_access_problems(body, loaded))
     problems.extend(_calendar_problems(rt, body, loaded))
-    problems.extend(_webhook_problems(body))
+    problems.extend(_webhook_problems(rt, body))
+    problems.extend(_notify_target_problems(rt, loaded))
     problems.extend(_retention_problems(body))
     return problems
 
@@ -86,7 +89,25 @@ def _retention_problems(body: Any) -> list[Problem]:
                                            "(how long a finished instance's data is kept)")]
 
 
-def _webhook_problems(body: Any) -> list[Problem]:
+def _notify_target_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]:
+    """A notify step's webhook targets: written in the definition, never computed, never the service's own."""
+    found = []
+    for i, node in enumerate(definition.nodes):
+        data = node.data if isinstance(node.data, dict) else {}
+        if node.type != NodeType.NOTIFY or data.get("channel") != "webhook":
+            continue
+        targets = data.get("to")
+        for j, url in enumerate([targets] if isinstance(targets, str) else targets if isinstance(targets, list)
+                                else []):
+            said = outbound.literal_problem(rt.settings, url) if isinstance(url, str) else "a URL"
+            if said:
+                path = f"$.nodes[{i}].data.to" + ("" if isinstance(targets, str) else f"[{j}]")
+                found.append(Problem(path, f"{node_name(node)} posts to {shown(url) if isinstance(url, str) else url}: "
+                                           f"{said}"))
+    return found
+
+
+def _webhook_problems(rt: Runtime, body: Any) -> list[Problem]:
     """``webhooks: [{url, events?}]``: where the process's instance events are POSTed (signed), and which."""
     hooks = body.get("webhooks") if isinstance(body, dict) else None
     if hooks is None:
@@ -99,6 +120,8 @@ def _webhook_problems(body: Any) -> list[Problem]:
         if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 2000 \
                 or any(c in url for c in " \n\r\t"):
             found.append(Problem(f"$.webhooks[{i}].url", "an http(s) URL the events are POSTed to"))
+        elif outbound.literal_problem(rt.settings, url):
+            found.append(Problem(f"$.webhooks[{i}].url", str(outbound.literal_problem(rt.settings, url))))
         events = hook.get("events", list(INSTANCE_EVENTS)) if isinstance(hook, dict) else None
         if not isinstance(events, list) or not events or not set(events) <= set(INSTANCE_EVENTS):
             found.append(Problem(f"$.webhooks[{i}].events", f"some of: {', '.join(INSTANCE_EVENTS)}"))

@@ -371,7 +371,8 @@ def test_anchors_are_posted_to_the_anchor_webhook_in_order_signed_and_retried(si
 
     rt = signing
     url, got = anchor_receiver
-    monkeypatch.setattr(rt, "settings", replace(rt.settings, audit_anchor_webhook=url, webhook_secret="s3cret"))
+    monkeypatch.setattr(rt, "settings", replace(rt.settings, audit_anchor_webhook=url, webhook_secret="s3cret",
+                                                        webhook_allow="127.0.0.1"))
     got.answers = [503]
     _busy_instance(rt, clock)
     worker = Worker(rt)

@@ -42,7 +42,7 @@ def notify_rt(database_url, clock, smtp):
     app = create_app({"database_url": database_url, "dev_identity": True, "smtp_host": "127.0.0.1",
                       "smtp_port": smtp.port, "smtp_starttls": False, "smtp_username": "bpm",
                       "smtp_password": "mail-pass", "webhook_secret": SECRET, "public_url": "https://bpm.test",
-                      "company_name": "Acme"}, clock=clock)
+                      "company_name": "Acme", "webhook_allow": "127.0.0.1"}, clock=clock)  # receivers on loopback
     rt = app.extensions["bpm"]
     wipe(rt)
     load_demo(rt)

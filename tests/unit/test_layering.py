@@ -47,7 +47,7 @@ def test_the_runtime_reaches_the_hand_built_statement_layer_only_through_reposit
 
 BPM = ENGINE.parent
 # Each part of the package by its place in the layers (docs/service.md): a part imports only parts below it.
-RANK = {"engine": 0, "errors": 1, "resources": 1, "calendars": 2, "config": 2, "forms": 2, "inbound": 2,
+RANK = {"engine": 0, "errors": 1, "resources": 1, "calendars": 2, "config": 2, "forms": 2, "inbound": 2, "outbound": 3,
         "nodes": 3, "store": 3, "runtime": 4, "http": 5, "notify": 5, "auth": 6, "scheduler": 6, "api": 7,
         "web": 7, "app": 8, "cli": 9, "__init__": 0, "_bundled": 0}
 DATABASE_LIBRARIES = ("sqlalchemy", "sqlmodel", "psycopg", "alembic")
