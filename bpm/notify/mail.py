@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate
 from functools import cache
 from types import TracebackType
 from typing import Any
@@ -42,15 +43,31 @@ def compose(settings: Settings, to: str, display_name: str | None, subject: str,
     """One message to one person (nobody sees who else got it); ``key`` makes its Message-ID stable."""
     message = EmailMessage()
     message["From"] = settings.mail_from
-    message["To"] = formataddr((display_name or "", to))
-    message["Subject"] = f"[{settings.company_name}] {subject}"
+    message["To"] = formataddr((single_line(display_name or ""), to))
+    message["Subject"] = single_line(f"[{settings.company_name}] {subject}")
     message["Date"] = formatdate(usegmt=True)
-    domain = settings.mail_from.rsplit("@", 1)[-1].strip("> ") or "localhost"
-    message["Message-ID"] = make_msgid(idstring=key.replace("@", "."), domain=domain)
+    message["Message-ID"] = message_id(settings, key)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: out-of-office replies should not answer
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
+
+
+def single_line(value: str) -> str:
+    """A header value made one line: control characters (a typed "\\r\\nBcc: …") become spaces. A title an
+    employee typed must neither inject a header nor make every delivery of the mail fail."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def message_id(settings: Settings, key: str) -> str:
+    """The same Message-ID for every attempt at one message to one recipient (``key``), so a receiver folds a
+    message delivered twice (an SMTP server that took it but did not say so in time) into one."""
+    domain = _NOT_ATEXT.sub("", settings.mail_from.rsplit("@", 1)[-1].strip("> ")) or "localhost"
+    return f"<{_NOT_ATEXT.sub('.', key).strip('.')}@{domain}>"
 
 
 class Mailer:

@@ -220,3 +220,29 @@ def test_mail_goes_over_starttls_with_a_login_to_a_server_whose_certificate_is_c
         assert len(server.messages) == 1, "delivered once the certificate could be checked"
     finally:
         server.stop()
+
+
+def test_a_title_with_a_typed_header_goes_out_once_on_one_line_with_no_header_added(notify_rt, smtp):
+    """An employee's description becomes the task's title and the mail's subject: "\\r\\nBcc: …" in it must
+    neither add a header nor make every attempt fail (the mail died after eight tries and finance never knew)."""
+    _, run = start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval",
+                            {**EXPENSE, "description": "Laptop\r\nBcc: mallory@evil.example\r\n\r\nbody"})
+    Worker(notify_rt).deliver()
+    complete_task(notify_rt, notify_rt.actor("bob"), run.created_tasks[0].id, "approve", {})
+    smtp.messages.clear()
+    said = Worker(notify_rt).deliver()
+    assert said == {"sent": 1} and len(smtp.messages) == 2, said  # one message: to carol and frank, finance
+    for mail in smtp.messages:
+        assert "\n" not in mail["Subject"] and "\r" not in mail["Subject"]
+        assert "Bcc: mallory@evil.example" in mail["Subject"], "the text is kept, as text"
+        assert mail["Bcc"] is None and "mallory" not in str(mail.get_all("To"))
+
+
+def test_every_attempt_at_one_mail_to_one_person_carries_the_same_message_id(notify_rt):
+    from bpm.notify import mail
+
+    first = mail.compose(notify_rt.settings, "bob@example.com", "Bob", "Hi", "t", "<p>t</p>", "msg-1.bob")
+    again = mail.compose(notify_rt.settings, "bob@example.com", "Bob", "Hi", "t", "<p>t</p>", "msg-1.bob")
+    other = mail.compose(notify_rt.settings, "carol@example.com", "Carol", "Hi", "t", "<p>t</p>", "msg-1.carol")
+    assert first["Message-ID"] == again["Message-ID"] != other["Message-ID"]
+    assert first["Message-ID"].startswith("<msg-1.bob@") and first["Message-ID"].endswith(">")
