@@ -57,7 +57,9 @@ def run(host: str | None, port: int | None, demo: bool, worker: bool) -> None:
 
 @click.command()
 @click.option("--interval", type=float, default=1.0, show_default=True, help="seconds between looks for due jobs")
-@click.option("--once", is_flag=True, help="fire what is due now, then exit (cron, tests)")
+@click.option("--once", is_flag=True,
+              help="one round of everything, then exit (cron): fire what is due, deliver the outbox, the digests, "
+                   "the audit anchor and retention's purge")
 @click.option("--lease", type=float, default=60.0, show_default=True,
               help="seconds a claimed job stays this worker's (renewed while it works); then another takes it")
 @click.option("--batch", type=int, default=100, show_default=True, help="jobs claimed at a time")
@@ -69,8 +71,10 @@ def worker(interval: float, once: bool, lease: float, batch: int) -> None:
         rt = Runtime.build(settings, SystemClock())
         firing = Worker(rt, batch=batch, lease=dt.timedelta(seconds=lease))
         if once:
-            said = firing.tick()
+            said = firing.tick() + firing.deliver()
             click.echo(", ".join(f"{n} {what}" for what, n in sorted(said.items())) or "nothing was due")
+            if not settings.retention_minutes:
+                click.echo("retention: not run here (BPM_RETENTION_MINUTES=0); run `bpm audit purge` from cron")
             rt.close()
             return
         click.echo(f"worker {firing.name} on {settings.database_url.split('@')[-1]}, every {interval:g} s")

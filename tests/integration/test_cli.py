@@ -234,3 +234,25 @@ def test_forms_import_publishes_a_changed_file_as_a_new_version_and_skips_an_unc
         "n": {"type": "number", "minimum": "zero"}}}}))
     refused = runner.invoke(main, ["forms", "import", str(broken)], env=cli_env)
     assert refused.exit_code == 1 and "schema.properties.n.minimum: invalid schema" in refused.output
+
+
+def test_worker_once_does_one_round_of_everything_cron_needs(cli_env):
+    """`bpm worker --once` (what the docs offer for cron) delivers the outbox too, not only the due jobs."""
+    from bpm.config import Settings
+    from bpm.engine import SystemClock
+    from bpm.runtime import Runtime
+    from bpm.runtime.demo import load_demo
+    from bpm.runtime.instances import start_instance
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=cli_env).exit_code == 0
+    rt = Runtime.build(Settings.from_env(cli_env), SystemClock())
+    load_demo(rt)
+    start_instance(rt, rt.actor("ann"), "expense-approval", {"requester": "ann", "manager": "bob", "amount": 20,
+                                                                "currency": "EUR", "description": "Taxi"})
+    rt.close()
+    once = runner.invoke(main, ["worker", "--once"], env=cli_env)
+    assert once.exit_code == 0, once.output
+    assert "1 sent" in once.output, once.output  # before: "nothing was due", and bob never heard
+    again = runner.invoke(main, ["worker", "--once"], env=cli_env)
+    assert "nothing was due" in again.output, "delivered once"
