@@ -77,7 +77,7 @@ def approval_rules(rt: Runtime, engine: WorkflowEngine, instance: ProcessInstanc
     """Four-eyes and ``distinctFrom`` at ``node_id`` of this instance, from its definition and snapshot.
 
     Four-eyes holds where the node says ``fourEyes: true``, or says nothing and
-    the process does not say ``fourEyes: false`` and one outcome rejects. The
+    the process does not say ``fourEyes: false`` and the task decides (``policy.decides``). The
     requesters are the starter and the values of the start form's requester
     fields (``current-user`` fields, or fields marked ``x-bpm-requester``).
     """

@@ -15,12 +15,15 @@ from bpm.engine import NodeRole, Problem, WorkflowDefinition, nodes_with_role, v
 from bpm.engine.definition import parse_definition
 from bpm.engine.expressions.reads import field_read
 from bpm.engine.expressions.template import has_expression
+from bpm.engine.roles import role_of
 from bpm.errors import shown
 from bpm.nodes import NodeType
+from bpm.nodes.votes import rejects
 from bpm.runtime import form_versions
 from bpm.runtime.flow_checks import flow_problems, node_name
 from bpm.runtime.notices import INSTANCE_EVENTS
 from bpm.runtime.people_checks import people_problems
+from bpm.runtime.policy import decides
 from bpm.runtime.read_checks import read_problems
 from bpm.runtime.runtime import Runtime
 from bpm.store.uow import UnitOfWork
@@ -67,6 +70,7 @@ def check(rt: Runtime, body: Any, uow: UnitOfWork | None = None) -> list[Problem
     problems.extend(_calendar_problems(rt, body, loaded))
     problems.extend(_webhook_problems(rt, body))
     problems.extend(_notify_target_problems(rt, loaded))
+    problems.extend(_four_eyes_by_choice(rt, loaded))
     problems.extend(_retention_problems(body))
     return problems
 
@@ -87,6 +91,26 @@ def _retention_problems(body: Any) -> list[Problem]:
         return []
     return [Problem("$.historyTimeToLive", "historyTimeToLive is a whole number of days from 0 to 36500 "
                                            "(how long a finished instance's data is kept)")]
+
+
+def _four_eyes_by_choice(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]:
+    """Tasks where four-eyes holds only because they offer a choice (none of their outcomes is called reject…,
+    deny…): it does hold — the requester may not decide her own request — and saying so at the node makes it
+    plain to whoever reads the process."""
+    if definition.extra.get("fourEyes") is False:
+        return []
+    found = []
+    for i, node in enumerate(definition.nodes):
+        data = node.data if isinstance(node.data, dict) else {}
+        outcomes = data.get("outcomes") if isinstance(data.get("outcomes"), list) else []
+        if role_of(rt.node_types.get(node.type)) != NodeRole.HUMAN_TASK or "fourEyes" in data \
+                or data.get("approvers") or not decides(outcomes) or any(rejects(str(o)) for o in outcomes):
+            continue
+        found.append(Problem(f"$.nodes[{i}].data.outcomes", (
+            f"{node_name(node)} offers a choice ({', '.join(map(str, outcomes))}), so four-eyes holds there: the "
+            "requester may not decide her own request; say fourEyes: true to make that plain, or fourEyes: "
+            "false if she may"), "warning"))
+    return found
 
 
 def _notify_target_problems(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]:

@@ -198,8 +198,11 @@ def may_start(actor: Actor, startable_by: Mapping[str, Any] | None) -> bool:
 
 
 def decides(outcomes: Collection[str]) -> bool:
-    """True if one of ``outcomes`` rejects (``bpm.nodes.votes.rejects``): its task decides, so four-eyes holds."""
-    return any(rejects(outcome) for outcome in outcomes)
+    """True if a task with ``outcomes`` decides something, so four-eyes holds there: it offers a choice (two
+    outcomes or more, whatever they are called: "approve" / "send-back" is a decision too), or its one outcome
+    rejects (``bpm.nodes.votes.rejects``). A task with one outcome that does not reject is work (a rework,
+    documents to send), which the requester may do herself."""
+    return len(set(outcomes)) > 1 or any(rejects(outcome) for outcome in outcomes)
 
 
 def barred_from(username: str, rules: ApprovalRules) -> str | None:
