@@ -27,7 +27,7 @@ from bpm.runtime.advance import add_task_event
 from bpm.runtime.history import Deed
 from bpm.runtime.policy import Action, AttachmentFacts, allows, require
 from bpm.runtime.runtime import Runtime
-from bpm.store.models import Attachment, AttachmentContent
+from bpm.store.models import Attachment, AttachmentContent, ProcessInstance
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause
 
@@ -122,6 +122,8 @@ def add(rt: Runtime, actor: Actor, task_id: str, filename: str, content: bytes) 
         task, instance = task_and_instance(uow, task_id)
         require(actor, Action.ATTACHMENT_ADD, task_facts(rt, uow, actor, task, instance))
         name, content_type = checked(filename, content, rt.settings.max_attachment_bytes)
+        # Counted under the request's lock: parallel uploads must not each see room for one more (51-52 stored).
+        uow.objects.get(ProcessInstance, instance.id, for_update=True)
         if len(_of_instance(uow, instance.id)) >= MAX_PER_REQUEST:
             raise InvalidRequest("too many files", {"file": [f"a request holds at most {MAX_PER_REQUEST} files"]})
         attachment = Attachment(id=str(uuid.uuid4()), instance_id=instance.id, task_id=task.id, filename=name,

@@ -188,3 +188,30 @@ def test_the_task_page_adds_lists_and_removes_files_and_says_a_refusal_at_the_fi
     assert removed.status_code == 303 and api.get(f"/api/attachments/{file_id}").status_code == 404
     gone = client.get(removed.headers["Location"], headers=headers).get_data(as_text=True)
     assert "No files yet." in gone and "Removed &lt;img" in gone
+
+
+def test_parallel_uploads_never_pass_the_cap_of_files_a_request_holds(app, review, monkeypatch):
+    """Counted under the request's lock: on PostgreSQL 51-52 of 50 were stored when uploads came at once."""
+    import threading
+
+    from bpm.runtime import attachments
+
+    monkeypatch.setattr(attachments, "MAX_PER_REQUEST", 3)
+    barrier = threading.Barrier(8)
+    answers: list[int] = []
+
+    def upload(i: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        answers.append(client.post(f"/api/tasks/{review['id']}/attachments", headers={"X-BPM-User": "bob"},
+                                   data={"file": (io.BytesIO(PDF), f"r{i}.pdf")},
+                                   content_type="multipart/form-data").status_code)
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = app.test_client().get(f"/api/instances/{review['instanceId']}/attachments",
+                                   headers={"X-BPM-User": "bob"}).json
+    assert len(stored) == 3 and sorted(answers).count(201) == 3, answers
