@@ -98,6 +98,9 @@ def actor_for_token(rt: Runtime, text: str) -> Actor:
             raise Unauthorized("unknown token")
         if token.revoked_at is not None:
             raise Unauthorized("this token was revoked")
+        if not token.owner_active:
+            rt.actors.forget(token.username)  # what this process cached of them goes too
+            raise Unauthorized("the person this token belongs to is disabled")
         if token.expires_at is not None and token.expires_at <= now:
             raise Unauthorized("this token has expired")
         if token.last_used_at is None or now - token.last_used_at > TOKEN_USED_EVERY:

@@ -13,16 +13,21 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import bindparam, select, update
 
 from bpm.store.direct import DirectStatement
-from bpm.store.models import ApiToken, UserSession
+from bpm.store.models import ApiToken, User, UserSession
 
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
 
 TOKENS = ApiToken.__table__  # type: ignore[attr-defined]
+USERS = User.__table__  # type: ignore[attr-defined]
 SESSIONS = UserSession.__table__  # type: ignore[attr-defined]
 
+# The owner's being active read with the token, in the same statement: disabling someone stops their tokens at
+# once in every server process, whatever each has cached of them.
 _TOKEN = DirectStatement(select(TOKENS.c.username, TOKENS.c.secret_hash, TOKENS.c.scopes, TOKENS.c.expires_at,
-                                TOKENS.c.revoked_at, TOKENS.c.last_used_at).where(TOKENS.c.id == bindparam("id")))
+                                TOKENS.c.revoked_at, TOKENS.c.last_used_at, USERS.c.active)
+                         .join(USERS, USERS.c.username == TOKENS.c.username)
+                         .where(TOKENS.c.id == bindparam("id")))
 _TOKEN_USED = DirectStatement(update(TOKENS).where(TOKENS.c.id == bindparam("key"))
                               .values(last_used_at=bindparam("at")))
 _SESSION = DirectStatement(select(SESSIONS.c.username, SESSIONS.c.created_at, SESSIONS.c.last_seen_at,
@@ -41,6 +46,7 @@ class TokenRow(NamedTuple):
     expires_at: dt.datetime | None
     revoked_at: dt.datetime | None
     last_used_at: dt.datetime | None
+    owner_active: bool
 
 
 class SessionRow(NamedTuple):
