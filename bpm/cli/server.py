@@ -92,6 +92,14 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Start the production server (granian, WSGI); run `bpm db upgrade` first."""
 
     settings = settings_from_env(host=host, port=port, workers=workers)
+    if settings.dev_identity:
+        said = ("BPM_DEV_IDENTITY=1 lets anyone act as anyone with an X-BPM-User header: it is `bpm run`'s, for a "
+                "developer's machine (and the load benchmark's)")
+        if settings.secure_cookies:  # served over https: a real service, reached by real people
+            raise click.UsageError(f"{said}; unset it to serve {settings.public_url}")
+        logging.basicConfig(level=settings.log_level)
+        logging.getLogger("bpm.serve").warning("%s — never set it where people sign in", said)
+        click.echo(f"WARNING: {said}", err=True)
     with explained():
         rt = create_app(settings).extensions["bpm"]  # fail here, clearly, before the workers start
         form_versions.seed(rt)  # forms/*.json: version 1 of each form the database has none of

@@ -256,3 +256,11 @@ def test_worker_once_does_one_round_of_everything_cron_needs(cli_env):
     assert "1 sent" in once.output, once.output  # before: "nothing was due", and bob never heard
     again = runner.invoke(main, ["worker", "--once"], env=cli_env)
     assert "nothing was due" in again.output, "delivered once"
+
+
+def test_serve_refuses_to_start_with_the_development_identity_where_people_sign_in(cli_env):
+    """`bpm serve` honoured X-BPM-User silently when BPM_DEV_IDENTITY=1 was in its environment."""
+    runner = CliRunner()
+    refused = runner.invoke(main, ["serve"], env={**cli_env, "BPM_DEV_IDENTITY": "1",
+                                                  "BPM_PUBLIC_URL": "https://bpm.example.com"})
+    assert refused.exit_code == 2 and "BPM_DEV_IDENTITY=1 lets anyone act as anyone" in refused.output
