@@ -8,6 +8,7 @@ from bpm.engine.errors import BpmError, DefinitionError, Problem
 
 __all__ = ["BpmError", "ConcurrentWrite", "ConflictError", "DefinitionError", "Forbidden", "FormInvalid",
            "InstanceMoved", "InvalidRequest", "MalformedRequest", "NotFound", "PreconditionFailed", "Problem",
+           "ServiceUnavailable",
            "TooManyAttempts", "Unauthorized", "shown"]
 
 
@@ -43,6 +44,14 @@ class TooManyAttempts(BpmError):
     """Too many failed sign-ins for this account or address; try again after ``retry_after`` seconds."""
 
     def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(BpmError):
+    """A part the service needs (the database) is away for now; try again after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 

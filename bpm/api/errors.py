@@ -12,8 +12,9 @@ from flask_smorest import Api
 from werkzeug.exceptions import BadRequest, HTTPException, default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 
-from bpm.errors import BpmError
+from bpm.errors import BpmError, ServiceUnavailable
 from bpm.http.errors import error_body, field_errors, headers_of, is_api_request, message_of, status_of
+from bpm.store.outage import OUTAGE_ERRORS, OutageLog
 
 logger = logging.getLogger(__name__)
 
@@ -75,5 +76,21 @@ def _plain_message(error: HTTPException, errors: Any) -> str | None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Map BpmError subclasses; other exceptions become flask-smorest's 500 in the same shape."""
+    """Map BpmError subclasses, and the database's being away (503, Retry-After); other exceptions become
+    flask-smorest's 500 in the same shape."""
     app.register_error_handler(BpmError, handle_bpm_error)
+    outages = OutageLog()
+    app.extensions["bpm_outage"] = outages
+
+    def database_away(error: Exception) -> Any:
+        outages.failed(error)  # logged once per outage, with the driver's first line of reason
+        return handle_bpm_error(ServiceUnavailable("the database is not answering; try again in a few seconds"))
+
+    for kind in OUTAGE_ERRORS:
+        app.register_error_handler(kind, database_away)
+
+    @app.after_request
+    def _database_answered(response: Any) -> Any:
+        if outages.away and response.status_code != 503:
+            outages.recovered()
+        return response

@@ -20,6 +20,7 @@ from bpm.errors import (
     MalformedRequest,
     NotFound,
     PreconditionFailed,
+    ServiceUnavailable,
     TooManyAttempts,
     Unauthorized,
 )
@@ -27,6 +28,7 @@ from bpm.errors import (
 STATUS_BY_ERROR: tuple[tuple[type[BpmError], int], ...] = (
     (NotFound, 404), (ConflictError, 409), (PreconditionFailed, 412), (Unauthorized, 401), (Forbidden, 403),
     (InvalidRequest, 422), (ProblemsError, 422), (MalformedRequest, 400), (TooManyAttempts, 429),
+    (ServiceUnavailable, 503),
 )
 
 
@@ -64,7 +66,7 @@ def headers_of(error: BpmError, api: bool) -> dict[str, str]:
     """What HTTP says to send with the status: how to authenticate (API only), when to try again."""
     if isinstance(error, Unauthorized) and api:
         return {"WWW-Authenticate": 'Bearer realm="bpm"'}
-    if isinstance(error, TooManyAttempts):
+    if isinstance(error, (TooManyAttempts, ServiceUnavailable)):
         return {"Retry-After": str(error.retry_after)}
     return {}
 
