@@ -30,8 +30,14 @@ def handle_bpm_error(error: BpmError) -> Any:
     return error_body(code, message_of(error), field_errors(error)), code, headers
 
 
+def _said_by_http(error: HTTPException) -> dict[str, str]:
+    """Headers HTTP requires with the status: ``Allow`` on a 405 (which methods the address takes)."""
+    return {name: value for name, value in error.get_headers() if name == "Allow"}
+
+
 def page_for(error: HTTPException, headers: dict[str, str]) -> Any:
     """A page's error: the web layer's page when it registered one (``bpm_error_page``), werkzeug's otherwise."""
+    headers = {**_said_by_http(error), **headers}
     render = current_app.extensions.get("bpm_error_page")
     if render is None:
         return error if not headers else (error.get_response(), headers)
@@ -60,7 +66,7 @@ class BpmApi(Api):
             message = f"an internal error occurred; quote reference {reference} to the operator"
             return error_body(code, message), code, {}
         message = data.get("message") or _plain_message(error, errors) or HTTP_STATUS_CODES.get(code, "Error")
-        return error_body(code, message, errors), code, data.get("headers", {})
+        return error_body(code, message, errors), code, {**_said_by_http(error), **(data.get("headers") or {})}
 
 
 def _plain_message(error: HTTPException, errors: Any) -> str | None:

@@ -433,6 +433,11 @@ class MarkReadSchema(ma.Schema):
     ids = ma.fields.List(ma.fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=500))
     all = ma.fields.Boolean(load_default=False)
 
+    @ma.validates_schema
+    def _which(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("all") and "ids" not in data:
+            raise ma.ValidationError("say which: ids (a list of notice ids) or all: true", "ids")
+
 
 class UnreadSchema(ma.Schema):
     """How many notices are unread."""

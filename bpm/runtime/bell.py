@@ -39,6 +39,14 @@ def mark_read(rt: Runtime, actor: Actor, ids: list[int] | None = None) -> int:
         return unread_count(uow, actor)
 
 
+def link_of(rt: Runtime, actor: Actor, notice_id: int) -> str | None:
+    """Where one of the actor's notices leads (None: it is not theirs, or leads nowhere); changes nothing."""
+    require(actor, Action.NOTIFICATION_LIST)
+    with rt.uow() as uow:
+        notice = uow.objects.get(Notification, notice_id) if 0 < notice_id < 2**63 else None
+        return notice.link if notice is not None and notice.username == actor.username else None
+
+
 def opened(rt: Runtime, actor: Actor, notice_id: int) -> str | None:
     """Mark one notice read and say where it leads (None: it is not the actor's, or leads nowhere)."""
     require(actor, Action.NOTIFICATION_CHANGE)

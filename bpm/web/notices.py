@@ -43,9 +43,18 @@ def unread_fragment() -> str:
 
 
 @bp.get("/notifications/<int:notice_id>/open")
+def follow_notice(notice_id: int) -> Response:
+    """Follow a notice to what it is about (an old link, a bookmark): a GET changes nothing."""
+    return _to(bell.link_of(runtime(), current_actor(), notice_id))
+
+
+@bp.post("/notifications/<int:notice_id>/open")
 def open_notice(notice_id: int) -> Response:
-    """Follow a notice to what it is about, marking it read on the way."""
-    link = bell.opened(runtime(), current_actor(), notice_id)
+    """Follow a notice to what it is about, marking it read on the way (the notices page's button)."""
+    return _to(bell.opened(runtime(), current_actor(), notice_id))
+
+
+def _to(link: str | None) -> Response:
     path = urlsplit(link or "").path or "/notifications"  # our own page: the host in the link may be the proxy's
     return redirect(path + (f"#{urlsplit(link).fragment}" if link and urlsplit(link).fragment else ""), 303)
 

@@ -25,7 +25,11 @@ def test_a_notice_is_in_the_bell_of_its_person_only_and_opens_what_it_is_about(a
     assert database_dump(rt) == before, "marking someone else's notice read does nothing"
     page = client.get("/inbox", headers={"X-BPM-User": "bob"}).get_data(as_text=True)
     assert 'id="unread-count" aria-label="1 unread"' in page, "the header's bell"
-    opened = client.get(f"/notifications/{bob[0]['id']}/open", headers={"X-BPM-User": "bob"})
+    before = database_dump(rt)
+    followed = client.get(f"/notifications/{bob[0]['id']}/open", headers={"X-BPM-User": "bob"})
+    assert followed.status_code == 303 and followed.headers["Location"] == f"/tasks/{task_id}"
+    assert database_dump(rt) == before, "a GET changes nothing (a link followed by a mail scanner, a prefetch)"
+    opened = client.post(f"/notifications/{bob[0]['id']}/open", headers={"X-BPM-User": "bob"})
     assert opened.status_code == 303 and opened.headers["Location"] == f"/tasks/{task_id}"
     assert api.as_("bob").get("/api/notifications?unread=true").json == []
     assert 'aria-label="0 unread"' in client.get("/notifications/count", headers={"X-BPM-User": "bob"}).get_data(
@@ -57,3 +61,13 @@ def test_mark_all_read_on_the_page(api, client, rt):
     assert len(api.as_("bob").get("/api/notifications?unread=true").json) == 3
     client.post("/notifications/read", data={"all": "yes", "csrf_token": "-"}, headers={"X-BPM-User": "bob"})
     assert api.as_("bob").get("/api/notifications?unread=true").json == []
+
+
+def test_marking_read_says_which_and_a_wrong_method_says_which_are_allowed(api, client):
+    """POST /api/notifications/read without saying which was a 200 that did nothing; a 405 named no method."""
+    empty = api.as_("bob").post("/api/notifications/read", json={})
+    assert empty.status_code == 422 and "ids" in empty.json["errors"]
+    wrong = api.as_("bob").delete("/api/notifications/read")
+    assert wrong.status_code == 405 and "POST" in wrong.headers.get("Allow", "")
+    page = client.delete("/notifications/read", headers={"X-BPM-User": "bob", "Accept": "text/html"})
+    assert page.status_code == 405 and "POST" in page.headers.get("Allow", "")
