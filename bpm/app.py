@@ -26,9 +26,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock 
     logging.basicConfig(level=settings.log_level)
     app = Flask("bpm", static_folder=str(STATIC), static_url_path="/static", template_folder=str(TEMPLATES))
     if settings.trust_proxy:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+        from bpm.http.proxies import TrustedProxies
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        app.wsgi_app = TrustedProxies(app.wsgi_app, settings.proxy_networks)  # type: ignore[method-assign]
     app.json = OrjsonProvider(app)
     app.session_interface = CookieSessions()
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=settings.max_body_bytes,

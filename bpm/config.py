@@ -63,7 +63,8 @@ class Settings:
     log_level: str = "INFO"
     # Sign-in (bpm/auth, bpm/runtime/accounts.py)
     public_url: str = ""  # e.g. https://bpm.example.com: links, SSO redirects; https makes cookies Secure
-    trust_proxy: bool = False  # honour X-Forwarded-For/-Proto/-Host from one reverse proxy in front
+    trust_proxy: bool = False  # honour X-Forwarded-For/-Proto/-Host from one reverse proxy in front...
+    proxy_addresses: str = "127.0.0.1/32, ::1/128"  # ...but only when the request came from one of these
     group_roles: str = ""  # roles granted by group membership: "bpm-designers=designer,bpm-admins=admin"
     session_idle_minutes: int = 30
     session_max_hours: int = 12
@@ -131,6 +132,7 @@ class Settings:
         self._check_notifications()
         self.roles_of_groups  # noqa: B018  (fails here, at start-up, if malformed)
         self.webhook_allowed  # noqa: B018
+        self.proxy_networks  # noqa: B018
         self._check_sso()
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"BPM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -163,6 +165,15 @@ class Settings:
                                  f"got {pair!r}")
             mapping.setdefault(group.strip(), set()).add(role.strip())
         return {group: frozenset(roles) for group, roles in mapping.items()}
+
+    @property
+    def proxy_networks(self) -> tuple[Any, ...]:
+        """``proxy_addresses`` parsed: the networks whose X-Forwarded-* headers are believed."""
+        try:
+            return tuple(ipaddress.ip_network(p.strip(), strict=False)
+                         for p in self.proxy_addresses.split(",") if p.strip())
+        except ValueError as exc:
+            raise ValueError(f"BPM_PROXY_ADDRESSES: addresses or CIDRs, separated by commas ({exc})") from None
 
     @property
     def webhook_allowed(self) -> tuple[frozenset[str], tuple[Any, ...]]:

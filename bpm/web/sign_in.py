@@ -19,6 +19,11 @@ from bpm.runtime import accounts
 from bpm.web.pages import render_page, safe_next
 
 logger = logging.getLogger(__name__)
+DEVICE_COOKIE = "bpm_device"
+"""A browser that signed in to an account before: it gets through that account's throttle (a stranger guessing
+at the account does not lock its owner out)."""
+DEVICE_DAYS = 180
+
 bp = Blueprint("sign_in", __name__)
 
 
@@ -80,14 +85,19 @@ def login_post() -> Any:
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
     target = safe_next(request.form.get("next"))
+    rt = runtime()
+    known = accounts.known_device(rt, request.cookies.get(DEVICE_COOKIE), username)
     try:
-        actor = accounts.sign_in_with_password(runtime(), username, password, request.remote_addr)
+        actor = accounts.sign_in_with_password(rt, username, password, request.remote_addr, known_device=known)
     except TooManyAttempts as exc:
         return _login_page(target, str(exc).capitalize() + ".", username, 429, {"Retry-After": str(exc.retry_after)})
     except Unauthorized as exc:
         return _login_page(target, str(exc).capitalize() + ".", username, 401)
     begin_session(actor.username)
-    return redirect(target, 303)
+    answer = redirect(target, 303)
+    answer.set_cookie(DEVICE_COOKIE, accounts.device_cookie(rt, actor.username), max_age=DEVICE_DAYS * 86_400,
+                      httponly=True, samesite="Lax", secure=rt.settings.secure_cookies, path="/login")
+    return answer
 
 
 @bp.post("/logout")

@@ -19,14 +19,31 @@ pages call these; the policy decides who may manage whom.
 
 from __future__ import annotations
 
-from bpm.runtime.accounts.passwords import hash_password, sign_in_with_password
+from bpm.runtime.accounts.passwords import device_cookie, hash_password, known_device, sign_in_with_password
 from bpm.runtime.accounts.people import add_member, create_group, create_user, list_users, set_active, set_password
 from bpm.runtime.accounts.sessions import actor_for_session, close_session, open_session
 from bpm.runtime.accounts.sso import actor_for_sso_subject, sign_in_with_sso
 from bpm.runtime.accounts.tokens import IssuedToken, actor_for_token, create_token, list_tokens, revoke_token
 
 __all__ = [
-    "IssuedToken", "actor_for_session", "actor_for_sso_subject", "actor_for_token", "add_member", "close_session",
-    "create_group", "create_token", "create_user", "hash_password", "list_tokens", "list_users", "open_session",
-    "revoke_token", "set_active", "set_password", "sign_in_with_password", "sign_in_with_sso",
+    "IssuedToken",
+    "actor_for_session",
+    "actor_for_sso_subject",
+    "actor_for_token",
+    "add_member",
+    "close_session",
+    "create_group",
+    "create_token",
+    "create_user",
+    "device_cookie",
+    "hash_password",
+    "known_device",
+    "list_tokens",
+    "list_users",
+    "open_session",
+    "revoke_token",
+    "set_active",
+    "set_password",
+    "sign_in_with_password",
+    "sign_in_with_sso",
 ]

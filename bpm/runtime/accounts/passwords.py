@@ -1,8 +1,11 @@
-"""Signing in with a password: argon2id hashes, and failed attempts slowed down per account and address."""
+"""Signing in with a password: argon2id hashes, failed attempts slowed down per account and per account and
+address, and the device cookie that lets a browser known to an account through its throttle."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 from functools import cache
 
@@ -42,32 +45,58 @@ def check_password(rt: Runtime, password: str | None) -> str:
     return password
 
 
-def sign_in_with_password(rt: Runtime, username: str, password: str, address: str | None) -> Actor:
+def sign_in_with_password(rt: Runtime, username: str, password: str, address: str | None,
+                          known_device: bool = False) -> Actor:
     """The actor for a correct password; Unauthorized otherwise, TooManyAttempts while throttled.
 
-    Throttling is checked before the password, so a blocked account cannot be
-    probed; a success clears the account's count (not the address's).
+    Failures are counted per account and per account and address (OWASP's advice), never per address alone:
+    behind one proxy every person shares an address, and one person's mistakes must not lock out the others.
+    A stranger guessing at an account slows it down for every browser but those that signed in to it before
+    (``known_device``: their device cookie), so the owner is not locked out by name. Throttling is checked
+    before the password, so a blocked account cannot be probed; a success clears both counts.
     """
-    keys = [f"user:{username[:100]}"] + ([f"addr:{address[:100]}"] if address else [])
+    name = username[:100]
+    account, pair = f"user:{name}", (f"pair:{name}|{address[:60]}" if address else None)
+    counted = [account] + ([pair] if pair else [])
+    checked = [key for key in counted if not (known_device and key == account)]
     now = rt.now()
     with rt.uow() as uow:
-        _refuse_while_blocked(uow, keys, now)
+        _refuse_while_blocked(uow, checked, now)
         user = uow.objects.get(User, username) if isinstance(username, str) else None
         stored = user.password_hash if user is not None else None
         correct = _verify(stored or dummy_hash(), password) and stored is not None
         if not correct or user is None or not user.active:
-            _count_failure(rt, uow, keys, now)
+            _count_failure(rt, uow, counted, now)
             uow.commit()
             raise Unauthorized("wrong user name or password")
         if hasher().check_needs_rehash(stored):
             user.password_hash = hash_password(password)
         user.last_login_at = now
         uow.objects.add(user)
-        found = uow.objects.get(LoginThrottle, keys[0])
-        if found is not None:
-            uow.objects.remove(found)
+        for key in counted:
+            found = uow.objects.get(LoginThrottle, key)
+            if found is not None:
+                uow.objects.remove(found)
         uow.commit()
     return rt.actor(username)
+
+
+def device_cookie(rt: Runtime, username: str) -> str:
+    """What a browser that signed in as ``username`` keeps: it lets that browser through the account's
+    throttle later (not the throttle of its own address)."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{nonce}.{_device_mac(rt, username, nonce)}"
+
+
+def known_device(rt: Runtime, cookie: str | None, username: str) -> bool:
+    """Whether ``cookie`` is one this service gave a browser that signed in as ``username``."""
+    nonce, _, mac = (cookie or "").partition(".")
+    return bool(nonce and mac) and hmac.compare_digest(mac, _device_mac(rt, username, nonce))
+
+
+def _device_mac(rt: Runtime, username: str, nonce: str) -> str:
+    message = f"device|{username}|{nonce}".encode()
+    return hmac.new(rt.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
 def _verify(hashed: str, password: str) -> bool:
@@ -82,7 +111,7 @@ def _refuse_while_blocked(uow: UnitOfWork, keys: list[str], now: dt.datetime) ->
         row = uow.objects.get(LoginThrottle, key, for_update=True)
         if row is not None and row.blocked_until is not None and row.blocked_until > now:
             wait = max(1, int((row.blocked_until - now).total_seconds() + 0.999))
-            what = "this account" if key.startswith("user:") else "this address"
+            what = "this account" if key.startswith("user:") else "this account from here"
             raise TooManyAttempts(f"too many failed sign-ins for {what}; try again in {wait} s", wait)
 
 
