@@ -246,3 +246,26 @@ def test_every_attempt_at_one_mail_to_one_person_carries_the_same_message_id(not
     other = mail.compose(notify_rt.settings, "carol@example.com", "Carol", "Hi", "t", "<p>t</p>", "msg-1.carol")
     assert first["Message-ID"] == again["Message-ID"] != other["Message-ID"]
     assert first["Message-ID"].startswith("<msg-1.bob@") and first["Message-ID"].endswith(">")
+
+
+def test_a_slow_mail_server_and_a_second_worker_never_send_a_mail_twice(notify_rt, smtp, clock, monkeypatch):
+    """Each mail takes a minute; the round claimed five under a two-minute lease. Without renewal the last ones'
+    leases ran out mid-round and another worker sent them too (2 of 114 twice); now the round keeps its own."""
+    from bpm.notify import deliver, mail
+
+    for _ in range(5):
+        start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", EXPENSE)
+    real_send = mail.Mailer.send
+    other: list[object] = []
+
+    def slow(self, message):
+        clock.advance(60_000)
+        if len(smtp.messages) == 2:  # mid-round, another worker looks for work
+            other.append(deliver.deliver_due(notify_rt, "worker-b"))
+        return real_send(self, message)
+
+    monkeypatch.setattr(mail.Mailer, "send", slow)
+    said = deliver.deliver_due(notify_rt, "worker-a")
+    assert said == {"sent": 5} and other == [{}], (said, other)
+    ids = [m["Message-ID"] for m in smtp.messages]
+    assert len(ids) == 5 and len(set(ids)) == 5, "each mail once"

@@ -52,12 +52,28 @@ class OutboxRepository:
                                  .returning(OUTBOX_TABLE.c.id, OUTBOX_TABLE.c.created_at)).all()
         return [row[0] for row in sorted(rows, key=lambda row: (row[1], row[0]))]
 
-    def held(self, message_id: str, worker: str) -> OutboxMessage | None:
-        """The message, if ``worker`` still holds it."""
+    def held(self, message_id: str, worker: str, now: dt.datetime | None = None,
+             until: dt.datetime | None = None) -> OutboxMessage | None:
+        """The message, if ``worker`` still holds it — with ``now``/``until``: under a lease that has not run out,
+        which is then renewed to ``until`` in the same statement (another worker cannot take it meanwhile)."""
+        if now is not None and until is not None:
+            kept = self._uow.execute(update(OUTBOX_TABLE).where(
+                OUTBOX_TABLE.c.id == message_id, OUTBOX_TABLE.c.status == OutboxStatus.SENDING,
+                OUTBOX_TABLE.c.locked_by == worker, OUTBOX_TABLE.c.locked_until >= now)
+                .values(locked_until=until).returning(OUTBOX_TABLE.c.id)).first()
+            if kept is None:
+                return None
         message = self._uow.session.get(OutboxMessage, message_id, populate_existing=True)
         if message is None or message.status != OutboxStatus.SENDING or message.locked_by != worker:
             return None
         return message
+
+    def renew(self, message_ids: list[str], worker: str, until: dt.datetime) -> None:
+        """Keep ``worker``'s lease on the messages it still holds until ``until`` (a long delivery round)."""
+        if message_ids:
+            self._uow.execute(update(OUTBOX_TABLE).where(
+                OUTBOX_TABLE.c.id.in_(message_ids), OUTBOX_TABLE.c.status == OutboxStatus.SENDING,
+                OUTBOX_TABLE.c.locked_by == worker).values(locked_until=until))
 
     def reached(self, message_id: str, delivered: list[str]) -> None:
         """Record whom the message reached so far (a retry skips them)."""
