@@ -49,10 +49,18 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_attachment_bytes: int = 10 * 1024 * 1024  # one file added to a request (its upload may be this large)
     max_json_depth: int = 64  # nesting of objects and lists in a request body
+    # What one definition may cost (bpm.runtime.advance.run_engine): bounded so that no definition slows others.
     steps_per_transaction: int = 200
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES  # one node's output, as JSON
-    max_snapshot_bytes: int = 16_000_000  # one instance's whole snapshot, as JSON
-    transaction_cpu_ms: int = 5_000  # CPU time one transaction may spend running steps
+    # One instance's whole snapshot, as JSON. Every step rewrites it (one UPDATE of the whole document), so its
+    # size is paid at each step: 4 MB is some 40 ms of writing per step here, while a real request measures in
+    # kilobytes (a hundred decisions with their form data stay under 200 KB). 16 MB let a loop grow it for
+    # hundreds of steps, each slower than the last.
+    max_snapshot_bytes: int = 4_000_000
+    transaction_cpu_ms: int = 5_000  # CPU time one transaction may spend running steps; past it the instance fails
+    engine_slice_ms: int = 200  # CPU time a request (or a job) spends stepping before the rest goes to the worker
+    max_steps_per_instance: int = 20_000  # steps over an instance's whole life: a loop without a wait ends here
+    max_template_bytes: int = 65_536  # one text with expressions in a definition (a title, a body), at save
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 5000
@@ -117,12 +125,7 @@ class Settings:
             raise ValueError("BPM_MAX_ATTACHMENT_BYTES must be at least 1")
         if not 2 <= self.max_json_depth <= 1000:
             raise ValueError("BPM_MAX_JSON_DEPTH must be between 2 and 1000")
-        if self.max_output_bytes < 1024 or self.max_snapshot_bytes < self.max_output_bytes:
-            raise ValueError("BPM_MAX_OUTPUT_BYTES must be at least 1024 and BPM_MAX_SNAPSHOT_BYTES at least that")
-        if self.transaction_cpu_ms < 1:
-            raise ValueError("BPM_TRANSACTION_CPU_MS must be at least 1")
-        if self.steps_per_transaction < 1:
-            raise ValueError("BPM_STEPS_PER_TRANSACTION must be at least 1")
+        self._check_costs()
         if self.workers < 1 or self.threads < 1:
             raise ValueError("BPM_WORKERS and BPM_THREADS must be at least 1")
         if self.session_idle_minutes < 1 or self.session_max_hours < 1:
@@ -136,6 +139,15 @@ class Settings:
         self._check_sso()
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"BPM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+
+    def _check_costs(self) -> None:
+        if self.max_output_bytes < 1024 or self.max_snapshot_bytes < self.max_output_bytes:
+            raise ValueError("BPM_MAX_OUTPUT_BYTES must be at least 1024 and BPM_MAX_SNAPSHOT_BYTES at least that")
+        if self.engine_slice_ms < 1 or self.max_steps_per_instance < 1 or self.max_template_bytes < 1024:
+            raise ValueError("BPM_ENGINE_SLICE_MS and BPM_MAX_STEPS_PER_INSTANCE must be at least 1, "
+                             "BPM_MAX_TEMPLATE_BYTES at least 1024")
+        if self.transaction_cpu_ms < 1 or self.steps_per_transaction < 1:
+            raise ValueError("BPM_TRANSACTION_CPU_MS and BPM_STEPS_PER_TRANSACTION must be at least 1")
 
     def _check_notifications(self) -> None:
         if self.smtp_ssl and self.smtp_starttls and self.smtp_host:

@@ -57,11 +57,13 @@ def run_engine(rt: Runtime, engine: WorkflowEngine, snapshot: Snapshot, payload:
     ``resume``: the node whose task or timer the payload is for (it matters
     when several branches wait).
 
-    Two limits guard the host from a runaway definition (the engine bounds each
-    node's output): the whole snapshot's size and the CPU time of this
-    transaction. A step that breaks one is undone and the instance fails at
-    that node, saying which limit it broke; what is written is the snapshot
-    before that step, marked failed.
+    Limits guard the host from a runaway definition (the engine bounds each
+    node's output): the whole snapshot's size, the CPU time of this
+    transaction and the steps over the instance's life. A step that breaks one
+    is undone and the instance fails at that node, saying which limit it broke;
+    what is written is the snapshot before that step, marked failed. A run
+    still active after ``steps_per_transaction`` steps or ``engine_slice_ms`` of
+    CPU stops there: a web request answers, and the worker carries on.
     """
     run = EngineRun(snapshot, StepGlobals(), engine)
     settings = rt.settings
@@ -85,10 +87,14 @@ def run_engine(rt: Runtime, engine: WorkflowEngine, snapshot: Snapshot, payload:
         elif size is not None:
             size += _added_bytes(before, run.snapshot, node_id)
         broken = None
-        if size is not None and size > settings.max_snapshot_bytes:
+        spent_ms = (time.thread_time() - cpu_started) * 1000
+        if run.snapshot.version > settings.max_steps_per_instance:
+            broken = (f"the instance has taken {settings.max_steps_per_instance:,} steps over its life at node "
+                      f"'{node_id}', the limit (BPM_MAX_STEPS_PER_INSTANCE): a loop that no task or timer stops")
+        elif size is not None and size > settings.max_snapshot_bytes:
             broken = (f"the snapshot would grow to {size:,} bytes at node '{node_id}', over the limit of "
                       f"{settings.max_snapshot_bytes:,} (BPM_MAX_SNAPSHOT_BYTES)")
-        elif (time.thread_time() - cpu_started) * 1000 > settings.transaction_cpu_ms:
+        elif spent_ms > settings.transaction_cpu_ms:
             broken = (f"the run spent more than {settings.transaction_cpu_ms:,} ms of CPU in one transaction at "
                       f"node '{node_id}' (BPM_TRANSACTION_CPU_MS)")
         if broken is not None:
@@ -96,8 +102,8 @@ def run_engine(rt: Runtime, engine: WorkflowEngine, snapshot: Snapshot, payload:
             run.snapshot = before._replace(status=FAILED, metadata=MappingProxyType(
                 {**before.metadata, "failedReason": broken}))
             return run
-        if run.snapshot.status != ACTIVE or run.steps >= limit:
-            return run
+        if run.snapshot.status != ACTIVE or run.steps >= limit or spent_ms > settings.engine_slice_ms:
+            return run  # the worker carries on with what is left (a continuation), a slice at a time
 
 
 def _snapshot_bytes(snapshot: Snapshot) -> int:

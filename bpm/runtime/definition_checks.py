@@ -14,7 +14,7 @@ from bpm import outbound
 from bpm.engine import NodeRole, Problem, WorkflowDefinition, nodes_with_role, validate_definition
 from bpm.engine.definition import parse_definition
 from bpm.engine.expressions.reads import field_read
-from bpm.engine.expressions.template import has_expression
+from bpm.engine.expressions.template import has_expression, iter_expressions
 from bpm.engine.roles import role_of
 from bpm.errors import shown
 from bpm.nodes import NodeType
@@ -71,6 +71,7 @@ def check(rt: Runtime, body: Any, uow: UnitOfWork | None = None) -> list[Problem
     problems.extend(_webhook_problems(rt, body))
     problems.extend(_notify_target_problems(rt, loaded))
     problems.extend(_four_eyes_by_choice(rt, loaded))
+    problems.extend(_oversized_templates(rt, loaded))
     problems.extend(_retention_problems(body))
     return problems
 
@@ -91,6 +92,20 @@ def _retention_problems(body: Any) -> list[Problem]:
         return []
     return [Problem("$.historyTimeToLive", "historyTimeToLive is a whole number of days from 0 to 36500 "
                                            "(how long a finished instance's data is kept)")]
+
+
+def _oversized_templates(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]:
+    """A text with expressions longer than BPM_MAX_TEMPLATE_BYTES: every step that renders it pays for it, in the
+    request of whoever moves the process on (a 900 KB template cost 5 s of CPU a start)."""
+    limit = rt.settings.max_template_bytes
+    found = []
+    for i, node in enumerate(definition.nodes):
+        for path, text in iter_expressions(node.data, f"$.nodes[{i}].data"):
+            size = len(text.encode())
+            if size > limit:
+                found.append(Problem(path, f"{node_name(node)} has a text with expressions of {size:,} bytes, over "
+                                           f"the limit of {limit:,} (BPM_MAX_TEMPLATE_BYTES)"))
+    return found
 
 
 def _four_eyes_by_choice(rt: Runtime, definition: WorkflowDefinition) -> list[Problem]:

@@ -42,7 +42,72 @@ def flow_problems(definition: WorkflowDefinition, node_types: Mapping[str, NodeD
     exits = exits_by_node(definition, node_types)
     index = {node.id: i for i, node in enumerate(definition.nodes)}
     return [*_open_exits(definition, exits, index), *_edges_never_taken(definition, exits, node_types),
-            *_dead_ends(definition, exits, node_types, index)]
+            *_dead_ends(definition, exits, node_types, index), *_busy_loops(definition, node_types, index)]
+
+
+WAITING = (NodeRole.HUMAN_TASK, NodeRole.TIMER, NodeRole.CALL)
+"""Roles of the nodes that wait for something outside the run: a loop through one of them paces itself."""
+
+
+def _busy_loops(definition: WorkflowDefinition, node_types: Mapping[str, NodeDefinition],
+                index: Mapping[str, int]) -> list[Problem]:
+    """Loops that no task, timer or call interrupts: they run step after step until a limit stops the request."""
+    successors: dict[str, set[str]] = {}
+    for edge in definition.edges:
+        successors.setdefault(edge.source, set()).add(edge.target)
+    found = []
+    for component in _cycles(definition, successors):
+        nodes = [node for node in definition.nodes if node.id in component]
+        if any(role_of(node_types.get(node.type)) in WAITING for node in nodes):
+            continue
+        first = nodes[0]
+        found.append(Problem(f"$.nodes[{index[first.id]}]", (
+            f"{node_name(first)} is in a loop ({', '.join(n.id for n in nodes)}) that no task, timer or call "
+            "interrupts: it runs without pause until a limit fails the request (BPM_MAX_STEPS_PER_INSTANCE); "
+            "put a waiting step in it, or make sure a rule leads out"), "warning"))
+    return found
+
+
+def _cycles(definition: WorkflowDefinition, successors: Mapping[str, set[str]]) -> list[set[str]]:
+    """The strongly connected parts of the graph that hold a loop (Tarjan's algorithm, without recursion)."""
+    index_of: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+    for root in (node.id for node in definition.nodes):
+        if root in index_of:
+            continue
+        work = [(root, iter(sorted(successors.get(root, ()))))]
+        index_of[root] = low[root] = len(index_of)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index_of:
+                    index_of[child] = low[child] = len(index_of)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(successors.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index_of[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index_of[node]:
+                part: set[str] = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    part.add(member)
+                    if member == node:
+                        break
+                if len(part) > 1 or node in successors.get(node, ()):
+                    found.append(part)
+    return found
 
 
 def _open_exits(definition: WorkflowDefinition, exits: Mapping[str, Exits],

@@ -10,7 +10,9 @@ from bpm.engine import Node, Snapshot, WorkflowEngine
 from bpm.engine.expressions.reads import field_read
 from bpm.engine.snapshot import ACTIVE, ERROR
 from bpm.errors import (
+    ConcurrentWrite,
     FormInvalid,
+    InstanceMoved,
     InvalidRequest,
     NotFound,
     PreconditionFailed,
@@ -44,6 +46,7 @@ from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import Cause, JobKind
 
 MAX_BUSINESS_KEY = 200
+CANCEL_RETRIES = 20
 
 
 def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
@@ -131,16 +134,27 @@ def check_revision(current: int, expected: int | None, what: str) -> None:
 
 def cancel_instance(rt: Runtime, actor: Actor, instance_id: str, expected_revision: int | None = None,
                     reason: str | None = None) -> ProcessInstanceRecord:
-    """Stop an unfinished instance: its open tasks and pending jobs are cancelled with it."""
-    with rt.uow() as uow:
-        instance = get_instance(uow, instance_id)
-        require(actor, Action.INSTANCE_CANCEL,
-                instance_facts(uow, actor, instance, engine=rt.engines.for_instance(uow, instance)))
-        check_revision(instance.revision, expected_revision, "the instance")
-        INSTANCE.require("cancel", instance.status)
-        _cancel(rt, uow, actor, instance, reason)
-        uow.commit()
-        return instance
+    """Stop an unfinished instance: its open tasks and pending jobs are cancelled with it.
+
+    Without ``expected_revision`` the cancel is of the instance as it stands whenever it lands: an instance
+    that moved on meanwhile (a runaway loop moves on all the time) is read again and cancelled, so the cancel
+    wins on the first try; with it, a moved instance is a 412 as for every versioned write.
+    """
+    for attempt in range(CANCEL_RETRIES):
+        try:
+            with rt.uow() as uow:
+                instance = get_instance(uow, instance_id)
+                require(actor, Action.INSTANCE_CANCEL,
+                        instance_facts(uow, actor, instance, engine=rt.engines.for_instance(uow, instance)))
+                check_revision(instance.revision, expected_revision, "the instance")
+                INSTANCE.require("cancel", instance.status)
+                _cancel(rt, uow, actor, instance, reason)
+                uow.commit()
+                return instance
+        except (InstanceMoved, ConcurrentWrite):
+            if expected_revision is not None or attempt == CANCEL_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _cancel(rt: Runtime, uow: UnitOfWork, actor: Actor, instance: ProcessInstanceRecord, reason: str | None,
