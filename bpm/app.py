@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, request
 
 from bpm.api.json import OrjsonProvider
 from bpm.auth.sessions import CookieSessions
@@ -15,9 +15,22 @@ from bpm.config import Settings
 from bpm.engine import Clock, SystemClock
 from bpm.resources import shipped
 from bpm.runtime import Runtime
+from bpm.store.db import READING
 from bpm.web import STATIC
 
 TEMPLATES = shipped("templates")
+
+
+def _reads_only_when_getting() -> None:
+    """A GET reads: on SQLite its transactions take no write lock (``bpm.store.db.reading``)."""
+    if request.method in ("GET", "HEAD"):
+        g.bpm_reading = READING.set(True)
+
+
+def _done_reading(_error: BaseException | None) -> None:
+    token = g.pop("bpm_reading", None)
+    if token is not None:
+        READING.reset(token)
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
@@ -41,7 +54,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock 
     from bpm.auth.browser import register_browser_guards
     from bpm.web import init_web
 
-    app.before_request(identify)  # first: every other guard and view knows who is asking
+    app.before_request(identify)  # first: every other guard and view knows who is asking (its writes lock)
+    app.before_request(_reads_only_when_getting)
+    app.teardown_request(_done_reading)
     init_api(app)
     register_browser_guards(app)
     init_web(app)

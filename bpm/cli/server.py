@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 
 import click
 from granian import Granian
@@ -67,6 +68,10 @@ def worker(interval: float, once: bool, lease: float, batch: int) -> None:
     """Fire timers, escalations, retries and continuations as they fall due (run one or more beside `bpm serve`)."""
     settings = settings_from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.worker_nice and hasattr(os, "nice"):
+        # What the worker does (continuations of long runs, timers, mail) can wait a moment; what people wait for
+        # cannot: on a shared machine the web server gets the CPU first.
+        os.nice(settings.worker_nice)
     with explained():
         rt = Runtime.build(settings, SystemClock())
         firing = Worker(rt, batch=batch, lease=dt.timedelta(seconds=lease))

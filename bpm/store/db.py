@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, overload
 
 import orjson
@@ -119,13 +121,30 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
         record.info["returned_at"] = time.monotonic()
 
 
+READING: ContextVar[bool] = ContextVar("bpm_reading", default=False)
+"""Set while a request only reads (a GET): its transactions do not take SQLite's write lock, so a page read
+never waits behind a writer (WAL lets readers read the last commit) — a runaway's worker writing all the time
+held every inbox read up for seconds. Writes keep the lock (``_tune_sqlite``)."""
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Mark what runs inside as reading only (SQLite: deferred transactions)."""
+    token = READING.set(True)
+    try:
+        yield
+    finally:
+        READING.reset(token)
+
+
 def _tune_sqlite(engine: Engine) -> None:
-    """WAL and foreign keys on; every transaction takes the write lock up front (BEGIN IMMEDIATE).
+    """WAL and foreign keys on; every writing transaction takes the write lock up front (BEGIN IMMEDIATE).
 
     Without IMMEDIATE, two transactions that read and then write fail with
     "database is locked" instead of waiting their turn; with it, writers
     queue and the loser of a race sees the winner's commit and gets a clean
-    version conflict.
+    version conflict. A transaction of a request that only reads (``reading``)
+    begins deferred: it takes no lock at all.
     """
 
     @event.listens_for(engine, "connect")
@@ -141,7 +160,7 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if READING.get() else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
