@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from bpm.engine.errors import ExpressionError
@@ -22,6 +23,10 @@ from bpm.engine.jsonvalue import NotJsonError, TooManyValues
 from bpm.engine.undefined import UNDEFINED
 
 MAX_SOURCE = 10_000
+MAX_VISITS = 1_000_000
+"""Items one evaluation's filters may look at, all told: a filter inside a filter multiplies (a 2,000-item list
+filtered by a filter of itself is four million looks), and one evaluation must not hold the request (a limit)."""
+_VISITS: ContextVar[list[int]] = ContextVar("bpm_expression_visits")
 
 Evaluator = Callable[[Any, Any], Any]
 """``fn(scope, relative_item) -> value``."""
@@ -45,6 +50,7 @@ class CompiledExpression:
 
     def evaluate(self, scope: Any) -> Any:
         """Evaluate against ``scope``; any failure is an ExpressionError naming this expression."""
+        budget = _VISITS.set([MAX_VISITS])
         try:
             result = self._fn(scope, None)
             kind = type(result)
@@ -64,6 +70,8 @@ class CompiledExpression:
             raise ExpressionError("nested too deeply", self.source) from None
         except (TypeError, ValueError, ArithmeticError, IndexError, KeyError):
             raise ExpressionError("could not evaluate", self.source) from None
+        finally:
+            _VISITS.reset(budget)
 
     def raw(self, scope: Any) -> Any:
         """The value before it is made JSON (NaN, -0 and nested undefined kept): for tests against Jexl."""
@@ -191,6 +199,12 @@ def _filter(node: Ast) -> Evaluator:
         items = subject(scope, rel)
         if not is_list(items):
             items = [] if items is UNDEFINED else [items]
+        left = _VISITS.get(None)
+        if left is not None:
+            left[0] -= len(items)
+            if left[0] < 0:
+                raise ExpressionError(f"its filters look at more than {MAX_VISITS:,} items (a limit): a filter "
+                                      "inside a filter multiplies; filter a smaller list")
         return [item for item in items if truthy(expression(scope, item if truthy(item) else None))]
 
     return keep
