@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from flask_smorest import Api
+from flask_smorest.pagination import PaginationMetadataSchema
 from werkzeug.exceptions import BadRequest, HTTPException, default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -47,6 +48,13 @@ def page_for(error: HTTPException, headers: dict[str, str]) -> Any:
 
 class BpmApi(Api):
     """flask-smorest's Api with errors always in our shape (message included, fields flattened)."""
+
+    def _register_pagination_header(self) -> None:
+        """X-Pagination carries JSON: documented as JSON content, not as a header object in the "simple" style
+        (``total,3,total_pages,1``) that OpenAPI assumes for a bare schema and that no answer matched."""
+        self.spec.components.header("PAGINATION", {
+            "description": "Pagination metadata, as JSON", "content": {
+                "application/json": {"schema": PaginationMetadataSchema}}}, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not is_api_request():
