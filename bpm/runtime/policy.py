@@ -306,7 +306,18 @@ def may_reassign_tasks(actor: Actor) -> bool:
 
 def _reassign(actor: Actor, facts: TaskFacts) -> Refusal | None:
     return (_task_read(actor, facts) or _unless(actor.is_admin, "only admins may reassign tasks")
-            or _target_refusal(facts, delegating=False))
+            or _target_refusal(facts, delegating=False) or _not_to_oneself(actor, facts))
+
+
+def _not_to_oneself(actor: Actor, facts: TaskFacts) -> Refusal | None:
+    """An admin's power is to give stuck work to someone who may do it, not to decide it: reassigning a task to
+    himself (and then deciding it) is refused unless he is a candidate for it in his own right."""
+    task = facts.task
+    if facts.target is None or facts.target.username != actor.username:
+        return None
+    if actor.username in task.candidate_users or not actor.groups.isdisjoint(task.candidate_groups):
+        return None
+    return Refusal("an admin gives a stuck task to someone who may do it, not to himself: name that person")
 
 
 def _target_refusal(facts: TaskFacts, delegating: bool) -> Refusal | None:

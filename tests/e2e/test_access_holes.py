@@ -198,3 +198,18 @@ def test_a_process_can_keep_its_requester_from_withdrawing_it(api, rt, client):
     problems = api.as_("dana").post("/api/definitions/validate", json={**TWO_STEPS, "requesterMayCancel": "no"}
                                     ).json["problems"]
     assert [p["path"] for p in problems if p["severity"] == "error"] == ["$.requesterMayCancel"]
+
+
+def test_an_admin_cannot_give_a_task_to_himself_and_then_decide_it(api, rt):
+    """docs/identity.md: admins do not decide others' tasks. Reassigning a stuck task to oneself made one the
+    assignee, and then the approval went through (issue 22)."""
+    from ..conftest import EXPENSE, database_dump
+
+    started = api.post("/api/instances", json={"definition": "expense-approval", "payload": EXPENSE}).json
+    task = started["openTasks"][0]["id"]
+    before = database_dump(rt)
+    refused = api.as_("admin").post(f"/api/tasks/{task}/reassign", json={"to": "admin"})
+    assert refused.status_code == 403 and "not to himself" in refused.json["message"]
+    assert database_dump(rt) == before
+    assert api.as_("admin").post(f"/api/tasks/{task}/complete", json={"outcome": "approve"}).status_code == 403
+    assert api.as_("admin").post(f"/api/tasks/{task}/reassign", json={"to": "dave"}).status_code == 200
