@@ -11,7 +11,18 @@ from bpm.api.guards import register_guards
 
 def init_api(app: Flask) -> BpmApi:
     """Register the API blueprints, the OpenAPI document and the offline Swagger UI."""
-    from bpm.api import attachments, audit, definitions, forms, health, incidents, instances, notifications, tasks
+    from bpm.api import (
+        attachments,
+        audit,
+        definitions,
+        directory,
+        forms,
+        health,
+        incidents,
+        instances,
+        notifications,
+        tasks,
+    )
 
     app.config.update(
         API_TITLE="Refluxo BPM", API_VERSION=__version__, OPENAPI_VERSION="3.0.3",
@@ -27,7 +38,8 @@ def init_api(app: Flask) -> BpmApi:
     api.spec.components.security_scheme("sessionCookie", {
         "type": "apiKey", "in": "cookie", "name": "session",
         "description": "The browser session after signing in at /login; changes also need the X-CSRF-Token header."})
-    for module in (definitions, instances, tasks, attachments, notifications, incidents, audit, forms, health):
+    for module in (definitions, instances, tasks, attachments, notifications, incidents, audit, forms, directory,
+                   health):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     register_guards(app)

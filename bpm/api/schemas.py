@@ -421,6 +421,28 @@ class NotificationSchema(CamelSchema):
     read_at = ma.fields.AwareDateTime(allow_none=True)
 
 
+class DirectoryQuerySchema(PagedQuerySchema):
+    """What to look for: a few letters of a name or display name."""
+
+    q = ma.fields.String(load_default="", validate=validate.Length(max=100),
+                         metadata={"description": "letters the name or display name holds (any case)"})
+
+
+class PersonLineSchema(CamelSchema):
+    """A person as a picker shows them: never an e-mail or a role."""
+
+    username = ma.fields.String()
+    display_name = ma.fields.String()
+    groups = ma.fields.List(ma.fields.String())
+
+
+class GroupLineSchema(CamelSchema):
+    """A group as a picker shows it."""
+
+    name = ma.fields.String()
+    display_name = ma.fields.String()
+
+
 class NotificationQuerySchema(PagedQuerySchema):
     """Which notices to list."""
 

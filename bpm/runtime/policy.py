@@ -76,6 +76,7 @@ class Action(StrEnum):
     ATTACHMENT_ADD = "attachment.add"  # reading one is reading its request: INSTANCE_READ
     ATTACHMENT_REMOVE = "attachment.remove"
     NOTIFICATION_LIST = "notification.list"  # one's own bell: there is no reading anyone else's
+    DIRECTORY_READ = "directory.read"  # names, display names and groups of people, for the pickers
     NOTIFICATION_CHANGE = "notification.change"  # mark read, choose how notices come
     ACCOUNT_MANAGE = "account.manage"  # users, groups, other people's tokens
     LEGAL_HOLD = "audit.hold"  # set or lift a legal hold on an instance (retention keeps it)
@@ -377,6 +378,7 @@ RULES: Mapping[Action, Callable[[Actor, Any], Refusal | None]] = {
     Action.INSTANCE_LIST: _signed_in,
     Action.TASK_LIST: _signed_in,
     Action.NOTIFICATION_LIST: _signed_in,
+    Action.DIRECTORY_READ: _signed_in,
     Action.NOTIFICATION_CHANGE: _signed_in,
     Action.DEFINITION_READ: _definition_read,
     Action.DEFINITION_READ_ALL: _role(Role.DESIGNER, Role.AUDITOR),

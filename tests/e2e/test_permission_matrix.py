@@ -84,6 +84,8 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("instances.InstanceHistory", "GET", f"/api/instances/{IID}/history", None,
      row(401, 200, 200, 404, 404, 200, 200)),
     ("tasks.Tasks", "GET", "/api/tasks", None, row(401, 200, 200, 200, 200, 200, 200)),
+    ("directory.People", "GET", "/api/people?q=a", None, row(401, 200, 200, 200, 200, 200, 200)),
+    ("directory.Groups", "GET", "/api/groups?q=a", None, row(401, 200, 200, 200, 200, 200, 200)),
     ("forms.FormResource", "GET", "/api/forms/expense-request", None, row(401, 200, 200, 200, 200, 200, 200)),
     ("forms.Forms", "GET", "/api/forms", None, row(401, 200, 200, 200, 200, 200, 200)),
     ("forms.Forms", "POST", "/api/forms", {"id": "matrix", "title": "Matrix", "schema": {"type": "object"}},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
+from sqlalchemy import func, or_
 from sqlmodel import SQLModel, select
 
 from bpm.store.models import ApiToken, Group, Membership, User, UserSession
@@ -13,6 +14,11 @@ if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
 
 M = TypeVar("M", bound=SQLModel)
+
+
+def _escaped(text: str) -> str:
+    """``text`` for a LIKE pattern: its own % and _ match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class PeopleRepository:
@@ -37,6 +43,33 @@ class PeopleRepository:
         for member in self._uow.session.exec(select(Membership).order_by(Membership.group_name)).all():
             memberships.setdefault(member.username, []).append(member.group_name)
         return [(user, memberships.get(user.username, [])) for user in users]
+
+    def find(self, text: str, offset: int, limit: int) -> tuple[list[tuple[str, str, list[str]]], int]:
+        """Active people whose name or display name holds ``text`` (any case), by name: a page of
+        ``(username, display name, groups)`` and how many match — nothing more of them (no e-mail, no roles)."""
+        pattern = f"%{_escaped(text.lower())}%"
+        matches = (User.active, or_(func.lower(User.username).like(pattern, escape="\\"),
+                                    func.lower(User.display_name).like(pattern, escape="\\")))
+        total = self._uow.session.exec(select(func.count()).select_from(User).where(*matches)).one()
+        rows = self._uow.session.exec(select(User.username, User.display_name).where(*matches)
+                                      .order_by(User.username).offset(offset).limit(limit)).all()
+        groups: dict[str, list[str]] = {}
+        if rows:
+            for username, group in self._uow.session.exec(
+                    select(Membership.username, Membership.group_name)
+                    .where(Membership.username.in_([r[0] for r in rows])).order_by(Membership.group_name)).all():
+                groups.setdefault(username, []).append(group)
+        return [(name, display, groups.get(name, [])) for name, display in rows], int(total)
+
+    def find_groups(self, text: str, offset: int, limit: int) -> tuple[list[tuple[str, str]], int]:
+        """Groups whose name or display name holds ``text`` (any case), by name: a page and how many match."""
+        pattern = f"%{_escaped(text.lower())}%"
+        match = or_(func.lower(Group.name).like(pattern, escape="\\"),
+                    func.lower(Group.display_name).like(pattern, escape="\\"))
+        total = self._uow.session.exec(select(func.count()).select_from(Group).where(match)).one()
+        rows = self._uow.session.exec(select(Group.name, Group.display_name).where(match).order_by(Group.name)
+                                      .offset(offset).limit(limit)).all()
+        return [(name, display) for name, display in rows], int(total)
 
     def by_subject(self, subject_key: str) -> User | None:
         """The user an SSO subject (``issuer|sub``) signed in as before."""
