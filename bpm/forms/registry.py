@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator
 from bpm.errors import FormInvalid, NotFound, shown
 from bpm.forms.documents import COMPARISONS, FormsBroken, parse_form
 from bpm.forms.form import Form
+from bpm.forms.messages import said_for_person
 
 ROOT_FIELD = "_form"
 Forms = Union["FormRegistry", "PinnedForms"]
@@ -126,12 +127,7 @@ class FormRegistry:
         if form_id is None:
             return data
         form = self.get(form_id, version)
-        errors: dict[str, list[str]] = {}
-        for error in self._validator(form).iter_errors(data):
-            for name, message in _field_errors(error, data):
-                messages = errors.setdefault(name, [])
-                if message not in messages:  # jsonschema reports a missing field once per missing field
-                    messages.append(message)
+        errors = _schema_errors(self._validator(form), data)
         for rule in form.rules:
             for name, message in _rule_errors(form, rule, data, outcome, self.today):
                 if not errors.get(name) or "require" in rule:  # a comparison of a value already wrong says nothing
@@ -205,9 +201,8 @@ def _rule_errors(form: Form, rule: Mapping[str, Any], data: Mapping[str, Any], o
         return [] if message is None else [(rule["field"], message)]
     if not _rule_applies(rule.get("if", {}), data, outcome):
         return []
-    reason = f" when the outcome is '{outcome}'" if "outcome" in rule.get("if", {}) else ""
-    return [(name, f"{properties.get(name, {}).get('title', name)} is required{reason}")
-            for name in rule.get("require", []) if data.get(name) in (None, "", [])]
+    reason = f" when you {str(outcome).replace('-', ' ').replace('_', ' ')}" if "outcome" in rule.get("if", {}) else ""
+    return [(name, f"is required{reason}") for name in rule.get("require", []) if data.get(name) in (None, "", [])]
 
 
 def compare_rule(rule: Mapping[str, Any], properties: Mapping[str, Any], data: Mapping[str, Any],
@@ -258,16 +253,34 @@ def _rule_applies(condition: Mapping[str, Any], data: Mapping[str, Any], outcome
     return all((outcome if key == "outcome" else data.get(key)) == value for key, value in condition.items())
 
 
-def _field_errors(error: Any, data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Name the field an error is about: required and unknown fields are reported on themselves; a field whose
+def _schema_errors(validator: Draft202012Validator, data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Each field's messages; a value of the wrong kind says only that (its limits say nothing more to a person)."""
+    errors: dict[str, list[str]] = {}
+    mistyped: set[str] = set()
+    for error in sorted(validator.iter_errors(data), key=lambda e: e.validator != "type"):
+        for name, message in _field_errors(error):
+            if name in mistyped:
+                continue
+            messages = errors.setdefault(name, [])
+            if message not in messages:  # jsonschema reports a missing field once per missing field
+                messages.append(message)
+            if error.validator == "type":
+                mistyped.add(name)
+    return errors
+
+
+def _field_errors(error: Any) -> list[tuple[str, str]]:
+    """Name the field an error is about, in words for the person who filled it in (``bpm.forms.messages``):
+    a missing or unknown field is reported on itself, at any depth (a table row's column too); a field whose
     schema says what a person reads when a limit is broken (``x-messages``) says that."""
     path = ".".join(str(p) for p in error.absolute_path)
     said = error.schema.get("x-messages") if isinstance(error.schema, Mapping) else None
     if isinstance(said, Mapping) and isinstance(said.get(error.validator), str):
         return [(path or ROOT_FIELD, said[error.validator])]
-    if error.validator == "required" and not error.absolute_path:
-        return [(name, "is required") for name in error.validator_value if name not in data]
-    if error.validator == "additionalProperties" and not error.absolute_path:
+    where = f"{path}." if path else ""
+    if error.validator == "required" and isinstance(error.instance, Mapping):
+        return [(where + name, "is required") for name in error.validator_value if name not in error.instance]
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
         allowed = set(error.schema.get("properties", {}))
-        return [(name, "is not a field of this form") for name in data if name not in allowed]
-    return [(path or ROOT_FIELD, error.message)]
+        return [(where + name, "is not a field of this form") for name in error.instance if name not in allowed]
+    return [(path or ROOT_FIELD, said_for_person(error))]

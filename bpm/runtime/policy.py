@@ -209,8 +209,7 @@ def decides(outcomes: Collection[str]) -> bool:
 def barred_from(username: str, rules: ApprovalRules) -> str | None:
     """Why ``username`` may not decide a task with ``rules`` (None if they may)."""
     if rules.four_eyes and username in rules.requesters:
-        return (f"four-eyes: {username} asked for this, so someone else must decide it"
-                " (the node or process can say fourEyes: false)")
+        return f"four-eyes: {username} asked for this, so someone else must decide it"
     if username in rules.voters:
         return f"{username} has a vote in this decision already: one person, one vote"
     node = rules.barred.get(username)

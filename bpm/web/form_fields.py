@@ -23,6 +23,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from bpm.forms import CURRENT_USER_WIDGET, Form
+from bpm.forms.messages import not_a_number
 from bpm.runtime.form_files import Upload
 from bpm.runtime.paging import digits
 
@@ -257,7 +258,7 @@ def _convert(text: str, schema: Mapping[str, Any], path: str, errors: dict[str, 
                 raise ValueError(text)
             return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
     except ValueError:
-        errors.setdefault(path, []).append("must be a whole number" if kind == "integer" else "must be a number")
+        errors.setdefault(path, []).append(not_a_number(text.strip(), whole=kind == "integer"))
         return UNREADABLE
     if schema.get("format") == "date-time" and "T" in text and len(text) == 16:
         return text + ":00Z"  # <input type="datetime-local"> says minutes, no zone: taken as UTC

@@ -13,7 +13,7 @@ def test_an_expense_is_started_rejected_with_a_reason_and_the_requester_sees_it(
     ann = sign_in(chromium.new_context(), live_server, "ann")
     hostile = "<script>alert('x')</script> & <img src=x onerror=alert(1)>"
     start_expense(ann, live_server, amount="200000")
-    error = "200000 is greater than the maximum of 100000"
+    error = "must be at most 100,000"
     assert ann.locator("#f-amount-error").inner_text() == error, "the server's check, not the browser's"
     assert ann.input_value("#f-manager") == "bob" and ann.input_value("#f-amount") == "200000", "values kept"
     assert ann.locator("#error-summary a").inner_text() == f"Amount: {error}"

@@ -72,8 +72,7 @@ def test_a_rejected_expense_tells_the_requester_and_ends_rejected(api, rt):
     task_id = started.json["openTasks"][0]["id"]
     refused = api.as_("bob").post(f"/api/tasks/{task_id}/complete", json={"outcome": "reject"})
     assert refused.status_code == 422
-    assert refused.json["errors"] == {"comment": ["Comment (required when rejecting) is required when the outcome "
-                                                  "is 'reject'"]}
+    assert refused.json["errors"] == {"comment": ["is required when you reject"]}
     rejected = api.as_("bob").post(f"/api/tasks/{task_id}/complete",
                                    json={"outcome": "reject", "data": {"comment": "no receipt"}})
     assert rejected.status_code == 200

@@ -63,7 +63,7 @@ def test_a_run_kept_as_a_scenario_runs_again_at_publish(client, api):
 
 def test_the_start_form_refuses_what_a_requester_could_not_send(client):
     page = _post(client, "/designer/expense-approval/try", {**START, "amount": "lots"}, htmx=False)
-    assert page.status_code == 422 and "must be a number" in page.get_data(as_text=True)
+    assert page.status_code == 422 and "&#39;lots&#39; is not a number" in page.get_data(as_text=True)
 
 
 def test_the_api_takes_a_clock_move_between_steps(api):

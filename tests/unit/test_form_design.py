@@ -59,7 +59,7 @@ def test_a_designed_form_validates_with_the_messages_the_designer_wrote():
     assert caught.value.errors == {"price": ["A price above 0 and at most 100,000"],
                                    "supplier": ["A supplier number such as AB-1234"],
                                    "tripEnd": ["Delivery window: the end is not before the start"],
-                                   "notes": ["Notes is required when the outcome is 'reject'"]}
+                                   "notes": ["is required when you reject"]}
 
 
 def test_a_designed_form_opens_again_as_it_was_designed():
