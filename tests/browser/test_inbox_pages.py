@@ -17,6 +17,9 @@ def test_an_expense_is_started_rejected_with_a_reason_and_the_requester_sees_it(
     assert ann.locator("#f-amount-error").inner_text() == error, "the server's check, not the browser's"
     assert ann.input_value("#f-manager") == "bob" and ann.input_value("#f-amount") == "200000", "values kept"
     assert ann.locator("#error-summary a").inner_text() == f"Amount: {error}"
+    ann.fill("#f-amount", "12e")
+    ann.click("button:has-text('Submit')")
+    assert ann.locator("#f-amount-error").inner_text() == "'12e' is not a number", "what was typed reaches the server"
     ann.fill("#f-amount", "1500")
     ann.fill("#f-description", hostile)
     ann.click("button:has-text('Submit')")
