@@ -188,6 +188,12 @@ def may_read_instance(actor: Actor, facts: InstanceFacts) -> bool:
             or any(works_on(actor, task) for task in facts.open_tasks()) or facts.acted())
 
 
+def works_on_requests(actor: Actor) -> bool:
+    """True if the actor starts processes and works on tasks (employees): whoever only designs or audits has no
+    inbox and no requests to land on, so their menu and home page leave them out."""
+    return actor.has_role(Role.EMPLOYEE)
+
+
 def may_start(actor: Actor, startable_by: Mapping[str, Any] | None) -> bool:
     """Employees may start a process unless its ``startableBy`` names others (users or groups)."""
     if not actor.has_role(Role.EMPLOYEE):

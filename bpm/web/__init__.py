@@ -15,12 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, redirect, request
+from flask import Blueprint, Flask, g, redirect, request
 from werkzeug.wrappers import Response
 
 from bpm.auth.oidc import init_oidc
 from bpm.nodes.votes import rejects
-from bpm.web.pages import render_page
+from bpm.web.pages import home_of, render_page
 
 STATIC = Path(__file__).parent / "static"
 bp = Blueprint("web", __name__)
@@ -28,8 +28,9 @@ bp = Blueprint("web", __name__)
 
 @bp.get("/")
 def home() -> Response:
-    """The inbox is what people come for."""
-    return redirect("/inbox", 302)
+    """What people come for: the inbox for employees, the audit search for auditors, the designer's list for
+    designers."""
+    return redirect(home_of(g.get("bpm_actor")), 302)
 
 
 @cache

@@ -19,7 +19,7 @@ from bpm.auth import runtime
 from bpm.runtime import bell, inbox
 from bpm.runtime.actors import Actor
 from bpm.runtime.paging import page_number
-from bpm.runtime.policy import Action, allows
+from bpm.runtime.policy import Action, allows, works_on_requests
 from bpm.store.uow import UnitOfWork
 
 
@@ -43,17 +43,24 @@ class Header:
     menu: tuple[MenuItem, ...] = ()
 
 
-EVERYONE = (MenuItem("Tasks", "/inbox"), MenuItem("Start a process", "/start", prefix=True),
-            MenuItem("My requests", "/requests"), MenuItem("Notices", "/notifications"),
-            MenuItem("API tokens", "/tokens"))
-READERS_OF_EVERYTHING = (MenuItem("Audit", "/audit", prefix=True), MenuItem("Admin", "/admin"))
+WORK = (MenuItem("Tasks", "/inbox"), MenuItem("Start a process", "/start", prefix=True),
+        MenuItem("My requests", "/requests"))
 DESIGNERS = (MenuItem("Design", "/designer", prefix=True),)
+READERS_OF_EVERYTHING = (MenuItem("Audit", "/audit", prefix=True), MenuItem("Admin", "/admin"))
+EVERYONE = (MenuItem("Notices", "/notifications"), MenuItem("API tokens", "/tokens"))
 
 
 def menu_of(actor: Actor) -> tuple[MenuItem, ...]:
-    """The pages the actor may open, in the menu's order (the policy says which)."""
-    return (EVERYONE + (DESIGNERS if allows(actor, Action.DEFINITION_WRITE) else ())
-            + (READERS_OF_EVERYTHING if allows(actor, Action.INSTANCE_READ_ALL) else ()))
+    """The pages the actor may open, in the menu's order (the policy says which): an auditor's starts at the
+    audit search, a designer's at the designer, an employee's at the inbox."""
+    return ((WORK if works_on_requests(actor) else ())
+            + (DESIGNERS if allows(actor, Action.DEFINITION_WRITE) else ())
+            + (READERS_OF_EVERYTHING if allows(actor, Action.INSTANCE_READ_ALL) else ()) + EVERYONE)
+
+
+def home_of(actor: Actor | None) -> str:
+    """Where "/" takes the actor: the first page of their menu (signed out: the inbox, past the sign-in)."""
+    return menu_of(actor)[0].path if actor is not None else "/inbox"
 
 
 def header_of(actor: Actor | None, open_tasks: int | None = None, counted: bool = True) -> Header:

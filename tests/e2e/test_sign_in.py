@@ -315,3 +315,16 @@ def test_forwarded_addresses_are_believed_only_from_the_named_proxies():
     assert spoofed.get_data(as_text=True) == "203.0.113.9", "not from the proxy: the header is ignored"
     proxied = client.get("/", headers={"X-Forwarded-For": "198.51.100.7"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
     assert proxied.get_data(as_text=True) == "198.51.100.7"
+
+
+def test_each_person_lands_where_their_work_is(web, srt):
+    """An auditor lands on the audit search and her menu has no inbox or start page; an employee on the inbox."""
+    for username, home in (("audrey", "/audit"), ("ann", "/inbox")):
+        signed_in = sign_in(web, username)
+        assert signed_in.status_code in (302, 303)
+        landed = web.get("/")
+        assert landed.status_code == 302 and landed.headers["Location"] == home, username
+        page = web.get(home).get_data(as_text=True)
+        menu = page[page.index('<nav aria-label="Main">'):page.index("</nav>")]
+        assert ('href="/start"' in menu) is (username == "ann") and ('href="/audit"' in menu) is (username == "audrey")
+        web.post("/logout", data={"csrf_token": _csrf(web.get(home))})
