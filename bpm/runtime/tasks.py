@@ -35,6 +35,7 @@ from bpm.runtime.history import Deed
 from bpm.runtime.instances import check_revision
 from bpm.runtime.policy import Action, AttachmentFacts, allows, may_delegate_someone, require
 from bpm.runtime.runtime import Runtime
+from bpm.runtime.task_reasons import why_you_see
 from bpm.runtime.transitions import TASK
 from bpm.store.models import (
     Attachment,
@@ -315,6 +316,7 @@ class TaskView(NamedTuple):
     files: list[Attachment]  # the instance's, for those who may read the instance (else empty)
     removable: frozenset[str]  # ids of the files on this task the reader may remove (the policy's answer)
     parent: ProcessInstanceRecord | None = None  # the request whose call step started this one, if any
+    why: str | None = None  # why the reader sees it ("offered to your group finance"), the page's first line
 
 
 def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskView:
@@ -343,8 +345,10 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     removable = frozenset(f.id for f in files if f.task_id == task.id and allows(
         actor, Action.ATTACHMENT_REMOVE, AttachmentFacts(f.id, f.added_by, facts)))
     start_forms = rt.engines.forms_of(engine)
+    history = uow.history.of_instance(instance.id)
     return TaskView(task, instance, str(engine.workflow.name or instance.definition_key),
                     start_forms.get(form_id) if isinstance(form_id, str) and form_id in start_forms else None,
                     request, prefill, decisions, uow.tasks.comments(task.id), frozenset(may), engine.workflow.to_dict(),
-                    uow.history.of_instance(instance.id) if reads_instance else [], files, removable,
-                    uow.instances.get(instance.parent_id) if instance.parent_id else None)
+                    history if reads_instance else [], files, removable,
+                    uow.instances.get(instance.parent_id) if instance.parent_id else None,
+                    why_you_see(actor, task, instance, history))
