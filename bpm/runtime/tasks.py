@@ -224,14 +224,26 @@ def _target(rt: Runtime, uow: UnitOfWork, to: str) -> Actor:
     return target
 
 
+def check_delegation(rt: Runtime, actor: Actor, task_id: str, to: str) -> None:
+    """Raise what ``delegate_task`` would refuse, changing nothing: a page asks before it confirms, so nobody
+    confirms a hand-over the policy then refuses."""
+    with rt.uow() as uow:
+        TASK.require("change", _delegable(rt, uow, actor, task_id, to).status)
+
+
+def _delegable(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str, to: str) -> TaskRecord:
+    task, instance = task_and_instance(uow, task_id)
+    facts = task_facts(rt, uow, actor, task, instance)
+    require(actor, Action.TASK_READ, facts)  # an unknown target must not reveal that a hidden task exists
+    require(actor, Action.TASK_DELEGATE, replace(facts, target=_target(rt, uow, to)))
+    return task
+
+
 def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
                   expected_revision: int | None = None) -> TaskRecord:
     """Hand a task to someone who could have been offered it; they act on behalf of its first owner."""
     with rt.uow() as uow:
-        task, instance = task_and_instance(uow, task_id)
-        facts = task_facts(rt, uow, actor, task, instance)
-        require(actor, Action.TASK_READ, facts)  # an unknown target must not reveal that a hidden task exists
-        require(actor, Action.TASK_DELEGATE, replace(facts, target=_target(rt, uow, to)))
+        task = _delegable(rt, uow, actor, task_id, to)
         check_revision(task.revision, expected_revision, "the task")
         TASK.require("change", task.status)
         owner = task.delegated_by or task.assignee or actor.username

@@ -127,9 +127,10 @@ def delegate(task_id: str) -> Any:
     """Hand the task to someone else, after a confirmation (the policy says who may take it)."""
     rt, actor = runtime(), current_actor()
     to = (request.form.get("to") or "").strip()
-    if request.form.get("confirm") != "yes":
-        return task_page_answer(task_id, confirm_delegate=to)
     try:
+        if request.form.get("confirm") != "yes":
+            tasks.check_delegation(rt, actor, task_id, to)  # refused before the question, never after the yes
+            return task_page_answer(task_id, confirm_delegate=to)
         tasks.delegate_task(rt, actor, task_id, to, _revision())
     except InvalidRequest as exc:
         return said_at_field(task_id, "delegate-to", exc, "to")
