@@ -42,7 +42,7 @@ def people(uow: UnitOfWork, actor: Actor, query: str | None, page: int, page_siz
                                                                                                 int]:
     """Active people whose name or display name holds ``query``, a page of them by name, and how many match."""
     require(actor, Action.DIRECTORY_READ)
-    rows, total = uow.people.find(_text(query), (page - 1) * page_size, page_size)
+    rows, total = uow.people.find(_text(query), page, page_size)
     return [PersonLine(name, display, tuple(groups)) for name, display, groups in rows], total
 
 
@@ -50,5 +50,5 @@ def groups(uow: UnitOfWork, actor: Actor, query: str | None, page: int, page_siz
                                                                                                 int]:
     """Groups whose name or display name holds ``query``, a page of them by name, and how many match."""
     require(actor, Action.DIRECTORY_READ)
-    rows, total = uow.people.find_groups(_text(query), (page - 1) * page_size, page_size)
+    rows, total = uow.people.find_groups(_text(query), page, page_size)
     return [GroupLine(name, display) for name, display in rows], total

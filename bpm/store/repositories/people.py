@@ -9,6 +9,7 @@ from sqlalchemy import func, or_
 from sqlmodel import SQLModel, select
 
 from bpm.store.models import ApiToken, Group, Membership, User, UserSession
+from bpm.store.paging import window
 
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
@@ -44,15 +45,16 @@ class PeopleRepository:
             memberships.setdefault(member.username, []).append(member.group_name)
         return [(user, memberships.get(user.username, [])) for user in users]
 
-    def find(self, text: str, offset: int, limit: int) -> tuple[list[tuple[str, str, list[str]]], int]:
+    def find(self, text: str, page: int, page_size: int) -> tuple[list[tuple[str, str, list[str]]], int]:
         """Active people whose name or display name holds ``text`` (any case), by name: a page of
         ``(username, display name, groups)`` and how many match — nothing more of them (no e-mail, no roles)."""
         pattern = f"%{_escaped(text.lower())}%"
         matches = (User.active, or_(func.lower(User.username).like(pattern, escape="\\"),
                                     func.lower(User.display_name).like(pattern, escape="\\")))
         total = self._uow.session.exec(select(func.count()).select_from(User).where(*matches)).one()
-        rows = self._uow.session.exec(select(User.username, User.display_name).where(*matches)
-                                      .order_by(User.username).offset(offset).limit(limit)).all()
+        bounds = window(page, page_size)  # a page past anything that can exist is empty, not an overflow
+        rows = self._uow.session.exec(select(User.username, User.display_name).where(*matches).order_by(
+            User.username).offset(bounds[0]).limit(bounds[1])).all() if bounds else []
         groups: dict[str, list[str]] = {}
         if rows:
             for username, group in self._uow.session.exec(
@@ -61,14 +63,15 @@ class PeopleRepository:
                 groups.setdefault(username, []).append(group)
         return [(name, display, groups.get(name, [])) for name, display in rows], int(total)
 
-    def find_groups(self, text: str, offset: int, limit: int) -> tuple[list[tuple[str, str]], int]:
+    def find_groups(self, text: str, page: int, page_size: int) -> tuple[list[tuple[str, str]], int]:
         """Groups whose name or display name holds ``text`` (any case), by name: a page and how many match."""
         pattern = f"%{_escaped(text.lower())}%"
         match = or_(func.lower(Group.name).like(pattern, escape="\\"),
                     func.lower(Group.display_name).like(pattern, escape="\\"))
         total = self._uow.session.exec(select(func.count()).select_from(Group).where(match)).one()
+        bounds = window(page, page_size)
         rows = self._uow.session.exec(select(Group.name, Group.display_name).where(match).order_by(Group.name)
-                                      .offset(offset).limit(limit)).all()
+                                      .offset(bounds[0]).limit(bounds[1])).all() if bounds else []
         return [(name, display) for name, display in rows], int(total)
 
     def by_subject(self, subject_key: str) -> User | None:
