@@ -165,8 +165,8 @@ def _cancel(rt: Runtime, uow: UnitOfWork, actor: Actor, instance: ProcessInstanc
     write_instance(uow, instance, {"status": CANCELLED, "ended_at": now, "updated_at": now, "error": reason})
     header = {key: value for key, value in instance.snapshot.items() if key != "context"}
     delta = {"header": header, "appended": {}, "instanceStatus": CANCELLED}
-    add_history(rt, uow, instance, delta, Deed(actor.username, Cause.CANCELLED, instance.current_node_id),
-                header["version"])
+    add_history(rt, uow, instance, delta, Deed(actor.username, Cause.CANCELLED, instance.current_node_id,
+                                               {"reason": [None, reason]} if reason else None), header["version"])
     engine = rt.engines.for_instance(uow, instance)
     if actor.username != instance.started_by:  # one who withdrew their own request knows
         notices.instance_event(rt, uow, instance, "cancelled", engine.workflow.extra,
@@ -286,6 +286,28 @@ def withdrawable(rt: Runtime, uow: UnitOfWork, actor: Actor, instance: ProcessIn
         return False
     facts = instance_facts(uow, actor, instance, engine=rt.engines.for_instance(uow, instance))
     return allows(actor, Action.INSTANCE_CANCEL, facts)
+
+
+MAX_WITHDRAW_REASON = 1000
+WITHDRAWN = "withdrawn by the requester"
+
+
+def to_withdraw(rt: Runtime, uow: UnitOfWork, actor: Actor, instance_id: str) -> ProcessInstanceRecord:
+    """A request the actor may withdraw now, for the page that asks "are you sure?" (else NotFound: whoever may
+    not withdraw it is not told it is there)."""
+    instance = uow.instances.get(instance_id)
+    if instance is None or not withdrawable(rt, uow, actor, instance):
+        raise NotFound(f"no request {shown(instance_id)} to withdraw")
+    return instance
+
+
+def withdraw_request(rt: Runtime, actor: Actor, instance_id: str, reason: str | None = None) -> ProcessInstanceRecord:
+    """Cancel a request on its requester's word, with the reason she gave (recorded as the instance's error and in
+    its history, as every cancel's reason is)."""
+    said = (reason or "").strip()
+    if len(said) > MAX_WITHDRAW_REASON:
+        raise InvalidRequest("reason too long", {"reason": [f"at most {MAX_WITHDRAW_REASON:,} characters"]})
+    return cancel_instance(rt, actor, instance_id, reason=f"{WITHDRAWN}: {said}" if said else WITHDRAWN)
 
 
 def start_form(rt: Runtime, uow: UnitOfWork, actor: Actor, definition_key: str) -> StartForm:

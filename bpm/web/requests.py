@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect
-from werkzeug.wrappers import Response
+from typing import Any
+
+from flask import Blueprint, flash, redirect, request
 
 from bpm.auth import current_actor, runtime
-from bpm.errors import ConflictError, Forbidden, NotFound
-from bpm.runtime import instances
+from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound
+from bpm.runtime import instances, tasks
 from bpm.runtime.my_requests import listing
 from bpm.web.pages import asked_page, render_page
 
@@ -24,12 +25,34 @@ def my_requests() -> tuple[str, int]:
     return render_page("requests.html", listed=listed, now=rt.now())
 
 
-@bp.post("/requests/<instance_id>/cancel")
-def cancel_request(instance_id: str) -> Response:
-    """Withdraw my own running request."""
+@bp.get("/requests/<instance_id>/withdraw")
+def confirm_withdrawal(instance_id: str) -> tuple[str, int]:
+    """Are you sure? A withdrawal cannot be undone, so it is asked, with room for a reason."""
+    return _confirmation(instance_id)
+
+
+def _confirmation(instance_id: str, reason: str = "", errors: dict[str, list[str]] | None = None,
+                  status: int = 200) -> tuple[str, int]:
     rt, actor = runtime(), current_actor()
+    with rt.uow() as uow:
+        instance = instances.to_withdraw(rt, uow, actor, instance_id)
+        waiting = tasks.open_tasks_of(uow, instance.id)
+        process = rt.engines.for_instance(uow, instance).workflow.name or instance.definition_key
+    return render_page("withdraw.html", status, instance=instance, process=process, waiting=waiting, reason=reason,
+                       errors=errors or {}, longest=instances.MAX_WITHDRAW_REASON)
+
+
+@bp.post("/requests/<instance_id>/cancel")
+def cancel_request(instance_id: str) -> Any:
+    """Withdraw my own running request, once confirmed (an unconfirmed post is asked first)."""
+    if request.form.get("confirm") != "yes":
+        return redirect(f"/requests/{instance_id}/withdraw", 303)
+    rt, actor = runtime(), current_actor()
+    reason = request.form.get("reason", "")
     try:
-        instances.cancel_instance(rt, actor, instance_id, reason="withdrawn by the requester")
+        instances.withdraw_request(rt, actor, instance_id, reason)
+    except InvalidRequest as exc:
+        return _confirmation(instance_id, reason, exc.errors, 422)
     except (ConflictError, Forbidden, NotFound) as exc:
         flash(f"Could not withdraw it: {exc}.", "error")
     else:

@@ -193,7 +193,9 @@ def test_a_process_can_keep_its_requester_from_withdrawing_it(api, rt, client):
     refused = _refused(api, rt, "ann", f"/api/instances/{started['id']}/cancel")
     assert "requesterMayCancel" in refused.json["message"]
     page = client.get("/requests", headers={"X-BPM-User": "ann"}).get_data(as_text=True)
-    assert f'action="/requests/{started["id"]}/cancel"' not in page, "no button for what is not allowed"
+    assert f'href="/requests/{started["id"]}/withdraw"' not in page, "no button for what is not allowed"
+    asked = client.get(f"/requests/{started['id']}/withdraw", headers={"X-BPM-User": "ann"})
+    assert asked.status_code == 404, "nor a confirmation page"
     assert api.as_("admin").post(f"/api/instances/{started['id']}/cancel", json={}).status_code == 200
     problems = api.as_("dana").post("/api/definitions/validate", json={**TWO_STEPS, "requesterMayCancel": "no"}
                                     ).json["problems"]
