@@ -94,7 +94,8 @@ def page(chromium):
 
 
 def sign_in(context, base: str, user: str):
-    """A page of ``context`` signed in as ``user`` (demo password), on their inbox; it records dialogs."""
+    """A page of ``context`` signed in as ``user`` (demo password), on their home page (an employee's inbox, an
+    auditor's audit search, a designer's list); it records dialogs."""
     page = context.new_page()
     page.dialogs = []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
@@ -102,7 +103,7 @@ def sign_in(context, base: str, user: str):
     page.fill("#username", user)
     page.fill("#password", f"{user}-demo")
     page.press("#password", "Enter")
-    page.wait_for_url(f"{base}/inbox")
+    page.wait_for_url(lambda url: url.startswith(base) and "/login" not in url)
     return page
 
 

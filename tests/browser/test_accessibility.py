@@ -46,6 +46,9 @@ def test_no_page_has_a_serious_accessibility_violation(chromium, live_server, ax
     for url in urls:
         page.goto(f"{live_server}{url}")
         problems[url] = _violations(page, axe_script)
+    page.goto(f"{live_server}/requests")
+    page.click("a:has-text('Withdraw request')")
+    problems["the withdraw confirmation"] = _violations(page, axe_script)
     page.goto(f"{live_server}/start/expense-approval")
     page.click("button:has-text('Submit')")  # empty: a page full of field errors
     problems["start form with errors"] = _violations(page, axe_script)

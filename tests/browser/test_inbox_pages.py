@@ -288,3 +288,21 @@ def test_a_file_added_on_the_task_page_is_downloaded_by_the_requester(chromium, 
         ann_page.click("a:has-text('Reçu hôtel.pdf')")
     assert download.value.suggested_filename == "Reçu hôtel.pdf"
     assert download.value.path().read_bytes() == receipt.read_bytes()
+
+
+def test_a_request_is_withdrawn_with_the_keyboard_after_a_question_and_a_reason(chromium, live_server):
+    ann = sign_in(chromium.new_context(), live_server, "ann")
+    start_expense(ann, live_server, amount="120", description="Withdraw me")
+    ann.wait_for_url("**/requests**")
+    ann.locator(".request a:has-text('Withdraw request')").first.focus()
+    ann.keyboard.press("Enter")
+    ann.wait_for_url("**/withdraw")
+    assert ann.inner_text("h1") == "Withdraw this request?" and "bob" in ann.inner_text(".facts")
+    ann.locator("#w-reason").focus()
+    ann.keyboard.type("Paid for it myself")
+    ann.keyboard.press("Tab")
+    assert ann.evaluate("document.activeElement.textContent.trim()") == "Yes, withdraw it"
+    ann.keyboard.press("Enter")
+    ann.wait_for_url(f"{live_server}/requests")
+    assert "withdrawn" in ann.inner_text(".flashes")
+    assert ann.locator(".request").first.locator(".badge").inner_text() != "in progress"
