@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from bpm.auth import current_actor, runtime
 from bpm.errors import BpmError, InvalidRequest
 from bpm.runtime import definitions, inbox, tasks, views
+from bpm.runtime.inbox_rows import row_facts
 from bpm.runtime.paging import Page
 from bpm.web.pages import asked_page, back, open_task_count, render_page, urgency
 
@@ -70,6 +71,7 @@ def task_list() -> Any:
     said, taken = _filters(now)
     with rt.uow() as uow:
         rows, total = inbox.list_tasks(uow, actor, {"scope": VIEWS[view][1], **taken}, page, PAGE_SIZE)
+        facts = row_facts(uow, rows)
         other = "group" if view == "mine" else "mine"
         other_total = inbox.count_tasks(uow, actor, {"scope": VIEWS[other][1], **taken})
         processes = definitions.list_definitions(uow, actor)
@@ -88,7 +90,8 @@ def task_list() -> Any:
     context = dict(view=view, views=VIEWS, listed=Page(rows, total, page, PAGE_SIZE), counts=counts, said=said,
                    processes=processes, due_choices=DUE_CHOICES, priority_choices=PRIORITY_CHOICES,
                    sort_choices=SORT_CHOICES, now=now, urgency=urgency, here=here,
-                   names={d.key: d.name for d in processes}, url=url, saved=saved, query=here.partition("?")[2])
+                   names={d.key: d.name for d in processes}, facts=facts, url=url, saved=saved,
+                   query=here.partition("?")[2])
     if fragment:
         response = make_response(render_template("inbox_fragment.html", **context))
     else:

@@ -90,6 +90,15 @@ class HistoryRepository:
         return list(self._uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)
                                            .order_by(HistoryEntry.revision, HistoryEntry.id)).all())
 
+    def tasks_with(self, instance_ids: list[str], cause: str) -> set[str]:
+        """The ids of the tasks of these instances that have an entry of ``cause`` (which were escalated)."""
+        if not instance_ids:
+            return set()
+        found = self._uow.session.exec(select(HistoryEntry.task_id).where(
+            HistoryEntry.instance_id.in_(instance_ids), HistoryEntry.cause == cause,
+            HistoryEntry.task_id.is_not(None))).all()
+        return {str(task_id) for task_id in found}
+
     def chain(self, instance_id: str) -> list[HistoryEntry]:
         """An instance's entries in chain order (for verifying it)."""
         return list(self._uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)

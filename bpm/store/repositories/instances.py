@@ -28,6 +28,15 @@ class InstanceRepository:
         """The instance, or None."""
         return load_record(self._uow, ProcessInstanceRecord, instance_id)
 
+    def who_and_reference(self, instance_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        """``{id: (started_by, business_key)}`` of some instances, without their snapshots (an inbox page's rows)."""
+        if not instance_ids:
+            return {}
+        table = INSTANCE_TABLE.c
+        rows = self._uow.execute(select(table.id, table.started_by, table.business_key)
+                                 .where(table.id.in_(instance_ids))).all()
+        return {row[0]: (row[1], row[2]) for row in rows}
+
     def state(self, instance_id: str) -> tuple[int, str] | None:
         """``(revision, status)`` without reading the snapshot."""
         row = _STATE.first(self._uow, {"id": instance_id})

@@ -1,0 +1,28 @@
+"""What an inbox row says besides its task: who asked, the request's reference, and whether it was escalated.
+
+Read for one page of tasks at a time, in two narrow queries over that page's instances, so the list's own query
+(the one ``bench.inbox`` measures at 100,000 open tasks) keeps reading only the task tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from bpm.store.models import TaskRecord
+from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import Cause
+
+
+class RowFacts(NamedTuple):
+    requester: str
+    reference: str | None  # the request's business key
+    escalated: bool  # passed on, or offered wider, because it waited too long
+
+
+def row_facts(uow: UnitOfWork, tasks: Sequence[TaskRecord]) -> dict[str, RowFacts]:
+    """``{task id: RowFacts}`` for a page of tasks."""
+    instance_ids = sorted({task.instance_id for task in tasks})
+    instances = uow.instances.who_and_reference(instance_ids)
+    escalated = uow.history.tasks_with(instance_ids, Cause.TASK_ESCALATED)
+    return {task.id: RowFacts(*instances.get(task.instance_id, ("", None)), task.id in escalated) for task in tasks}
