@@ -12,13 +12,14 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from bpm.errors import InvalidRequest, TooManyAttempts, Unauthorized
+from bpm.errors import ConcurrentWrite, InvalidRequest, TooManyAttempts, Unauthorized
 from bpm.runtime.actors import Actor
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import LoginThrottle, User
 from bpm.store.uow import UnitOfWork
 
 FIRST_WAIT_SECONDS = 30
+COUNT_RETRIES = 5
 
 
 @cache
@@ -55,6 +56,16 @@ def sign_in_with_password(rt: Runtime, username: str, password: str, address: st
     (``known_device``: their device cookie), so the owner is not locked out by name. Throttling is checked
     before the password, so a blocked account cannot be probed; a success clears both counts.
     """
+    for attempt in range(COUNT_RETRIES):
+        try:
+            return _sign_in_once(rt, username, password, address, known_device)
+        except ConcurrentWrite:  # two first failures of one key at once both insert its row: count again
+            if attempt == COUNT_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _sign_in_once(rt: Runtime, username: str, password: str, address: str | None, known_device: bool) -> Actor:
     name = username[:100]
     account, pair = f"user:{name}", (f"pair:{name}|{address[:60]}" if address else None)
     counted = [account] + ([pair] if pair else [])
