@@ -12,7 +12,7 @@ from bpm.runtime.paging import Page
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import ProcessInstance, TaskRecord
 from bpm.store.uow import UnitOfWork
-from bpm.store.vocabulary import InstanceStatus
+from bpm.store.vocabulary import InstanceStatus, status_word
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,8 @@ class RequestRow:
 
     @property
     def state(self) -> str:
-        """How it stands, in a word: its outcome once it has one, else in progress, held up, or its status."""
-        return self.instance.outcome or {InstanceStatus.PAUSED: "in progress", InstanceStatus.ACTIVE: "in progress",
-                                         InstanceStatus.ERROR: "held up"}.get(self.instance.status,
-                                                                              self.instance.status)
+        """How it stands, in a word: its outcome once it has one, else its status's word (the vocabulary's)."""
+        return self.instance.outcome or status_word(self.instance.status)
 
 
 def listing(rt: Runtime, uow: UnitOfWork, actor: Actor, page: int, page_size: int) -> Page[RequestRow]:

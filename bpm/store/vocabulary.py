@@ -24,6 +24,21 @@ class InstanceStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+STATUS_WORDS: dict[str, str] = {
+    InstanceStatus.ACTIVE: "running",  # being run now, or a slice waits for the worker to go on
+    InstanceStatus.PAUSED: "in progress",  # waiting for a person, a timer or a sub-process
+    InstanceStatus.ERROR: "held up",  # a step failed: an admin retries, repairs or cancels it
+    InstanceStatus.COMPLETED: "completed",
+    InstanceStatus.FAILED: "failed",
+    InstanceStatus.CANCELLED: "cancelled",
+}
+
+
+def status_word(status: str) -> str:
+    """The one word every page uses for an instance's status (the API and exports keep the value itself)."""
+    return STATUS_WORDS.get(status, status)
+
+
 class TaskStatus(StrEnum):
     """A human task's status."""
 

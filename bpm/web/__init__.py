@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from bpm.auth.oidc import init_oidc
 from bpm.nodes.votes import rejects
+from bpm.store.vocabulary import status_word
 from bpm.web.pages import home_of, render_page
 
 STATIC = Path(__file__).parent / "static"
@@ -110,4 +111,5 @@ def init_web(app: Flask) -> None:
                                  has_file_field=form_fields.has_file_field,
                                  in_form_order=form_fields.in_form_order, rejects=rejects, page_url=page_url)
     app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["status_word"] = status_word
     app.extensions["bpm_error_page"] = _error_page
