@@ -2,7 +2,8 @@
 
 It fills a scratch database with years of work (by default 2,000 people in
 50 groups, 250,000 tasks of which 40 %, 100,000, are open, one instance per task), then
-times, through the WSGI app in process, the pages people open all day: my
+times, through the WSGI app in process, the pages people open all day (one person in ten away this week, with a
+substitute who sees their work too, and is timed apart): my
 inbox (``scope=available``: assigned to me, or offered to me or my groups
 and unclaimed), only mine, only offered, "my requests" (instances I
 started) and the same with a status filter; then the same lists as HTML pages, as the htmx fragments a
@@ -130,6 +131,24 @@ def fill(url: str, company: Company, tasks: int, open_share: float, seed: int) -
     return opened
 
 
+def record_absences(url: str, company: Company, share: float, rng: random.Random) -> dict[str, str]:
+    """``share`` of the people away this week, each with a substitute who is not away; {substitute: absent}."""
+    away = rng.sample(company.people, int(len(company.people) * share))
+    present = sorted(set(company.people) - set(away))
+    today, now = dt.date.today(), dt.datetime.now(dt.UTC)
+    standing: dict[str, str] = {}
+    with psycopg.connect(url) as conn:
+        with conn.cursor().copy("COPY absence (id, person, substitute, starts_on, ends_on, processes, existing_tasks,"
+                                " created_by, created_at) FROM STDIN") as cp:
+            for person in away:
+                substitute = rng.choice(present)
+                standing[substitute] = person
+                cp.write_row((str(uuid.uuid4()), person, substitute, today - dt.timedelta(days=2),
+                              today + dt.timedelta(days=5), None, True, person, now))
+        conn.commit()
+    return standing
+
+
 def timed(client, path: str, user: str, repeat: int, headers: dict[str, str] | None = None) -> list[float]:
     """Milliseconds per GET of ``path`` as ``user``; each answer must be a 200."""
     times = []
@@ -207,6 +226,7 @@ def main() -> None:
     parser.add_argument("--open-share", type=float, default=0.4)
     parser.add_argument("--users", type=int, default=40, help="people whose pages are timed")
     parser.add_argument("--repeat", type=int, default=5, help="requests per page and person")
+    parser.add_argument("--away-share", type=float, default=0.1, help="people away this week, with a substitute")
     args = parser.parse_args()
 
     from bpm.app import create_app
@@ -218,6 +238,9 @@ def main() -> None:
         opened = fill(url, company, args.tasks, args.open_share, seed=2)
         print(f"filled: {args.people:,} people in {args.groups} groups, {args.tasks:,} tasks and instances "
               f"({opened:,} open) in {time.perf_counter() - began:.0f} s")
+        standing = record_absences(url, company, args.away_share, random.Random(4))
+        print(f"away this week: {int(args.people * args.away_share):,} people of {args.people:,} "
+              f"({args.away_share:.0%}), each with a substitute who is here ({len(standing):,} substitutes)")
         biggest = company.groups[0]
         with psycopg.connect(url) as conn:
             waiting = conn.execute("SELECT count(*) FROM task_candidate WHERE kind = 'group' AND name = %s",
@@ -238,6 +261,14 @@ def main() -> None:
         for label, page in [*HTML_PAGES.items(), *FRAGMENTS.items()]:
             headers = HTMX if label.startswith("fragment") else None
             times = [t for user in users for t in timed(client, page, user, args.repeat, headers)]
+            cuts = statistics.quantiles(times, n=100)
+            print(f"{label:<40} p50 {cuts[49]:6.1f} ms   p95 {cuts[94]:6.1f} ms   max {max(times):6.1f} ms")
+        # The same inbox for people who stand in for someone away: their own work and the absent person's.
+        substitutes = random.Random(5).sample(sorted(standing), min(args.users, len(standing)))
+        for label, page in [("standing in: my inbox", PAGES["my inbox (assigned or offered to me)"]),
+                            ("standing in: My tasks (HTML)", HTML_PAGES["page: My tasks (HTML)"]),
+                            ("standing in: Group tasks (HTML)", HTML_PAGES["page: Group tasks (HTML)"])]:
+            times = [t for user in substitutes for t in timed(client, page, user, args.repeat)]
             cuts = statistics.quantiles(times, n=100)
             print(f"{label:<40} p50 {cuts[49]:6.1f} ms   p95 {cuts[94]:6.1f} ms   max {max(times):6.1f} ms")
         task_pages(client, url, users, args.repeat)

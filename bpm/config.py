@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bpm.engine.limits import DEFAULT_MAX_OUTPUT_BYTES
 from bpm.resources import shipped
@@ -75,6 +76,8 @@ class Settings:
     trust_proxy: bool = False  # honour X-Forwarded-For/-Proto/-Host from one reverse proxy in front...
     proxy_addresses: str = "127.0.0.1/32, ::1/128"  # ...but only when the request came from one of these
     group_roles: str = ""  # roles granted by group membership: "bpm-designers=designer,bpm-admins=admin"
+    absence_managers_group: str = "hr"  # its members record and read anyone's absences (admins do anyway)
+    time_zone: str = "UTC"  # the company's: where a day of absence, or a form's "today", begins and ends
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     login_max_failures: int = 5  # failed sign-ins per account or address before it waits
@@ -138,6 +141,7 @@ class Settings:
         self.webhook_allowed  # noqa: B018
         self.proxy_networks  # noqa: B018
         self._check_sso()
+        self.zone  # noqa: B018
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"BPM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
 
@@ -178,6 +182,14 @@ class Settings:
                                  f"got {pair!r}")
             mapping.setdefault(group.strip(), set()).add(role.strip())
         return {group: frozenset(roles) for group, roles in mapping.items()}
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """``time_zone`` as a zone."""
+        try:
+            return ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"BPM_TIME_ZONE: {self.time_zone!r} is not a time zone (e.g. Europe/Berlin)") from None
 
     @property
     def proxy_networks(self) -> tuple[Any, ...]:

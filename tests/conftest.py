@@ -115,6 +115,7 @@ def app(session_app, clock):
     clock.set(1_767_225_600_000)
     rt = session_app.extensions["bpm"]
     wipe(rt)
+    rt.actors.clear()
     load_demo(rt)
     return session_app
 

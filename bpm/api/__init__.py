@@ -12,6 +12,7 @@ from bpm.api.guards import register_guards
 def init_api(app: Flask) -> BpmApi:
     """Register the API blueprints, the OpenAPI document and the offline Swagger UI."""
     from bpm.api import (
+        absences,
         attachments,
         audit,
         definitions,
@@ -39,7 +40,7 @@ def init_api(app: Flask) -> BpmApi:
         "type": "apiKey", "in": "cookie", "name": "session",
         "description": "The browser session after signing in at /login; changes also need the X-CSRF-Token header."})
     for module in (definitions, instances, tasks, attachments, notifications, incidents, audit, forms, directory,
-                   health):
+                   absences, health):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     register_guards(app)

@@ -547,6 +547,8 @@ class CompleteTaskSchema(ma.Schema):
 
     outcome = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=100))
     data = ma.fields.Dict(load_default=dict)
+    behalf_reason = ma.fields.String(data_key="behalfReason", load_default=None, metadata={
+        "description": "admins: decide it on behalf of whoever it waits for, saying why (recorded)"})
 
 
 class DelegateTaskSchema(ma.Schema):
@@ -742,3 +744,45 @@ def with_related(record: Any, **related: Any) -> dict[str, Any]:
     A record alone needs no conversion: the schemas read its attributes.
     """
     return {**{name: getattr(record, name) for name in type(record).model_fields}, **related}
+
+
+# --- absences ------------------------------------------------------------------------------------------------
+
+class AbsenceBodySchema(ma.Schema):
+    """An absence to record. Checked by the runtime (``bpm.runtime.absences``), which names each wrong field."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    from_ = ma.fields.Raw(data_key="from", required=True, metadata={
+        "type": "string", "format": "date", "description": "the first day away (ISO date)"})
+    to = ma.fields.Raw(required=True, metadata={
+        "type": "string", "format": "date", "description": "the last day away, included"})
+    substitute = ma.fields.Raw(required=True, metadata={"type": "string", "description": "who stands in"})
+    processes = ma.fields.Raw(allow_none=True, metadata={
+        "type": "array", "items": {"type": "string"}, "description": "process keys it covers (none: all)"})
+    existing_tasks = ma.fields.Raw(data_key="existingTasks", metadata={
+        "type": "boolean", "description": "the substitute sees the tasks already waiting too (default true)"})
+    person = ma.fields.Raw(metadata={
+        "type": "string", "description": "whose absence (HR and admins only; default: yours)"})
+
+
+class AbsenceQuerySchema(PagedQuerySchema):
+    """Whose absences, and whether those that have ended are listed too."""
+
+    person = ma.fields.String(load_default=None, validate=validate.Length(max=100),
+                              metadata={"description": "one person's (HR and admins: anyone's)"})
+    ended = ma.fields.Boolean(load_default=False, metadata={"description": "also those that have ended"})
+
+
+class AbsenceSchema(ma.Schema):
+    """A recorded absence."""
+
+    id = ma.fields.String()
+    person = ma.fields.String()
+    substitute = ma.fields.String()
+    from_ = ma.fields.String(data_key="from", attribute="from")
+    to = ma.fields.String()
+    processes = ma.fields.List(ma.fields.String(), allow_none=True)
+    existing_tasks = ma.fields.Boolean(data_key="existingTasks", attribute="existingTasks")
+    created_by = ma.fields.String(data_key="createdBy", attribute="createdBy")

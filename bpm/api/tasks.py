@@ -72,9 +72,10 @@ class CompleteTask(MethodView):
     @blp.arguments(CompleteTaskSchema())
     @blp.response(200, TaskSchema)
     def post(self, body: dict[str, Any], task_id: str) -> Any:
-        """Complete a task with an outcome and form data; its process moves on (honours If-Match)."""
+        """Complete a task with an outcome and form data; its process moves on (honours If-Match). An admin
+        decides a task he does not work on only with `behalfReason`: on behalf of its assignee, recorded."""
         view, _, _ = tasks.complete_task(runtime(), current_actor(), task_id, body["outcome"], body["data"],
-                                         if_match())
+                                         if_match(), behalf_reason=body["behalf_reason"])
         return _after_change(view)
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from bpm.errors import NotFound, shown
 from bpm.notify import mail, webhook
-from bpm.notify.addresses import Recipient, resolve
+from bpm.notify.addresses import Recipient, resolve, substitutes
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
@@ -144,6 +144,9 @@ def _plan(rt: Runtime, uow: UnitOfWork, message: OutboxMessage, mailer: mail.Mai
             plan.sends.append((url, _webhook_send(rt, url, payload, message.id)))
         return plan
     recipients = resolve(uow, message.recipients)
+    task = uow.tasks.get(message.task_id) if message.task_id else None
+    standing_in = dict(substitutes(uow, recipients, task, message.created_at, rt.days)) if task else {}
+    recipients = [*recipients, *standing_in]
     people = [r.username for r in recipients if r.username]
     modes = _modes(uow, [p for p in people if p is not None])
     names = {u.username: u.display_name for u in uow.people.users(people)}
@@ -158,16 +161,18 @@ def _plan(rt: Runtime, uow: UnitOfWork, message: OutboxMessage, mailer: mail.Mai
             plan.notices.append((recipient.username, mode != "digest"))
         if mode == "now" and recipient.email:
             plan.sends.append((recipient.key, _mail_send(rt, mailer, message, recipient,
-                                                         names.get(recipient.username or ""))))
+                                                         names.get(recipient.username or ""),
+                                                         standing_in.get(recipient))))
     return plan
 
 
 def _mail_send(rt: Runtime, mailer: mail.Mailer, message: OutboxMessage, recipient: Recipient,
-               display_name: str | None) -> Callable[[], str]:
+               display_name: str | None, standing_in_for: str | None = None) -> Callable[[], str]:
     def send() -> str:
         base = rt.settings.public_url.rstrip("/")
         greeting = f"Hello {display_name}," if display_name else "Hello,"
         text, html = mail.render("notice", greeting=greeting, subject=message.subject, body=message.body,
+                                 standing_in_for=standing_in_for,
                                  link=_link(rt, message), company=rt.settings.company_name,
                                  settings_link=f"{base}/notifications#settings")
         return mailer.send(mail.compose(rt.settings, recipient.email or "", display_name, message.subject, text,

@@ -100,8 +100,11 @@ def approval_rules(rt: Runtime, engine: WorkflowEngine, instance: ProcessInstanc
     for other in data.get("distinctFrom") or ():
         for run in context.get(other, ()):
             output = run.get("output")
-            if isinstance(output, Mapping) and isinstance(output.get("completedBy"), str):
-                barred.setdefault(output["completedBy"], other)
+            if not isinstance(output, Mapping):
+                continue
+            for who in (output.get("completedBy"), output.get("onBehalfOf")):  # a decision made for someone is
+                if isinstance(who, str):                                     # theirs as well as the actor's
+                    barred.setdefault(who, other)
     return ApprovalRules(four_eyes, frozenset(requesters), barred)
 
 

@@ -14,6 +14,7 @@ from bpm.runtime import inbox, instances, jobs
 from bpm.runtime.access import instance_facts
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, allows, may_reassign_tasks, require
+from bpm.runtime.stuck_tasks import why_stuck
 from bpm.runtime.transitions import STOPPED
 from bpm.store.models import Job, OutboxMessage, ProcessInstance, Task
 from bpm.store.uow import UnitOfWork
@@ -33,6 +34,7 @@ class Overview:
     orphans: Sequence[Task]  # open tasks no one can act on (a page of them)
     orphan_total: int
     may_reassign: bool
+    stuck: Mapping[str, str]  # orphan task id -> why nobody can act on it
     max_attempts: int = jobs.MAX_ATTEMPTS
 
 
@@ -51,4 +53,5 @@ def overview(uow: UnitOfWork, actor: Actor, listed: int = 50) -> Overview:
                               and (found := uow.instances.get(job.instance_id)) is not None
                               and allows(actor, Action.INSTANCE_RETRY, instance_facts(uow, actor, found)))
     return Overview(stopped, may, incidents, may_retry_job, uow.outbox.dead_letters(listed),
-                    allows(actor, Action.ACCOUNT_MANAGE), orphans, orphan_total, may_reassign_tasks(actor))
+                    allows(actor, Action.ACCOUNT_MANAGE), orphans, orphan_total, may_reassign_tasks(actor),
+                    why_stuck(uow, orphans))

@@ -8,13 +8,18 @@ The rules, in words:
 
 - Roles: ``employee`` starts processes and works on tasks; ``designer``
   changes definitions; ``auditor`` reads everything and changes nothing;
-  ``admin`` holds every role and may cancel, retry, repair and reassign.
+  ``admin`` holds every role and may cancel, retry, repair and reassign;
+  an admin decides a task he does not work on only by "acting on behalf"
+  of whoever it waits for, with a reason, recorded as such.
   Roles grant powers, never a relation: an admin is no one's manager, so
   four-eyes, ``startableBy`` and "works on this task" apply to admins too.
 - Employees read an instance (with its data, tasks, comments and history)
   only if they started it, acted on it, or it has open work assigned or
   offered to them; anyone else is told it does not exist (404). A refused
   change of something the actor may read is a 403.
+- Out of office: while someone is away (``bpm.runtime.absences``), their
+  substitute works on their tasks as they would, and acts on their behalf;
+  four-eyes then holds for both.
 - Four-eyes: whoever asked for something (the starter, and whoever a start
   form field names as requester) may not decide it, at every human task
   whose outcomes include a rejection, unless the node or the process says
@@ -41,7 +46,7 @@ from typing import Any
 from bpm.config import Role
 from bpm.errors import Forbidden, NotFound, shown
 from bpm.nodes.votes import rejects
-from bpm.runtime.actors import Actor
+from bpm.runtime.actors import Actor, StandIn
 from bpm.store.models import ProcessInstanceRecord, TaskRecord
 from bpm.store.vocabulary import InstanceStatus, TaskStatus
 
@@ -72,6 +77,7 @@ class Action(StrEnum):
     TASK_COMPLETE = "task.complete"
     TASK_DELEGATE = "task.delegate"
     TASK_REASSIGN = "task.reassign"
+    TASK_ACT_ON_BEHALF = "task.act-on-behalf"  # an admin decides a task for its assignee, saying why
     TASK_COMMENT = "task.comment"
     ATTACHMENT_ADD = "attachment.add"  # reading one is reading its request: INSTANCE_READ
     ATTACHMENT_REMOVE = "attachment.remove"
@@ -81,6 +87,9 @@ class Action(StrEnum):
     ACCOUNT_MANAGE = "account.manage"  # users, groups, other people's tokens
     LEGAL_HOLD = "audit.hold"  # set or lift a legal hold on an instance (retention keeps it)
     RETENTION_PURGE = "audit.purge"  # remove finished instances' data as retention says
+    ABSENCE_LIST = "absence.list"  # one's own absences, and those one stands in for
+    ABSENCE_READ_ALL = "absence.read-all"  # anyone's (HR and admins)
+    ABSENCE_CHANGE = "absence.change"  # record or remove an absence of the person the facts name
 
 
 READ, WRITE, ADMIN = "read", "write", "admin"
@@ -92,8 +101,9 @@ SCOPE_OF: Mapping[Action, str] = {
     Action.TASK_DELEGATE: WRITE, Action.TASK_COMMENT: WRITE, Action.ATTACHMENT_ADD: WRITE,
     Action.ATTACHMENT_REMOVE: WRITE, Action.NOTIFICATION_CHANGE: WRITE,
     Action.INSTANCE_RETRY: ADMIN, Action.INSTANCE_REPAIR: ADMIN, Action.INSTANCE_MIGRATE: ADMIN,
-    Action.TASK_REASSIGN: ADMIN,
+    Action.TASK_REASSIGN: ADMIN, Action.TASK_ACT_ON_BEHALF: ADMIN,
     Action.ACCOUNT_MANAGE: ADMIN, Action.LEGAL_HOLD: WRITE, Action.RETENTION_PURGE: ADMIN,
+    Action.ABSENCE_CHANGE: WRITE,
 }
 
 
@@ -159,7 +169,18 @@ class AttachmentFacts:
         return NotFound(f"no attachment {shown(self.attachment_id)}")
 
 
-Facts = InstanceFacts | TaskFacts | DefinitionFacts | AttachmentFacts | None
+@dataclass(frozen=True)
+class AbsenceFacts:
+    """Whose absence it is, and the group whose members record anyone's (``BPM_ABSENCE_MANAGERS_GROUP``)."""
+
+    person: str
+    managers_group: str
+
+    def hidden(self) -> NotFound:
+        return NotFound("no such absence")
+
+
+Facts = InstanceFacts | TaskFacts | DefinitionFacts | AttachmentFacts | AbsenceFacts | None
 
 
 @dataclass(frozen=True)
@@ -172,11 +193,27 @@ class Refusal:
 
 # --- the rules ---------------------------------------------------------------------------------------------------
 
-def works_on(actor: Actor, task: TaskRecord) -> bool:
-    """The assignee, or (while unassigned) a candidate user or member of a candidate group. Roles add nothing."""
+def _works_on_as(username: str, groups: frozenset[str], task: TaskRecord) -> bool:
     if task.assignee is not None:
-        return task.assignee == actor.username
-    return actor.username in task.candidate_users or not actor.groups.isdisjoint(task.candidate_groups)
+        return task.assignee == username
+    return username in task.candidate_users or not groups.isdisjoint(task.candidate_groups)
+
+
+def works_on(actor: Actor, task: TaskRecord) -> bool:
+    """The assignee, or (while unassigned) a candidate user or member of a candidate group; or the substitute of
+    one of them while they are away (``standing_in_for``). Roles add nothing."""
+    return _works_on_as(actor.username, actor.groups, task) or standing_in_for(actor, task) is not None
+
+
+def standing_in_for(actor: Actor, task: TaskRecord) -> StandIn | None:
+    """The absence through which the actor works on ``task`` for someone who is away; None when they work on it
+    in their own right (which comes first: nobody acts for another what they may do themselves), or not at all."""
+    if not actor.stands_in or _works_on_as(actor.username, actor.groups, task):
+        return None
+    for stand_in in actor.stands_in:
+        if stand_in.covers(task) and _works_on_as(stand_in.person, stand_in.groups, task):
+            return stand_in
+    return None
 
 
 def may_read_instance(actor: Actor, facts: InstanceFacts) -> bool:
@@ -278,14 +315,21 @@ def _decide(actor: Actor, facts: TaskFacts) -> Refusal | None:
     if refusal is not None:
         return refusal
     if not works_on(actor, facts.task):
-        return Refusal("this task is assigned to someone else, or offered to people and groups you are not among")
+        return Refusal("this task is assigned to someone else, or offered to people and groups you are not among"
+                       + ("; as an admin, act on their behalf and say why" if actor.is_admin else ""))
     barred = barred_from(actor.username, facts.rules)
+    stand_in = standing_in_for(actor, facts.task)
+    if barred is None and stand_in is not None:  # four-eyes holds for both: who acts, and for whom
+        barred = barred_from(stand_in.person, facts.rules)
+        barred = None if barred is None else f"you stand in for {stand_in.person} here, and {barred}"
     return None if barred is None else Refusal(barred)
 
 
 def _unclaim(actor: Actor, facts: TaskFacts) -> Refusal | None:
+    assignee = facts.task.assignee
     return _task_read(actor, facts) or _unless(
-        facts.task.assignee == actor.username or actor.is_admin, "only the assignee or an admin may unclaim a task")
+        assignee == actor.username or actor.is_admin or standing_in_for(actor, facts.task) is not None,
+        f"only the assignee, their substitute while {assignee} is away, or an admin may unclaim a task")
 
 
 def _delegate(actor: Actor, facts: TaskFacts) -> Refusal | None:
@@ -313,6 +357,20 @@ def may_reassign_tasks(actor: Actor) -> bool:
 def _reassign(actor: Actor, facts: TaskFacts) -> Refusal | None:
     return (_task_read(actor, facts) or _unless(actor.is_admin, "only admins may reassign tasks")
             or _target_refusal(facts, delegating=False) or _not_to_oneself(actor, facts))
+
+
+def _act_on_behalf(actor: Actor, facts: TaskFacts) -> Refusal | None:
+    """An admin decides a stuck task for whoever it waits for — as such, recorded with a reason (the runtime asks
+    for one), never as himself; four-eyes holds for him and for the person he acts for."""
+    refusal = _task_read(actor, facts) or _unless(actor.is_admin, "only admins act on behalf of others")
+    if refusal is not None:
+        return refusal
+    barred = barred_from(actor.username, facts.rules)
+    for_whom = facts.task.assignee
+    if barred is None and for_whom is not None and for_whom != actor.username:
+        barred = barred_from(for_whom, facts.rules)
+        barred = None if barred is None else f"you would act for {for_whom}, and {barred}"
+    return None if barred is None else Refusal(barred)
 
 
 def _not_to_oneself(actor: Actor, facts: TaskFacts) -> Refusal | None:
@@ -378,6 +436,24 @@ def _detach(actor: Actor, facts: AttachmentFacts) -> Refusal | None:
                        "the task it was added on is done: the file is part of that decision's record"))
 
 
+def manages_absences(actor: Actor, facts: AbsenceFacts) -> bool:
+    """Admins, and the members of the absence managers' group (HR), record and read anyone's absences."""
+    return actor.is_admin or (bool(facts.managers_group) and facts.managers_group in actor.groups)
+
+
+def _absences_of_anyone(actor: Actor, facts: AbsenceFacts) -> Refusal | None:
+    return _unless(manages_absences(actor, facts), "only HR and admins see other people's absences")
+
+
+def _absence_change(actor: Actor, facts: AbsenceFacts) -> Refusal | None:
+    """One's own absence (whoever works on tasks); anyone's for HR and admins. A substitute does not change it."""
+    if manages_absences(actor, facts):
+        return None
+    if facts.person != actor.username:
+        return Refusal("only the person who is away, HR or an admin may change an absence", hide=True)
+    return _unless(actor.has_role(Role.EMPLOYEE), "only people who work on tasks name a substitute")
+
+
 RULES: Mapping[Action, Callable[[Actor, Any], Refusal | None]] = {
     Action.DEFINITION_LIST: _signed_in,
     Action.INSTANCE_LIST: _signed_in,
@@ -402,12 +478,16 @@ RULES: Mapping[Action, Callable[[Actor, Any], Refusal | None]] = {
     Action.TASK_COMPLETE: _decide,
     Action.TASK_DELEGATE: _delegate,
     Action.TASK_REASSIGN: _reassign,
+    Action.TASK_ACT_ON_BEHALF: _act_on_behalf,
     Action.TASK_COMMENT: _comment,
     Action.ATTACHMENT_ADD: _attach,
     Action.ATTACHMENT_REMOVE: _detach,
     Action.ACCOUNT_MANAGE: _role(Role.ADMIN),
     Action.LEGAL_HOLD: _role(Role.AUDITOR),
     Action.RETENTION_PURGE: _role(Role.ADMIN),
+    Action.ABSENCE_LIST: _signed_in,
+    Action.ABSENCE_READ_ALL: _absences_of_anyone,
+    Action.ABSENCE_CHANGE: _absence_change,
 }
 
 
@@ -445,5 +525,7 @@ def _target_of(facts: Facts) -> str:
         return f"process {facts.key}"
     if isinstance(facts, AttachmentFacts):
         return f"attachment {facts.attachment_id}"
+    if isinstance(facts, AbsenceFacts):
+        return f"absence of {facts.person}"
     return "-"
 

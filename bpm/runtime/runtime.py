@@ -16,6 +16,7 @@ from bpm.errors import NotFound
 from bpm.forms import Form, FormRegistry, Forms, PinnedForms
 from bpm.nodes import build_node_types
 from bpm.runtime.actors import Actor, ActorCache
+from bpm.runtime.days import CompanyDays
 from bpm.store import UnitOfWork, make_engine, make_session_factory
 from bpm.store.db import Database, SessionFactory
 from bpm.store.models import ProcessDefinition, ProcessInstanceRecord
@@ -105,11 +106,13 @@ class Runtime:
     node_types: dict[str, NodeDefinition] = field(init=False)
     engines: EngineCache = field(init=False)
     actors: ActorCache = field(init=False)
+    days: CompanyDays = field(init=False)
 
     def __post_init__(self) -> None:
         self.node_types = build_node_types(self.forms, self.clock)
         self.engines = EngineCache(self.forms, self.node_types, self.clock, Limits(self.settings.max_output_bytes))
-        self.actors = ActorCache(self.clock, roles_of_groups=self.settings.roles_of_groups)
+        self.days = CompanyDays(self.clock, self.settings.zone)
+        self.actors = ActorCache(self.clock, roles_of_groups=self.settings.roles_of_groups, days=self.days)
         if self.forms.loader is None:
             self.forms.loader = self._stored_form
 
@@ -129,8 +132,7 @@ class Runtime:
     def build(cls, settings: Settings, clock: Clock) -> Runtime:
         """Wire a runtime from settings: database engine, session factory, forms from disk."""
         db = make_engine(settings.database_url, settings.db_pool_size, settings.db_idle_ping_seconds)
-        forms = FormRegistry.load(settings.forms_dir, today=lambda: dt.datetime.fromtimestamp(
-            clock.now_ms() / 1000, tz=dt.UTC).date())
+        forms = FormRegistry.load(settings.forms_dir, today=CompanyDays(clock, settings.zone).today)
         calendars = CalendarRegistry.load(settings.calendars_dir)
         return cls(settings=settings, db=db, sessions=make_session_factory(db), forms=forms, clock=clock,
                    calendars=calendars)

@@ -1,5 +1,6 @@
 """Why a person sees a task: the one line every task page opens with ("offered to your group finance",
-"handed to you by Bob"), so nobody wonders whether a task reached them by mistake.
+"handed to you by Bob", "standing in for ann, away until 12 Dec 2026"), so nobody wonders whether a task
+reached them by mistake.
 
 Read from the task and its own history events (who handed it on last, and how), never from a role alone.
 """
@@ -9,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bpm.runtime.actors import Actor
+from bpm.runtime.policy import standing_in_for
 from bpm.store.models import HistoryEntry, ProcessInstanceRecord, TaskRecord
-from bpm.store.vocabulary import Cause
+from bpm.store.vocabulary import Cause, TaskStatus
 
 HANDING_ON = (Cause.TASK_DELEGATED, Cause.TASK_REASSIGNED, Cause.TASK_ESCALATED, Cause.TASK_CLAIMED)
 
@@ -19,6 +21,12 @@ def why_you_see(actor: Actor, task: TaskRecord, instance: ProcessInstanceRecord,
                 history: Iterable[HistoryEntry]) -> str | None:
     """The reason ``actor`` sees ``task``, in words for them (None: a reader of everything, nothing to say)."""
     me = actor.username
+    stand_in = standing_in_for(actor, task) if task.status == TaskStatus.OPEN else None
+    if stand_in is not None:
+        person = stand_in.person
+        how = ("assigned to" if task.assignee else "offered to" if person in task.candidate_users
+               else "offered to a group of")
+        return f"standing in for {person}, away until {stand_in.until.strftime('%-d %b %Y')}: {how} {person}"
     if task.assignee == me:
         return _how_it_came_to_you(task, history)
     if task.assignee is None:

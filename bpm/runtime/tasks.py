@@ -33,7 +33,7 @@ from bpm.runtime.form_files import Upload, with_files
 from bpm.runtime.form_files import keep as keep_files
 from bpm.runtime.history import Deed
 from bpm.runtime.instances import check_revision
-from bpm.runtime.policy import Action, AttachmentFacts, allows, may_delegate_someone, require
+from bpm.runtime.policy import Action, AttachmentFacts, allows, may_delegate_someone, require, standing_in_for
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.task_reasons import why_you_see
 from bpm.runtime.transitions import TASK
@@ -73,8 +73,8 @@ MOVED_RETRIES = 5
 
 
 def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
-                  expected_revision: int | None = None, uploads: Mapping[str, Upload] | None = None
-                  ) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun | None]:
+                  expected_revision: int | None = None, uploads: Mapping[str, Upload] | None = None,
+                  behalf_reason: str | None = None) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun | None]:
     """Complete a task with ``outcome`` and form ``data``, and advance its instance, in one transaction.
 
     A voter's task (``vote_of``) is one vote: the instance moves on only once
@@ -83,23 +83,42 @@ def complete_task(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, 
     whose instance moved on meanwhile (InstanceMoved, nobody's mistake) is
     done again on the new state, while a conflict on the task itself stays a
     conflict.
+
+    ``behalf_reason``: an admin acts on behalf of whoever the task waits for
+    (``Action.TASK_ACT_ON_BEHALF``), and says why; the history keeps both
+    people and the reason.
     """
+    reason = _behalf_reason(behalf_reason)
     for attempt in range(MOVED_RETRIES):
         try:
-            return _complete(rt, actor, task_id, outcome, data, expected_revision, uploads)
+            return _complete(rt, actor, task_id, outcome, data, expected_revision, uploads, reason)
         except (InstanceMoved, ConcurrentWrite):  # PostgreSQL reports the first as the history's unique clash
             if attempt == MOVED_RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
 
 
+MAX_REASON = 1000
+
+
+def _behalf_reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text or len(text) > MAX_REASON:
+        raise InvalidRequest("say why you act on behalf", {
+            "behalfReason": [f"say why you decide this for someone else (1 to {MAX_REASON} characters)"]})
+    return text
+
+
 def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data: Any,
-              expected_revision: int | None, uploads: Mapping[str, Upload] | None = None
-              ) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun | None]:
+              expected_revision: int | None, uploads: Mapping[str, Upload] | None = None,
+              behalf_reason: str | None = None) -> tuple[TaskRecord, ProcessInstanceRecord, EngineRun | None]:
     with rt.uow() as uow:
         task, instance = task_and_instance(uow, task_id)
         engine = rt.engines.for_instance(uow, instance)
-        require(actor, Action.TASK_COMPLETE, task_facts(rt, uow, actor, task, instance, engine=engine))
+        require(actor, Action.TASK_ACT_ON_BEHALF if behalf_reason else Action.TASK_COMPLETE,
+                task_facts(rt, uow, actor, task, instance, engine=engine))
         check_revision(task.revision, expected_revision, "the task")
         TASK.require("complete", task.status)
         if outcome is None and len(task.outcomes) == 1:
@@ -114,8 +133,12 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
         if instance.status not in (PAUSED, ERROR) or task.node_id not in before.paused_at:
             raise ConflictError("the instance is no longer waiting for this task")
         now = rt.now()
+        stand_in = standing_in_for(actor, task)
+        for_whom = (task.assignee if behalf_reason else stand_in.person if stand_in is not None
+                    else task.delegated_by)  # who is acted for, if anyone
         # Completing an unclaimed task claims it: the work stays listed as the completer's (offers.py).
         _bump(uow, task, {"status": TaskStatus.COMPLETED, "assignee": task.assignee or actor.username,
+                          "delegated_by": task.delegated_by or for_whom,
                           "completed_by": actor.username, "completed_at": now, "outcome": outcome, "data": data})
         _acted(rt, uow, actor, task)
         keep_files(rt, uow, actor, instance.id, task.id, files)
@@ -124,20 +147,21 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
             cancel_pending_jobs(uow, instance.id, task_id=task.id)  # escalations of a done task never fire
         payload = {"outcome": outcome, "data": data, "completedBy": actor.username,
                    "completedAt": now.isoformat().replace("+00:00", "Z")}
-        if task.delegated_by is not None:
-            payload["onBehalfOf"] = task.delegated_by
+        if for_whom is not None:
+            payload["onBehalfOf"] = for_whom
         if task.item_index is not None:
             payload = {**payload, "itemResults": _item_results(uow, task, instance)}
         elif task.vote_of is not None:
-            decided = _count_votes(rt, uow, actor, task, instance, node_data, payload)
+            decided = _count_votes(rt, uow, actor, task, instance, node_data, payload, for_whom)
             if decided is None:
                 uow.commit()
                 return task, instance, None
             payload = decided
         run = run_engine(rt, engine, before, payload, resume=task.node_id)
         # Paused at this task's node: without branches this was its only open task, closed just now.
-        save_advance(rt, uow, instance, before, run, Deed(actor.username, Cause.TASK_COMPLETED, task.node_id,
-                                                          on_behalf_of=task.delegated_by), tasks_may_exist=False)
+        deed = Deed(actor.username, Cause.TASK_COMPLETED, task.node_id, on_behalf_of=for_whom,
+                    changes={"reason": [None, behalf_reason]} if behalf_reason else None)
+        save_advance(rt, uow, instance, before, run, deed, tasks_may_exist=False)
         if task.item_index is not None and task.node_id not in run.snapshot.paused_at:
             for other in uow.tasks.of_vote(instance.id, task.vote_of or ""):  # decided: the other items' go
                 if other.status == TaskStatus.OPEN:
@@ -156,7 +180,7 @@ def _item_results(uow: UnitOfWork, task: TaskRecord, instance: ProcessInstanceRe
 
 
 def _count_votes(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, instance: ProcessInstanceRecord,
-                 node_data: Any, vote: dict[str, Any]) -> dict[str, Any] | None:
+                 node_data: Any, vote: dict[str, Any], for_whom: str | None) -> dict[str, Any] | None:
     """After a vote: the node's payload once the vote is decided (the other voters' tasks cancelled), else None."""
     tasks = uow.tasks.of_vote(instance.id, task.vote_of or "")
     cast = sorted((t for t in tasks if t.status == TaskStatus.COMPLETED),  # in the order cast, this one last
@@ -165,7 +189,7 @@ def _count_votes(rt: Runtime, uow: UnitOfWork, actor: Actor, task: TaskRecord, i
                            node_data.get("rejectPolicy", "first-rejects"), task.outcomes)
     if decided is None:
         add_task_event(rt, uow, task, Deed(actor.username, Cause.VOTE_CAST, changes={"vote": [None, vote["outcome"]]},
-                                           on_behalf_of=task.delegated_by))
+                                           on_behalf_of=for_whom))
         return None
     for other in tasks:
         if other.status == TaskStatus.OPEN:
@@ -188,10 +212,13 @@ def claim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int |
         if task.assignee is not None:
             raise ConflictError(f"the task is already claimed by {task.assignee}")
         require(actor, Action.TASK_CLAIM, facts)
-        _bump(uow, task, {"assignee": actor.username})
+        # A substitute takes it for the one who is away: it stays theirs, so nothing moves back on their return.
+        stand_in = standing_in_for(actor, task)
+        taker = stand_in.person if stand_in is not None else actor.username
+        _bump(uow, task, {"assignee": taker})
         _acted(rt, uow, actor, task)
-        add_task_event(rt, uow, task, Deed(actor.username, Cause.TASK_CLAIMED,
-                                           changes={"assignee": [None, actor.username]}))
+        add_task_event(rt, uow, task, Deed(actor.username, Cause.TASK_CLAIMED, changes={"assignee": [None, taker]},
+                                           on_behalf_of=None if stand_in is None else taker))
         uow.commit()
         return task
 
@@ -209,10 +236,11 @@ def unclaim_task(rt: Runtime, actor: Actor, task_id: str, expected_revision: int
             raise ConflictError("this task was assigned directly and has no candidates to go back to; "
                                 "delegate it, or ask an admin to reassign it")
         assignee = task.assignee
+        stand_in = standing_in_for(actor, task)
         _bump(uow, task, {"assignee": None, "delegated_by": None})
         _acted(rt, uow, actor, task)
-        add_task_event(rt, uow, task, Deed(actor.username, Cause.TASK_UNCLAIMED,
-                                           changes={"assignee": [assignee, None]}))
+        add_task_event(rt, uow, task, Deed(actor.username, Cause.TASK_UNCLAIMED, changes={"assignee": [assignee, None]},
+                                           on_behalf_of=stand_in.person if stand_in else None))
         uow.commit()
         return task
 
@@ -246,7 +274,8 @@ def delegate_task(rt: Runtime, actor: Actor, task_id: str, to: str,
         task = _delegable(rt, uow, actor, task_id, to)
         check_revision(task.revision, expected_revision, "the task")
         TASK.require("change", task.status)
-        owner = task.delegated_by or task.assignee or actor.username
+        stand_in = standing_in_for(actor, task)
+        owner = task.delegated_by or task.assignee or (stand_in.person if stand_in else actor.username)
         assignee = task.assignee
         _bump(uow, task, {"assignee": to, "delegated_by": owner})
         _acted(rt, uow, actor, task)
@@ -322,7 +351,7 @@ class TaskView(NamedTuple):
     prefill: dict[str, Any]  # the values this task's form opens with (its node's ``prefill``, from the request)
     decisions: list[TaskRecord]  # earlier steps' completed tasks, oldest first
     comments: list[TaskComment]
-    may: frozenset[str]  # of "complete", "claim", "unclaim", "delegate", "comment", "attach"
+    may: frozenset[str]  # of "complete", "act-on-behalf", "claim", "unclaim", "delegate", "comment", "attach"
     definition: dict[str, Any]  # the version the instance runs, for its diagram
     history: list[HistoryEntry]  # the instance's, for those who may read the instance (else empty)
     files: list[Attachment]  # the instance's, for those who may read the instance (else empty)
@@ -344,6 +373,8 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     is_open = task.status == TaskStatus.OPEN
     checks = {"complete": Action.TASK_COMPLETE, "comment": Action.TASK_COMMENT, "attach": Action.ATTACHMENT_ADD}
     may = {name for name, action in checks.items() if allows(actor, action, facts) and (is_open or name == "comment")}
+    if is_open and "complete" not in may and allows(actor, Action.TASK_ACT_ON_BEHALF, facts):
+        may.add("act-on-behalf")
     if is_open and may_delegate_someone(actor, facts):
         may.add("delegate")
     if is_open and task.assignee is None and allows(actor, Action.TASK_CLAIM, facts):

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -316,6 +317,8 @@ class TaskCandidate(SQLModel, table=True):
     priority: int
     due_at: dt.datetime | None = _when(nullable=True)
     created_at: dt.datetime = _when()
+    # The task's ``barred`` (who may not decide it): a group's requester is not offered her own request.
+    barred: list | None = _json(nullable=True)
 
 
 class TaskComment(SQLModel, table=True):
@@ -532,6 +535,27 @@ class FormDraft(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=150)
     fields: dict = _json()
     saved_at: dt.datetime = _when()
+
+
+class Absence(SQLModel, table=True):
+    """A person away from ``starts_on`` to ``ends_on`` (both days included, in the company's time zone), and who
+    stands in for them meanwhile (``bpm.runtime.absences``). Nothing moves: the substitute acts on the absent
+    person's tasks on their behalf, so nothing has to move back."""
+
+    __tablename__ = "absence"
+    __table_args__ = (Index("ix_absence_substitute_ends", "substitute", "ends_on"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    person: str = Field(sa_column=Column(String(100), ForeignKey("bpm_user.username", ondelete="CASCADE"),
+                                         nullable=False, index=True))
+    substitute: str = Field(sa_column=Column(String(100), ForeignKey("bpm_user.username", ondelete="CASCADE"),
+                                             nullable=False))
+    starts_on: dt.date = Field(sa_column=Column(Date, nullable=False))
+    ends_on: dt.date = Field(sa_column=Column(Date, nullable=False))
+    processes: list | None = _json(nullable=True)  # the process keys it covers; None: every process
+    existing_tasks: bool = Field(default=True)  # False: only tasks made after it began
+    created_by: str = Field(max_length=100)
+    created_at: dt.datetime = _when()
 
 
 class SavedView(SQLModel, table=True):

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         PeopleRepository,
         TaskRepository,
     )
+    from bpm.store.repositories.absences import AbsenceRepository
     from bpm.store.repositories.anchors import AnchorRepository
     from bpm.store.repositories.attachments import AttachmentRepository
     from bpm.store.repositories.audit_search import AuditSearchRepository
@@ -223,6 +224,13 @@ class UnitOfWork:
         from bpm.store.repositories.notices import NoticeRepository
 
         return NoticeRepository(self)
+
+    @cached_property
+    def absences(self) -> AbsenceRepository:
+        """Who is away when, and who stands in for them."""
+        from bpm.store.repositories.absences import AbsenceRepository
+
+        return AbsenceRepository(self)
 
     @cached_property
     def saved(self) -> SavedViewRepository:

@@ -133,3 +133,5 @@ class AdminCause(StrEnum):
     MEMBER_ADDED = "member_added"
     TOKEN_CREATED = "token_created"
     TOKEN_REVOKED = "token_revoked"
+    ABSENCE_RECORDED = "absence_recorded"
+    ABSENCE_REMOVED = "absence_removed"

@@ -83,6 +83,7 @@ def filesize(size: int) -> str:
 def init_web(app: Flask) -> None:
     """Register the pages (and the SSO client, when configured)."""
     from bpm.web import (
+        absences,
         admin,
         audit,
         designer,
@@ -93,6 +94,7 @@ def init_web(app: Flask) -> None:
         form_fields,
         inbox,
         notices,
+        pickers,
         requests,
         sign_in,
         starting,
@@ -103,7 +105,7 @@ def init_web(app: Flask) -> None:
 
     init_oidc(app, app.extensions["bpm"].settings)
     for pages in (sign_in, inbox, task_page, files, drafts, starting, requests, tokens, notices, admin, audit,
-                  designer, editor, form_designer, try_it):
+                  designer, editor, form_designer, try_it, absences, pickers):
         app.register_blueprint(pages.bp)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(value_at=form_fields.value_at, display=form_fields.display,

@@ -22,7 +22,7 @@ from bpm.runtime import audit_search, retention, timeline, views
 from bpm.runtime.paging import Page, page_number
 from bpm.runtime.policy import Action, allows
 from bpm.store.vocabulary import InstanceStatus
-from bpm.web.diagram import RunState, caption, render_svg
+from bpm.web.diagram import RunState, caption, render_svg, steps_in_order
 from bpm.web.outcome import act_and_say
 from bpm.web.pages import render_page
 
@@ -132,7 +132,7 @@ def instance_page(instance_id: str) -> Any:
         changes=compared.changes, errors=errors,
         duration=timeline.duration, may_hold=allows(actor, Action.LEGAL_HOLD),
         diagram=Markup(render_svg(definition, state, definition.get("name") or story.instance.definition_key)),
-        diagram_caption=caption(definition, state))
+        diagram_caption=caption(definition, state), diagram_steps=steps_in_order(definition, state))
 
 
 def _act(instance_id: str, act: Any, done: str, refused: str) -> Response:

@@ -13,7 +13,7 @@ from bpm.engine.errors import DefinitionError
 from bpm.runtime import definitions, designer, editor, node_reference
 from bpm.runtime.definitions import list_versions
 from bpm.web import try_it
-from bpm.web.diagram import render_svg
+from bpm.web.diagram import RunState, render_svg, steps_in_order
 from bpm.web.outcome import ANSWERED, act_and_say
 from bpm.web.pages import render_page
 
@@ -103,7 +103,8 @@ def process(key: str) -> tuple[str, int]:
                        **try_it.first_context(state),
                        found=found, preview=preview, palette=palette, data=data,
                        outline=designer.outline(newest.body, rt.node_types),
-                       diagram=Markup(render_svg(newest.body, title=newest.name)))  # escaped in the renderer
+                       diagram=Markup(render_svg(newest.body, title=newest.name)),  # escaped in the renderer
+                       diagram_steps=steps_in_order(newest.body, RunState()))
 
 
 @bp.post("/designer/<key>/versions/<int:version>/publish")

@@ -277,3 +277,26 @@ def _node(node: Mapping[str, Any], box: Box, label: str, state: RunState) -> str
     said = f"{label} ({kind}{', ' + mark.split(' ', 1)[1] if mark else ''})"
     return (f'<g class="{" ".join(classes)}" data-node="{escape(node_id)}"><title>{escape(said)}</title>{shape}'
             f'<text class="label">{words}</text>{caption}{status}</g>')
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step as the narrow screens' list of steps says it: its label and where the run is with it."""
+
+    label: str
+    mark: str  # "done", "now", "failed" or ""
+
+
+def steps_in_order(definition: Mapping[str, Any], state: RunState) -> list[Step]:
+    """The steps from left to right (top to bottom within a column), for screens too narrow for the drawing."""
+    nodes = {n["id"]: n for n in _nodes(definition)}
+    boxes = layout(definition)
+    listed = []
+    for node_id in sorted(boxes, key=lambda i: (boxes[i].x, boxes[i].y)):
+        node = nodes[node_id]
+        label = str((node.get("metadata") or {}).get("label") or node_id) if isinstance(node.get("metadata"), dict) \
+            else node_id
+        mark = ("failed" if node_id in state.failed else "now" if node_id in state.current
+                else "done" if node_id in state.visited else "")
+        listed.append(Step(label, mark))
+    return listed

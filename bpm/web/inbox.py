@@ -71,7 +71,7 @@ def task_list() -> Any:
     said, taken = _filters(now)
     with rt.uow() as uow:
         rows, total = inbox.list_tasks(uow, actor, {"scope": VIEWS[view][1], **taken}, page, PAGE_SIZE)
-        facts = row_facts(uow, rows)
+        facts = row_facts(uow, rows, actor)
         other = "group" if view == "mine" else "mine"
         other_total = inbox.count_tasks(uow, actor, {"scope": VIEWS[other][1], **taken})
         processes = definitions.list_definitions(uow, actor)

@@ -47,13 +47,14 @@ WORK = (MenuItem("Tasks", "/inbox"), MenuItem("Start a process", "/start", prefi
         MenuItem("My requests", "/requests"))
 DESIGNERS = (MenuItem("Design", "/designer", prefix=True),)
 READERS_OF_EVERYTHING = (MenuItem("Audit", "/audit", prefix=True), MenuItem("Admin", "/admin"))
+AWAY = (MenuItem("Out of office", "/absences"),)
 EVERYONE = (MenuItem("Notices", "/notifications"), MenuItem("API tokens", "/tokens"))
 
 
 def menu_of(actor: Actor) -> tuple[MenuItem, ...]:
     """The pages the actor may open, in the menu's order (the policy says which): an auditor's starts at the
     audit search, a designer's at the designer, an employee's at the inbox."""
-    return ((WORK if works_on_requests(actor) else ())
+    return ((WORK + AWAY if works_on_requests(actor) else ())
             + (DESIGNERS if allows(actor, Action.DEFINITION_WRITE) else ())
             + (READERS_OF_EVERYTHING if allows(actor, Action.INSTANCE_READ_ALL) else ()) + EVERYONE)
 

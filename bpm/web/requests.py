@@ -1,15 +1,20 @@
-"""My requests: what a person started, where each one is, and withdrawing one that is still running."""
+"""My requests: what a person started, where each one is, one request's own page, and withdrawing one that is
+still running."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request
+from markupsafe import Markup
 
 from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound
 from bpm.runtime import instances, tasks
 from bpm.runtime.my_requests import listing
+from bpm.runtime.request_view import request_view
+from bpm.web.diagram import RunState, caption, render_svg, steps_in_order
+from bpm.web.form_fields import form_fields
 from bpm.web.pages import asked_page, render_page
 
 bp = Blueprint("requests", __name__)
@@ -23,6 +28,44 @@ def my_requests() -> tuple[str, int]:
     with rt.uow() as uow:
         listed = listing(rt, uow, actor, asked_page(), PAGE_SIZE)
     return render_page("requests.html", listed=listed, now=rt.now())
+
+
+@bp.get("/requests/<instance_id>")
+def request_page(instance_id: str) -> tuple[str, int]:
+    """One request: its data as it stands, where it is and whom or what it waits for, comments, files, history."""
+    return _request_page(instance_id)
+
+
+def _request_page(instance_id: str, body: str = "", errors: dict[str, list[str]] | None = None,
+                  status: int = 200) -> tuple[str, int]:
+    rt, actor = runtime(), current_actor()
+    with rt.uow() as uow:
+        view = request_view(rt, uow, actor, instance_id)
+    state = RunState.of(view.instance.snapshot, view.definition)
+    labels = {n["id"]: (n.get("metadata") or {}).get("label") or n["id"] for n in view.definition.get("nodes", ())}
+    return render_page("request.html", status, view=view, body=body, errors=errors or {}, labels=labels,
+                       request_fields=form_fields(view.request_form) if view.request_form else [],
+                       diagram=Markup(render_svg(view.definition, state, view.process_name)),
+                       diagram_caption=caption(view.definition, state),
+                       diagram_steps=steps_in_order(view.definition, state))
+
+
+@bp.post("/requests/<instance_id>/comments")
+def comment(instance_id: str) -> Any:
+    """A comment on the request, on the step it waits at (whoever decides it reads it)."""
+    rt, actor = runtime(), current_actor()
+    body = request.form.get("body", "")
+    with rt.uow() as uow:
+        target = request_view(rt, uow, actor, instance_id).comment_on
+    if target is None:
+        flash("Nothing is waiting for a decision now, so there is no step to comment on.", "error")
+        return redirect(f"/requests/{instance_id}", 303)
+    try:
+        tasks.comment_on_task(rt, actor, target.id, body)
+    except InvalidRequest as exc:
+        return _request_page(instance_id, body, exc.errors, 422)
+    flash("Comment added.", "success")
+    return redirect(f"/requests/{instance_id}#comments-title", 303)
 
 
 @bp.get("/requests/<instance_id>/withdraw")

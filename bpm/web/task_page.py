@@ -18,7 +18,7 @@ from bpm.errors import BpmError, ConflictError, Forbidden, FormInvalid, InvalidR
 from bpm.http.errors import status_of
 from bpm.runtime import drafts, tasks
 from bpm.runtime.paging import digits
-from bpm.web.diagram import RunState, caption, render_svg
+from bpm.web.diagram import RunState, caption, render_svg, steps_in_order
 from bpm.web.drafts import keep_draft, restored
 from bpm.web.form_fields import form_fields, parse_posted, shown_again, uploads_of
 from bpm.web.pages import back, render_page, urgency
@@ -47,7 +47,8 @@ def task_page_answer(task_id: str, values: dict[str, Any] | None = None, errors:
         max_attachment=rt.settings.max_attachment_bytes,
         diagram=Markup(render_svg(view.definition, state := RunState.of(view.instance.snapshot, view.definition),
                                   view.process_name)),
-        diagram_caption=caption(view.definition, state), actor=actor,
+        diagram_caption=caption(view.definition, state), diagram_steps=steps_in_order(view.definition, state),
+        actor=actor,
     )
 
 
@@ -73,7 +74,8 @@ def submit_task(task_id: str) -> Any:
         return task_page_answer(task_id, shown_again(parsed, request.form), parsed.errors, status=422)
     try:
         done, _, _ = tasks.complete_task(rt, actor, task_id, outcome, data, _revision(),
-                                         uploads_of(form, request.files, rt.settings.max_attachment_bytes))
+                                         uploads_of(form, request.files, rt.settings.max_attachment_bytes),
+                                         behalf_reason=request.form.get("behalf_reason"))
     except InvalidRequest as exc:  # the form's errors are said at the fields; any other also above them
         message = None if isinstance(exc, FormInvalid) else str(exc)
         return task_page_answer(task_id, data, exc.errors, message=message, status=status_of(exc))

@@ -42,10 +42,19 @@ def test_no_page_has_a_serious_accessibility_violation(chromium, live_server, ax
     start_expense(page, live_server, amount="2500", description="Accessibility check")
     page.wait_for_url("**/requests**")
     urls = ["/inbox", "/inbox?view=group", "/start", "/start/expense-approval", "/requests", "/tokens",
-            "/notifications", "/no-such-page"]
+            "/notifications", "/absences", "/no-such-page"]
     for url in urls:
         page.goto(f"{live_server}{url}")
         problems[url] = _violations(page, axe_script)
+    page.goto(f"{live_server}/requests")
+    page.click(".request h2 a")
+    problems["a request's page"] = _violations(page, axe_script)
+    page.set_viewport_size({"width": 375, "height": 800})
+    problems["a request's page at phone width"] = _violations(page, axe_script)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server}/absences")
+    page.click("button:has-text('Record absence')")  # no substitute: the page with its errors
+    problems["out of office with errors"] = _violations(page, axe_script)
     page.goto(f"{live_server}/requests")
     page.click("a:has-text('Withdraw request')")
     problems["the withdraw confirmation"] = _violations(page, axe_script)

@@ -77,7 +77,7 @@ def targets(api):
     attached = api.as_("bob").post(f"/api/tasks/{task_id}/attachments", content_type="multipart/form-data",
                                    data={"file": (io.BytesIO(b"%PDF-1.7\n%%EOF\n"), "receipt.pdf")}).json
     return {"instance_id": started["id"], "task_id": task_id, "attachment_id": attached["id"], "job_id": "1",
-            "message_id": "00000000-0000-4000-8000-000000000000",
+            "message_id": "00000000-0000-4000-8000-000000000000", "absence_id": "00000000-0000-4000-8000-00000000000a",
             "key": "expense-approval", "version": "1", "form_id": "expense-request", "name": "a-scenario"}
 
 

@@ -269,3 +269,28 @@ def test_a_slow_mail_server_and_a_second_worker_never_send_a_mail_twice(notify_r
     assert said == {"sent": 5} and other == [{}], (said, other)
     ids = [m["Message-ID"] for m in smtp.messages]
     assert len(ids) == 5 and len(set(ids)) == 5, "each mail once"
+
+
+def test_a_task_for_someone_away_reaches_their_substitute_too_and_their_own_choice_stays_theirs(notify_rt, smtp):
+    from bpm.runtime.absences import record_absence
+
+    today = notify_rt.days.today().isoformat()
+    record_absence(notify_rt, notify_rt.actor("bob"), {"from": today, "to": today, "substitute": "dave"})
+    with notify_rt.uow() as uow:  # bob reads his in the bell only; that stays his choice
+        uow.objects.add(NotificationSetting(username="bob", modes={"task-assigned": "in-app"}))
+        uow.commit()
+    _, run = start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", EXPENSE)
+    assert Worker(notify_rt).deliver() == {"sent": 1}
+    (mail,) = smtp.messages
+    assert mail["To"] == "Dave Head <dave@example.com>"
+    assert "You stand in for bob, who is away" in mail.get_body(("plain",)).get_content()
+    link = f"https://bpm.test/tasks/{run.created_tasks[0].id}"
+    assert [n.link for n in _notices(notify_rt, "dave")] == [link]
+    assert [n.link for n in _notices(notify_rt, "bob")] == [link], "bob's bell has it as well"
+
+    smtp.messages.clear()
+    notify_rt.clock.advance(DAY)  # the absence is over: the next notice is bob's alone
+    complete_task(notify_rt, notify_rt.actor("bob"), run.created_tasks[0].id, "approve", {})
+    start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", EXPENSE)
+    Worker(notify_rt).deliver()
+    assert all("dave@" not in m["To"] for m in smtp.messages)

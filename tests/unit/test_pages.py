@@ -17,11 +17,13 @@ def test_a_page_knows_where_it_is(total, number, pages, previous, following):
 
 
 @pytest.mark.parametrize(("roles", "menu"), [
-    ({"employee"}, ["/inbox", "/start", "/requests", "/notifications", "/tokens"]),
-    ({"employee", "designer"}, ["/inbox", "/start", "/requests", "/designer", "/notifications", "/tokens"]),
+    ({"employee"}, ["/inbox", "/start", "/requests", "/absences", "/notifications", "/tokens"]),
+    ({"employee", "designer"}, ["/inbox", "/start", "/requests", "/absences", "/designer", "/notifications",
+                                "/tokens"]),
     ({"auditor"}, ["/audit", "/admin", "/notifications", "/tokens"]),
     ({"designer"}, ["/designer", "/notifications", "/tokens"]),
-    ({"admin"}, ["/inbox", "/start", "/requests", "/designer", "/audit", "/admin", "/notifications", "/tokens"]),
+    ({"admin"}, ["/inbox", "/start", "/requests", "/absences", "/designer", "/audit", "/admin", "/notifications",
+                 "/tokens"]),
 ])
 def test_the_menu_shows_what_the_roles_may_do_and_home_is_its_first_page(roles, menu):
     actor = Actor("x", frozenset(roles))

@@ -31,6 +31,12 @@ class JobRepository:
         """True if the node already waits on a pending timer (a retried timer node must not set a second)."""
         return _PENDING_TIMER_AT.first(self._uow, {"instance_id": instance_id, "node_id": node_id}) is not None
 
+    def waiting_timers(self, instance_id: str) -> list[Job]:
+        """The instance's timers still to fire (pending or being fired), soonest first: what it waits until."""
+        query = select_models(Job).where(Job.instance_id == instance_id, Job.kind == JobKind.TIMER,
+                                  Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING))).order_by(Job.due_at)
+        return list(self._uow.session.exec(query).all())
+
     def add(self, kind: JobKind, instance_id: str, node_id: str | None, due_at: dt.datetime, payload: dict[str, Any],
             created_at: dt.datetime, task_id: str | None = None) -> None:
         """Queue a pending job."""

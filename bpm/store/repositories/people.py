@@ -89,6 +89,13 @@ class PeopleRepository:
         query = select(User).where(User.username.in_(sorted(usernames)))
         return list(self._uow.session.exec(query.where(User.active) if active_only else query).all())
 
+    def memberships_in(self, groups: Collection[str]) -> list[tuple[str, str]]:
+        """(username, group) of every member of ``groups``."""
+        if not groups:
+            return []
+        query = select(Membership.username, Membership.group_name).where(Membership.group_name.in_(sorted(groups)))
+        return [(username, group) for username, group in self._uow.session.exec(query).all()]
+
     def members_of(self, groups: Collection[str]) -> list[str]:
         """The usernames in any of ``groups`` (with repeats, in no order)."""
         if not groups:

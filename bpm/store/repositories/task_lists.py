@@ -10,14 +10,16 @@ whatever the company's history or the other teams' backlogs.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+import datetime as dt
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, union_all
+from sqlalchemy import and_, func, or_, union, union_all
 from sqlmodel import select
 
 from bpm.store.models import Membership, ProcessInstance, Task, TaskCandidate, User
 from bpm.store.paging import paginate, window
+from bpm.store.vocabulary import TaskStatus
 
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
@@ -70,10 +72,31 @@ def _with_text(text: str) -> Any:
     return select(Task.id).where(or_(Task.title.ilike(pattern, escape="\\"), Task.instance_id.in_(keyed)))
 
 
-def _assigned(username: str, status: str, filters: dict[str, Any]) -> Any:
+class Absent(NamedTuple):
+    """Someone away whose tasks a substitute lists with their own: which of them (``StandIn`` of the runtime)."""
+
+    person: str
+    groups: frozenset[str]
+    processes: frozenset[str] | None
+    since: dt.datetime | None
+
+
+def _covered(columns: Any, absent: Absent | None) -> list[Any]:
+    """The conditions an absence puts on whose tasks a substitute lists: its processes, and made since when."""
+    if absent is None:
+        return []
+    conditions = []
+    if absent.processes is not None:
+        conditions.append(columns.definition_key.in_(sorted(absent.processes)))
+    if absent.since is not None:
+        conditions.append(columns.created_at >= absent.since)
+    return conditions
+
+
+def _assigned(username: str, status: str, filters: dict[str, Any], absent: Absent | None = None) -> Any:
     """(id, urgency) of the tasks in ``status`` assigned to ``username``."""
     return select(Task.id, Task.priority, Task.due_at, Task.created_at).where(
-        Task.assignee == username, *_on_tasks(status, filters))
+        Task.assignee == username, *_on_tasks(status, filters), *_covered(Task, absent))
 
 
 def offered_to(username: str, groups: Collection[str]) -> Any:
@@ -84,11 +107,17 @@ def offered_to(username: str, groups: Collection[str]) -> Any:
     return or_(*to_whom)
 
 
-def _offered(username: str, groups: Collection[str], filters: dict[str, Any]) -> Any:
-    """(id, urgency) of the claimable tasks offered to ``username`` or one of ``groups``, each once."""
+def _offered(username: str, groups: Collection[str], filters: dict[str, Any], dialect: str,
+             absent: Absent | None = None, reader: str | None = None) -> Any:
+    """(id, urgency) of the claimable tasks offered to ``username`` or one of ``groups``, each once — but not
+    those ``username`` (or the ``reader`` who stands in for them) may not decide: a requester is not offered
+    her own request through her group."""
+    not_barred = [~_barred(TaskCandidate.barred, name, dialect) for name in dict.fromkeys((username, reader))
+                  if name is not None]
     query = select(TaskCandidate.task_id.label("id"), TaskCandidate.priority, TaskCandidate.due_at,
-                   TaskCandidate.created_at).where(offered_to(username, groups),
-                                                   *_urgency_filters(TaskCandidate, filters))
+                   TaskCandidate.created_at).where(offered_to(username, groups), *not_barred,
+                                                   *_urgency_filters(TaskCandidate, filters),
+                                                   *_covered(TaskCandidate, absent))
     if filters.get("text"):
         query = query.where(TaskCandidate.task_id.in_(_with_text(filters["text"])))
     if filters.get("instance_id") is not None:
@@ -108,17 +137,18 @@ def _orphaned(dialect: str) -> Any:
     by_group = select(TaskCandidate.task_id).join(Membership, Membership.group_name == TaskCandidate.name).where(
         TaskCandidate.task_id == Task.id, TaskCandidate.kind == "group", Membership.username == User.username)
     someone = select(User.username).where(User.active, or_(by_name.exists(), by_group.exists()),
-                                          ~_barred(User.username, dialect)).exists()
-    return or_(and_(Task.assignee.is_not(None), or_(Task.assignee.not_in(active), _barred(Task.assignee, dialect))),
+                                          ~_barred(Task.barred, User.username, dialect)).exists()
+    return or_(and_(Task.assignee.is_not(None),
+                    or_(Task.assignee.not_in(active), _barred(Task.barred, Task.assignee, dialect))),
                and_(Task.assignee.is_(None), ~someone))
 
 
-def _barred(username: Any, dialect: str) -> Any:
-    """``username`` is in the task's ``barred`` list (JSONB's ``?`` on PostgreSQL, ``json_each`` on SQLite)."""
+def _barred(barred: Any, username: Any, dialect: str) -> Any:
+    """``username`` is in the ``barred`` list (JSONB's ``?`` on PostgreSQL, ``json_each`` on SQLite)."""
     if dialect == "postgresql":
-        return and_(Task.barred.is_not(None), Task.barred.op("?")(username))
-    listed = func.json_each(Task.barred).table_valued("value")
-    return select(listed.c.value).where(listed.c.value == username).exists()
+        return and_(barred.is_not(None), barred.op("?")(username))
+    listed = func.json_each(barred).table_valued("value")
+    return and_(barred.is_not(None), select(listed.c.value).where(listed.c.value == username).exists())
 
 
 
@@ -138,16 +168,27 @@ class TaskListRepository:
         return paginate(self._uow.session, query, ORDERS[order](Task), page, page_size)
 
     def of_person(self, username: str, groups: Collection[str], assigned: bool, offered: bool, status: str,
-                  filters: dict[str, Any], order: str, page: int, page_size: int) -> tuple[list[Task], int]:
-        """The tasks in ``status`` assigned to ``username`` and/or offered to them or their ``groups``."""
+                  filters: dict[str, Any], order: str, page: int, page_size: int,
+                  absent: Sequence[Absent] = ()) -> tuple[list[Task], int]:
+        """The tasks in ``status`` assigned to ``username`` and/or offered to them or their ``groups``; and
+        the open ones of the ``absent`` people they stand in for, as those would see them."""
+        dialect = self._uow.session.get_bind().dialect.name
         parts = [_assigned(username, status, filters)] if assigned else []
         if offered:
-            parts.append(_offered(username, groups, filters))
+            parts.append(_offered(username, groups, filters, dialect))
+        if status == TaskStatus.OPEN:
+            for away in absent:
+                if assigned:
+                    parts.append(_assigned(away.person, status, filters, away))
+                if offered:
+                    parts.append(_offered(away.person, away.groups, filters, dialect, away, username))
         if not parts:
             return [], 0
         by = ORDERS[order]
-        # The parts never overlap: a claimable task is assigned to nobody.
-        keys = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("inbox")
+        # One person's parts never overlap (a claimable task is assigned to nobody); with someone else's they may
+        # (a task offered to both people's group), so those are made distinct.
+        keys = (parts[0] if len(parts) == 1 else union_all(*parts) if len(parts) == 2 and not absent
+                else union(*parts)).subquery("inbox")
         total = self._uow.session.exec(select(func.count()).select_from(keys)).one()
         bounds = window(page, page_size)
         if bounds is None or total == 0:

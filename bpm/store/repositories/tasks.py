@@ -106,6 +106,12 @@ class TaskRepository:
         self._uow.session.add(comment)
         return comment
 
+    def comments_of_instance(self, instance_id: str) -> list[tuple[TaskComment, str]]:
+        """Every comment on the instance's tasks with its task's title, oldest first."""
+        query = (select_models(TaskComment, Task.title).join(Task, Task.id == TaskComment.task_id)
+                 .where(Task.instance_id == instance_id).order_by(TaskComment.created_at, TaskComment.id))
+        return [(comment, title) for comment, title in self._uow.session.exec(query).all()]
+
     def comments(self, task_id: str) -> list[TaskComment]:
         """A task's comments, oldest first."""
         return list(self._uow.session.exec(select_models(TaskComment).where(TaskComment.task_id == task_id)
@@ -122,7 +128,7 @@ class OfferRepository:
         """Queue one offer of ``task`` to a user or group, carrying the task's urgency."""
         self._uow.insert_values(TaskCandidate, task_id=task.id, kind=kind, name=name,
                                 definition_key=task.definition_key, priority=task.priority,
-                                due_at=task.due_at, created_at=task.created_at)
+                                due_at=task.due_at, created_at=task.created_at, barred=task.barred)
 
     def withdraw(self, task_id: str) -> None:
         """Queue the removal of a task's offers."""
