@@ -30,6 +30,7 @@ import orjson
 import psycopg
 
 from bench.service import scratch_database
+from bpm.runtime.search_words import words_of
 from bpm.store.chain import GENESIS, HistoryEvent, entry_body, entry_hash
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -61,7 +62,7 @@ def fill(url: str, instances: int, entries: int, people: int = 2_000, seed: int 
     ids = [str(uuid.uuid4()) for _ in range(instances)]
     with psycopg.connect(url) as conn:
         definitions = _definitions(conn)
-        rows, tasks, participants, history, heads = [], [], [], [], []
+        rows, tasks, participants, history, heads, words = [], [], [], [], [], []
         for number, instance_id in enumerate(ids):
             key = KEYS[number % 3]
             definition_id, start, task_node = definitions[key]
@@ -89,6 +90,7 @@ def fill(url: str, instances: int, entries: int, people: int = 2_000, seed: int 
                           decided["outcome"] if status != "paused" else None,
                           '{"comment": "ok"}' if status != "paused" else None))
             participants.append((instance_id, manager, started_at))
+            words.append((instance_id, words_of(f"BK-{number:07d}", output)))
             prev = GENESIS
             for n in range(1, entries + 1):
                 at = started_at + dt.timedelta(minutes=n)
@@ -105,14 +107,15 @@ def fill(url: str, instances: int, entries: int, people: int = 2_000, seed: int 
                 prev = digest
             heads.append((instance_id, entries, prev))
             if len(history) >= 50_000:
-                _copy(conn, rows, tasks, participants, history, heads)
-                rows, tasks, participants, history, heads = [], [], [], [], []
-        _copy(conn, rows, tasks, participants, history, heads)
+                _copy(conn, rows, tasks, participants, history, heads, words)
+                rows, tasks, participants, history, heads, words = [], [], [], [], [], []
+        _copy(conn, rows, tasks, participants, history, heads, words)
         conn.execute("ANALYZE")
     return ids
 
 
-def _copy(conn: psycopg.Connection, rows: list, tasks: list, participants: list, history: list, heads: list) -> None:
+def _copy(conn: psycopg.Connection, rows: list, tasks: list, participants: list, history: list, heads: list,
+          words: list) -> None:
     statements = (
         ("COPY process_instance (id, definition_id, definition_key, definition_version, business_key, status,"
          " current_node_id, snapshot, revision, started_by, started_at, updated_at, ended_at, outcome) FROM STDIN",
@@ -124,6 +127,7 @@ def _copy(conn: psycopg.Connection, rows: list, tasks: list, participants: list,
         ("COPY history_entry (instance_id, revision, at, actor, cause, node_id, status, snapshot_version, delta,"
          " task_id, on_behalf_of, changes, position, prev_hash, entry_hash) FROM STDIN", history),
         ("COPY audit_chain_head (chain, position, entry_hash) FROM STDIN", heads),
+        ("COPY instance_text (instance_id, words) FROM STDIN", words),
     )
     for statement, values in statements:
         with conn.cursor().copy(statement) as copy:
@@ -142,6 +146,9 @@ SEARCHES = {
     "a step passed": "node=manager_review",
     "a month": "from=2026-03-01&to=2026-03-31",
     "process, month, outcome": "process=vacation-request&from=2026-06-01&to=2026-06-30&outcome=approve",
+    "words: part of a word people wrote": "q=aptop",
+    "words: part of a reference": "q=0012345",
+    "words: a step's title, with a process": "q=decide vac&process=vacation-request",
     "everything, page 40": "",
 }
 

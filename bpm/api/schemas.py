@@ -625,6 +625,8 @@ _SEARCH_FIELDS = {
     "role": "what the person did: any (default), started, acted, assigned",
     "node": "a node the instance passed through", "from": "started on or after this day (YYYY-MM-DD, UTC)",
     "to": "started on or before this day", "outcome": "the end outcome",
+    "q": "part of a word (3 letters or more, any case): in the business key, the start form's text, a step's "
+         "title or a decision's text",
 }
 
 
@@ -645,6 +647,7 @@ class AuditSearchQuerySchema(PagedQuerySchema):
     from_ = ma.fields.String(data_key="from", metadata={"description": _SEARCH_FIELDS["from"]})
     to = ma.fields.String(metadata={"description": _SEARCH_FIELDS["to"]})
     outcome = ma.fields.String(metadata={"description": _SEARCH_FIELDS["outcome"]})
+    q = ma.fields.String(metadata={"description": _SEARCH_FIELDS["q"]})
 
 
 class LegalHoldSchema(CamelSchema):

@@ -25,7 +25,7 @@ from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import InstanceStatus
 
 ROLES = ("any", "started", "acted", "assigned")
-PLAIN = ("process", "version", "status", "businessKey", "person", "role", "node", "from", "to", "outcome")
+PLAIN = ("q", "process", "version", "status", "businessKey", "person", "role", "node", "from", "to", "outcome")
 MAX_DATA_FILTERS = 5
 
 
@@ -68,6 +68,9 @@ class _Reader:
         return value
 
 
+MIN_WORDS = 3  # a trigram: fewer letters match too much to be worth an answer, and no index helps
+
+
 def parse(args: Mapping[str, Any]) -> AuditQuery:
     """A query from query-string arguments (a dict or a MultiDict); InvalidRequest names each bad field."""
     read = _Reader(args)
@@ -85,10 +88,13 @@ def parse(args: Mapping[str, Any]) -> AuditQuery:
     if data and process is None:
         read.errors["process"] = ["choose the process whose form names these fields"]
     node = read.name("node")
+    words = read.text("q", 200)
+    if words is not None and len(words) < MIN_WORDS:
+        read.errors["q"] = [f"at least {MIN_WORDS} characters"]
     query = AuditQuery(process=process, version=version,
                        status=status, business_key=read.text("businessKey"), person=read.text("person", 100),
                        role=role, node=node, started_from=started_from, started_to=started_to,
-                       outcome=read.text("outcome"), data=tuple(data))
+                       outcome=read.text("outcome"), data=tuple(data), words=words)
     if read.errors:
         raise InvalidRequest("this search cannot run", read.errors)
     return query

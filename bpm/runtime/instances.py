@@ -37,9 +37,11 @@ from bpm.runtime.advance import (
 from bpm.runtime.form_files import Upload, with_files
 from bpm.runtime.form_files import keep as keep_files
 from bpm.runtime.history import Deed
+from bpm.runtime.named_people import check_named_people
 from bpm.runtime.offers import withdraw_all_of_instance
 from bpm.runtime.policy import Action, allows, barred_from, require
 from bpm.runtime.runtime import Runtime
+from bpm.runtime.search_words import words_of
 from bpm.runtime.transitions import INSTANCE
 from bpm.store.models import HistoryEntry, ProcessInstance, ProcessInstanceRecord, TaskRecord
 from bpm.store.uow import UnitOfWork
@@ -66,6 +68,7 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
         payload, files = with_files(rt, forms.get(form) if isinstance(form, str) and form in forms else None,
                                     forms.fill_actor(form, payload, actor.username), uploads)
         payload = forms.validate(form, payload)  # 422, nothing written
+        check_named_people(rt, uow, forms.get(form) if isinstance(form, str) and form in forms else None, payload)
         instance_id = str(uuid.uuid4())
         run = run_engine(rt, engine, engine.initial_snapshot(start.id, instance_id), payload)
         now = rt.now()
@@ -75,6 +78,7 @@ def start_instance(rt: Runtime, actor: Actor, definition_key: str, payload: Any,
                                          started_by=actor.username, started_at=now, updated_at=now)
         _refuse_impossible_assignees(rt, uow, engine, start, instance, run)
         insert_instance(rt, uow, instance, run, actor.username)
+        uow.instances.add_words(instance.id, words_of(business_key, payload))
         keep_files(rt, uow, actor, instance.id, None, files)
         uow.commit()
         return instance, run

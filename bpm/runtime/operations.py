@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from bpm.errors import InvalidRequest
 from bpm.runtime import inbox, instances, jobs
 from bpm.runtime.access import instance_facts
 from bpm.runtime.actors import Actor
+from bpm.runtime.paging import Page
 from bpm.runtime.policy import Action, allows, may_reassign_tasks, require
 from bpm.runtime.stuck_tasks import why_stuck
-from bpm.runtime.transitions import STOPPED
+from bpm.runtime.transitions import INSTANCE, STOPPED
 from bpm.store.models import Job, OutboxMessage, ProcessInstance, Task
+from bpm.store.repositories.instance_lists import Reader
 from bpm.store.uow import UnitOfWork
+from bpm.store.vocabulary import InstanceStatus
 
 INSTANCE_ACTIONS = (("retry", Action.INSTANCE_RETRY), ("cancel", Action.INSTANCE_CANCEL),
                     ("repair", Action.INSTANCE_REPAIR))
@@ -55,3 +60,39 @@ def overview(uow: UnitOfWork, actor: Actor, listed: int = 50) -> Overview:
     return Overview(stopped, may, incidents, may_retry_job, uow.outbox.dead_letters(listed),
                     allows(actor, Action.ACCOUNT_MANAGE), orphans, orphan_total, may_reassign_tasks(actor),
                     why_stuck(uow, orphans))
+
+
+@dataclass(frozen=True)
+class InstanceSearch:
+    """The admins' one list of every instance: a page of those matching, and what the reader may do to each."""
+
+    found: Page[ProcessInstance]
+    may: Mapping[str, frozenset[str]]
+    processes: Sequence[tuple[str, str]]  # (key, name) of every process, for the filter
+
+
+SEARCHABLE = ("process", "status", "key", "person", "node")
+
+
+def find_instances(uow: UnitOfWork, actor: Actor, asked: Mapping[str, str], page: int,
+                   page_size: int) -> InstanceSearch:
+    """Any instance by process, status, part of its reference, a person it involves, or a step it is at."""
+    require(actor, Action.INSTANCE_READ_ALL)
+    filters: dict[str, Any] = {}
+    if asked.get("process"):
+        filters["definition_key"] = asked["process"]
+    if asked.get("status"):
+        if asked["status"] not in set(InstanceStatus):
+            raise InvalidRequest("unknown status", {"status": [f"one of: {', '.join(InstanceStatus)}"]})
+        filters["status"] = asked["status"]
+    if asked.get("key"):
+        filters["business_key_part"] = asked["key"][:200]
+    if asked.get("node"):
+        filters["node"] = asked["node"][:200]
+    if asked.get("person"):
+        person = asked["person"][:100]
+        filters["involving"] = Reader(person, uow.people.groups_of(person))
+    rows, total = instances.list_instances(uow, actor, filters, page, page_size)
+    may = {row.id: frozenset(name for name, action in INSTANCE_ACTIONS if INSTANCE.allows(name, row.status)
+                             and allows(actor, action, instance_facts(uow, actor, row))) for row in rows}
+    return InstanceSearch(Page(rows, total, page, page_size), may, uow.definitions.names())

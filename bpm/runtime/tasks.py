@@ -33,6 +33,7 @@ from bpm.runtime.form_files import Upload, with_files
 from bpm.runtime.form_files import keep as keep_files
 from bpm.runtime.history import Deed
 from bpm.runtime.instances import check_revision
+from bpm.runtime.named_people import check_named_people
 from bpm.runtime.policy import Action, AttachmentFacts, allows, may_delegate_someone, require, standing_in_for
 from bpm.runtime.runtime import Runtime
 from bpm.runtime.task_reasons import why_you_see
@@ -129,6 +130,7 @@ def _complete(rt: Runtime, actor: Actor, task_id: str, outcome: str | None, data
         data, files = with_files(rt, form, rt.forms.fill_actor(task.form_id, data, actor.username,
                                                                task.form_version), uploads)
         data = rt.forms.validate(task.form_id, data, outcome, task.form_version)
+        check_named_people(rt, uow, form, data)
         before = Snapshot.from_dict(instance.snapshot, copy=False)  # fresh from the database
         if instance.status not in (PAUSED, ERROR) or task.node_id not in before.paused_at:
             raise ConflictError("the instance is no longer waiting for this task")

@@ -537,6 +537,19 @@ class FormDraft(SQLModel, table=True):
     saved_at: dt.datetime = _when()
 
 
+class InstanceText(SQLModel, table=True):
+    """What the auditor's word search reads of a request besides its steps' titles and decisions: its reference
+    and the text its start form took, written once when it starts (``bpm.runtime.search_words``). On PostgreSQL
+    a trigram index makes part of a word found fast; the instance row itself (rewritten at every step) carries
+    no such index, so steps stay as fast as they were."""
+
+    __tablename__ = "instance_text"
+
+    instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id", ondelete="CASCADE"),
+                                              primary_key=True))
+    words: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class Absence(SQLModel, table=True):
     """A person away from ``starts_on`` to ``ends_on`` (both days included, in the company's time zone), and who
     stands in for them meanwhile (``bpm.runtime.absences``). Nothing moves: the substitute acts on the absent

@@ -8,18 +8,20 @@ runtime's, as the API's is, and lands in the instance's history.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, request
 from werkzeug.wrappers import Response
 
 from bpm.auth import current_actor, runtime
-from bpm.errors import Forbidden
+from bpm.errors import Forbidden, InvalidRequest
 from bpm.notify import deliver
 from bpm.runtime import definitions, instances, jobs, moves, operations, tasks
 from bpm.runtime.paging import digits
 from bpm.runtime.policy import Action, require
+from bpm.store.vocabulary import InstanceStatus
 from bpm.web.outcome import ANSWERED, act_and_say
-from bpm.web.pages import render_page
+from bpm.web.pages import asked_page, render_page
 
 bp = Blueprint("admin", __name__)
 LISTED = 50
@@ -34,9 +36,35 @@ def overview() -> tuple[str, int]:
     return render_page("admin.html", view=found)
 
 
-def _done(act: Any, said: Any, back: str = "/admin") -> Response:
+@bp.get("/admin/instances")
+def instance_search() -> tuple[str, int]:
+    """Every instance, found by process, status, part of its reference, a person or a step; acted on in place."""
+    rt, actor = runtime(), current_actor()
+    asked = {name: (request.args.get(name) or "").strip() for name in operations.SEARCHABLE}
+    errors: dict[str, list[str]] = {}
+    with rt.uow() as uow:
+        try:
+            found = operations.find_instances(uow, actor, asked, asked_page(), LISTED)
+        except InvalidRequest as exc:
+            errors = exc.errors
+            found = operations.find_instances(uow, actor, {**asked, "status": ""}, 1, LISTED)
+    def url(page: int = 1) -> str:
+        wanted = {k: v for k, v in {**asked, "page": str(page) if page > 1 else ""}.items() if v}
+        return "/admin/instances" + ("?" + urlencode(wanted) if wanted else "")
+
+    return render_page("admin_instances.html", 422 if errors else 200, search=found, asked=asked, errors=errors,
+                       statuses=list(InstanceStatus), here=url(found.found.number), url=url)
+
+
+def _back() -> str:
+    """Where an action's answer goes: the list it was taken from (the admin pages only), else the admin page."""
+    wanted = request.form.get("back") or ""
+    return wanted if wanted.startswith("/admin") and not wanted.startswith("//") else "/admin"
+
+
+def _done(act: Any, said: Any, back: str | None = None) -> Response:
     """An admin action, said on the admin page; a refusal too (the page offers only what the policy allows)."""
-    return act_and_say(act, said, back, answered=(*ANSWERED, Forbidden))
+    return act_and_say(act, said, back or _back(), answered=(*ANSWERED, Forbidden))
 
 
 @bp.post("/admin/instances/<instance_id>/retry")

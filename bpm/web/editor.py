@@ -121,14 +121,11 @@ def _readable(found: editor.EditorState, node_id: str) -> list[str]:
 
 
 def _choices(rt: Any) -> dict[str, list[str]]:
-    """What the pickers offer: people, groups, forms, calendars and processes by name."""
+    """What the pickers offer whole: forms, calendars and processes by name. People and groups are many, so
+    their fields ask the directory as letters are typed (bpm/web/pickers.py)."""
     with rt.uow() as uow:
-        people = uow.people.everyone()
         processes = [row.key for row in uow.definitions.newest_of_each()]
-    return {"user": sorted(user.username for user, _ in people if user.active),
-            "group": sorted({group for _, groups in people for group in groups}),
-            "form": rt.forms.ids(), "calendar": sorted(rt.calendars.calendars),
-            "process": sorted(processes)}
+    return {"form": rt.forms.ids(), "calendar": sorted(rt.calendars.calendars), "process": sorted(processes)}
 
 
 @bp.post("/designer/<key>/steps/<node_id>")

@@ -22,6 +22,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from bpm.engine.formats import date_text, moment_text, money_text
 from bpm.forms import CURRENT_USER_WIDGET, Form
 from bpm.forms.messages import not_a_number
 from bpm.runtime.form_files import Upload
@@ -41,7 +42,7 @@ class Field:
     label: str
     schema: Mapping[str, Any]
     widget: str  # text | textarea | number | integer | money | checkbox | select | radio | date | datetime |
-    #              email | current-user | list | table | group
+    #              email | current-user | person | group-pick | list | table | group
     required: bool = False
     description: str | None = None
     read_only: bool = False
@@ -78,6 +79,8 @@ def _widget(schema: Mapping[str, Any], asked: str | None) -> str:
         return CURRENT_USER_WIDGET
     if schema.get("x-bpm-file") is True:
         return "file"
+    if kind == "string" and schema.get("x-picks") in ("user", "group") and not _choices(schema):
+        return "person" if schema["x-picks"] == "user" else "group-pick"
     if _choices(schema):
         return "radio" if asked == "radio" else "select"
     if kind == "boolean":
@@ -267,15 +270,11 @@ def _convert(text: str, schema: Mapping[str, Any], path: str, errors: dict[str, 
 
 # --- reading data ------------------------------------------------------------------------------------------------
 
-MINOR_UNITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}
-
-
 def money(amount: Any, currency: Any) -> str:
-    """A sum as people read it: digits grouped, the currency's decimals (1,500.00 EUR; 12,000 JPY)."""
+    """A sum as people read it (``bpm.engine.formats``: the rule task titles use too)."""
     if not isinstance(amount, int | float) or isinstance(amount, bool):
         return display(amount)
-    code = currency if isinstance(currency, str) else ""
-    return f"{amount:,.{MINOR_UNITS.get(code.upper(), 2)}f} {code}".rstrip()
+    return money_text(amount, currency if isinstance(currency, str) else "")
 
 
 def display(value: Any, spec: Field | None = None, data: Any = None) -> str:
@@ -304,9 +303,9 @@ def display(value: Any, spec: Field | None = None, data: Any = None) -> str:
 def _when(value: str, fmt: Any) -> str:
     try:
         if fmt == "date":
-            return dt.date.fromisoformat(value).strftime("%-d %b %Y")
+            return date_text(dt.date.fromisoformat(value))
         if fmt == "date-time":
-            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).strftime("%-d %b %Y, %H:%M UTC")
+            return moment_text(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:
         pass
     return value

@@ -17,7 +17,7 @@ def test_a_notice_is_in_the_bell_of_its_person_only_and_opens_what_it_is_about(a
     _deliver(rt)
     bob = api.as_("bob").get("/api/notifications").json
     assert [(n["kind"], n["title"], n["readAt"]) for n in bob] == [
-        ("task-assigned", "Approve expense of 1500 EUR for ann", None)]
+        ("task-assigned", "Approve expense of 1,500.00 EUR for ann", None)]
     assert bob[0]["link"].endswith(f"/tasks/{task_id}")
     assert api.as_("carol").get("/api/notifications").json == [], "nobody sees another's notices"
     before = database_dump(rt)

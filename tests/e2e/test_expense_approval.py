@@ -31,7 +31,7 @@ def test_a_large_expense_needs_the_manager_and_finance(api, rt):
     assert started.json["status"] == "paused" and started.json["currentNodeId"] == "manager_review"
     assert started.headers["ETag"] == '"1"'
     review = started.json["openTasks"][0]
-    assert review["title"] == "Approve expense of 1500 EUR for ann"
+    assert review["title"] == "Approve expense of 1,500.00 EUR for ann"
     assert review["assignee"] == "bob" and review["outcomes"] == ["approve", "reject"]
     assert review["dueAt"] == "2026-01-03T00:00:00+00:00"
 

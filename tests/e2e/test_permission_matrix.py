@@ -90,6 +90,8 @@ MATRIX: list[tuple[str, str, str, object, dict[str, int]]] = [
     ("absences.Absences", "POST", "/api/absences", {"from": "2026-01-05", "to": "2026-01-09", "substitute": "dave"},
      row(401, 201, 201, 201, 201, 403, 201)),  # one's own absence, if one works on tasks (not audrey)
     ("absences.OneAbsence", "DELETE", "/api/absences/none", None, row(401, 404, 404, 404, 404, 404, 404)),
+    ("admin.instance_search", "GET", "/admin/instances?status=paused&person=ann", None,
+     row(302, 403, 403, 403, 403, 200, 200)),
     ("requests.request_page", "GET", f"/requests/{IID}", None, row(302, 200, 200, 404, 404, 200, 200)),
     ("requests.comment", "POST", f"/requests/{IID}/comments", {"body": "a remark"},
      row(401, 303, 303, 404, 404, 303, 303)),  # auditors: a 303 with "nothing to comment on", nothing written

@@ -51,7 +51,7 @@ def test_finance_sees_the_amount_the_manager_corrected(api):
         "outcome": "approve", "data": {"amount": 1200, "currency": "EUR", "comment": "the hotel was 300 less"}}
     ).status_code == 200
     finance = _task(api, "carol", started["id"])
-    assert finance["title"] == "Finance check: 1200 EUR (new laptop)"
+    assert finance["title"] == "Finance check: 1,200.00 EUR (new laptop)"
     assert api.get(f"/api/instances/{started['id']}").json["data"]["amount"] == 1200
 
 

@@ -20,7 +20,7 @@ def test_a_long_description_makes_a_task_title_that_is_cut_not_a_failed_instance
     instance = api.get(f"/api/instances/{started['id']}").json
     assert instance["status"] == "paused", instance.get("error")
     title = instance["openTasks"][0]["title"]
-    assert len(title) == 500 and title.endswith("…") and title.startswith("Finance check: 1500 EUR")
+    assert len(title) == 500 and title.endswith("…") and title.startswith("Finance check: 1,500.00 EUR")
 
 
 def test_an_assignee_from_the_start_form_who_does_not_exist_is_a_field_error(api, rt):

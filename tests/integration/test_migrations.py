@@ -20,12 +20,19 @@ from ..conftest import BACKENDS, _create_postgres_database, _drop_postgres_datab
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
+def _not_postgres_own(obj, name, kind, reflected, compare_to) -> bool:
+    """PostgreSQL's trigram indexes (migration 0026) are expressions over gin_trgm_ops: no model can say them,
+    and SQLite has none; every other object is compared."""
+    return not (kind == "index" and reflected and str(name).endswith("_trgm"))
+
+
 def _differences_from_the_models(database_url: str) -> list:
     """What Alembic's autogenerate would change to make the database match the models."""
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
+            return compare_metadata(MigrationContext.configure(connection, opts={
+                "compare_type": True, "include_object": _not_postgres_own}), metadata)
     finally:
         engine.dispose()
 
@@ -44,7 +51,7 @@ def test_the_database_is_at_the_newest_revision_and_upgrading_again_is_harmless(
 def test_there_is_one_linear_history_of_revisions():
     script = ScriptDirectory(str(MIGRATIONS))
     assert len(script.get_heads()) == 1
-    assert [r.revision for r in script.walk_revisions()][::-1] == [f"{n:04}" for n in range(1, 26)]
+    assert [r.revision for r in script.walk_revisions()][::-1] == [f"{n:04}" for n in range(1, 27)]
 
 
 @pytest.fixture(params=BACKENDS)

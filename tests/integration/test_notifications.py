@@ -67,7 +67,7 @@ def test_a_new_task_reaches_its_assignee_by_mail_with_a_link_and_in_the_bell(not
     assert Worker(notify_rt).deliver() == {"sent": 1}
     (mail,) = smtp.messages
     assert mail["To"] == "Bob Manager <bob@example.com>"
-    assert mail["Subject"].startswith("[Acme] Approve expense of 1500")
+    assert mail["Subject"].startswith("[Acme] Approve expense of 1,500.00")
     assert mail["Auto-Submitted"] == "auto-generated"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
@@ -158,7 +158,7 @@ def test_people_choose_mail_now_a_daily_digest_or_the_bell_only(notify_rt, smtp,
     assert worker.deliver() == {"digests": 1}
     digest = smtp.to("bob@example.com")[-1]
     assert digest["Subject"] == "[Acme] Your daily digest: 1 new"
-    assert "Approve expense of 80 EUR for ann" in digest.get_body(("plain",)).get_content()
+    assert "Approve expense of 80.00 EUR for ann" in digest.get_body(("plain",)).get_content()
     assert worker.deliver() == {}, "one digest a day"
     clock.advance(DAY)
     assert worker.deliver() == {}, "nothing new: no digest"

@@ -102,8 +102,8 @@ def test_the_expense_reminds_the_manager_after_a_day_and_escalates_after_three(r
     with rt.uow() as uow:
         due = uow.session.exec(select(OutboxMessage.subject).where(OutboxMessage.instance_id == instance.id,
                                                                    OutboxMessage.kind == "reminder")).all()
-    assert sorted(due) == ["Due now: Approve expense of 1500 EUR for ann",
-                           "Reminder: Approve expense of 1500 EUR for ann"]
+    assert sorted(due) == ["Due now: Approve expense of 1,500.00 EUR for ann",
+                           "Reminder: Approve expense of 1,500.00 EUR for ann"]
     clock.advance(DAY)
     assert worker.tick() == {"fired": 1}
     with rt.uow() as uow:

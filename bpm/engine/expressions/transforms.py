@@ -15,6 +15,7 @@ import isodate
 
 from bpm.engine.errors import ExpressionError
 from bpm.engine.expressions.values import MAX_STRING, is_number, to_text, type_name
+from bpm.engine.formats import date_text, money_text
 from bpm.engine.undefined import UNDEFINED
 
 
@@ -166,6 +167,22 @@ def days_between(start: Any, end: Any) -> int:
     return (last_day - first_day).days
 
 
+def money(value: Any, currency: Any = "") -> str:
+    """A sum as the pages show it: ``1500|money('EUR')`` is "1,500.00 EUR" (the currency's decimals)."""
+    if not is_number(value):
+        raise ExpressionError(f"'money' needs a number, got {type_name(value)}")
+    code = _text(currency, "money").strip()
+    if len(code) > 10:
+        raise ExpressionError("'money' needs a currency code such as EUR")
+    return money_text(value, code)
+
+
+def spoken_date(value: Any) -> str:
+    """A date (or the day of a moment) as the pages show it: ``'2026-12-20'|date`` is "20 Dec 2026"."""
+    parsed = _parse_datetime(value, "date")
+    return date_text(parsed.date() if isinstance(parsed, dt.datetime) else parsed)
+
+
 TRANSFORMS: dict[str, Callable[..., Any]] = {
     "length": length,
     "upper": lambda v: _text(v, "upper").upper(),
@@ -190,4 +207,6 @@ TRANSFORMS: dict[str, Callable[..., Any]] = {
     "iso": to_iso,
     "formatDate": format_date,
     "daysBetween": days_between,
+    "money": money,
+    "date": spoken_date,
 }

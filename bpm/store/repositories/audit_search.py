@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_
+from sqlalchemy import ColumnElement, Text, and_, case, exists, func, or_, text
 from sqlalchemy import select as select_rows
 from sqlmodel import select
 
-from bpm.store.models import AuditChainHead, HistoryEntry, LegalHold, ProcessInstance, Task
+from bpm.store.models import AuditChainHead, HistoryEntry, InstanceText, LegalHold, ProcessInstance, Task
 from bpm.store.paging import paginate
 from bpm.store.repositories.participants import ParticipantRepository
 
@@ -58,13 +58,14 @@ class AuditQuery:
     started_to: dt.date | None = None
     outcome: str | None = None
     data: tuple[DataFilter, ...] = field(default_factory=tuple)
+    words: str | None = None  # part of a word: in the reference, the start form's text, step titles, decisions
     # Where the start form's data sits in a snapshot: the start nodes of the process's versions. The runtime
     # fills them in (a node's role is the registry's to say); never part of what was asked.
     start_nodes: tuple[str, ...] = field(default=(), compare=False)
 
     def as_params(self) -> list[tuple[str, str]]:
         """The query string pairs that ``parse`` reads back as this query (what saved searches keep)."""
-        pairs = [("process", self.process), ("version", self.version), ("status", self.status),
+        pairs = [("q", self.words), ("process", self.process), ("version", self.version), ("status", self.status),
                  ("businessKey", self.business_key), ("person", self.person),
                  ("role", self.role if self.person and self.role != "any" else None), ("node", self.node),
                  ("from", self.started_from), ("to", self.started_to), ("outcome", self.outcome)]
@@ -139,7 +140,27 @@ def conditions(uow: UnitOfWork, query: AuditQuery) -> list[ColumnElement[bool]]:
                          json.has(ProcessInstance.snapshot, ("context", query.node))))
     for wanted in query.data:
         found.append(_data_condition(json, list(query.start_nodes), wanted))
+    if query.words:
+        found.append(_words(query.words, json.postgres))
     return found
+
+
+def _words(words: str, postgres: bool) -> ColumnElement[bool]:
+    """Part of a word, any case, in what people wrote of a request: its reference and start form's text
+    (``instance_text``), a step's title, a decision's text fields. On PostgreSQL each is a trigram-indexed
+    expression (migration 0026); SQLite reads them all, which is correct and slower."""
+    pattern = "%" + words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    by_start = select(InstanceText.instance_id).where(func.lower(InstanceText.words).like(pattern, escape="\\"))
+    if postgres:  # the decisions' strings as one text: the indexed expression, said the same way
+        decided = func.lower(func.jsonb_path_query_array(Task.data, text("'$.** ? (@.type() == \"string\")'"))
+                             .cast(Text)).like(pattern, escape="\\")
+    else:
+        strings = func.json_tree(Task.data).table_valued("type", "value")
+        decided = select(strings.c.value).where(strings.c.type == "text",
+                                                func.lower(strings.c.value).like(pattern, escape="\\")).exists()
+    by_steps = select(Task.instance_id).where(or_(func.lower(Task.title).like(pattern, escape="\\"),
+                                                  and_(Task.data.isnot(None), decided)))  # type: ignore[union-attr]
+    return or_(ProcessInstance.id.in_(by_start), ProcessInstance.id.in_(by_steps))  # type: ignore[attr-defined]
 
 
 def _midnight(day: dt.date) -> dt.datetime:

@@ -6,8 +6,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import or_, union
 from sqlalchemy import select as select_columns
-from sqlalchemy import union
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import select
 
@@ -66,6 +66,16 @@ class InstanceListRepository:
         for name, column in FILTERABLE.items():
             if filters.get(name) is not None:
                 query = query.where(column == filters[name])
+        if filters.get("business_key_part"):  # the admins' search: part of a reference, any case
+            part = filters["business_key_part"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(ProcessInstance.business_key.ilike(f"%{part}%", escape="\\"))
+        if filters.get("node"):  # where it is: its current step, or a step with an open task (a branch)
+            at_node = select_columns(Task.instance_id).where(Task.status == TaskStatus.OPEN,
+                                                            Task.node_id == filters["node"])
+            query = query.where(or_(ProcessInstance.current_node_id == filters["node"],
+                                    ProcessInstance.id.in_(at_node)))
+        if filters.get("involving") is not None:  # a person's: the same relations as their own reading
+            query = query.where(readable_by(filters["involving"]))
         return paginate(self._uow.session, query, (ProcessInstance.started_at.desc(), ProcessInstance.id), page,
                         page_size)
 

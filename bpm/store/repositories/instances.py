@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select
 
 from bpm.errors import InstanceMoved
 from bpm.store.direct import DirectStatement
-from bpm.store.models import INSTANCE_TABLE, ProcessInstanceRecord
+from bpm.store.models import INSTANCE_TABLE, InstanceText, ProcessInstanceRecord
 from bpm.store.statements import load_record, versioned_update
 
 if TYPE_CHECKING:
@@ -83,6 +83,10 @@ class InstanceRepository:
     def add(self, instance: ProcessInstanceRecord) -> None:
         """Queue a new instance."""
         self._uow.insert(instance)
+
+    def add_words(self, instance_id: str, words: str) -> None:
+        """Queue the words a new instance is found by (``bpm.runtime.search_words``), after the instance."""
+        self._uow.insert_values(InstanceText, instance_id=instance_id, words=words)
 
     def update(self, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
         """Write ``values`` if nobody changed the instance since it was read (else ConflictError); bumps revision."""

@@ -14,6 +14,7 @@ from bpm.store.models import (
     Attachment,
     FormDraft,
     HistoryEntry,
+    InstanceText,
     Job,
     LegalHold,
     Notification,
@@ -71,6 +72,7 @@ class RetentionRepository:
             uow.execute(delete(FormDraft).where(FormDraft.key.in_([f"task:{t}" for t in task_ids])))  # type: ignore
         uow.execute(update(Task).where(Task.instance_id == instance_id)  # type: ignore[arg-type]
                     .values(data=None, title="(purged)"))
+        uow.execute(delete(InstanceText).where(InstanceText.instance_id == instance_id))  # type: ignore[arg-type]
         uow.execute(delete(OutboxMessage).where(OutboxMessage.instance_id == instance_id))  # type: ignore[arg-type]
         uow.execute(delete(Notification).where(Notification.instance_id == instance_id))  # type: ignore[arg-type]
         uow.execute(update(Job).where(Job.instance_id == instance_id).values(payload={}))  # type: ignore[arg-type]
