@@ -159,7 +159,7 @@ def test_validate_checks_without_saving_and_portable_fails_on_what_refluxo_reads
     portable = json.loads((REPO / "processes" / "expense-approval.json").read_text())
     for node in portable["nodes"]:
         node.get("data", {}).pop("writeBack", None)
-    text = json.dumps(portable)
+    text = json.dumps(portable).replace("|money(data.currency)", "")  # our transform: Refluxo has none
     text = re.sub(r"\{\{ data\.", "{{ nodes.submit.last.data.", text)
     (tmp_path / "portable.json").write_text(text)
     passed = runner.invoke(main, ["definitions", "validate", "--portable", str(tmp_path / "portable.json")],
