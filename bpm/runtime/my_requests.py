@@ -12,7 +12,7 @@ from bpm.runtime.paging import Page
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import ProcessInstance, TaskRecord
 from bpm.store.uow import UnitOfWork
-from bpm.store.vocabulary import InstanceStatus, status_word
+from bpm.store.vocabulary import InstanceStatus, request_state
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class RequestRow:
     @property
     def state(self) -> str:
         """How it stands, in a word: its outcome once it has one, else its status's word (the vocabulary's)."""
-        return self.instance.outcome or status_word(self.instance.status)
+        return request_state(self.instance.status, self.instance.outcome)
 
 
 def listing(rt: Runtime, uow: UnitOfWork, actor: Actor, page: int, page_size: int) -> Page[RequestRow]:

@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bpm.engine import WorkflowEngine
+from bpm.errors import ConflictError
 from bpm.forms import Form
-from bpm.runtime import attachments, instances
+from bpm.runtime import attachments, instances, tasks
 from bpm.runtime.access import task_facts
 from bpm.runtime.actors import Actor
 from bpm.runtime.advance import current_request
@@ -20,7 +22,7 @@ from bpm.runtime.policy import Action, allows
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import Attachment, HistoryEntry, ProcessInstanceRecord, TaskComment, TaskRecord
 from bpm.store.uow import UnitOfWork
-from bpm.store.vocabulary import status_word
+from bpm.store.vocabulary import request_state
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class RequestView:
     @property
     def state(self) -> str:
         """How it stands, in a word: its outcome once it has one, else its status's word."""
-        return self.instance.outcome or status_word(self.instance.status)
+        return request_state(self.instance.status, self.instance.outcome)
 
 
 def request_view(rt: Runtime, uow: UnitOfWork, actor: Actor, instance_id: str) -> RequestView:
@@ -68,9 +70,7 @@ def request_view(rt: Runtime, uow: UnitOfWork, actor: Actor, instance_id: str) -
     labels = {node.id: str((node.metadata or {}).get("label") or node.id) for node in workflow.nodes}
     timers = [TimerWait(job.node_id or "", labels.get(job.node_id or "", job.node_id or ""), job.due_at)
               for job in uow.jobs.waiting_timers(instance.id)]
-    comment_on = next((task for task in waiting if allows(actor, Action.TASK_COMMENT,
-                                                          task_facts(rt, uow, actor, task, instance, engine=engine))),
-                      None)
+    comment_on = _step_to_comment_on(rt, uow, actor, instance, waiting, engine)
     return RequestView(
         instance, str(workflow.name or instance.definition_key),
         forms.get(form_id) if isinstance(form_id, str) and form_id in forms else None,
@@ -78,3 +78,22 @@ def request_view(rt: Runtime, uow: UnitOfWork, actor: Actor, instance_id: str) -
         uow.tasks.completed_of_instance(instance.id), uow.tasks.comments_of_instance(instance.id),
         attachments.listed_for(uow, instance.id), uow.history.of_instance(instance.id), workflow.to_dict(),
         instances.withdrawable(rt, uow, actor, instance), comment_on)
+
+
+def _step_to_comment_on(rt: Runtime, uow: UnitOfWork, actor: Actor, instance: ProcessInstanceRecord,
+                        waiting: Sequence[TaskRecord], engine: WorkflowEngine | None = None) -> TaskRecord | None:
+    """The open step a comment on the request goes to (whoever decides it reads it): the first the policy lets
+    the actor comment on; None when nothing waits for a decision."""
+    return next((task for task in waiting if allows(actor, Action.TASK_COMMENT,
+                                                    task_facts(rt, uow, actor, task, instance, engine=engine))), None)
+
+
+def comment_on_request(rt: Runtime, actor: Actor, instance_id: str, body: str) -> TaskComment:
+    """A comment on a request, made on the step it waits at (ConflictError when none waits); for the request's
+    page and any other door alike."""
+    with rt.uow() as uow:
+        instance, waiting = instances.read_instance(uow, actor, instance_id)
+        target = _step_to_comment_on(rt, uow, actor, instance, waiting)
+    if target is None:
+        raise ConflictError("nothing is waiting for a decision now, so there is no step to comment on")
+    return tasks.comment_on_task(rt, actor, target.id, body)

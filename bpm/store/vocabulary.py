@@ -39,6 +39,11 @@ def status_word(status: str) -> str:
     return STATUS_WORDS.get(status, status)
 
 
+def request_state(status: str, outcome: str | None) -> str:
+    """How a request stands, in a word: its outcome once it has one, else its status's word."""
+    return outcome or status_word(status)
+
+
 class TaskStatus(StrEnum):
     """A human task's status."""
 

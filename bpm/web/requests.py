@@ -12,7 +12,7 @@ from bpm.auth import current_actor, runtime
 from bpm.errors import ConflictError, Forbidden, InvalidRequest, NotFound
 from bpm.runtime import instances, tasks
 from bpm.runtime.my_requests import listing
-from bpm.runtime.request_view import request_view
+from bpm.runtime.request_view import comment_on_request, request_view
 from bpm.web.diagram import RunState, caption, render_svg, steps_in_order
 from bpm.web.form_fields import form_fields
 from bpm.web.pages import asked_page, render_page
@@ -53,15 +53,12 @@ def _request_page(instance_id: str, body: str = "", errors: dict[str, list[str]]
 @bp.post("/requests/<instance_id>/comments")
 def comment(instance_id: str) -> Any:
     """A comment on the request, on the step it waits at (whoever decides it reads it)."""
-    rt, actor = runtime(), current_actor()
     body = request.form.get("body", "")
-    with rt.uow() as uow:
-        target = request_view(rt, uow, actor, instance_id).comment_on
-    if target is None:
-        flash("Nothing is waiting for a decision now, so there is no step to comment on.", "error")
-        return redirect(f"/requests/{instance_id}", 303)
     try:
-        tasks.comment_on_task(rt, actor, target.id, body)
+        comment_on_request(runtime(), current_actor(), instance_id, body)
+    except ConflictError as exc:
+        flash(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", "error")
+        return redirect(f"/requests/{instance_id}", 303)
     except InvalidRequest as exc:
         return _request_page(instance_id, body, exc.errors, 422)
     flash("Comment added.", "success")
