@@ -8,7 +8,6 @@ import pytest
 
 from bpm.config import SHIPPED_PROCESSES
 
-
 SHIPPED = sorted(SHIPPED_PROCESSES.glob("*.json"))
 
 
