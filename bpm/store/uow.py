@@ -118,6 +118,9 @@ class UnitOfWork:
         self._begins_on_write = False
         self._writes: list[QueuedWrite] = []
         self.chain_heads: dict[str, tuple[int, str]] = {}  # history chains appended to in this unit (history.py)
+        # Each chain head this unit has queued a write of and not sent yet: its values, which a later append
+        # brings forward, so a head is written once per unit however many entries it appends (history.py).
+        self.unsent_heads: dict[str, dict[str, Any]] = {}
 
     # What the runtime may ask of the store, by intent (bpm.store.repositories); made on first use.
     @cached_property
@@ -280,6 +283,7 @@ class UnitOfWork:
         self._session = None
         self._cursor = None
         self._writes = []
+        self.unsent_heads.clear()
         self._begins_on_write = self.dialect.name == "postgresql"
         if self._begins_on_write:
             self._driver.autocommit = True  # until the unit begins its transaction itself
@@ -288,6 +292,7 @@ class UnitOfWork:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._writes = []
+        self.unsent_heads.clear()
         try:
             if self._cursor is not None:
                 self._cursor.close()
@@ -364,10 +369,13 @@ class UnitOfWork:
         table = RECORD_TABLES[type(record)]
         self._queue_insert(table, {column.name: getattr(record, column.key) for column in table.columns})
 
-    def insert_values(self, model: type[SQLModel], **values: Any) -> None:
-        """Queue a new row given as column values (no object built: rows nobody reads back)."""
+    def insert_values(self, model: type[SQLModel], **values: Any) -> dict[str, Any]:
+        """Queue a new row given as column values (no object built: rows nobody reads back); the row's values,
+        which are read when the unit sends its writes."""
         table: Table = model.__table__  # type: ignore[attr-defined]
-        self._queue_insert(table, {**_DEFAULTS[table], **values})
+        row = {**_DEFAULTS[table], **values}
+        self._queue_insert(table, row)
+        return row
 
     def _queue_insert(self, table: Table, row: dict[str, Any]) -> None:
         self._writes.append(QueuedWrite(_insert_of(table, tuple(row)), row))
@@ -384,6 +392,7 @@ class UnitOfWork:
         optimistic lock failed (nothing of this unit is committed then).
         """
         writes, self._writes = self._writes, []
+        self.unsent_heads.clear()
         if not writes:
             return False
         with self._conflicts_reported():

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import select
 
 from bpm.store.chain import ADMIN_CHAIN, GENESIS, entry_hash, event_body
-from bpm.store.models import AuditChainHead, AuditEvent
-from bpm.store.repositories.history import _MOVE_HEAD, _READ_HEAD
+from bpm.store.models import AuditEvent
+from bpm.store.repositories.history import _READ_HEAD, queue_head
 
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
@@ -31,20 +31,12 @@ class AuditEventRepository:
         if known is None:
             row = _READ_HEAD.first(self._uow, {"chain": ADMIN_CHAIN}, independent=True)
             known = (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
-            fresh = row is None
-        else:
-            fresh = False
         position, prev = known
         digest = entry_hash(event_body(position + 1, prev, at=at, actor=actor, cause=str(cause), subject=subject,
                                        details=details))
         self._uow.insert_values(AuditEvent, position=position + 1, at=at, actor=actor, cause=str(cause),
                                 subject=subject, details=details, prev_hash=prev, entry_hash=digest)
-        if fresh:
-            self._uow.insert_values(AuditChainHead, chain=ADMIN_CHAIN, position=1, entry_hash=digest)
-        else:
-            self._uow.write(_MOVE_HEAD, {"chain": ADMIN_CHAIN, "read": position, "position": position + 1,
-                                         "entry_hash": digest}, conflict="the admin chain moved under us")
-        self._uow.chain_heads[ADMIN_CHAIN] = (position + 1, digest)
+        queue_head(self._uow, ADMIN_CHAIN, position, digest, "the admin chain moved under us")
 
     def chain(self) -> list[AuditEvent]:
         """Every event in chain order."""
