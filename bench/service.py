@@ -78,11 +78,11 @@ def prepare(url: str) -> None:
 
 
 @contextmanager
-def server(url: str, port: int, workers: int, threads: int) -> Iterator[int]:
+def server(url: str, port: int, workers: int, threads: int, pooler: str = "") -> Iterator[int]:
     """`bpm serve` in a subprocess, ready when /api/health answers; yields its process id."""
     env = {**os.environ, "BPM_DATABASE_URL": url, "BPM_DEV_IDENTITY": "1", "BPM_PORT": str(port),
            "BPM_WORKERS": str(workers), "BPM_THREADS": str(threads), "BPM_LOG_LEVEL": "WARNING",
-           "BPM_DB_POOL_SIZE": str(threads)}
+           "BPM_DB_POOL_SIZE": str(threads), "BPM_DATABASE_POOLER": pooler}
     process = subprocess.Popen([sys.executable, "-m", "bpm.cli", "serve"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -124,7 +124,7 @@ def cpu_by_side(server_pid: int) -> tuple[float, float]:
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         if server_pid in (int(entry.name), parent):
             server += _cpu_seconds(stat, reaped=int(entry.name) == server_pid)  # a worker that ended counts too
-        elif "(postgres)" in stat:
+        elif "(postgres)" in stat or "(pgbouncer)" in stat:  # (PgBouncer's, when the run goes through it)
             database += _cpu_seconds(stat, reaped=True)
     return server, database
 
@@ -276,6 +276,29 @@ def runtime_cpu(url: str, count: int = 500) -> tuple[float, float]:
     return (started - began) / count * 1000, (finished - started) / count * 1000
 
 
+def load_levels(server_pid: int, args: argparse.Namespace) -> dict[int, float]:
+    """Drive the server at each number of clients; print and return processes/s by clients."""
+    rates: dict[int, float] = {}
+    drive(args.port, 2, 1.0)  # warm up: engine cache, connection pools
+    for clients in args.clients:
+        (server_before, database_before), client_before = cpu_by_side(server_pid), time.process_time()
+        count, elapsed, per_client = drive(args.port, clients, args.seconds)
+        (server_after, database_after), client_after = cpu_by_side(server_pid), time.process_time()
+        rates[clients] = count / elapsed
+        cuts = statistics.quantiles([x for latencies in per_client for x in latencies], n=100)
+        medians = [statistics.median(latencies) * 1000 for latencies in per_client if latencies]
+        print(f"{clients:>2} clients: {count / elapsed:7.1f} approval processes/s   "
+              f"task completion p50 {cuts[49] * 1000:6.1f} ms  p95 {cuts[94] * 1000:6.1f} ms   "
+              f"({count} processes in {elapsed:.1f} s)")
+        # Each keep-alive connection stays with the worker that accepted it: an uneven split of the
+        # clients over the workers shows here, and widens the p95.
+        print(f"   per-client median latency {min(medians):.1f}-{max(medians):.1f} ms")
+        print(f"   CPU per process: server {(server_after - server_before) / count * 1000:.2f} ms, "
+              f"PostgreSQL {(database_after - database_before) / count * 1000:.2f} ms, "
+              f"load client {(client_after - client_before) / count * 1000:.2f} ms")
+    return rates
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -286,10 +309,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=defaults.threads, help="request threads per worker")
     parser.add_argument("--port", type=int, default=5099)
     parser.add_argument("--no-floor", action="store_true", help="skip the bare-stack floor (bench.http_floor)")
+    parser.add_argument("--pgbouncer", action="store_true",
+                        help="also through PgBouncer in transaction mode (BPM_DATABASE_POOLER=transaction)")
     args = parser.parse_args()
     print("machine reference (pure Python, bench.engine):", end=" ")
     bench_chain(1.0)
-    rates: dict[int, float] = {}
     with scratch_database() as url:
         prepare(url)
         start_ms, complete_ms = runtime_cpu(url)
@@ -299,24 +323,18 @@ def main() -> None:
             print(f"ceiling: version-checked UPDATE+INSERT, {clients:>2} clients: "
                   f"{ceiling(url, clients, min(args.seconds, 5)):,.0f} tx/s")
         with server(url, args.port, args.workers, args.threads) as server_pid:
-            drive(args.port, 2, 1.0)  # warm up: engine cache, connection pools
             print(f"server: bpm serve (granian), {args.workers} workers x {args.threads} threads, PostgreSQL")
-            for clients in args.clients:
-                (server_before, database_before), client_before = cpu_by_side(server_pid), time.process_time()
-                count, elapsed, per_client = drive(args.port, clients, args.seconds)
-                (server_after, database_after), client_after = cpu_by_side(server_pid), time.process_time()
-                rates[clients] = count / elapsed
-                cuts = statistics.quantiles([x for latencies in per_client for x in latencies], n=100)
-                medians = [statistics.median(latencies) * 1000 for latencies in per_client if latencies]
-                print(f"{clients:>2} clients: {count / elapsed:7.1f} approval processes/s   "
-                      f"task completion p50 {cuts[49] * 1000:6.1f} ms  p95 {cuts[94] * 1000:6.1f} ms   "
-                      f"({count} processes in {elapsed:.1f} s)")
-                # Each keep-alive connection stays with the worker that accepted it: an uneven split of the
-                # clients over the workers shows here, and widens the p95.
-                print(f"   per-client median latency {min(medians):.1f}-{max(medians):.1f} ms")
-                print(f"   CPU per process: server {(server_after - server_before) / count * 1000:.2f} ms, "
-                      f"PostgreSQL {(database_after - database_before) / count * 1000:.2f} ms, "
-                      f"load client {(client_after - client_before) / count * 1000:.2f} ms")
+            rates = load_levels(server_pid, args)
+        if args.pgbouncer:
+            from bench.pgbouncer import pgbouncer
+
+            with pgbouncer(url, pool_size=args.workers * args.threads) as pooled_url, \
+                    server(pooled_url, args.port, args.workers, args.threads, pooler="transaction") as server_pid:
+                print(f"server: the same, through PgBouncer in transaction mode "
+                      f"({args.workers * args.threads} server connections, nothing PREPAREd)")
+                pooled = load_levels(server_pid, args)
+            for clients, rate in pooled.items():
+                print(f"through PgBouncer, {clients:>2} clients: {rate / rates[clients]:.0%} of straight to PostgreSQL")
 
     if args.no_floor:
         return

@@ -70,6 +70,10 @@ class Settings:
     threads: int = 2  # request threads per worker
     db_pool_size: int = 10
     db_idle_ping_seconds: int = 10  # check pooled connections idle this long before use
+    # "transaction": a pooler in transaction mode (PgBouncer) stands between the service and PostgreSQL, so no
+    # statement is PREPAREd (a prepared statement lives in one server connection, which the next transaction may
+    # not get); "" (none): the hot statements are prepared once per connection (bpm.store.direct)
+    database_pooler: str = ""
     log_level: str = "INFO"
     # Sign-in (bpm/auth, bpm/runtime/accounts.py)
     public_url: str = ""  # e.g. https://bpm.example.com: links, SSO redirects; https makes cookies Secure
@@ -144,6 +148,9 @@ class Settings:
         self.zone  # noqa: B018
         if self.log_level.upper() not in LOG_LEVELS:
             raise ValueError(f"BPM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        if self.database_pooler not in ("", "transaction"):
+            raise ValueError("BPM_DATABASE_POOLER must be empty (none, or a pooler in session mode) or "
+                             "'transaction' (PgBouncer in transaction mode)")
 
     def _check_costs(self) -> None:
         if self.max_output_bytes < 1024 or self.max_snapshot_bytes < self.max_output_bytes:

@@ -141,7 +141,7 @@ class Runtime:
         """A new unit of work (use as ``with runtime.uow() as uow:``); a test may hand in its own (``units``)."""
         if self.units is not None:
             return self.units()
-        return UnitOfWork(self.db, self.sessions)
+        return UnitOfWork(self.db, self.sessions, prepares=not self.settings.database_pooler)
 
     def now(self) -> dt.datetime:
         """The injected clock's time as an aware UTC datetime."""

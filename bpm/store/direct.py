@@ -113,10 +113,11 @@ class CompiledForDriver:
         processors = self.bind_processors
         return {name: processors[name](value) if name in processors else value for name, value in merged.items()}
 
-    def call(self, values: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | list[Any]]:
-        """What to hand the driver's ``execute`` for ``values``: SQL and parameters in its paramstyle."""
+    def call(self, values: Mapping[str, Any], prepared: bool = True) -> tuple[str, Mapping[str, Any] | list[Any]]:
+        """What to hand the driver's ``execute`` for ``values``: SQL and parameters in its paramstyle
+        (``prepared``: as an EXECUTE of the statement PREPAREd on PostgreSQL, else its own SQL)."""
         converted = self.converted(values)
-        if self.server_prepared is not None:
+        if self.server_prepared is not None and prepared:
             return self.server_prepared.execute_sql, [converted[name] for name in self.server_prepared.parameter_names]
         if self.positional_names is not None:
             return self.sql, [converted[name] for name in self.positional_names]
@@ -170,7 +171,7 @@ class DirectStatement:
              independent: bool = False) -> tuple[CompiledForDriver, Any]:
         compiled = self.for_dialect(uow.dialect)
         cursor = uow.cursor_for(compiled, send_first=not independent)
-        cursor.execute(*compiled.call(values))
+        cursor.execute(*compiled.call(values, uow.prepares))
         return compiled, cursor
 
 
@@ -247,14 +248,15 @@ def _batched(call: tuple[str, Mapping[str, Any] | list[Any]], server: ServerPrep
 
 
 def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], commit: bool, begin: bool,
-                prepared: set[str]) -> bool:
+                prepared: set[str] | None) -> bool:
     """Send ``writes`` in order; True if they are committed already.
 
     ``begin``: no transaction is open yet (PostgreSQL, whose connection the
     unit keeps in autocommit until it first writes). ``commit``: the unit is
     committing; the COMMIT rides along unless a write is an optimistic lock,
     whose row count must be seen before committing. ``prepared``: the
-    statements PREPAREd on this connection so far.
+    statements PREPAREd on this connection so far; None when nothing may be
+    prepared (a transaction pooler in front: each statement goes as itself).
 
     On PostgreSQL several writes go as one multi-statement query of EXECUTEs
     (values bound client-side by psycopg, which quotes them), so a
@@ -263,9 +265,11 @@ def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], co
     where a round trip costs nothing, so writes go one by one.
     """
     compiled = [write.statement.for_dialect(dialect) for write in writes]
-    for statement in compiled:
-        prepare_once(cursor, statement, prepared)
-    calls = [statement.call(write.values) for statement, write in zip(compiled, writes, strict=True)]
+    if prepared is not None:
+        for statement in compiled:
+            prepare_once(cursor, statement, prepared)
+    calls = [statement.call(write.values, prepared is not None) for statement, write in zip(compiled, writes,
+                                                                                              strict=True)]
     if dialect.name != "postgresql" or (len(writes) == 1 and begin == commit):
         # (alone and outside a transaction, a statement is a transaction of its own)
         for call, write in zip(calls, writes, strict=True):
@@ -274,7 +278,8 @@ def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], co
         return dialect.name == "postgresql" and commit
     statements = ["BEGIN"] if begin else []
     plain_quoting = cursor.connection.info.parameter_status("standard_conforming_strings") == "on"
-    statements += [_batched(call, statement.server_prepared, cursor, plain_quoting)
+    statements += [_batched(call, statement.server_prepared if prepared is not None else None, cursor,
+                            plain_quoting)
                    for call, statement in zip(calls, compiled, strict=True)]
     commit_now = commit and all(write.conflict is None for write in writes)
     if commit_now:

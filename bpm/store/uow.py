@@ -108,8 +108,9 @@ class UnitOfWork:
     a read lock).
     """
 
-    def __init__(self, db: Engine, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, db: Engine, session_factory: sessionmaker[Session], prepares: bool = True) -> None:
         self._db = db
+        self.prepares = prepares  # PostgreSQL: statements are PREPAREd (False behind a transaction pooler)
         self._factory = session_factory
         self.connection: Connection
         self._session: Session | None = None
@@ -330,7 +331,8 @@ class UnitOfWork:
         if compiled.locks_rows:
             self._begin(now=True)  # a row lock taken in autocommit would be released at once
         cursor = self._transaction_cursor()
-        prepare_once(cursor, compiled, self._prepared())
+        if self.prepares:
+            prepare_once(cursor, compiled, self._prepared())
         return cursor
 
     def _prepared(self) -> set[str]:
@@ -399,7 +401,7 @@ class UnitOfWork:
             cursor = self._transaction_cursor()
             return send_writes(self.dialect, cursor, writes, commit,
                                begin=self._begins_on_write and not self._in_database_transaction(),
-                               prepared=self._prepared())
+                               prepared=self._prepared() if self.prepares else None)
 
     @staticmethod
     def mark_written(record: SQLModel, values: Mapping[str, Any]) -> None:
