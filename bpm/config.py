@@ -74,6 +74,10 @@ class Settings:
     # statement is PREPAREd (a prepared statement lives in one server connection, which the next transaction may
     # not get); "" (none): the hot statements are prepared once per connection (bpm.store.direct)
     database_pooler: str = ""
+    # Where `bpm worker` LISTENs for wake-ups (bpm.scheduler.wakeup): the database itself, not a transaction pooler
+    # (a LISTEN lives in one server connection). Empty: BPM_DATABASE_URL, unless a transaction pooler is in front,
+    # in which case the worker polls every --interval.
+    database_listen_url: str = ""
     log_level: str = "INFO"
     # Sign-in (bpm/auth, bpm/runtime/accounts.py)
     public_url: str = ""  # e.g. https://bpm.example.com: links, SSO redirects; https makes cookies Secure

@@ -57,7 +57,9 @@ def run(host: str | None, port: int | None, demo: bool, worker: bool) -> None:
 
 
 @click.command()
-@click.option("--interval", type=float, default=1.0, show_default=True, help="seconds between looks for due jobs")
+@click.option("--interval", type=float, default=1.0, show_default=True,
+              help="seconds between looks for due jobs when polling (SQLite; a transaction pooler without "
+                   "BPM_DATABASE_LISTEN_URL); on PostgreSQL the worker is woken instead")
 @click.option("--once", is_flag=True,
               help="one round of everything, then exit (cron): fire what is due, deliver the outbox, the digests, "
                    "the audit anchor and retention's purge")
@@ -82,7 +84,8 @@ def worker(interval: float, once: bool, lease: float, batch: int) -> None:
                 click.echo("retention: not run here (BPM_RETENTION_MINUTES=0); run `bpm audit purge` from cron")
             rt.close()
             return
-        click.echo(f"worker {firing.name} on {settings.database_url.split('@')[-1]}, every {interval:g} s")
+        how = "woken by PostgreSQL (LISTEN)" if firing.listen_url() else f"every {interval:g} s"
+        click.echo(f"worker {firing.name} on {settings.database_url.split('@')[-1]}, {how}")
         try:
             firing.run(interval)
         finally:

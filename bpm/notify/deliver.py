@@ -71,6 +71,12 @@ def deliver_due(rt: Runtime, worker: str, limit: int = 100, lease: dt.timedelta 
     return said
 
 
+def next_due(rt: Runtime) -> dt.datetime | None:
+    """When the next message is ready to send (a lease that runs out included); None if none is waiting."""
+    with rt.uow() as uow:
+        return uow.outbox.next_due()
+
+
 def deliver_one(rt: Runtime, message_id: str, worker: str, mailer: mail.Mailer, lease: dt.timedelta = LEASE) -> str:
     """Deliver one claimed message: "sent", "later", "dead" or "lost" (its lease ran out, or was taken over).
 

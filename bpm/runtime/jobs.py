@@ -85,6 +85,12 @@ def claim_due(rt: Runtime, worker: str, limit: int, lease: dt.timedelta = LEASE)
     return sorted((Claimed(*row) for row in claimed), key=lambda job: job.id)
 
 
+def next_due(rt: Runtime) -> dt.datetime | None:
+    """When the next job falls due (a lease that runs out included); None if none is waiting."""
+    with rt.uow() as uow:
+        return uow.jobs.next_due()
+
+
 def renew(rt: Runtime, worker: str, job_ids: list[int], lease: dt.timedelta = LEASE) -> None:
     """Extend the lease of the jobs ``worker`` still holds (a long batch keeps its jobs)."""
     if not job_ids:

@@ -9,6 +9,11 @@ and several workers can run against one PostgreSQL. A tick takes batches
 until nothing due is left, renewing the leases of a batch it is still
 working through.
 
+On PostgreSQL a worker does not poll: it LISTENs for the wake-ups that
+commits send and sleeps until the next due time it knows of, at most a minute
+(``bpm.scheduler.wakeup``); APScheduler's interval ticks are the way on SQLite,
+or behind a transaction pooler with no direct URL to listen on.
+
 ``bpm worker`` runs one in its own process; ``bpm run`` embeds one in a
 background thread for the single-process default; the web workers of
 ``bpm serve`` never run one. On SQLite run a single worker (SQLite has one
@@ -17,6 +22,7 @@ writer at a time; it is correct with more, only slower).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import socket
@@ -28,6 +34,8 @@ from typing import Any
 
 from bpm.runtime import jobs
 from bpm.runtime.runtime import Runtime
+from bpm.scheduler.wakeup import Listener, WokenLoop
+from bpm.store import wakeups
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +43,7 @@ BATCH = 100
 INTERVAL_SECONDS = 1.0
 MAX_ROUNDS = 50  # batches per tick at most: the next tick takes the rest
 DIGEST_CHECK_SECONDS = 60
+RETRY_SECONDS = 5  # woken mode: how soon to look again when the database did not answer
 
 
 def worker_name() -> str:
@@ -126,8 +135,63 @@ class Worker:
                               next_run_time=_now())
         return scheduler
 
+    def listen_url(self) -> str | None:
+        """Where to LISTEN for wake-ups, or None to poll: PostgreSQL only, and not through a transaction pooler
+        (a LISTEN belongs to one server connection, which the pooler hands to others between transactions)."""
+        settings = self.rt.settings
+        if self.rt.db.dialect.name != "postgresql":
+            return None
+        if settings.database_listen_url:
+            return settings.database_listen_url
+        if settings.database_pooler == "transaction":
+            logger.warning("worker %s: a transaction pooler is in front and BPM_DATABASE_LISTEN_URL is not set: "
+                           "polling instead of listening for wake-ups", self.name)
+            return None
+        return settings.database_url
+
+    def _fire_step(self) -> dt.datetime | None:
+        self._safely(self.tick)
+        return self._next(jobs.next_due)
+
+    def _deliver_step(self) -> dt.datetime | None:
+        from bpm.notify import deliver
+
+        self._safely(self.deliver)  # (its daily and hourly duties look at the clock each time: the horizon is enough)
+        return self._next(deliver.next_due)
+
+    def _next(self, next_due: Any) -> dt.datetime | None:
+        try:
+            due: dt.datetime | None = next_due(self.rt)
+            return due
+        except Exception:  # the database is away: look again soon
+            logger.exception("worker %s: reading the next due time failed", self.name)
+            return self.rt.now() + dt.timedelta(seconds=RETRY_SECONDS)
+
+    def woken(self, url: str) -> Woken:
+        """The two loops and their listener on ``url``, not yet started (``Woken.start``)."""
+        firing = WokenLoop("fire", self._fire_step, self.rt.now)
+        delivering = WokenLoop("deliver", self._deliver_step, self.rt.now)
+
+        def heard(wakeup: wakeups.WakeUp | None) -> None:
+            if wakeup is None or wakeup.kind == wakeups.JOB:
+                firing.wake(wakeup.due if wakeup else None)
+            if wakeup is None or wakeup.kind == wakeups.OUTBOX:
+                delivering.wake(wakeup.due if wakeup else None)
+
+        return Woken(self.name, Listener(url, heard), [firing, delivering])
+
     def run(self, interval: float = INTERVAL_SECONDS) -> None:
-        """Tick until the process is stopped (``bpm worker``)."""
+        """Work until the process is stopped (``bpm worker``): woken by PostgreSQL, else every ``interval``."""
+        url = self.listen_url()
+        if url is not None:
+            logger.info("worker %s: woken by PostgreSQL, looking at least every %s", self.name, wakeups.HORIZON)
+            running = self.woken(url).start()
+            try:
+                while running.alive():
+                    running.stop.wait(1.0)
+            except (KeyboardInterrupt, SystemExit):
+                running.shutdown()
+            return
         from apscheduler.schedulers.blocking import BlockingScheduler
 
         logger.info("worker %s: ticking every %.1f s", self.name, interval)
@@ -138,12 +202,41 @@ class Worker:
             scheduler.shutdown(wait=False)
 
     def start(self, interval: float = INTERVAL_SECONDS) -> Any:
-        """Tick in a background thread (``bpm run``); returns the scheduler, to ``shutdown()`` it."""
+        """Work in background threads (``bpm run``); returns what to ``shutdown()``."""
+        url = self.listen_url()
+        if url is not None:
+            return self.woken(url).start()
         from apscheduler.schedulers.background import BackgroundScheduler
 
         scheduler = self._scheduler(BackgroundScheduler, interval)
         scheduler.start()
         return scheduler
+
+
+class Woken:
+    """A worker's loops and listener, each on a thread of its own."""
+
+    def __init__(self, name: str, listener: Listener, loops: list[WokenLoop]) -> None:
+        self.name, self.listener, self.loops = name, listener, loops
+        self.stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> Woken:
+        for target, what in [(self.listener.run, "listen"), *((loop.run, loop.name) for loop in self.loops)]:
+            thread = threading.Thread(target=target, args=(self.stop,), name=f"bpm-worker-{what}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def alive(self) -> bool:
+        return not self.stop.is_set() and all(thread.is_alive() for thread in self._threads)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop after the current step (each loop looks at ``stop`` at least every second)."""
+        self.stop.set()
+        if wait:
+            for thread in self._threads:
+                thread.join(timeout=30)
 
 
 def _now() -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from sqlalchemy.sql import Executable
 from sqlmodel import SQLModel
 
 from bpm.errors import ConcurrentWrite, ConflictError
+from bpm.store import wakeups
 from bpm.store.direct import CompiledForDriver, DirectStatement, QueuedWrite, prepare_once, send_writes
 from bpm.store.models import RECORD_TABLES, metadata
 
@@ -122,6 +124,7 @@ class UnitOfWork:
         # Each chain head this unit has queued a write of and not sent yet: its values, which a later append
         # brings forward, so a head is written once per unit however many entries it appends (history.py).
         self.unsent_heads: dict[str, dict[str, Any]] = {}
+        self._wakeups: dict[str, dt.datetime] = {}  # kind -> the soonest due time to notify workers of at commit
 
     # What the runtime may ask of the store, by intent (bpm.store.repositories); made on first use.
     @cached_property
@@ -285,6 +288,7 @@ class UnitOfWork:
         self._cursor = None
         self._writes = []
         self.unsent_heads.clear()
+        self._wakeups = {}
         self._begins_on_write = self.dialect.name == "postgresql"
         if self._begins_on_write:
             self._driver.autocommit = True  # until the unit begins its transaction itself
@@ -294,6 +298,7 @@ class UnitOfWork:
                  tb: TracebackType | None) -> None:
         self._writes = []
         self.unsent_heads.clear()
+        self._wakeups = {}
         try:
             if self._cursor is not None:
                 self._cursor.close()
@@ -422,8 +427,18 @@ class UnitOfWork:
             with self._conflicts_reported():
                 self._session.flush()
 
+    def wake_workers(self, kind: str, due: dt.datetime, now: dt.datetime) -> None:
+        """At commit, tell listening workers that work of ``kind`` is due at ``due`` (bpm.store.wakeups): only on
+        PostgreSQL, and only if that is sooner than they would look anyway."""
+        if self._begins_on_write and due - now <= wakeups.HORIZON:
+            known = self._wakeups.get(kind)
+            self._wakeups[kind] = due if known is None or due < known else known
+
     def commit(self) -> None:
         """Make everything done in this unit permanent (ConflictError if a concurrent write got there first)."""
+        for kind, due in self._wakeups.items():  # delivered by PostgreSQL at commit, with the batch
+            self.write(wakeups.NOTIFY, {"channel": wakeups.CHANNEL, "payload": wakeups.payload(kind, due)})
+        self._wakeups = {}
         with self._conflicts_reported():
             if self._session is not None:
                 self._session.flush()

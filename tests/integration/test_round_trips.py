@@ -40,7 +40,7 @@ def _what(sql: str) -> str:
     if match is None:
         return sql.split()[0].upper()
     if match[1] == "SELECT":
-        tables = re.findall(r"\b(?:FROM|JOIN) (\w+)", sql)
+        tables = re.findall(r"\b(?:FROM|JOIN) (\w+)", sql) or re.findall(r"SELECT (\w+)\(", sql)
         return " ".join(["SELECT", *dict.fromkeys(tables)])
     return match[1]
 
@@ -52,7 +52,9 @@ class Wire:
         self.round_trips: list[list[tuple[psycopg.Connection, str]]] = []
 
     def sent(self, connection: psycopg.Connection, query: str) -> None:
-        self.round_trips.append([(connection, part.strip()) for part in query.split(";\n") if part.strip()])
+        statements = [(connection, part.strip()) for part in query.split(";\n") if part.strip()]
+        if statements and not all(sql.startswith("PREPARE ") for _, sql in statements):  # (once per connection)
+            self.round_trips.append(statements)
 
     def take(self, execute) -> list[list[str]]:
         """The round trips so far, each statement named, and forget them."""
@@ -118,6 +120,7 @@ def test_a_start_is_two_round_trips(approvals):
          "INSERT INTO task", "INSERT INTO history_entry",  # the task and its creation, on record
          "INSERT INTO outbox_message",  # the assignee's notice, sent by the worker
          "INSERT INTO instance_text",  # the start form's words, for the audit search
+         "SELECT pg_notify",  # wakes a worker for the notice (delivered at commit)
          "COMMIT"],  # rides along: nothing in the batch is an optimistic lock
     ], "a start's SQL changed: remove the new query, or say here why an approval needs it"
 
@@ -130,6 +133,7 @@ def test_a_completion_is_three_round_trips(approvals):
          "INSERT INTO instance_participant",  # bob took part (My requests, the audit's people filter)
          "UPDATE process_instance",  # version-checked
          "WITH",  # the chain's append: head locked and moved, entry written, in one statement
-         "INSERT INTO outbox_message"],  # the requester hears the request finished
+         "INSERT INTO outbox_message",  # the requester hears the request finished
+         "SELECT pg_notify"],  # wakes a worker for it
         ["COMMIT"],  # after the optimistic locks' row counts are seen
     ], "a completion's SQL changed: remove the new query, or say here why an approval needs it"

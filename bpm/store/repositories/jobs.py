@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlmodel import select as select_models
 
+from bpm.store import wakeups
 from bpm.store.direct import DirectStatement
 from bpm.store.models import JOB_TABLE, Job
 from bpm.store.vocabulary import JobKind, JobStatus
@@ -39,10 +40,11 @@ class JobRepository:
 
     def add(self, kind: JobKind, instance_id: str, node_id: str | None, due_at: dt.datetime, payload: dict[str, Any],
             created_at: dt.datetime, task_id: str | None = None) -> None:
-        """Queue a pending job."""
+        """Queue a pending job (workers hear of it at commit if it is due soon)."""
         self._uow.insert_values(Job, kind=str(kind), instance_id=instance_id, node_id=node_id, task_id=task_id,
                                 due_at=due_at, payload=payload, created_at=created_at, locked_by=None,
                                 locked_until=None)
+        self._uow.wake_workers(wakeups.JOB, due_at, created_at)
 
     def cancel_pending(self, instance_id: str, kinds: tuple[JobKind, ...] | None = None,
                        task_id: str | None = None) -> None:
@@ -93,6 +95,14 @@ class JobRepository:
             .returning(JOB_TABLE.c.id, JOB_TABLE.c.kind, JOB_TABLE.c.instance_id)).all()
         return [tuple(row) for row in claimed]  # type: ignore[misc]
 
+    def next_due(self) -> dt.datetime | None:
+        """When the next job falls due: the soonest pending one, or a lease running out (its worker died)."""
+        table, moment = JOB_TABLE, JOB_TABLE.c.due_at.type
+        pending = select(func.min(table.c.due_at, type_=moment)).where(table.c.status == JobStatus.PENDING)
+        leased = select(func.min(table.c.locked_until, type_=moment)).where(table.c.status == JobStatus.RUNNING)
+        row = self._uow.execute(select(pending.scalar_subquery(), leased.scalar_subquery())).one()
+        return min((when for when in row if when is not None), default=None)
+
     def renew(self, worker: str, job_ids: list[int], until: dt.datetime) -> None:
         """Extend the lease of the jobs ``worker`` still holds."""
         self._uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id.in_(job_ids), JOB_TABLE.c.locked_by == worker,
@@ -129,3 +139,4 @@ class JobRepository:
         """An incident due again now, with fresh attempts."""
         self._uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job_id, JOB_TABLE.c.status == JobStatus.INCIDENT)
                           .values(status=JobStatus.PENDING, attempts=0, due_at=now))
+        self._uow.wake_workers(wakeups.JOB, now, now)

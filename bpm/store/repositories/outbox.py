@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select as select_models
 
+from bpm.store import wakeups
 from bpm.store.models import Notification, OutboxMessage
 from bpm.store.vocabulary import OutboxStatus
 
@@ -29,11 +30,12 @@ class OutboxRepository:
     def add(self, message_id: str, instance_id: str, node_id: str | None, channel: str, recipients: list[str],
             subject: str, body: str, template: str | None, created_at: dt.datetime, kind: str = "notify",
             task_id: str | None = None) -> None:
-        """Queue a message, in the same transaction as the step that sends it."""
+        """Queue a message, in the same transaction as the step that sends it (workers hear of it at commit)."""
         self._uow.insert_values(OutboxMessage, id=message_id, instance_id=instance_id, node_id=node_id or "",
                                 channel=channel, recipients=recipients, subject=subject, body=body,
                                 template=template, created_at=created_at, sent_at=None, last_error=None,
                                 kind=kind, task_id=task_id)
+        self._uow.wake_workers(wakeups.OUTBOX, created_at, created_at)
 
     # --- delivery (bpm.notify.deliver) ---
 
@@ -67,6 +69,16 @@ class OutboxRepository:
         if message is None or message.status != OutboxStatus.SENDING or message.locked_by != worker:
             return None
         return message
+
+    def next_due(self) -> dt.datetime | None:
+        """When the next message is ready: the soonest pending one (at once, or its next attempt), or a lease
+        running out (its worker died)."""
+        table, moment = OUTBOX_TABLE, OUTBOX_TABLE.c.created_at.type
+        ready_at = func.coalesce(table.c.next_attempt_at, table.c.created_at)
+        pending = select(func.min(ready_at, type_=moment)).where(table.c.status == OutboxStatus.PENDING)
+        leased = select(func.min(table.c.locked_until, type_=moment)).where(table.c.status == OutboxStatus.SENDING)
+        row = self._uow.execute(select(pending.scalar_subquery(), leased.scalar_subquery())).one()
+        return min((when for when in row if when is not None), default=None)
 
     def renew(self, message_ids: list[str], worker: str, until: dt.datetime) -> None:
         """Keep ``worker``'s lease on the messages it still holds until ``until`` (a long delivery round)."""
@@ -102,6 +114,8 @@ class OutboxRepository:
         done = self._uow.execute(update(OUTBOX_TABLE).where(OUTBOX_TABLE.c.id == message_id,
                                                             OUTBOX_TABLE.c.status == OutboxStatus.DEAD)
                                  .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now))
+        if done.rowcount == 1:
+            self._uow.wake_workers(wakeups.OUTBOX, now, now)
         return done.rowcount == 1
 
     def add_notice(self, username: str, message_id: str, kind: str, title: str, body: str, link: str | None,
