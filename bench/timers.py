@@ -7,6 +7,11 @@ instances exist. Two ``bpm worker`` processes (real processes, the real
 clock) fire them and deliver the mails to an SMTP server on loopback
 (aiosmtpd). Lag is when a job was fired minus when it was due, read from
 the ``job`` table; a duplicate is an instance whose timer fired twice.
+
+Then, the workers still running, it starts ``--wake`` instances one by one
+whose timer is due at once, and prints how long after each start's commit
+its timer fired: the workers sleep until the next due time and are woken by
+PostgreSQL's NOTIFY (bpm.scheduler.wakeup), so this is the wake-up's latency.
 """
 
 from __future__ import annotations
@@ -67,7 +72,8 @@ def main() -> None:
     parser.add_argument("--timers", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--spread", type=float, default=60.0, help="seconds over which the timers fall due")
-    parser.add_argument("--interval", type=float, default=0.25, help="each worker's tick")
+    parser.add_argument("--interval", type=float, default=0.25, help="each worker's tick, when polling")
+    parser.add_argument("--wake", type=int, default=200, help="timers due at once, started one by one")
     args = parser.parse_args()
 
     smtp = MailServer().start()
@@ -98,6 +104,7 @@ def main() -> None:
                                     "WHERE kind = 'timer'").fetchone()[0]
                 sent = conn.execute("SELECT EXTRACT(EPOCH FROM max(sent_at) - min(sent_at)), count(*) FROM "
                                     "outbox_message WHERE kind = 'notify' AND status = 'sent'").fetchone()
+            wakes = wake_latencies(url, args.wake) if args.wake else []
         finally:
             for worker in workers:
                 worker.terminate()
@@ -106,7 +113,7 @@ def main() -> None:
     cuts = statistics.quantiles([float(lag) for lag in lags], n=100) if len(lags) > 1 else [0.0] * 99
     duplicates = sum(1 for (count,) in per_instance if count > 1)
     missed = args.timers - len(per_instance)
-    print(f"workers: {args.workers}, ticking every {args.interval:g} s; first due {first_due:%H:%M:%S} UTC")
+    print(f"workers: {args.workers}, woken by PostgreSQL; first due {first_due:%H:%M:%S} UTC")
     print(f"fire lag                p50 {cuts[49]:6.2f} s   p99 {cuts[98]:6.2f} s   max {max(lags):6.2f} s")
     print(f"timers fired            {len(lags):,} in {float(span or 0):.1f} s "
           f"({len(lags) / max(float(span or 1), 1e-3):,.0f}/s while due)")
@@ -115,6 +122,32 @@ def main() -> None:
     seconds, marked = float(sent[0] or 0), int(sent[1])
     print(f"e-mails delivered       {len(smtp.messages):,} ({marked:,} marked sent) in {seconds:.1f} s "
           f"({marked / max(seconds, 1e-3):,.0f}/s)")
+    if len(wakes) > 1:
+        wake_cuts = statistics.quantiles(wakes, n=100)
+        print(f"due at once, fired      p50 {wake_cuts[49] * 1000:6.0f} ms  p95 {wake_cuts[94] * 1000:6.0f} ms  "
+              f"max {max(wakes) * 1000:6.0f} ms after its start committed ({len(wakes)} timers)")
+
+
+def wake_latencies(url: str, count: int) -> list[float]:
+    """Start ``count`` instances one at a time whose timer is due at once; seconds from each commit to its firing."""
+    from bpm.engine import SystemClock
+    from bpm.runtime import SYSTEM_ACTOR, Runtime
+    from bpm.runtime.instances import start_instance
+
+    rt = Runtime.build(Settings(database_url=url), SystemClock())
+    ids = []
+    for _ in range(count):
+        ids.append(start_instance(rt, SYSTEM_ACTOR, "bench-wait", {"at": "2019-06-01T09:00:00Z"})[0].id)
+        time.sleep(0.02)  # one at a time: each wakes the workers on its own
+    rt.close()
+    with psycopg.connect(url) as conn:
+        done = "SELECT count(*) FROM job WHERE instance_id = ANY(%s) AND status = 'done'"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and conn.execute(done, (ids,)).fetchone()[0] < count:
+            time.sleep(0.2)
+        return [float(row[0]) for row in conn.execute(
+            "SELECT EXTRACT(EPOCH FROM fired_at - created_at) FROM job WHERE instance_id = ANY(%s) "
+            "AND status = 'done'", (ids,))]
 
 
 if __name__ == "__main__":

@@ -109,6 +109,7 @@ class Settings:
     smtp_starttls: bool = True  # upgrade the connection with STARTTLS (port 587)
     smtp_ssl: bool = False  # TLS from the first byte (port 465); excludes STARTTLS
     smtp_timeout_seconds: int = 10
+    smtp_connections: int = 4  # per worker: messages of a round go out in parallel, each connection reused
     smtp_ca_file: str = ""  # PEM of a private CA that signed the mail server's certificate (default: the system's)
     mail_from: str = "Refluxo BPM <bpm@localhost>"
     company_name: str = "Refluxo BPM"  # in every e-mail's subject line and signature
@@ -166,6 +167,8 @@ class Settings:
             raise ValueError("BPM_TRANSACTION_CPU_MS and BPM_STEPS_PER_TRANSACTION must be at least 1")
 
     def _check_notifications(self) -> None:
+        if self.smtp_connections < 1:
+            raise ValueError("BPM_SMTP_CONNECTIONS must be at least 1")
         if self.smtp_ssl and self.smtp_starttls and self.smtp_host:
             raise ValueError("BPM_SMTP_SSL and BPM_SMTP_STARTTLS exclude each other: set BPM_SMTP_STARTTLS=0")
         if self.history_ttl_days < 0 or self.retention_minutes < 0 or self.audit_anchor_minutes < 1:

@@ -20,15 +20,28 @@ def free_port() -> int:
 class MailServer:
     """``start()``, read ``messages``, ``stop()``; refuses logins other than ``user``/``password`` if given."""
 
-    def __init__(self, user: str | None = None, password: str | None = None, tls: object = None) -> None:
+    def __init__(self, user: str | None = None, password: str | None = None, tls: object = None,
+                 raw: bool = False) -> None:
         self.port = free_port()
         self.tls = tls  # an ssl.SSLContext: STARTTLS offered and required
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.user, self.password = user, password
+        self.drop_every = 0  # hang up on the n-th message of each connection, before accepting it (0: never)
+        self.received = self.dropped = 0
+        self.raw: list[bytes] | None = [] if raw else None  # kept unparsed
         self._controller: Controller | None = None
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
+        self.received += 1
+        session.messages = getattr(session, "messages", 0) + 1  # on this connection
+        if self.drop_every and session.messages % self.drop_every == 0:
+            self.dropped += 1
+            server.transport.close()  # hang up before accepting it: the client must send it again
+            return "421 closing"
+        if self.raw is not None:  # (a benchmark: parsed afterwards, not on the clock it measures)
+            self.raw.append(envelope.original_content)
+            return "250 OK"
         self.messages.append(email.message_from_bytes(envelope.original_content, policy=default))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"

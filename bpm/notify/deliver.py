@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,11 +29,12 @@ from typing import Any
 
 from bpm.errors import NotFound, shown
 from bpm.notify import mail, webhook
-from bpm.notify.addresses import Recipient, resolve, substitutes
+from bpm.notify.addresses import Recipient, RoundPeople, resolve, substitutes
 from bpm.runtime.actors import Actor
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
 from bpm.store.models import NotificationSetting, OutboxMessage, ProcessInstance, User
+from bpm.store.repositories.outbox import Notice
 from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import OutboxStatus
 
@@ -41,6 +43,7 @@ logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=2)
 FIRST_BACKOFF = dt.timedelta(seconds=30)  # then 1, 2, 4... minutes
 MAX_BACKOFF = dt.timedelta(hours=2)
+RECORD_EVERY = 20  # sent messages marked together (a worker killed mid-round may send these again)
 
 
 @dataclass
@@ -48,26 +51,162 @@ class Plan:
     """What delivering one message means: notices for the bell, and sends, each keyed by its recipient."""
 
     notices: list[tuple[str, bool]] = field(default_factory=list)  # (username, kept out of digests)
-    sends: list[tuple[str, Callable[[], str]]] = field(default_factory=list)  # (recipient key, send it)
+    sends: list[tuple[str, Callable[[mail.Mailer], str]]] = field(default_factory=list)  # (recipient, send)
 
 
-def deliver_due(rt: Runtime, worker: str, limit: int = 100, lease: dt.timedelta = LEASE) -> Counter[str]:
-    """Deliver what is ready now; how many were sent, tried again later, went dead."""
+def deliver_due(rt: Runtime, worker: str, limit: int = 100, lease: dt.timedelta = LEASE,
+                senders: mail.Senders | None = None) -> Counter[str]:
+    """Deliver what is ready now; how many were sent, tried again later, went dead or were lost to another worker.
+
+    A round holds its messages (their leases renewed in the statement that
+    checks they are still ours), plans them and puts their notices in the
+    bells in one transaction; its mails go out over ``BPM_SMTP_CONNECTIONS``
+    connections in parallel, each reused for the messages it sends; the sent
+    ones are marked so ``RECORD_EVERY`` at a time. (Issue 25: one message after
+    another, with two transactions each, made about 125 mails/s.) Until a
+    message is marked sent the round keeps renewing its lease, so no other
+    worker sends it again; a worker killed mid-round leaves at most the
+    messages sent since its last mark to be sent twice. ``senders``: the
+    worker's connections, kept between rounds (else opened for this round).
+    """
     now = rt.now()
     with rt.uow() as uow:
         ids = uow.outbox.claim_pending(now, worker, now + lease, limit)
         uow.commit()
+    if not ids:
+        return Counter()
+    prepared = _prepare(rt, ids, worker, lease)
     said: Counter[str] = Counter()
-    if ids:
-        renewed_at = rt.now()
-        with mail.Mailer(rt.settings) as mailer:
-            for index, message_id in enumerate(ids):
-                said[deliver_one(rt, message_id, worker, mailer, lease)] += 1
-                if rt.now() - renewed_at > lease / 3:  # a slow mail server: keep the rest of the round ours
-                    with rt.uow() as uow:
-                        uow.outbox.renew(ids[index + 1:], worker, rt.now() + lease)
-                        uow.commit()
-                    renewed_at = rt.now()
+    said["lost"] += len(ids) - len(prepared)
+    own = senders is None
+    senders = senders or mail.Senders(rt.settings)
+    try:
+        said.update(_send_all(rt, prepared, _Lease(rt, worker, lease, [item.id for item in prepared]), senders))
+    finally:
+        if own:
+            senders.close()
+    return +said
+
+
+@dataclass
+class Prepared:
+    """A held message, planned: whom it reached before, how often it was tried, and what delivering it means."""
+
+    id: str
+    reached: list[str]
+    attempts: int
+    created_at: dt.datetime
+    plan: Plan
+
+
+@dataclass
+class Outcome:
+    """How sending one message went: "sent" (with a note), "failed" (with the error) or "lost"."""
+
+    item: Prepared
+    word: str
+    reached: list[str] = field(default_factory=list)
+    note: str | None = None
+
+
+class _Lease:
+    """The round's hold on the messages it has not marked sent yet, renewed — and checked — before a send once a
+    third of it has passed (a slow mail server)."""
+
+    def __init__(self, rt: Runtime, worker: str, lease: dt.timedelta, ids: list[str]) -> None:
+        self.rt, self.worker, self.lease = rt, worker, lease
+        self.renewed_at, self.ours = rt.now(), set(ids)
+        self._lock = threading.Lock()
+
+    def take(self, message_id: str) -> bool:
+        """True if the message is still this worker's to send."""
+        with self._lock:
+            now = self.rt.now()
+            if now - self.renewed_at > self.lease / 3:
+                with self.rt.uow() as uow:
+                    self.ours = set(uow.outbox.hold(sorted(self.ours), self.worker, now, now + self.lease))
+                    uow.commit()
+                self.renewed_at = now
+            return message_id in self.ours
+
+    def let_go(self, message_ids: list[str]) -> None:
+        """These are marked (sent, or given back): no longer renewed."""
+        with self._lock:
+            self.ours.difference_update(message_ids)
+
+
+def _prepare(rt: Runtime, ids: list[str], worker: str, lease: dt.timedelta) -> list[Prepared]:
+    """Hold the claimed messages still ours (another worker may have taken one whose lease ran out), plan each
+    and put its notices in the bells: one transaction."""
+    prepared = []
+    with rt.uow() as uow:
+        now = rt.now()
+        messages = uow.outbox.held_messages(uow.outbox.hold(ids, worker, now, now + lease))
+        people, notices = RoundPeople(uow, messages), []
+        for message in messages:
+            plan = _plan(rt, uow, message, people)
+            notices += [Notice(username, message.id, message.kind, message.subject, message.body, _link(rt, message),
+                               message.instance_id, now, out_of_digest) for username, out_of_digest in plan.notices]
+            prepared.append(Prepared(message.id, list(message.delivered or []), message.attempts,
+                                     message.created_at, plan))
+        uow.outbox.add_notices(notices)
+        uow.commit()
+    return prepared
+
+
+def _send_all(rt: Runtime, prepared: list[Prepared], lease: _Lease, senders: mail.Senders) -> Counter[str]:
+    """Send the round's messages over the senders' connections in parallel, marking them as they finish."""
+    said: Counter[str] = Counter()
+    finished: list[Outcome] = []
+
+    def one(item: Prepared) -> Outcome:
+        if not lease.take(item.id):
+            return Outcome(item, "lost")
+        return _send(rt, item, senders.mailer())
+
+    for outcome in senders.each(one, prepared):
+        finished.append(outcome)
+        if len(finished) >= RECORD_EVERY:
+            said.update(_record(rt, finished))
+            lease.let_go([o.item.id for o in finished])
+            finished.clear()
+    said.update(_record(rt, finished))
+    return said
+
+
+def _send(rt: Runtime, item: Prepared, mailer: mail.Mailer) -> Outcome:
+    """Send one message to each recipient it has not reached; several: whom it reached is kept after each, so a
+    crash or a retry does not send it to them twice."""
+    reached, notes = list(item.reached), set()
+    try:
+        for key, send in item.plan.sends:
+            if key in reached:
+                continue
+            notes.add(send(mailer))
+            reached.append(key)
+            if len(item.plan.sends) > 1:
+                with rt.uow() as uow:
+                    uow.outbox.reached(item.id, reached)
+                    uow.commit()
+    except Exception as exc:  # a mail server or receiver that failed: tried again later
+        return Outcome(item, "failed", reached, f"{type(exc).__name__}: {exc}"[:2000])
+    return Outcome(item, "sent", reached, "BPM_SMTP_HOST is not set: logged, not sent" if notes == {"logged"}
+                   else None)
+
+
+def _record(rt: Runtime, outcomes: list[Outcome]) -> Counter[str]:
+    """The sent ones marked sent together (one transaction); each failed one given back, or dead."""
+    said: Counter[str] = Counter(outcome.word for outcome in outcomes if outcome.word in ("sent", "lost"))
+    sent = [outcome for outcome in outcomes if outcome.word == "sent"]
+    if sent:
+        with rt.uow() as uow:
+            for note in {outcome.note for outcome in sent}:
+                uow.outbox.sent_many([o.item.id for o in sent if o.note == note], rt.now(), note)
+            uow.commit()
+    for outcome in outcomes:
+        if outcome.word == "failed":
+            item = outcome.item
+            said[_failed(rt, item.id, item.attempts, outcome.reached, outcome.note or "", item.created_at)] += 1
     return said
 
 
@@ -75,42 +214,6 @@ def next_due(rt: Runtime) -> dt.datetime | None:
     """When the next message is ready to send (a lease that runs out included); None if none is waiting."""
     with rt.uow() as uow:
         return uow.outbox.next_due()
-
-
-def deliver_one(rt: Runtime, message_id: str, worker: str, mailer: mail.Mailer, lease: dt.timedelta = LEASE) -> str:
-    """Deliver one claimed message: "sent", "later", "dead" or "lost" (its lease ran out, or was taken over).
-
-    Taking it renews its lease in the same statement that checks it still holds, so no other worker can claim it
-    while it is being sent (two workers on one slow SMTP server sent 2 of 114 mails twice)."""
-    with rt.uow() as uow:
-        message = uow.outbox.held(message_id, worker, rt.now(), rt.now() + lease)
-        if message is None:
-            return "lost"
-        plan = _plan(rt, uow, message, mailer)
-        now = rt.now()
-        for username, out_of_digest in plan.notices:
-            uow.outbox.add_notice(username, message.id, message.kind, message.subject, message.body,
-                                  _link(rt, message), message.instance_id, now, out_of_digest)
-        uow.commit()
-        reached, attempts, created_at = list(message.delivered or []), message.attempts, message.created_at
-    notes = set()
-    try:
-        for key, send in plan.sends:
-            if key in reached:
-                continue
-            notes.add(send())
-            reached.append(key)
-            if len(plan.sends) > 1:  # several: keep who has it, so a crash or retry does not send it twice
-                with rt.uow() as uow:
-                    uow.outbox.reached(message_id, reached)
-                    uow.commit()
-    except Exception as exc:  # a mail server or receiver that failed: tried again later
-        return _failed(rt, message_id, attempts, reached, f"{type(exc).__name__}: {exc}"[:2000], created_at)
-    with rt.uow() as uow:
-        uow.outbox.sent(message_id, rt.now(), "BPM_SMTP_HOST is not set: logged, not sent"
-                        if notes == {"logged"} else None)
-        uow.commit()
-    return "sent"
 
 
 def _failed(rt: Runtime, message_id: str, attempts: int, reached: list[str], error: str,
@@ -138,27 +241,21 @@ def _link(rt: Runtime, message: OutboxMessage) -> str | None:
     return None
 
 
-def _modes(uow: UnitOfWork, usernames: list[str]) -> dict[str, dict[str, str]]:
-    return {row.username: dict(row.modes or {}) for row in uow.notices.settings_of(usernames)}
-
-
-def _plan(rt: Runtime, uow: UnitOfWork, message: OutboxMessage, mailer: mail.Mailer) -> Plan:
+def _plan(rt: Runtime, uow: UnitOfWork, message: OutboxMessage, people: RoundPeople) -> Plan:
     plan = Plan()
     if message.channel == "webhook":
         payload = _webhook_payload(uow, message)
         for url in message.recipients:
             plan.sends.append((url, _webhook_send(rt, url, payload, message.id)))
         return plan
-    recipients = resolve(uow, message.recipients)
-    task = uow.tasks.get(message.task_id) if message.task_id else None
-    standing_in = dict(substitutes(uow, recipients, task, message.created_at, rt.days)) if task else {}
+    recipients = resolve(people, message.recipients)
+    task = people.task(message.task_id)
+    standing_in = dict(substitutes(uow, people, recipients, task, message.created_at, rt.days)) if task else {}
     recipients = [*recipients, *standing_in]
-    people = [r.username for r in recipients if r.username]
-    modes = _modes(uow, [p for p in people if p is not None])
-    names = {u.username: u.display_name for u in uow.people.users(people)}
+    names = {u.username: u.display_name for u in people.users([r.username for r in recipients if r.username])}
     kind = message.kind
     for recipient in recipients:
-        mode = modes.get(recipient.username or "", {}).get(kind, "now") if recipient.username else "now"
+        mode = people.modes(recipient.username).get(kind, "now") if recipient.username else "now"
         if message.channel == "inbox":
             if recipient.username:
                 plan.notices.append((recipient.username, True))
@@ -166,15 +263,15 @@ def _plan(rt: Runtime, uow: UnitOfWork, message: OutboxMessage, mailer: mail.Mai
         if recipient.username:
             plan.notices.append((recipient.username, mode != "digest"))
         if mode == "now" and recipient.email:
-            plan.sends.append((recipient.key, _mail_send(rt, mailer, message, recipient,
+            plan.sends.append((recipient.key, _mail_send(rt, message, recipient,
                                                          names.get(recipient.username or ""),
                                                          standing_in.get(recipient))))
     return plan
 
 
-def _mail_send(rt: Runtime, mailer: mail.Mailer, message: OutboxMessage, recipient: Recipient,
-               display_name: str | None, standing_in_for: str | None = None) -> Callable[[], str]:
-    def send() -> str:
+def _mail_send(rt: Runtime, message: OutboxMessage, recipient: Recipient, display_name: str | None,
+               standing_in_for: str | None = None) -> Callable[[mail.Mailer], str]:
+    def send(mailer: mail.Mailer) -> str:
         base = rt.settings.public_url.rstrip("/")
         greeting = f"Hello {display_name}," if display_name else "Hello,"
         text, html = mail.render("notice", greeting=greeting, subject=message.subject, body=message.body,
@@ -199,8 +296,9 @@ def _webhook_payload(uow: UnitOfWork, message: OutboxMessage) -> dict[str, Any]:
             "process": message.body}
 
 
-def _webhook_send(rt: Runtime, url: str, payload: dict[str, Any], message_id: str) -> Callable[[], str]:
-    def send() -> str:
+def _webhook_send(rt: Runtime, url: str, payload: dict[str, Any], message_id: str
+                  ) -> Callable[[mail.Mailer], str]:
+    def send(_mailer: mail.Mailer) -> str:
         webhook.post(rt.settings, url, payload, message_id, int(rt.clock.now_ms() // 1000))
         return "sent"
     return send

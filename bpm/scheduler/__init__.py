@@ -61,6 +61,15 @@ class Worker:
         self._digests_checked_at: Any = None
         self._anchored_at: Any = None
         self._purged_at: Any = None
+        self._senders: Any = None  # the SMTP connections, kept between rounds while running (``keep_connections``)
+
+    def keep_connections(self) -> None:
+        """Keep the mail threads and their SMTP connections from one delivery round to the next (a running worker;
+        a single ``deliver()``, as a test or ``--once`` makes, opens and closes its own)."""
+        from bpm.notify.mail import Senders
+
+        if self._senders is None:
+            self._senders = Senders(self.rt.settings)
 
     def tick(self) -> Counter[str]:
         """Fire every job due now; how many fired, were moot, failed... (a tick already running is not doubled)."""
@@ -88,7 +97,7 @@ class Worker:
 
         said: Counter[str] = Counter()
         for _ in range(MAX_ROUNDS):
-            done = deliver.deliver_due(self.rt, self.name, self.batch)
+            done = deliver.deliver_due(self.rt, self.name, self.batch, senders=self._senders)
             said.update(done)
             if sum(done.values()) < self.batch:
                 break
@@ -182,6 +191,7 @@ class Worker:
 
     def run(self, interval: float = INTERVAL_SECONDS) -> None:
         """Work until the process is stopped (``bpm worker``): woken by PostgreSQL, else every ``interval``."""
+        self.keep_connections()
         url = self.listen_url()
         if url is not None:
             logger.info("worker %s: woken by PostgreSQL, looking at least every %s", self.name, wakeups.HORIZON)
@@ -203,6 +213,7 @@ class Worker:
 
     def start(self, interval: float = INTERVAL_SECONDS) -> Any:
         """Work in background threads (``bpm run``); returns what to ``shutdown()``."""
+        self.keep_connections()
         url = self.listen_url()
         if url is not None:
             return self.woken(url).start()

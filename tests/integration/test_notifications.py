@@ -4,6 +4,8 @@ digests, retries and dead letters — on the injected clock."""
 from __future__ import annotations
 
 import json
+import threading
+from dataclasses import replace
 
 import pytest
 from sqlmodel import select
@@ -238,6 +240,26 @@ def test_a_title_with_a_typed_header_goes_out_once_on_one_line_with_no_header_ad
         assert mail["Bcc"] is None and "mallory" not in str(mail.get_all("To"))
 
 
+def test_a_mail_with_non_ascii_names_and_subject_reads_back_as_written(notify_rt):
+    import email
+    from email.policy import default
+
+    from bpm.notify import mail
+
+    composed = mail.compose(replace(notify_rt.settings, mail_from="Prozessdienst Müller <bpm@example.com>"),
+                            "joerg@example.com", "Jörg „Jo“ Ürük, Jr.", "Genehmigung für 1.500,00 € (dringend)",
+                            "Grüße\nZeile zwei", "<p>Grüße</p>", "msg-ü.1")
+    read = email.message_from_bytes(composed.as_bytes(), policy=default)
+    assert read["To"].addresses[0].display_name == "Jörg „Jo“ Ürük, Jr."
+    assert read["To"].addresses[0].addr_spec == "joerg@example.com"
+    assert read["From"].addresses[0].display_name == "Prozessdienst Müller"
+    assert str(read["Subject"]) == "[Acme] Genehmigung für 1.500,00 € (dringend)"
+    assert read.get_body(("plain",)).get_content() == "Grüße\nZeile zwei\n" or \
+        read.get_body(("plain",)).get_content() == "Grüße\nZeile zwei"
+    assert read.get_body(("html",)).get_content().strip() == "<p>Grüße</p>"
+    assert read["Auto-Submitted"] == "auto-generated" and read["Message-ID"].startswith("<msg-")
+
+
 def test_every_attempt_at_one_mail_to_one_person_carries_the_same_message_id(notify_rt):
     from bpm.notify import mail
 
@@ -253,6 +275,7 @@ def test_a_slow_mail_server_and_a_second_worker_never_send_a_mail_twice(notify_r
     leases ran out mid-round and another worker sent them too (2 of 114 twice); now the round keeps its own."""
     from bpm.notify import deliver, mail
 
+    monkeypatch.setattr(notify_rt, "settings", replace(notify_rt.settings, smtp_connections=1))  # one after another
     for _ in range(5):
         start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", EXPENSE)
     real_send = mail.Mailer.send
@@ -269,6 +292,45 @@ def test_a_slow_mail_server_and_a_second_worker_never_send_a_mail_twice(notify_r
     assert said == {"sent": 5} and other == [{}], (said, other)
     ids = [m["Message-ID"] for m in smtp.messages]
     assert len(ids) == 5 and len(set(ids)) == 5, "each mail once"
+
+
+def test_parallel_sends_on_a_slow_server_with_a_second_worker_send_each_mail_once(notify_rt, smtp, clock,
+                                                                                 monkeypatch):
+    """Four connections at once, each mail taking 50 s of the round's two-minute lease, and another worker looking
+    for work mid-round: whatever each worker ends up sending, every mail arrives exactly once."""
+    from bpm.notify import deliver, mail
+
+    for _ in range(8):
+        start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", EXPENSE)
+    real_send, lock, other = mail.Mailer.send, threading.Lock(), []
+
+    def slow(self, message):
+        with lock:
+            clock.advance(50_000)
+            if len(smtp.messages) == 3 and not other:
+                other.append(deliver.deliver_due(notify_rt, "worker-b"))
+        return real_send(self, message)
+
+    monkeypatch.setattr(mail.Mailer, "send", slow)
+    said = deliver.deliver_due(notify_rt, "worker-a")
+    later = deliver.deliver_due(notify_rt, "worker-b")  # anything left over (a lease lost mid-round)
+    ids = [m["Message-ID"] for m in smtp.messages]
+    assert len(ids) == 8 and len(set(ids)) == 8, "each mail once"
+    assert said["sent"] + sum(o.get("sent", 0) for o in other) + later.get("sent", 0) == 8, (said, other, later)
+    assert {m.status for m in _outbox(notify_rt)} == {"sent"}
+
+
+def test_a_server_dropping_connections_mid_round_loses_and_doubles_nothing(notify_rt, smtp):
+    """The server hangs up on the third message of each connection before accepting it (as servers that limit
+    messages per connection do): the message goes again on a new connection at once, nothing is lost and nobody
+    gets a mail twice."""
+    for _ in range(12):
+        start_instance(notify_rt, notify_rt.actor("ann"), "expense-approval", EXPENSE)
+    smtp.drop_every = 3
+    said = Worker(notify_rt).deliver()
+    ids = [m["Message-ID"] for m in smtp.messages]
+    assert said == {"sent": 12} and len(ids) == 12 and len(set(ids)) == 12, said
+    assert smtp.dropped >= 3, "the server did hang up"
 
 
 def test_a_task_for_someone_away_reaches_their_substitute_too_and_their_own_choice_stays_theirs(notify_rt, smtp):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -19,6 +19,20 @@ NOTIFICATION_TABLE = Notification.__table__  # type: ignore[attr-defined]
 
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
+
+
+class Notice(NamedTuple):
+    """One notice for one person's bell (``digested``: kept out of their digest)."""
+
+    username: str
+    message_id: str
+    kind: str
+    title: str
+    body: str
+    link: str | None
+    instance_id: str | None
+    at: dt.datetime
+    digested: bool
 
 
 class OutboxRepository:
@@ -54,21 +68,24 @@ class OutboxRepository:
                                  .returning(OUTBOX_TABLE.c.id, OUTBOX_TABLE.c.created_at)).all()
         return [row[0] for row in sorted(rows, key=lambda row: (row[1], row[0]))]
 
-    def held(self, message_id: str, worker: str, now: dt.datetime | None = None,
-             until: dt.datetime | None = None) -> OutboxMessage | None:
-        """The message, if ``worker`` still holds it — with ``now``/``until``: under a lease that has not run out,
-        which is then renewed to ``until`` in the same statement (another worker cannot take it meanwhile)."""
-        if now is not None and until is not None:
-            kept = self._uow.execute(update(OUTBOX_TABLE).where(
-                OUTBOX_TABLE.c.id == message_id, OUTBOX_TABLE.c.status == OutboxStatus.SENDING,
-                OUTBOX_TABLE.c.locked_by == worker, OUTBOX_TABLE.c.locked_until >= now)
-                .values(locked_until=until).returning(OUTBOX_TABLE.c.id)).first()
-            if kept is None:
-                return None
-        message = self._uow.session.get(OutboxMessage, message_id, populate_existing=True)
-        if message is None or message.status != OutboxStatus.SENDING or message.locked_by != worker:
-            return None
-        return message
+    def hold(self, message_ids: list[str], worker: str, now: dt.datetime, until: dt.datetime) -> list[str]:
+        """Of these messages, those ``worker`` still holds under a lease that has not run out, their leases renewed
+        to ``until`` in the same statement (so no other worker can take one meanwhile)."""
+        if not message_ids:
+            return []
+        kept = self._uow.execute(update(OUTBOX_TABLE).where(
+            OUTBOX_TABLE.c.id.in_(message_ids), OUTBOX_TABLE.c.status == OutboxStatus.SENDING,
+            OUTBOX_TABLE.c.locked_by == worker, OUTBOX_TABLE.c.locked_until >= now)
+            .values(locked_until=until).returning(OUTBOX_TABLE.c.id)).all()
+        return [row[0] for row in kept]
+
+    def held_messages(self, message_ids: list[str]) -> list[OutboxMessage]:
+        """The messages, oldest first (after ``hold``)."""
+        if not message_ids:
+            return []
+        return list(self._uow.session.exec(select_models(OutboxMessage).where(
+            OutboxMessage.id.in_(message_ids))  # type: ignore[attr-defined]
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)).all())
 
     def next_due(self) -> dt.datetime | None:
         """When the next message is ready: the soonest pending one (at once, or its next attempt), or a lease
@@ -91,10 +108,11 @@ class OutboxRepository:
         """Record whom the message reached so far (a retry skips them)."""
         self._uow.execute(update(OUTBOX_TABLE).where(OUTBOX_TABLE.c.id == message_id).values(delivered=delivered))
 
-    def sent(self, message_id: str, now: dt.datetime, note: str | None = None) -> None:
-        """Delivered to everyone (``note``: something worth knowing, e.g. only logged)."""
-        self._uow.execute(update(OUTBOX_TABLE).where(OUTBOX_TABLE.c.id == message_id).values(
-            status=OutboxStatus.SENT, sent_at=now, locked_by=None, locked_until=None, last_error=note))
+    def sent_many(self, message_ids: list[str], now: dt.datetime, note: str | None = None) -> None:
+        """Several delivered to everyone, in one statement (a delivery round's)."""
+        if message_ids:
+            self._uow.execute(update(OUTBOX_TABLE).where(OUTBOX_TABLE.c.id.in_(message_ids)).values(
+                status=OutboxStatus.SENT, sent_at=now, locked_by=None, locked_until=None, last_error=note))
 
     def give_back(self, message_id: str, status: str, attempts: int, next_attempt_at: dt.datetime | None,
                   error: str) -> None:
@@ -118,13 +136,15 @@ class OutboxRepository:
             self._uow.wake_workers(wakeups.OUTBOX, now, now)
         return done.rowcount == 1
 
-    def add_notice(self, username: str, message_id: str, kind: str, title: str, body: str, link: str | None,
-                   instance_id: str | None, now: dt.datetime, digested: bool) -> None:
-        """Put a notice in someone's bell, once per message (a second delivery of it adds nothing)."""
-        values = {"username": username, "message_id": message_id, "kind": kind, "title": title[:500], "body": body,
-                  "link": link, "instance_id": instance_id, "created_at": now,
-                  "digested_at": now if digested else None}
-        dialect = self._uow.dialect.name
-        insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        self._uow.execute(insert_into(NOTIFICATION_TABLE).values(**values)
-                          .on_conflict_do_nothing(index_elements=["message_id", "username"]))
+    def add_notices(self, notices: list[Notice]) -> None:
+        """Put notices in people's bells, each once per message (a second delivery adds nothing): one statement."""
+        if not notices:
+            return
+        rows = [{"username": n.username, "message_id": n.message_id, "kind": n.kind, "title": n.title[:500],
+                 "body": n.body, "link": n.link, "instance_id": n.instance_id, "created_at": n.at,
+                 "digested_at": n.at if n.digested else None} for n in notices]
+        insert_into = postgresql_insert if self._uow.dialect.name == "postgresql" else sqlite_insert
+        # Many rows through one statement compiled once (SQLAlchemy sends them in batches), not a statement of
+        # as many VALUES as rows, compiled anew for each count.
+        self._uow.execute(insert_into(NOTIFICATION_TABLE).on_conflict_do_nothing(
+            index_elements=["message_id", "username"]), rows)

@@ -48,6 +48,13 @@ class TaskRepository:
         """The task, or None."""
         return load_record(self._uow, TaskRecord, task_id)
 
+    def get_many(self, task_ids: list[str]) -> list[TaskRecord]:
+        """The tasks among ``task_ids`` (unknown ids left out), in one query."""
+        if not task_ids:
+            return []
+        rows = self._uow.execute(select(TASK_TABLE).where(TASK_TABLE.c.id.in_(task_ids))).all()
+        return [record_at(TaskRecord, row) for row in rows]
+
     def with_instance(self, task_id: str) -> tuple[TaskRecord, ProcessInstanceRecord] | None:
         """A task and its instance, in one round trip (or None)."""
         row = _WITH_INSTANCE.first(self._uow, {"id": task_id})
