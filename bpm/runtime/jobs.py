@@ -106,7 +106,7 @@ def fire(rt: Runtime, job: Claimed, worker: str) -> str:
     try:
         with rt.uow() as uow:
             uow.jobs.serialize_instance(job.instance_id)  # one job per instance at a time
-            row = uow.objects.get(Job, job.id, fresh=True)
+            row = uow.jobs.get(job.id)  # (read after the lock: as it is now)
             if row is None or not JOB.allows("finish", row.status) or row.locked_by != worker:
                 return "lost"
             said = FIRE[row.kind](rt, uow, row)

@@ -43,6 +43,7 @@ BATCH = 100
 INTERVAL_SECONDS = 1.0
 MAX_ROUNDS = 50  # batches per tick at most: the next tick takes the rest
 DIGEST_CHECK_SECONDS = 60
+MAIL_YIELDS_SECONDS = 2.0  # how long a round of mail waits at most for a backlog of due jobs
 RETRY_SECONDS = 5  # woken mode: how soon to look again when the database did not answer
 
 
@@ -61,6 +62,8 @@ class Worker:
         self._digests_checked_at: Any = None
         self._anchored_at: Any = None
         self._purged_at: Any = None
+        self._firing_idle = threading.Event()  # cleared while a tick works off a backlog of due jobs
+        self._firing_idle.set()
         self._senders: Any = None  # the SMTP connections, kept between rounds while running (``keep_connections``)
 
     def keep_connections(self) -> None:
@@ -81,6 +84,8 @@ class Worker:
                 claimed = jobs.claim_due(self.rt, self.name, self.batch, self.lease)
                 if not claimed:
                     break
+                if len(claimed) == self.batch:  # a backlog: mail waits (``deliver``) while timers are late
+                    self._firing_idle.clear()
                 renewed_at = time.monotonic()
                 for index, job in enumerate(claimed):
                     said[jobs.fire(self.rt, job, self.name)] += 1
@@ -89,6 +94,7 @@ class Worker:
                         renewed_at = time.monotonic()
             return said
         finally:
+            self._firing_idle.set()
             self._ticking.release()
 
     def deliver(self) -> Counter[str]:
@@ -97,6 +103,9 @@ class Worker:
 
         said: Counter[str] = Counter()
         for _ in range(MAX_ROUNDS):
+            # Timers, escalations and retries are promises about time; a notice a few seconds late is not: while
+            # this worker works off a backlog of due jobs, a round of mail waits for it, a bounded while.
+            self._firing_idle.wait(MAIL_YIELDS_SECONDS)
             done = deliver.deliver_due(self.rt, self.name, self.batch, senders=self._senders)
             said.update(done)
             if sum(done.values()) < self.batch:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, null, or_, select, text, update
 from sqlmodel import select as select_models
 
 from bpm.store import wakeups
@@ -20,6 +20,12 @@ _PENDING_TIMER_AT = DirectStatement(select(JOB_TABLE.c.id).where(JOB_TABLE.c.ins
                                                                  JOB_TABLE.c.node_id == bindparam("node_id"),
                                                                  JOB_TABLE.c.kind == JobKind.TIMER,
                                                                  JOB_TABLE.c.status == JobStatus.PENDING))
+
+
+_JOB = DirectStatement(select(JOB_TABLE).where(JOB_TABLE.c.id == bindparam("id")))
+_FINISH = DirectStatement(update(JOB_TABLE).where(JOB_TABLE.c.id == bindparam("id")).values(
+    status=bindparam("status"), locked_by=null(), locked_until=null(), fired_at=bindparam("now")))
+_JOB_KEYS = tuple(JOB_TABLE.columns.keys())
 
 
 class JobRepository:
@@ -114,10 +120,15 @@ class JobRepository:
         if self._uow.dialect.name == "postgresql":
             self._uow.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:id, 0))"), {"id": instance_id})
 
+    def get(self, job_id: int) -> Job | None:
+        """The job as it is now (read straight, not through the ORM: a worker reads one per job it fires)."""
+        row = _JOB.first(self._uow, {"id": job_id})
+        return None if row is None else Job.model_construct(**dict(zip(_JOB_KEYS, row, strict=True)))
+
     def finish(self, job_id: int, status: str, now: dt.datetime) -> None:
-        """Record that a job was fired (or found moot): nobody holds it any more."""
-        self._uow.execute(update(JOB_TABLE).where(JOB_TABLE.c.id == job_id)
-                          .values(status=status, locked_by=None, locked_until=None, fired_at=now))
+        """Record that a job was fired (or found moot): nobody holds it any more. Queued: it goes with the
+        unit's other writes and its commit, in one round trip."""
+        self._uow.write(_FINISH, {"id": job_id, "status": status, "now": now})
 
     def give_back(self, job_id: int, status: str, attempts: int, due_at: dt.datetime | None,
                   error: str | None) -> None:
