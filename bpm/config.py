@@ -78,6 +78,9 @@ class Settings:
     # (a LISTEN lives in one server connection). Empty: BPM_DATABASE_URL, unless a transaction pooler is in front,
     # in which case the worker polls every --interval.
     database_listen_url: str = ""
+    # A streaming replica of the database for the heavy reads (inbox lists, My requests, audit search and exports,
+    # the admin lists); a person reads there only once it has replayed their own last write (bpm.store.replica)
+    database_replica_url: str = ""
     log_level: str = "INFO"
     # Sign-in (bpm/auth, bpm/runtime/accounts.py)
     public_url: str = ""  # e.g. https://bpm.example.com: links, SSO redirects; https makes cookies Secure

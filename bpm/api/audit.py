@@ -56,12 +56,11 @@ class Search(MethodView):
         """Instances by process, version, status, business key, person, node, start date, outcome and form data;
         newest first, with the total in X-Pagination."""
         query = audit_search.parse(_search_args())
-        rt = runtime()
-        with rt.uow() as uow:
-            found, total = audit_search.search(rt, uow, current_actor(), query, pagination_parameters.page,
-                                               pagination_parameters.page_size)
-            pagination_parameters.item_count = total
-            return [{**row.instance.model_dump(), "held": row.held} for row in found]
+        rt, actor = runtime(), current_actor()
+        found, total = rt.read(actor, lambda uow: audit_search.search(
+            rt, uow, actor, query, pagination_parameters.page, pagination_parameters.page_size))
+        pagination_parameters.item_count = total
+        return [{**row.instance.model_dump(), "held": row.held} for row in found]
 
 
 @blp.route("/export")

@@ -57,11 +57,10 @@ class Instances(MethodView):
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """List instances, newest first, filtered by status, process, business key or starter."""
         actor = current_actor()
-        with runtime().uow() as uow:
-            rows, total = instances.list_instances(uow, actor, query, pagination_parameters.page,
-                                                   pagination_parameters.page_size)
-            pagination_parameters.item_count = total
-            return rows
+        rows, total = runtime().read(actor, lambda uow: instances.list_instances(
+            uow, actor, query, pagination_parameters.page, pagination_parameters.page_size))
+        pagination_parameters.item_count = total
+        return rows
 
     @blp.arguments(StartInstanceSchema())
     @blp.response(201, InstanceDetailSchema)

@@ -52,11 +52,10 @@ class Tasks(MethodView):
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """List tasks for me: assigned to me or offered to me (scope), most urgent first."""
         actor = current_actor()
-        with runtime().uow() as uow:
-            rows, total = inbox.list_tasks(uow, actor, query, pagination_parameters.page,
-                                           pagination_parameters.page_size)
-            pagination_parameters.item_count = total
-            return rows
+        rows, total = runtime().read(actor, lambda uow: inbox.list_tasks(
+            uow, actor, query, pagination_parameters.page, pagination_parameters.page_size))
+        pagination_parameters.item_count = total
+        return rows
 
 
 @blp.route("/<string:task_id>")

@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from weakref import WeakKeyDictionary
 
 from bpm.calendars import CalendarRegistry
@@ -20,8 +21,10 @@ from bpm.runtime.days import CompanyDays
 from bpm.store import UnitOfWork, make_engine, make_session_factory
 from bpm.store.db import Database, SessionFactory
 from bpm.store.models import ProcessDefinition, ProcessInstanceRecord
+from bpm.store.replica import Replica, primary_position
 from bpm.store.vocabulary import DefinitionStatus
 
+T = TypeVar("T")
 
 class EngineCache:
     """WorkflowEngines by definition row and checksum: building one indexes the graph, so reuse it."""
@@ -103,6 +106,7 @@ class Runtime:
     clock: Clock
     calendars: CalendarRegistry = field(default_factory=CalendarRegistry)
     units: Callable[[], UnitOfWork] | None = None  # where units of work come from (None: the database's)
+    replica: Replica | None = None  # a streaming replica for the heavy reads (BPM_DATABASE_REPLICA_URL)
     node_types: dict[str, NodeDefinition] = field(init=False)
     engines: EngineCache = field(init=False)
     actors: ActorCache = field(init=False)
@@ -134,8 +138,10 @@ class Runtime:
         db = make_engine(settings.database_url, settings.db_pool_size, settings.db_idle_ping_seconds)
         forms = FormRegistry.load(settings.forms_dir, today=CompanyDays(clock, settings.zone).today)
         calendars = CalendarRegistry.load(settings.calendars_dir)
+        replica = Replica(settings.database_replica_url, settings.db_pool_size, settings.db_idle_ping_seconds,
+                          prepares=not settings.database_pooler) if settings.database_replica_url else None
         return cls(settings=settings, db=db, sessions=make_session_factory(db), forms=forms, clock=clock,
-                   calendars=calendars)
+                   calendars=calendars, replica=replica)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (use as ``with runtime.uow() as uow:``); a test may hand in its own (``units``)."""
@@ -147,6 +153,26 @@ class Runtime:
         """The injected clock's time as an aware UTC datetime."""
         return dt.datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=dt.UTC)
 
+    def read(self, actor: Actor, work: Callable[[UnitOfWork], T]) -> T:
+        """A heavy read (a list, a search, an export): on the replica if there is one and it has replayed
+        ``actor``'s last write, else on the primary. ``work`` must return what it read in full (its unit closes)."""
+        if self.replica is None:
+            with self.uow() as uow:
+                return work(uow)
+        return self.replica.read(actor.username, work, self.uow)
+
+    def note_write(self, username: str) -> int:
+        """``username`` just wrote: their heavy reads wait for the replica to replay this far. The position, or
+        0 without a replica."""
+        if self.replica is None:
+            return 0
+        with self.uow() as uow:
+            position = primary_position(uow)
+        self.replica.note_write(username, position)
+        return position
+
     def close(self) -> None:
         """Release database connections."""
         self.db.dispose()
+        if self.replica is not None:
+            self.replica.close()

@@ -42,12 +42,14 @@ def instance_search() -> tuple[str, int]:
     rt, actor = runtime(), current_actor()
     asked = {name: (request.args.get(name) or "").strip() for name in operations.SEARCHABLE}
     errors: dict[str, list[str]] = {}
-    with rt.uow() as uow:
-        try:
-            found = operations.find_instances(uow, actor, asked, asked_page(), LISTED)
-        except InvalidRequest as exc:
-            errors = exc.errors
-            found = operations.find_instances(uow, actor, {**asked, "status": ""}, 1, LISTED)
+    page = asked_page()
+    try:
+        found = rt.read(actor, lambda uow: operations.find_instances(uow, actor, asked, page, LISTED))
+    except InvalidRequest as exc:
+        errors = exc.errors
+        found = rt.read(actor, lambda uow: operations.find_instances(uow, actor, {**asked, "status": ""}, 1,
+                                                                     LISTED))
+
     def url(page: int = 1) -> str:
         wanted = {k: v for k, v in {**asked, "page": str(page) if page > 1 else ""}.items() if v}
         return "/admin/instances" + ("?" + urlencode(wanted) if wanted else "")

@@ -21,6 +21,7 @@ from bpm.errors import InvalidRequest
 from bpm.runtime import audit_search, retention, timeline, views
 from bpm.runtime.paging import Page, page_number
 from bpm.runtime.policy import Action, allows
+from bpm.store.uow import UnitOfWork
 from bpm.store.vocabulary import InstanceStatus
 from bpm.web.diagram import RunState, caption, render_svg, steps_in_order
 from bpm.web.outcome import act_and_say
@@ -71,11 +72,14 @@ def search_page() -> Any:
         query = audit_search.parse(args)
     except InvalidRequest as bad:
         query, errors = None, bad.errors
-    with rt.uow() as uow:
-        saved = views.list_of(uow, actor, views.AUDIT)  # auditors' (and admins') only: the page is theirs
-        found, total = audit_search.search(rt, uow, actor, query, page, PAGE_SIZE) if query else ([], 0)
-        fields = audit_search.form_fields(rt, uow, args["process"]) if args.get("process") else []
-        processes = audit_search.processes(uow)
+
+    def searched(uow: UnitOfWork) -> tuple[Any, ...]:
+        return (views.list_of(uow, actor, views.AUDIT),  # auditors' (and admins') only: the page is theirs
+                *(audit_search.search(rt, uow, actor, query, page, PAGE_SIZE) if query else ([], 0)),
+                audit_search.form_fields(rt, uow, args["process"]) if args.get("process") else [],
+                audit_search.processes(uow))
+
+    saved, found, total, fields, processes = rt.read(actor, searched)  # (a replica, if there is one)
     said = query.query_string() if query else ""
 
     def url(**changes: Any) -> str:

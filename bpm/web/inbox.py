@@ -21,6 +21,7 @@ from bpm.errors import BpmError, InvalidRequest
 from bpm.runtime import definitions, inbox, tasks, views
 from bpm.runtime.inbox_rows import row_facts
 from bpm.runtime.paging import Page
+from bpm.store.uow import UnitOfWork
 from bpm.web.pages import asked_page, back, open_task_count, render_page, urgency
 
 bp = Blueprint("inbox", __name__)
@@ -69,13 +70,14 @@ def task_list() -> Any:
     view = request.args.get("view") if request.args.get("view") in VIEWS else "mine"
     page, now = asked_page(), rt.now()
     said, taken = _filters(now)
-    with rt.uow() as uow:
+    other = "group" if view == "mine" else "mine"
+
+    def listed(uow: UnitOfWork) -> tuple[Any, ...]:
         rows, total = inbox.list_tasks(uow, actor, {"scope": VIEWS[view][1], **taken}, page, PAGE_SIZE)
-        facts = row_facts(uow, rows, actor)
-        other = "group" if view == "mine" else "mine"
-        other_total = inbox.count_tasks(uow, actor, {"scope": VIEWS[other][1], **taken})
-        processes = definitions.list_definitions(uow, actor)
-        saved = views.list_of(uow, actor)
+        return (rows, total, row_facts(uow, rows, actor), inbox.count_tasks(uow, actor, {"scope": VIEWS[other][1],
+                **taken}), definitions.list_definitions(uow, actor), views.list_of(uow, actor))
+
+    rows, total, facts, other_total, processes, saved = rt.read(actor, listed)  # (a replica, if there is one)
     counts = {view: total, other: other_total}
     # unfiltered, the two tabs are the header's count (offered work is unassigned: they never overlap)
     open_tasks = None if said else total + other_total

@@ -25,8 +25,8 @@ PAGE_SIZE = 20
 def my_requests() -> tuple[str, int]:
     """What I started: status, the step it is at, whom it waits for and since when, and how it ended."""
     rt, actor = runtime(), current_actor()
-    with rt.uow() as uow:
-        listed = listing(rt, uow, actor, asked_page(), PAGE_SIZE)
+    page = asked_page()
+    listed = rt.read(actor, lambda uow: listing(rt, uow, actor, page, PAGE_SIZE))  # (a replica, if there is one)
     return render_page("requests.html", listed=listed, now=rt.now())
 
 
