@@ -8,7 +8,7 @@ connections, alternately to either server) each loop through a working day:
 
 - start an approval (offered to their team) and, every fifth time, a request that waits on a timer due
   ``--timer-seconds`` later, which a worker fires;
-- claim the approval's task as a team member and complete it;
+- a colleague of the team (four-eyes: not the one who asked) claims the approval's task and completes it;
 - open the Group tasks page (HTML; their team is the biggest group, so the heaviest inbox) and My requests;
 - every tenth time, as an auditor, search the audit for a word of a reference.
 
@@ -84,32 +84,16 @@ class Recorder:
             self.latencies[action].append(time.perf_counter() - began)
 
 
-class Person(Client):
-    """One virtual person's keep-alive connection, with GETs as well (any 2xx; HTML or JSON, not decoded)."""
-
-    def get(self, path: str) -> bytes:
-        self.sock.sendall(b"GET %s HTTP/1.1\r\n%s\r\n" % (path.encode(), self.headers))
-        while b"\r\n\r\n" not in self.pending:
-            self.pending += self._receive()
-        head, _, rest = self.pending.partition(b"\r\n\r\n")
-        status, length = int(head[9:12]), self._content_length(head)
-        while len(rest) < length:
-            rest += self._receive()
-        body, self.pending = rest[:length], rest[length:]
-        if status >= 300:
-            raise RuntimeError(f"{path}: {status} {body[:200]!r}")
-        return body
-
-
-def working_day(ports: list[int], user: str, auditor: str, recorder: Recorder, stop: float, timer_seconds: float,
-                seed: int) -> None:
-    """One virtual person's loop until ``stop``."""
+def working_day(ports: list[int], user: str, colleague: str, auditor: str, recorder: Recorder, stop: float,
+                timer_seconds: float, seed: int) -> None:
+    """One virtual person's loop until ``stop``; a colleague of the team decides what they ask for (four-eyes)."""
     rng = random.Random(seed)
-    me = [Person(port, user) for port in ports]
-    audit = [Person(port, auditor) for port in ports]
+    me = [Client(port, user) for port in ports]
+    deciding = [Client(port, colleague) for port in ports]
+    audit = [Client(port, auditor) for port in ports]
     n = 0
     while time.perf_counter() < stop:
-        here, there = me[n % 2], me[(n + 1) % 2]  # started on one server, decided on the other
+        here, there = me[n % 2], deciding[(n + 1) % 2]  # started on one server, decided on the other
         task_id = None
         with recorder.timing("start an approval"):
             task_id = here.post("/api/instances", {"definition": APPROVAL["id"],
@@ -124,7 +108,7 @@ def working_day(ports: list[int], user: str, auditor: str, recorder: Recorder, s
             with recorder.timing("start a timer request"):
                 here.post("/api/instances", {"definition": WAIT["id"], "payload": {"at": at}})
         with recorder.timing("page: Group tasks"):
-            there.get("/inbox?view=group")
+            me[(n + 1) % 2].get("/inbox?view=group")
         with recorder.timing("page: My requests"):
             here.get("/requests")
         if n % 10 == 0:
@@ -212,6 +196,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=16, help="virtual people at work at once")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--timer-seconds", type=float, default=5.0, help="how soon the timers fall due")
+    parser.add_argument("--warm-up", type=float, default=60.0, help="seconds of the same work first, not counted")
     parser.add_argument("--port", type=int, default=5111)
     args = parser.parse_args()
     users, auditor = [f"load{n:02d}" for n in range(args.users)], "load-auditor"
@@ -231,8 +216,8 @@ def main() -> None:
             workers = [subprocess.Popen([sys.executable, "-m", "bpm.cli", "worker"], env=environment,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT) for _ in range(2)]
             stack.callback(lambda: [(w.terminate(), w.wait(timeout=30)) for w in workers])
-            warm = Recorder()  # a minute's worth of the same work, not counted: caches, pools, plans
-            _run(ports, users, auditor, warm, min(60.0, args.minutes * 6), args.timer_seconds)
+            warm = Recorder()  # the same work, not counted: caches, pools, plans
+            _run(ports, users, auditor, warm, args.warm_up, args.timer_seconds)
             memory_before = (rss_mb(servers), rss_mb([w.pid for w in workers]))
             started = dt.datetime.now(dt.UTC)
             recorder = Recorder()
@@ -252,7 +237,8 @@ def main() -> None:
 def _run(ports: list[int], users: list[str], auditor: str, recorder: Recorder, seconds: float,
          timer_seconds: float) -> float:
     stop = time.perf_counter() + seconds
-    threads = [threading.Thread(target=working_day, args=(ports, user, auditor, recorder, stop, timer_seconds, n))
+    threads = [threading.Thread(target=working_day, args=(ports, user, users[(n + 1) % len(users)], auditor,
+                                                          recorder, stop, timer_seconds, n))
                for n, user in enumerate(users)]
     began = time.perf_counter()
     for thread in threads:

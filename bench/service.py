@@ -151,6 +151,14 @@ class Client:
         data = orjson.dumps(body)
         self.sock.sendall(b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s"
                           % (path.encode(), self.headers, len(data), data))
+        return orjson.loads(self._answer(path))
+
+    def get(self, path: str) -> bytes:
+        """GET ``path``; the answer's body, undecoded (RuntimeError unless 2xx)."""
+        self.sock.sendall(b"GET %s HTTP/1.1\r\n%s\r\n" % (path.encode(), self.headers))
+        return self._answer(path)
+
+    def _answer(self, path: str) -> bytes:
         while b"\r\n\r\n" not in self.pending:
             self.pending += self._receive()
         head, _, rest = self.pending.partition(b"\r\n\r\n")
@@ -160,7 +168,7 @@ class Client:
         answer, self.pending = rest[:length], rest[length:]
         if status >= 300:
             raise RuntimeError(f"{path}: {status} {answer[:300]!r}")
-        return orjson.loads(answer)
+        return answer
 
     def _receive(self) -> bytes:
         chunk = self.sock.recv(65536)

@@ -12,10 +12,12 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import ExitStack
 
 import pytest
 from sqlmodel import select
 
+from bench.service import server
 from bpm.runtime import SYSTEM_ACTOR
 from bpm.runtime.audit import verify
 from bpm.runtime.definitions import import_definition
@@ -55,7 +57,7 @@ def _until(condition, seconds: float, what: str) -> None:
 
 @pytest.fixture
 def processes(database_url):
-    """Start ``bpm serve`` (one granian worker each, so the two are two processes) or ``bpm worker``."""
+    """Start ``bpm worker`` processes (and, on ``processes.stack``, servers), all stopped afterwards."""
     started: list[subprocess.Popen] = []
 
     def start(*args: str, **env: str) -> subprocess.Popen:
@@ -65,35 +67,23 @@ def processes(database_url):
         started.append(process)
         return process
 
-    yield start
-    for process in started:
-        process.terminate()
-    for process in started:
-        process.wait(timeout=30)
-
-
-def _serve(start, port: int) -> None:
-    process = start("serve", BPM_PORT=str(port), BPM_WORKERS="1", BPM_THREADS="4", BPM_DEV_IDENTITY="1")
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/health")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"bpm serve did not start: {process.stdout.read()}") from None
-            time.sleep(0.1)
+    with ExitStack() as stack:
+        start.stack = stack  # type: ignore[attr-defined]
+        yield start
+        for process in started:
+            process.terminate()
+        for process in started:
+            process.wait(timeout=30)
 
 
 def test_two_servers_and_two_workers_share_one_database(rt, database_url, processes):
+    stack = processes.stack
     if not database_url.startswith("postgresql"):
         pytest.skip("several processes share a database on PostgreSQL (SQLite: one process, documented)")
     import_definition(rt, SYSTEM_ACTOR, APPROVE_THEN_WAIT)
     ports = [_free_port(), _free_port()]
-    for port in ports:
-        _serve(processes, port)
+    for port in ports:  # `bpm serve`, one granian worker each: two processes
+        stack.enter_context(server(database_url, port, workers=1, threads=4))
     for _ in range(2):
         processes("worker", "--interval", "0.2")
     started: list[str] = []

@@ -77,10 +77,31 @@ def test_the_access_benchmark_times_the_policy_the_ways_in_and_the_scoped_lists(
 
 @needs_postgres
 def test_the_timers_benchmark_fires_every_timer_once_with_two_workers_and_mails_each():
-    out = _bench("bench.timers", "--timers", "60", "--spread", "2", "--interval", "0.2")
+    out = _bench("bench.timers", "--timers", "60", "--spread", "2", "--wake", "10")
     assert re.search(r"fire lag +p50 +[\d.]+ s +p99 +[\d.]+ s", out), out
     assert "duplicates              0" in out and "misses                  0" in out, out
     assert re.search(r"e-mails delivered +60 \(60 marked sent\)", out), out
+    assert re.search(r"due at once, fired +p50 +\d+ ms +p95 +\d+ ms .*\(10 timers\)", out), out
+
+
+@needs_postgres
+def test_the_mail_benchmark_delivers_every_message_once_through_hang_ups():
+    out = _bench("bench.mail", "--messages", "120", "--drop-every", "5")
+    assert re.search(r"mails delivered +120 of 120 in [\d.]+ s \([\d,]+/s", out), out
+    assert re.search(r"hang-ups +[1-9]", out) and "duplicates              0" in out, out
+    assert re.search(r"lost +0 +outbox: \{'sent': 120\}", out), out
+
+
+@needs_postgres
+def test_the_load_benchmark_runs_a_working_day_through_two_servers_and_two_workers():
+    port = _free_port_pair()
+    out = _bench("bench.load", "--instances", "2000", "--open", "200", "--people", "60", "--users", "3",
+                 "--minutes", "0.1", "--warm-up", "2", "--timer-seconds", "1", "--port", str(port))
+    for action in ("start an approval", "claim its task", "complete it", "page: Group tasks", "page: My requests",
+                   "audit: search a word", "start a timer request"):
+        assert re.search(rf"{re.escape(action)} +[\d,]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +0$", out, re.M), out
+    assert re.search(r"memory, servers: \d+ MB after warm-up, \d+ MB at the end", out), out
+    assert re.search(r"timers fired: [\d,]+, fire lag p50", out) and "history_entry" in out, out
 
 
 @needs_postgres
