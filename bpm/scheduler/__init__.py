@@ -34,8 +34,9 @@ from typing import Any
 
 from bpm.runtime import jobs
 from bpm.runtime.runtime import Runtime
-from bpm.scheduler.wakeup import Listener, WokenLoop
+from bpm.scheduler.wakeup import WokenLoop
 from bpm.store import wakeups
+from bpm.store.wakeups import Listener
 
 logger = logging.getLogger(__name__)
 

@@ -17,20 +17,14 @@ wake-up, while an Event cannot.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 from collections.abc import Callable
 
-import psycopg
-
 from bpm.store import wakeups
-from bpm.store.db import normalise_url
 
-logger = logging.getLogger(__name__)
 
 Step = Callable[[], "dt.datetime | None"]  # does the work due now; returns when more falls due (None: nothing known)
 Sleep = Callable[[threading.Event, float], object]
-RECONNECT_SECONDS = 2.0
 
 
 class WokenLoop:
@@ -73,31 +67,3 @@ class WokenLoop:
                     break
                 self._sleep(self._woken, min(remaining, 1.0))  # (and a look at ``stop`` every second)
                 self._woken.clear()
-
-
-class Listener:
-    """LISTENs on its own connection and hands every wake-up to ``heard``; reconnects when the database goes."""
-
-    def __init__(self, url: str, heard: Callable[[wakeups.WakeUp | None], None]) -> None:
-        self._url = normalise_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
-        self._heard = heard
-        self.listening = threading.Event()  # set while LISTENing (tests wait for it)
-
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                with psycopg.connect(self._url, autocommit=True, connect_timeout=10) as conn:
-                    conn.execute(f"LISTEN {wakeups.CHANNEL}")
-                    self._heard(None)  # what was committed while nobody listened is due now
-                    self.listening.set()
-                    while not stop.is_set():
-                        for note in conn.notifies(timeout=1.0):
-                            wakeup = wakeups.parse(note.payload)
-                            if wakeup is not None:
-                                self._heard(wakeup)
-            except psycopg.Error as error:
-                self.listening.clear()
-                logger.warning("worker: listening for wake-ups failed (%s); again in %.0f s, looking every "
-                               "%s meanwhile", error, RECONNECT_SECONDS, wakeups.HORIZON)
-                stop.wait(RECONNECT_SECONDS)
-        self.listening.clear()
