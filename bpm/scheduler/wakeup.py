@@ -22,7 +22,6 @@ from collections.abc import Callable
 
 from bpm.store import wakeups
 
-
 Step = Callable[[], "dt.datetime | None"]  # does the work due now; returns when more falls due (None: nothing known)
 Sleep = Callable[[threading.Event, float], object]
 
