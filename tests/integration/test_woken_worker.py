@@ -131,3 +131,22 @@ def test_a_rolled_back_unit_wakes_nobody(rt, database_url):
             uow.commit()  # nothing else to write: the notification alone
         heard = [wakeups.parse(n.payload) for n in listening.notifies(timeout=2.0, stop_after=2)]
     assert heard == [wakeups.WakeUp(wakeups.JOB, rt.now())], "one wake-up: the committed unit's, not the other"
+
+
+def test_where_a_worker_listens(rt):
+    """The database itself; not through a transaction pooler (a LISTEN lives in one server connection) unless a
+    direct URL is given; never on SQLite (it polls)."""
+    from dataclasses import replace
+
+    def listening(**settings) -> str | None:
+        worker = Worker(rt, name="where")
+        worker.rt = replace(rt, settings=replace(rt.settings, **settings))
+        return worker.listen_url()
+
+    if rt.db.dialect.name != "postgresql":
+        assert listening() is None
+        return
+    assert listening() == rt.settings.database_url
+    assert listening(database_pooler="transaction") is None
+    assert listening(database_pooler="transaction", database_listen_url="postgresql://direct/bpm") == \
+        "postgresql://direct/bpm"
