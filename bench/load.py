@@ -39,7 +39,7 @@ from pathlib import Path
 import psycopg
 
 from bench.inbox import Company, fill
-from bench.service import Client, prepare, scratch_database, server
+from bench.service import Client, prepare, run_threads, scratch_database, server
 from bpm.config import Settings
 
 TEAM = "group00"  # the biggest group of bench.inbox's company: the heaviest inbox
@@ -236,17 +236,10 @@ def main() -> None:
 
 def _run(ports: list[int], users: list[str], auditor: str, recorder: Recorder, seconds: float,
          timer_seconds: float) -> float:
+    """Every virtual person at work for ``seconds``; the seconds it took."""
     stop = time.perf_counter() + seconds
-    threads = [threading.Thread(target=working_day, args=(ports, user, users[(n + 1) % len(users)], auditor,
-                                                          recorder, stop, timer_seconds, n))
-               for n, user in enumerate(users)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - began
-
+    return run_threads(lambda n: working_day(ports, users[n], users[(n + 1) % len(users)], auditor, recorder, stop,
+                                             timer_seconds, n), len(users))
 
 if __name__ == "__main__":
     main()
