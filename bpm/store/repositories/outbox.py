@@ -97,13 +97,6 @@ class OutboxRepository:
         row = self._uow.execute(select(pending.scalar_subquery(), leased.scalar_subquery())).one()
         return min((when for when in row if when is not None), default=None)
 
-    def renew(self, message_ids: list[str], worker: str, until: dt.datetime) -> None:
-        """Keep ``worker``'s lease on the messages it still holds until ``until`` (a long delivery round)."""
-        if message_ids:
-            self._uow.execute(update(OUTBOX_TABLE).where(
-                OUTBOX_TABLE.c.id.in_(message_ids), OUTBOX_TABLE.c.status == OutboxStatus.SENDING,
-                OUTBOX_TABLE.c.locked_by == worker).values(locked_until=until))
-
     def reached(self, message_id: str, delivered: list[str]) -> None:
         """Record whom the message reached so far (a retry skips them)."""
         self._uow.execute(update(OUTBOX_TABLE).where(OUTBOX_TABLE.c.id == message_id).values(delivered=delivered))
