@@ -71,6 +71,7 @@ def streaming_replica(primary_url: str) -> Iterator[Replica]:
     # Debian keeps the configuration outside the data folder: the standby gets its own.
     (data / "postgresql.conf").write_text(f"port = {port}\nlisten_addresses = '127.0.0.1'\n"
                                           f"unix_socket_directories = '{folder}'\nhot_standby = on\n"
+                                          "hot_standby_feedback = on\n"
                                           "max_connections = 100\nshared_buffers = 32MB\n")
     (data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
     for name in ("postgresql.conf", "pg_hba.conf"):

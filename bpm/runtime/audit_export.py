@@ -77,7 +77,7 @@ def csv_lines(rt: Runtime, actor: Actor, query: AuditQuery | None, instance_id: 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    with rt.uow() as uow:
+    with rt.read_streaming(actor) as uow:
         for n, row in enumerate(uow.audit_search.export_rows(_resolved(rt, uow, query), instance_id), 1):
             writer.writerow([row.instance_id, row.definition_key, row.definition_version, row.business_key or "",
                              row.instance_status, row.position, stamp(row.at), row.actor, row.on_behalf_of or "",
@@ -103,7 +103,7 @@ def json_chunks(rt: Runtime, actor: Actor, query: AuditQuery | None, instance_id
               "query": query.query_string() if query else "", "instance": instance_id}
     yield orjson.dumps(header)[:-1] + b',"chains":['
     exported: set[str] = set()
-    with rt.uow() as uow:
+    with rt.read_streaming(actor) as uow:
         out: list[bytes] = []
         chain: str | None = None
         for row in uow.audit_search.export_rows(_resolved(rt, uow, query), instance_id):

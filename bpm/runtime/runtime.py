@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TypeVar
 from weakref import WeakKeyDictionary
@@ -160,6 +161,14 @@ class Runtime:
             with self.uow() as uow:
                 return work(uow)
         return self.replica.read(actor.username, work, self.uow)
+
+    def read_streaming(self, actor: Actor) -> AbstractContextManager[UnitOfWork]:
+        """A unit for a heavy read that streams for as long as its reader takes (an export): on the replica as
+        ``read`` says, chosen once at the start. (On the replica, set ``hot_standby_feedback = on``, or
+        PostgreSQL cancels a read that outlasts ``max_standby_streaming_delay`` while the primary vacuums.)"""
+        if self.replica is None:
+            return self.uow()
+        return self.replica.streaming(actor.username, self.uow)
 
     def note_write(self, username: str) -> int:
         """``username`` just wrote: their heavy reads wait for the replica to replay this far. The position, or

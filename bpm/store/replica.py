@@ -1,6 +1,6 @@
 """A streaming replica for the heavy reads (``BPM_DATABASE_REPLICA_URL``), used only when it can answer rightly.
 
-Inbox lists, My requests, the audit search and exports, the admin lists:
+Inbox lists, My requests, the audit search and exports (``streaming``), the admin lists:
 reads that scan, which a replica can take off the primary. A replica lags
 the primary by the time it takes to replay what was committed, so a person
 who has just acted could read a list without their own change. So each
@@ -23,7 +23,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
 from sqlalchemy import text
@@ -116,6 +117,29 @@ class Replica:
             result = work(uow)
         self.reads["primary"] += 1
         return result
+
+    @contextmanager
+    def streaming(self, person: str | None, primary: Callable[[], UnitOfWork]) -> Iterator[UnitOfWork]:
+        """A unit for a read that streams (an export): on the replica if it has replayed ``person``'s last write
+        and answers, else on the primary. Chosen once, at the start: what was streamed cannot be read again
+        elsewhere halfway, so a replica lost mid-stream fails that read (as the primary going would)."""
+        with ExitStack() as stack:
+            uow = None
+            if self.can_serve(self.written(person) if person else 0):
+                try:
+                    uow = stack.enter_context(self.uow())
+                    uow.connection.execute(text("SELECT 1"))
+                    self.reads["replica"] += 1
+                except DBAPIError as error:
+                    if not error.connection_invalidated and not _unavailable(error):
+                        raise
+                    self.went_away(error)
+                    stack.close()
+                    uow = None
+            if uow is None:
+                uow = stack.enter_context(primary())
+                self.reads["primary"] += 1
+            yield uow
 
     def close(self) -> None:
         self.db.dispose()

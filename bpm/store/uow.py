@@ -308,7 +308,7 @@ class UnitOfWork:
                 self._session.close()
                 self._session = None
             self.connection.rollback()  # nothing to undo after a commit
-            if self._begins_on_write:
+            if self._begins_on_write and not self.connection.invalidated:  # (a lost connection is not pooled)
                 self._driver.autocommit = False  # the pool's other users expect the driver's default
         finally:
             self.connection.close()

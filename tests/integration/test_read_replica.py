@@ -1,6 +1,7 @@
 """Heavy reads on a real streaming replica (BPM_DATABASE_REPLICA_URL): a person who has just acted reads their
 own change even while the replica lags (their reads go to the primary until it has replayed their write),
-everyone else reads the replica, and a replica that goes away costs no request anything."""
+everyone else reads the replica, exports stream from it, and a replica that goes away costs no request
+anything."""
 
 from __future__ import annotations
 
@@ -97,6 +98,25 @@ def test_reads_fall_back_to_the_primary_when_the_replica_goes_away(replicated, s
             assert started.json["id"] in _mine(ann)
             assert Api(replicated.test_client(), "bob").get("/inbox?view=mine").status_code == 200
         assert rt.replica.reads["primary"] == before + 6, "every read answered by the primary"
+    finally:
+        subprocess_start(standby)
+
+
+def test_an_export_streams_from_the_replica_or_from_the_primary_when_the_replica_is_gone(replicated, standby):
+    rt = replicated.extensions["bpm"]
+    started = Api(replicated.test_client(), "ann").post(
+        "/api/instances", json={"definition": "expense-approval", "payload": EXPENSE})
+    _caught_up(rt)
+    audrey = Api(replicated.test_client(), "audrey")
+    before = dict(rt.replica.reads)
+    export = audrey.get("/api/audit/export?format=csv")
+    assert export.status_code == 200 and started.json["id"] in export.get_data(as_text=True)
+    assert rt.replica.reads["replica"] == before["replica"] + 1, "streamed from the replica"
+    standby.stop()
+    try:
+        export = audrey.get("/api/audit/export?format=json")
+        assert export.status_code == 200 and started.json["id"] in export.get_data(as_text=True)
+        assert rt.replica.reads["primary"] == before["primary"] + 1, "from the primary while the replica is away"
     finally:
         subprocess_start(standby)
 
