@@ -53,11 +53,40 @@ def _definitions(conn: psycopg.Connection) -> dict[str, tuple[int, str, str]]:
     return found
 
 
+def _months_of_the_year(url: str) -> None:
+    """PostgreSQL: a partition for each month the instances start in, as the worker would have made them."""
+    from bpm.store.db import make_engine
+    from bpm.store.partitions import make_months
+
+    engine = make_engine(url)
+    try:
+        make_months(engine, (NOW - dt.timedelta(days=1)).date(), ahead=13)  # January to January
+    finally:
+        engine.dispose()
+
+
+def _say_partitions(url: str) -> None:
+    """How the history is kept: one table, or a partition per month (and how full the fullest is)."""
+    from bpm.store.db import make_engine
+    from bpm.store.partitions import listing
+
+    engine = make_engine(url)
+    try:
+        months = [row for row in listing(engine) if row.table == "history_entry"]
+    finally:
+        engine.dispose()
+    if months:
+        fullest = max(months, key=lambda row: row.rows)
+        print(f"history kept in {len(months)} partitions by the month instances started; the fullest, "
+              f"{fullest.name}, ~{fullest.rows:,} entries")
+
+
 def fill(url: str, instances: int, entries: int, people: int = 2_000, seed: int = 7) -> list[str]:
     """Instances with snapshots, tasks, participants and chained histories, by COPY; their ids."""
     from bpm.store.migrate import upgrade
 
     upgrade(url)
+    _months_of_the_year(url)
     rng = random.Random(seed)
     ids = [str(uuid.uuid4()) for _ in range(instances)]
     with psycopg.connect(url) as conn:
@@ -101,7 +130,7 @@ def fill(url: str, instances: int, entries: int, people: int = 2_000, seed: int 
                 body = entry_body(HistoryEvent(instance_id, n, at, actor, "task_completed", task_node, status, n,
                                                delta, changes=changes), n, prev)
                 digest = entry_hash(body)
-                history.append((instance_id, n, at, actor, "task_completed", task_node, status, n,
+                history.append((instance_id, started_at, n, at, actor, "task_completed", task_node, status, n,
                                 orjson.dumps(delta).decode(), None, None,
                                 orjson.dumps(changes).decode() if changes else None, n, prev, digest))
                 prev = digest
@@ -124,8 +153,9 @@ def _copy(conn: psycopg.Connection, rows: list, tasks: list, participants: list,
          " outcomes, priority, status, revision, created_at, completed_by, completed_at, outcome, data) FROM STDIN",
          tasks),
         ("COPY instance_participant (instance_id, username, since) FROM STDIN", participants),
-        ("COPY history_entry (instance_id, revision, at, actor, cause, node_id, status, snapshot_version, delta,"
-         " task_id, on_behalf_of, changes, position, prev_hash, entry_hash) FROM STDIN", history),
+        ("COPY history_entry (instance_id, instance_started_at, revision, at, actor, cause, node_id, status,"
+         " snapshot_version, delta, task_id, on_behalf_of, changes, position, prev_hash, entry_hash) FROM STDIN",
+         history),
         ("COPY audit_chain_head (chain, position, entry_hash) FROM STDIN", heads),
         ("COPY instance_text (instance_id, words) FROM STDIN", words),
     )
@@ -262,9 +292,11 @@ def report_verify(rt: Any, ids: list[str], entries: int) -> None:
     moved = ids[:100]
     with rt.uow() as uow:
         for instance_id in moved:
+            state = uow.instances.state(instance_id)
             uow.history.append(HistoryEvent(instance_id, entries, rt.now(), "bob", "task_commented", None,
                                             "completed", task_id=str(uuid.uuid4()),
-                                            changes={"comment": [None, "checked"]}))
+                                            changes={"comment": [None, "checked"]},
+                                            instance_started_at=state.started_at if state else None))
         uow.commit()
     began = time.perf_counter()
     anchor = make_anchor(rt)
@@ -295,6 +327,7 @@ def main() -> None:
         ids = fill(url, args.instances, args.entries, args.people)
         print(f"filled: {args.instances:,} instances x {args.entries} entries = {args.instances * args.entries:,} "
               f"chained entries in {time.perf_counter() - began:.0f} s")
+        _say_partitions(url)
         rt = Runtime.build(replace(Settings(database_url=url), audit_signing_key=new_key()), SystemClock())
         try:
             report_searches(rt, args.repeat)

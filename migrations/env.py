@@ -10,6 +10,7 @@ from alembic import context
 
 from bpm.store.db import make_engine
 from bpm.store.models import metadata
+from bpm.store.partitions import compared_with_the_models
 
 config = context.config
 
@@ -34,7 +35,8 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=sqlite, compare_type=True)
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=sqlite, compare_type=True,
+                      include_object=compared_with_the_models(connection.dialect.name))
     if not sqlite:
         with context.begin_transaction():
             context.run_migrations()

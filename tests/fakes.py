@@ -14,6 +14,7 @@ from typing import Any
 from bpm.errors import ConflictError
 from bpm.store.chain import HistoryEvent
 from bpm.store.models import Membership, ProcessDefinition, ProcessInstanceRecord, TaskComment, TaskRecord, User
+from bpm.store.repositories.instances import InstanceState
 from bpm.store.vocabulary import TaskStatus
 
 
@@ -107,9 +108,9 @@ class _Instances(_Repo):
     def get(self, instance_id: str) -> ProcessInstanceRecord | None:
         return self.rows.instances.get(instance_id)
 
-    def state(self, instance_id: str) -> tuple[int, str] | None:
+    def state(self, instance_id: str) -> InstanceState | None:
         found = self.rows.instances.get(instance_id)
-        return None if found is None else (found.revision, found.status)
+        return None if found is None else InstanceState(found.revision, found.status, found.started_at)
 
 
 class _Participants(_Repo):

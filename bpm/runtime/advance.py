@@ -20,6 +20,7 @@ import orjson
 from bpm.engine import Snapshot, WorkflowEngine
 from bpm.engine.data import request_data, request_data_of
 from bpm.engine.snapshot import ACTIVE, COMPLETED, ERROR, FAILED
+from bpm.errors import NotFound
 from bpm.nodes import CallRequest, MessageRequest, NodeType, StepGlobals, TaskRequest, TimerRequest
 from bpm.runtime import calls, notices
 from bpm.runtime.access import approval_rules, barred_people
@@ -233,14 +234,18 @@ def add_history(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, d
     """Append the history entry of the instance's current revision (``new_chain``: its first)."""
     uow.history.append(HistoryEvent(instance.id, instance.revision, rt.now(), deed.actor, deed.cause, deed.node_id,
                                     instance.status, snapshot_version, delta, changes=deed.changes,
-                                    on_behalf_of=deed.on_behalf_of), new_chain=new_chain)
+                                    on_behalf_of=deed.on_behalf_of, instance_started_at=instance.started_at),
+                       new_chain=new_chain)
 
 
 def add_task_event(rt: Runtime, uow: UnitOfWork, task: TaskRecord, deed: Deed) -> None:
     """Append a history entry for a change of who may act on a task, or a comment, at the task's node."""
-    revision, status = uow.instances.state(task.instance_id) or (0, "unknown")
-    uow.history.append(HistoryEvent(task.instance_id, revision, rt.now(), deed.actor, deed.cause, task.node_id,
-                                    status, task_id=task.id, changes=deed.changes, on_behalf_of=deed.on_behalf_of))
+    state = uow.instances.state(task.instance_id)
+    if state is None:
+        raise NotFound(f"instance {task.instance_id} not found")
+    uow.history.append(HistoryEvent(task.instance_id, state.revision, rt.now(), deed.actor, deed.cause, task.node_id,
+                                    state.status, task_id=task.id, changes=deed.changes,
+                                    on_behalf_of=deed.on_behalf_of, instance_started_at=state.started_at))
 
 
 def _record(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, before: Snapshot | None, run: EngineRun,
@@ -354,7 +359,8 @@ def _record_task_created(uow: UnitOfWork, instance: ProcessInstanceRecord, task:
              "item": task.item}
     uow.history.append(HistoryEvent(instance.id, instance.revision, task.created_at, actor, Cause.TASK_CREATED,
                                     task.node_id, instance.status, task_id=task.id,
-                                    changes={k: [None, v] for k, v in given.items() if v is not None}))
+                                    changes={k: [None, v] for k, v in given.items() if v is not None},
+                                    instance_started_at=instance.started_at))
 
 
 def _add_job(rt: Runtime, uow: UnitOfWork, instance: ProcessInstanceRecord, kind: JobKind, node_id: str | None,

@@ -27,7 +27,9 @@ class RowFacts(NamedTuple):
 def row_facts(uow: UnitOfWork, tasks: Sequence[TaskRecord], reader: Actor | None = None) -> dict[str, RowFacts]:
     """``{task id: RowFacts}`` for a page of tasks, as ``reader`` sees them."""
     instance_ids = sorted({task.instance_id for task in tasks})
-    instances = uow.instances.who_and_reference(instance_ids)
-    escalated = uow.history.tasks_with(instance_ids, Cause.TASK_ESCALATED)
-    return {task.id: RowFacts(*instances.get(task.instance_id, ("", None)), task.id in escalated,
-                              standing_in_for(reader, task) if reader is not None else None) for task in tasks}
+    instances = uow.instances.facts(instance_ids)
+    escalated = uow.history.tasks_with({i: facts.started_at for i, facts in instances.items()},
+                                       Cause.TASK_ESCALATED)
+    return {task.id: RowFacts(*(instances[task.instance_id][:2] if task.instance_id in instances else ("", None)),
+                              task.id in escalated, standing_in_for(reader, task) if reader is not None else None)
+            for task in tasks}

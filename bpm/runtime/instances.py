@@ -272,7 +272,7 @@ def instance_history(uow: UnitOfWork, actor: Actor, instance_id: str) -> list[Hi
     """Every revision and task event of an instance the actor may read, oldest first (else NotFound)."""
     instance = get_instance(uow, instance_id)
     require(actor, Action.INSTANCE_READ, instance_facts(uow, actor, instance))
-    return uow.history.of_instance(instance_id)
+    return uow.history.of_instance(instance_id, instance.started_at)
 
 
 class StartForm(NamedTuple):

@@ -76,7 +76,8 @@ def request_view(rt: Runtime, uow: UnitOfWork, actor: Actor, instance_id: str) -
         forms.get(form_id) if isinstance(form_id, str) and form_id in forms else None,
         current_request(engine, instance), waiting, timers, children,
         uow.tasks.completed_of_instance(instance.id), uow.tasks.comments_of_instance(instance.id),
-        attachments.listed_for(uow, instance.id), uow.history.of_instance(instance.id), workflow.to_dict(),
+        attachments.listed_for(uow, instance.id), uow.history.of_instance(instance.id, instance.started_at),
+        workflow.to_dict(),
         instances.withdrawable(rt, uow, actor, instance), comment_on)
 
 

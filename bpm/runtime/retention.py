@@ -100,14 +100,14 @@ def purge_instance(rt: Runtime, actor: Actor, one: Due) -> bool:
                 or uow.objects.get(LegalHold, one.instance_id) is not None):
             return False
         now = rt.now()
-        hashes = uow.retention.entry_hashes(one.instance_id)
-        uow.retention.remove_entered_data(one.instance_id)
+        hashes = uow.retention.entry_hashes(one.instance_id, instance.started_at)
+        uow.retention.remove_entered_data(one.instance_id, instance.started_at)
         snapshot = {k: v for k, v in (instance.snapshot or {}).items() if k != "context"} | {"context": {}}
         uow.retention.mark_purged(one.instance_id, snapshot, now)
         tombstone = {"purged": {"entries": len(hashes), "hashes": hashes, "rule": one.rule, "at": stamp(now),
                                 "ended": stamp(one.ended_at), "removed": list(REMOVED)}}
         uow.history.append(HistoryEvent(one.instance_id, instance.revision, now, actor.username, Cause.PURGED, None,
-                                        instance.status, changes=tombstone))
+                                        instance.status, changes=tombstone, instance_started_at=instance.started_at))
         uow.audit_events.append(now, actor.username, AdminCause.PURGE, f"instance:{one.instance_id}",
                                 {"rule": one.rule, "entries": len(hashes), "ended": stamp(one.ended_at),
                                  "process": one.definition_key, "version": one.definition_version})

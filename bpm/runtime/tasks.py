@@ -390,7 +390,7 @@ def task_view(rt: Runtime, uow: UnitOfWork, actor: Actor, task_id: str) -> TaskV
     removable = frozenset(f.id for f in files if f.task_id == task.id and allows(
         actor, Action.ATTACHMENT_REMOVE, AttachmentFacts(f.id, f.added_by, facts)))
     start_forms = rt.engines.forms_of(engine)
-    history = uow.history.of_instance(instance.id)
+    history = uow.history.of_instance(instance.id, instance.started_at)
     return TaskView(task, instance, str(engine.workflow.name or instance.definition_key),
                     start_forms.get(form_id) if isinstance(form_id, str) and form_id in start_forms else None,
                     request, prefill, decisions, uow.tasks.comments(task.id), frozenset(may), engine.workflow.to_dict(),

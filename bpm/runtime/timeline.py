@@ -122,7 +122,7 @@ def timeline(uow: UnitOfWork, actor: Actor, instance_id: str) -> Timeline:
     if instance is None:
         raise NotFound(f"no instance {shown(instance_id)}")
     definition = uow.objects.get(ProcessDefinition, instance.definition_id)
-    entries = uow.history.chain(instance_id)
+    entries = uow.history.chain(instance_id, instance.started_at)
     about = uow.audit_events.about(f"instance:{instance_id}")
     found = Timeline(instance, definition.body if definition is not None else {"nodes": [], "edges": []})
     found.events = sorted([_event(e) for e in entries] + [_admin_event(e) for e in about],

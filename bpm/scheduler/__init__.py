@@ -35,7 +35,7 @@ from typing import Any
 from bpm.runtime import jobs
 from bpm.runtime.runtime import Runtime
 from bpm.scheduler.wakeup import WokenLoop
-from bpm.store import wakeups
+from bpm.store import partitions, wakeups
 from bpm.store.wakeups import Listener
 
 logger = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ MAX_ROUNDS = 50  # batches per tick at most: the next tick takes the rest
 DIGEST_CHECK_SECONDS = 60
 MAIL_YIELDS_SECONDS = 2.0  # how long a round of mail waits at most for a backlog of due jobs
 RETRY_SECONDS = 5  # woken mode: how soon to look again when the database did not answer
+PARTITIONS_CHECK_SECONDS = 3600  # PostgreSQL: how often to make the months ahead (bpm.store.partitions)
 
 
 def worker_name() -> str:
@@ -63,6 +64,7 @@ class Worker:
         self._digests_checked_at: Any = None
         self._anchored_at: Any = None
         self._purged_at: Any = None
+        self._partitioned_at: Any = None
         self._firing_idle = threading.Event()  # cleared while a tick works off a backlog of due jobs
         self._firing_idle.set()
         self._senders: Any = None  # the SMTP connections, kept between rounds while running (``keep_connections``)
@@ -132,6 +134,10 @@ class Worker:
 
             self._purged_at = now
             said["purged"] += len(purge(self.rt, RETENTION_ACTOR, limit=self.batch))
+        since = None if self._partitioned_at is None else (now - self._partitioned_at).total_seconds()
+        if self.rt.db.dialect.name == "postgresql" and (since is None or since >= PARTITIONS_CHECK_SECONDS):
+            self._partitioned_at = now
+            said["partitions made"] += len(partitions.make_months(self.rt.db, now.date()).made)
         return +said
 
     def _safely(self, step: Any) -> None:

@@ -105,6 +105,7 @@ class HistoryEvent:
     task_id: str | None = None  # a task event names its task
     changes: Mapping[str, Any] | None = None  # field -> [old, new]
     on_behalf_of: str | None = None  # whom a delegate acted for
+    instance_started_at: dt.datetime | None = None  # where the entry is kept (HistoryEntry), not what it records
 
 
 def entry_body(entry: EntryFields, position: int, prev_hash: str) -> dict[str, Any]:

@@ -159,14 +159,23 @@ class HistoryEntry(SQLModel, table=True):
     __tablename__ = "history_entry"
     __table_args__ = (
         Index("ix_history_entry_instance_revision", "instance_id", "revision"),
-        Index("uq_history_entry_snapshot_revision", "instance_id", "revision", unique=True,
+        # The instance fixes when it started, so these are as strict as (instance, revision) and (instance,
+        # position); the start is in them because PostgreSQL partitions the table by it (bpm/store/partitions.py)
+        # and a partitioned table's unique keys must hold its partition key.
+        Index("uq_history_entry_snapshot_revision", "instance_id", "instance_started_at", "revision", unique=True,
               postgresql_where=text("task_id IS NULL"), sqlite_where=text("task_id IS NULL")),
-        UniqueConstraint("instance_id", "position", name="uq_history_entry_chain_position"),
+        UniqueConstraint("instance_id", "instance_started_at", "position", name="uq_history_entry_chain_position"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
                                                           primary_key=True, autoincrement=True))
-    instance_id: str = Field(sa_column=Column(String(36), ForeignKey("process_instance.id"), nullable=False))
+    # No foreign key (as Camunda's history tables have none): the runtime writes an entry only with its
+    # instance, instances are never deleted, and the chain's head says what each chain holds. On PostgreSQL a
+    # key to the instances made attaching a month's partition lock them, in a cycle with the writers.
+    instance_id: str = Field(sa_column=Column(String(36), nullable=False))
+    # When the instance started (its ``started_at``): the month PostgreSQL keeps the entry in. Not hashed: the
+    # instance says it, and an entry is where it is for storage, not for what it records.
+    instance_started_at: dt.datetime = _when()
     revision: int
     at: dt.datetime = _when()
     actor: str = Field(max_length=100)

@@ -18,18 +18,24 @@ from tests.conftest import EXPENSE
 AWKWARD_JSON = {"text": "naïve ✓ \"quoted\" \\ back", "n": [1, 2.5, -3, None, True], "nested": {"empty": {}}}
 
 
-def _instance_id(rt) -> str:
+def _instance(rt) -> ProcessInstanceRecord:
     from bpm.runtime.instances import start_instance
 
     instance, _ = start_instance(rt, rt.actor("ann"), "expense-approval", EXPENSE)
-    return instance.id
+    return instance
+
+
+def _instance_id(rt) -> str:
+    return _instance(rt).id
 
 
 def test_values_written_directly_read_back_the_same_through_sqlalchemy(rt):
-    instance_id = _instance_id(rt)
+    instance = _instance(rt)
+    instance_id = instance.id
     at = dt.datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     with rt.uow() as uow:
-        uow.insert_values(HistoryEntry, instance_id=instance_id, revision=99, at=at, actor="direct", cause="test",
+        uow.insert_values(HistoryEntry, instance_id=instance_id, instance_started_at=instance.started_at,
+                          revision=99, at=at, actor="direct", cause="test",
                           node_id=None, status="paused", snapshot_version=7, delta=AWKWARD_JSON)
         uow.commit()
     with rt.uow() as uow:

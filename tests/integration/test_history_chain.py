@@ -81,8 +81,9 @@ def test_every_kind_of_event_lands_in_one_unbroken_chain(rt, clock):
     ("UPDATE history_entry SET position = -position WHERE instance_id = :i AND position IN (2, 3); "
      "UPDATE history_entry SET position = 5 - (-position) WHERE instance_id = :i AND position < 0", 2,
      "does not follow the entry before it"),
-    ("INSERT INTO history_entry (instance_id, revision, at, actor, cause, status, delta, task_id) "
-     "VALUES (:i, 1, '2026-01-01 00:00:00', 'mallory', 'task_completed', 'completed', '{}', 'forged')", None,
+    ("INSERT INTO history_entry (instance_id, instance_started_at, revision, at, actor, cause, status, delta, "
+     "task_id) SELECT id, started_at, 1, '2026-01-01 00:00:00', 'mallory', 'task_completed', 'completed', '{}', "
+     "'forged' FROM process_instance WHERE id = :i", None,
      "not in the chain"),
 ])
 def test_a_direct_change_to_the_history_is_found_and_named(rt, clock, change, position, said):

@@ -12,18 +12,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
 from bpm.store.db import make_engine
-from bpm.store.migrate import MIGRATIONS, alembic_config, current_revision, head_revision, upgrade
+from bpm.store.migrate import MIGRATIONS, alembic_config, current_revision, downgrade, head_revision, upgrade
 from bpm.store.models import Task, metadata
+from bpm.store.partitions import compared_with_the_models
 
 from ..conftest import BACKENDS, _create_postgres_database, _drop_postgres_database
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
-
-def _not_postgres_own(obj, name, kind, reflected, compare_to) -> bool:
-    """PostgreSQL's trigram indexes (migration 0026) are expressions over gin_trgm_ops: no model can say them,
-    and SQLite has none; every other object is compared."""
-    return not (kind == "index" and reflected and str(name).endswith("_trgm"))
 
 
 def _differences_from_the_models(database_url: str) -> list:
@@ -32,7 +27,7 @@ def _differences_from_the_models(database_url: str) -> list:
     try:
         with engine.connect() as connection:
             return compare_metadata(MigrationContext.configure(connection, opts={
-                "compare_type": True, "include_object": _not_postgres_own}), metadata)
+                "compare_type": True, "include_object": compared_with_the_models(engine.dialect.name)}), metadata)
     finally:
         engine.dispose()
 
@@ -51,7 +46,7 @@ def test_the_database_is_at_the_newest_revision_and_upgrading_again_is_harmless(
 def test_there_is_one_linear_history_of_revisions():
     script = ScriptDirectory(str(MIGRATIONS))
     assert len(script.get_heads()) == 1
-    assert [r.revision for r in script.walk_revisions()][::-1] == [f"{n:04}" for n in range(1, 27)]
+    assert [r.revision for r in script.walk_revisions()][::-1] == [f"{n:04}" for n in range(1, 28)]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -195,3 +190,55 @@ def test_history_written_before_the_chain_existed_is_chained_by_the_migration(em
         assert found.intact and found.entries == 2 and list(positions) == [1, 2]
     finally:
         rt.close()
+
+
+def test_0027_keeps_each_entry_by_its_instance_start_and_its_downgrade_puts_every_row_back(empty_database):
+    """The history's rows move (on PostgreSQL into the month their instance started), ids, hashes and chains
+    unchanged, and the admin chain's with them; the downgrade brings back the same rows."""
+    upgrade(empty_database, "0026")
+    engine = make_engine(empty_database)
+    started = {"i": "2025-11-15 09:00:00", "j": "2026-02-03 10:00:00"}
+    history = ("id", "instance_id", "revision", "at", "actor", "cause", "position", "prev_hash", "entry_hash")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO process_definition (id, key, version, status, name, body, checksum, created_by,"
+                " created_at, updated_at) VALUES (1, 'p', 1, 'published', 'P', '{}', 'x', 'a', :t, :t)"),
+                {"t": "2025-11-01 00:00:00"})
+            for instance_id, at in started.items():
+                connection.execute(text(
+                    "INSERT INTO process_instance (id, definition_id, definition_key, definition_version, status,"
+                    " snapshot, revision, started_by, started_at, updated_at)"
+                    " VALUES (:i, 1, 'p', 1, 'paused', '{}', 2, 'a', :t, :t)"), {"i": instance_id, "t": at})
+                for position in (1, 2):
+                    connection.execute(text(
+                        "INSERT INTO history_entry (instance_id, revision, at, actor, cause, status, delta, position,"
+                        " prev_hash, entry_hash) VALUES (:i, :p, '2026-03-01 00:00:00', 'ann', 'started', 'paused',"
+                        " '{}', :p, :prev, :hash)"), {"i": instance_id, "p": position, "prev": f"{position - 1}",
+                                                      "hash": f"{instance_id}{position}"})
+            connection.execute(text(
+                "INSERT INTO audit_event (position, at, actor, cause, subject, details, prev_hash, entry_hash)"
+                " VALUES (1, '2026-02-10 00:00:00', 'dana', 'published', 'definition:p:1', '{}', 'g', 'h')"))
+            before = connection.execute(text(f"SELECT {', '.join(history)} FROM history_entry ORDER BY id")).all()
+        upgrade(empty_database)
+        with engine.connect() as connection:
+            after = connection.execute(text(f"SELECT {', '.join(history)} FROM history_entry ORDER BY id")).all()
+            kept_by = dict(connection.execute(text(
+                "SELECT DISTINCT h.instance_id, h.instance_started_at = i.started_at FROM history_entry h"
+                " JOIN process_instance i ON i.id = h.instance_id")).all())
+            if engine.dialect.name == "postgresql":
+                where = connection.execute(text(
+                    "SELECT DISTINCT instance_id, tableoid::regclass::text FROM history_entry ORDER BY 1")).all()
+                assert [tuple(row) for row in where] == [("i", "history_entry_y2025m11"),
+                                                         ("j", "history_entry_y2026m02")]
+                assert connection.execute(text("SELECT tableoid::regclass::text FROM audit_event")).scalar() == \
+                    "audit_event_y2026m02"
+        assert [tuple(row) for row in after] == [tuple(row) for row in before]
+        assert kept_by == {"i": True, "j": True}
+        downgrade(empty_database, "0026")
+        with engine.connect() as connection:
+            back = connection.execute(text(f"SELECT {', '.join(history)} FROM history_entry ORDER BY id")).all()
+            assert connection.execute(text("SELECT count(*) FROM audit_event")).scalar() == 1
+        assert [tuple(row) for row in back] == [tuple(row) for row in before]
+    finally:
+        engine.dispose()

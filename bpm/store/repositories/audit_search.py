@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from bpm.store.models import AuditChainHead, HistoryEntry, InstanceText, LegalHold, ProcessInstance, Task
 from bpm.store.paging import paginate
+from bpm.store.repositories.history import CHAIN_ORDER, kept_where
 from bpm.store.repositories.participants import ParticipantRepository
 
 if TYPE_CHECKING:
@@ -224,13 +225,15 @@ class AuditSearchRepository:
 
     def export_rows(self, query: AuditQuery | None, instance_id: str | None = None) -> Iterator[Any]:
         """Every matching instance's history entries with the instance's columns and its chain's head, in chain
-        order, streamed over a server-side cursor a thousand at a time."""
+        order, streamed over a server-side cursor a thousand at a time (one instance's: read from its month)."""
         matches = select_rows(INSTANCE.c.id).where(*self._scope(query, instance_id))
         statement = (select_rows(H, INSTANCE.c.definition_key, INSTANCE.c.definition_version,
                                  INSTANCE.c.business_key, INSTANCE.c.status.label("instance_status"),
                                  CH.c.position.label("head_position"), CH.c.entry_hash.label("head_hash"))
-                     .join(INSTANCE, INSTANCE.c.id == H.c.instance_id).outerjoin(CH, CH.c.chain == H.c.instance_id)
-                     .where(H.c.instance_id.in_(matches))
-                     .order_by(H.c.instance_id, H.c.position, H.c.id)
+                     .join(INSTANCE, (INSTANCE.c.id == H.c.instance_id)
+                           & (INSTANCE.c.started_at == H.c.instance_started_at))
+                     .outerjoin(CH, CH.c.chain == H.c.instance_id)
+                     .where(*(kept_where(instance_id, None) if instance_id else [H.c.instance_id.in_(matches)]))
+                     .order_by(*CHAIN_ORDER)
                      .execution_options(yield_per=EXPORT_BATCH, stream_results=True))
         yield from self._uow.execute(statement)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +14,14 @@ from sqlmodel import select
 
 from bpm.store.chain import GENESIS, HistoryEvent, entry_body, entry_hash, split_body
 from bpm.store.direct import DirectStatement
-from bpm.store.models import AuditChainHead, HistoryEntry
+from bpm.store.models import AuditChainHead, HistoryEntry, ProcessInstance
 
 HEAD = AuditChainHead.__table__  # type: ignore[attr-defined]
+HISTORY = HistoryEntry.__table__  # type: ignore[attr-defined]
+INSTANCE = ProcessInstance.__table__  # type: ignore[attr-defined]
+# Chain order. The instance's start (the same for all its entries) is named so that the unique index
+# (instance, start, position) gives the order: on PostgreSQL each month's part of it, merged.
+CHAIN_ORDER = (HISTORY.c.instance_id, HISTORY.c.instance_started_at, HISTORY.c.position, HISTORY.c.id)
 _READ_HEAD = DirectStatement(select_rows(HEAD.c.position, HEAD.c.entry_hash).where(HEAD.c.chain == bindparam("chain"))
                              .with_for_update())
 _APPEND_CHAINED = DirectStatement(text("""
@@ -27,10 +32,11 @@ moved AS (
                                           'UTF8')), 'hex')
   FROM old WHERE h.chain = :instance_id
   RETURNING h.position, h.entry_hash, old.entry_hash AS prev)
-INSERT INTO history_entry (instance_id, revision, at, actor, cause, node_id, status, snapshot_version, delta,
-                           task_id, on_behalf_of, changes, position, prev_hash, entry_hash)
-SELECT :instance_id, :revision, :at, :actor, :cause, :node_id, :status, :snapshot_version, CAST(:delta AS jsonb),
-       :task_id, :on_behalf_of, CAST(:changes AS jsonb), moved.position, moved.prev, moved.entry_hash FROM moved
+INSERT INTO history_entry (instance_id, instance_started_at, revision, at, actor, cause, node_id, status,
+                           snapshot_version, delta, task_id, on_behalf_of, changes, position, prev_hash, entry_hash)
+SELECT :instance_id, :instance_started_at, :revision, :at, :actor, :cause, :node_id, :status, :snapshot_version,
+       CAST(:delta AS jsonb), :task_id, :on_behalf_of, CAST(:changes AS jsonb), moved.position, moved.prev,
+       moved.entry_hash FROM moved
 """))  # PostgreSQL: lock the head, finish the hash from it, move it and append, in one statement (chain.split_body)
 _MOVE_HEAD = DirectStatement(update(HEAD).where(HEAD.c.chain == bindparam("chain"),
                                                 HEAD.c.position == bindparam("read"))
@@ -62,6 +68,19 @@ def queue_head(uow: UnitOfWork, chain: str, read: int, digest: str, conflict: st
     uow.chain_heads[chain] = (read + 1, digest)
 
 
+def kept_where(instance_id: str, started_at: dt.datetime | None) -> list[Any]:
+    """Where one instance's entries are: by its id and its start — given, or read in the same statement (a
+    scalar subquery PostgreSQL runs first, so it prunes the other months' partitions before reading any)."""
+    start = started_at if started_at is not None else (
+        select_rows(INSTANCE.c.started_at).where(INSTANCE.c.id == instance_id).scalar_subquery())
+    return [HISTORY.c.instance_id == instance_id, HISTORY.c.instance_started_at == start]
+
+
+def _of(instance_id: str, started_at: dt.datetime | None) -> Any:
+    """The entries of one instance, read where they are kept."""
+    return select(HistoryEntry).where(*kept_where(instance_id, started_at))
+
+
 class HistoryRepository:
     """The ``history_entry`` table of one unit of work; append-only."""
 
@@ -78,8 +97,11 @@ class HistoryRepository:
         SQLite the unit holds the write lock already and the head is read here.
         """
         instance_id, delta, changes = event.instance_id, dict(event.delta), event.changes
+        if event.instance_started_at is None:
+            raise ValueError("a history entry is kept by when its instance started: instance_started_at is missing")
         body = entry_body(event, 0, "")
-        row = {"instance_id": instance_id, "revision": event.revision, "at": event.at, "actor": event.actor,
+        row = {"instance_id": instance_id, "instance_started_at": event.instance_started_at,
+               "revision": event.revision, "at": event.at, "actor": event.actor,
                "cause": str(event.cause), "node_id": event.node_id, "status": str(event.status),
                "snapshot_version": event.snapshot_version, "delta": delta, "task_id": event.task_id,
                "on_behalf_of": event.on_behalf_of, "changes": changes}
@@ -102,24 +124,26 @@ class HistoryRepository:
         row = _READ_HEAD.first(self._uow, {"chain": chain}, independent=True)  # queued writes stay batched
         return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
-    def of_instance(self, instance_id: str) -> list[HistoryEntry]:
-        """Every entry of an instance, oldest first."""
-        return list(self._uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)
+    def of_instance(self, instance_id: str, started_at: dt.datetime | None = None) -> list[HistoryEntry]:
+        """Every entry of an instance, oldest first (``started_at``: the instance's, where they are kept; else it
+        is read with them)."""
+        return list(self._uow.session.exec(_of(instance_id, started_at)
                                            .order_by(HistoryEntry.revision, HistoryEntry.id)).all())
 
-    def tasks_with(self, instance_ids: list[str], cause: str) -> set[str]:
-        """The ids of the tasks of these instances that have an entry of ``cause`` (which were escalated)."""
-        if not instance_ids:
+    def tasks_with(self, instances: Mapping[str, dt.datetime], cause: str) -> set[str]:
+        """The ids of the tasks of these instances (id -> when it started) that have an entry of ``cause`` (which
+        were escalated)."""
+        if not instances:
             return set()
-        found = self._uow.session.exec(select(HistoryEntry.task_id).where(
-            HistoryEntry.instance_id.in_(instance_ids), HistoryEntry.cause == cause,
-            HistoryEntry.task_id.is_not(None))).all()
-        return {str(task_id) for task_id in found}
+        found = self._uow.execute(select_rows(HISTORY.c.task_id).where(
+            HISTORY.c.instance_id.in_(sorted(instances)),
+            HISTORY.c.instance_started_at.in_(sorted(set(instances.values()))),
+            HISTORY.c.cause == cause, HISTORY.c.task_id.is_not(None))).all()
+        return {str(task_id) for (task_id,) in found}
 
-    def chain(self, instance_id: str) -> list[HistoryEntry]:
-        """An instance's entries in chain order (for verifying it)."""
-        return list(self._uow.session.exec(select(HistoryEntry).where(HistoryEntry.instance_id == instance_id)
-                                           .order_by(HistoryEntry.position, HistoryEntry.id)).all())
+    def chain(self, instance_id: str, started_at: dt.datetime | None = None) -> list[HistoryEntry]:
+        """An instance's entries in chain order (for verifying it; ``started_at`` as for ``of_instance``)."""
+        return list(self._uow.session.exec(_of(instance_id, started_at).order_by(*CHAIN_ORDER)).all())
 
     def stream_by_instance(self, instance_id: str | None = None, since: dt.datetime | None = None,
                            ) -> Iterator[tuple[str, Iterator[Any]]]:
@@ -129,12 +153,11 @@ class HistoryRepository:
         table = HistoryEntry.__table__  # type: ignore[attr-defined]
         query = select_rows(table)
         if instance_id is not None:
-            query = query.where(table.c.instance_id == instance_id)
+            query = query.where(*kept_where(instance_id, None))
         if since is not None:
             active = select_rows(table.c.instance_id).where(table.c.at >= since).distinct()
             query = query.where(table.c.instance_id.in_(active))
-        rows = self._uow.execute(query.order_by(table.c.instance_id, table.c.position, table.c.id)
-                                 .execution_options(yield_per=2000, stream_results=True))
+        rows = self._uow.execute(query.order_by(*CHAIN_ORDER).execution_options(yield_per=2000, stream_results=True))
         yield from groupby(rows, key=lambda entry: entry.instance_id)
 
     def head(self, chain: str) -> tuple[int, str] | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import datetime as dt
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select
 
@@ -14,7 +15,23 @@ from bpm.store.statements import load_record, versioned_update
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
 
-_STATE = DirectStatement(select(INSTANCE_TABLE.c.revision, INSTANCE_TABLE.c.status)
+
+class InstanceFacts(NamedTuple):
+    """What an inbox row says of its request: who asked, its reference, when it started (where its history is)."""
+
+    started_by: str
+    business_key: str | None
+    started_at: dt.datetime
+
+
+class InstanceState(NamedTuple):
+    """What a task event needs of its instance: the revision it happens at, the status, when it started."""
+
+    revision: int
+    status: str
+    started_at: dt.datetime
+
+_STATE = DirectStatement(select(INSTANCE_TABLE.c.revision, INSTANCE_TABLE.c.status, INSTANCE_TABLE.c.started_at)
                          .where(INSTANCE_TABLE.c.id == bindparam("id")))
 
 
@@ -28,19 +45,20 @@ class InstanceRepository:
         """The instance, or None."""
         return load_record(self._uow, ProcessInstanceRecord, instance_id)
 
-    def who_and_reference(self, instance_ids: list[str]) -> dict[str, tuple[str, str | None]]:
-        """``{id: (started_by, business_key)}`` of some instances, without their snapshots (an inbox page's rows)."""
+    def facts(self, instance_ids: list[str]) -> dict[str, InstanceFacts]:
+        """Who started some instances, when, and their references, without their snapshots (an inbox page's
+        rows)."""
         if not instance_ids:
             return {}
         table = INSTANCE_TABLE.c
-        rows = self._uow.execute(select(table.id, table.started_by, table.business_key)
+        rows = self._uow.execute(select(table.id, table.started_by, table.business_key, table.started_at)
                                  .where(table.id.in_(instance_ids))).all()
-        return {row[0]: (row[1], row[2]) for row in rows}
+        return {row[0]: InstanceFacts(row[1], row[2], row[3]) for row in rows}
 
-    def state(self, instance_id: str) -> tuple[int, str] | None:
-        """``(revision, status)`` without reading the snapshot."""
+    def state(self, instance_id: str) -> InstanceState | None:
+        """Its revision, status and start, without reading the snapshot."""
         row = _STATE.first(self._uow, {"id": instance_id})
-        return None if row is None else (row[0], row[1])
+        return None if row is None else InstanceState(row[0], row[1], row[2])
 
     def unfinished_ids_of_version(self, key: str, version: int, ids: list[str] | None = None) -> list[str]:
         """Ids of the unfinished instances of ``key`` at ``version`` (optionally only ``ids``), oldest first."""

@@ -56,12 +56,13 @@ class RetentionRepository:
         return self._uow.session.exec(select(ProcessInstance).where(ProcessInstance.id == instance_id)
                                       .with_for_update()).first()
 
-    def entry_hashes(self, instance_id: str) -> list[str]:
+    def entry_hashes(self, instance_id: str, started_at: dt.datetime) -> list[str]:
         """The hashes of an instance's history entries, in chain order (what a tombstone keeps)."""
         return [h for (h,) in self._uow.execute(select(HistoryEntry.entry_hash).where(
-            HistoryEntry.instance_id == instance_id).order_by(HistoryEntry.position))]  # type: ignore[arg-type]
+            HistoryEntry.instance_id == instance_id, HistoryEntry.instance_started_at == started_at)  # type: ignore
+            .order_by(HistoryEntry.position))]  # type: ignore[arg-type]
 
-    def remove_entered_data(self, instance_id: str) -> None:
+    def remove_entered_data(self, instance_id: str, started_at: dt.datetime) -> None:
         """Everything of the instance that holds what people entered (the history entries last, allowed once)."""
         uow = self._uow
         tasks = select(Task.id).where(Task.instance_id == instance_id)
@@ -77,7 +78,8 @@ class RetentionRepository:
         uow.execute(delete(Notification).where(Notification.instance_id == instance_id))  # type: ignore[arg-type]
         uow.execute(update(Job).where(Job.instance_id == instance_id).values(payload={}))  # type: ignore[arg-type]
         self._allow_deleting(instance_id)
-        uow.execute(delete(HistoryEntry).where(HistoryEntry.instance_id == instance_id))  # type: ignore[arg-type]
+        uow.execute(delete(HistoryEntry).where(HistoryEntry.instance_id == instance_id,  # type: ignore[arg-type]
+                                               HistoryEntry.instance_started_at == started_at))  # type: ignore
 
     def _allow_deleting(self, instance_id: str) -> None:
         """PostgreSQL: let this transaction, and only for this instance, past the history's append-only trigger."""
