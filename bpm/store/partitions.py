@@ -17,9 +17,9 @@ Which month a row belongs to:
 Rows for a month nobody made go to the ``_default`` partition, so a write never fails for want of a
 partition. ``make_months`` makes the next ``MONTHS_AHEAD`` months (the worker calls it every hour; ``bpm db
 partitions`` does it by hand or from cron): three months of hourly chances to get its locks, each waited for
-at most ``LOCK_TIMEOUT``. A month whose rows are already in
-the default partition (the worker was stopped for months, or a clock was wrong) is not made: its rows stay
-where they are, correct and readable, and the log says so.
+at most ``LOCK_TIMEOUT``. A month whose rows are already in the default partition (the worker was stopped
+for months, or a clock was wrong) is not made: its rows stay where they are, correct and readable, and the
+log says so.
 
 Each partition refuses TRUNCATE by its own trigger (PostgreSQL runs a table's TRUNCATE trigger only for
 that table, while row triggers — UPDATE and DELETE refused — are inherited from the parent). SQLite has no
