@@ -88,13 +88,20 @@ def _make_partitions(table: Partitioned, months: list[dt.date]) -> None:
             op.execute(statement)
 
 
+def _set_aside(table: str, unique: str, indexes: tuple[str, ...]) -> str:
+    """Rename ``table`` out of the way, its names freed for the partitioned table; the name it now has."""
+    old = f"{table}_before_0027"
+    op.execute(f"ALTER TABLE {table} RENAME TO {old}")
+    op.execute(f"ALTER TABLE {old} RENAME CONSTRAINT {table}_pkey TO {old}_pkey")
+    op.execute(f"ALTER TABLE {old} DROP CONSTRAINT {unique}")
+    for index in indexes:
+        op.execute(f"DROP INDEX {index}")
+    return old
+
+
 def _partition_history() -> None:
-    old = "history_entry_before_0027"
-    op.execute(f"ALTER TABLE history_entry RENAME TO {old}")
-    op.execute(f"ALTER TABLE {old} RENAME CONSTRAINT history_entry_pkey TO {old}_pkey")
-    op.execute(f"ALTER TABLE {old} DROP CONSTRAINT uq_history_entry_chain_position")
-    op.execute("DROP INDEX uq_history_entry_snapshot_revision")
-    op.execute("DROP INDEX ix_history_entry_instance_revision")
+    old = _set_aside("history_entry", "uq_history_entry_chain_position",
+                     ("uq_history_entry_snapshot_revision", "ix_history_entry_instance_revision"))
     op.execute(f"CREATE TABLE history_entry (LIKE {old} INCLUDING DEFAULTS INCLUDING CONSTRAINTS,"
                " instance_started_at timestamptz NOT NULL,"
                " CONSTRAINT history_entry_pkey PRIMARY KEY (id, instance_started_at),"
@@ -119,11 +126,7 @@ def _partition_history() -> None:
 
 
 def _partition_admin_chain() -> None:
-    old = "audit_event_before_0027"
-    op.execute(f"ALTER TABLE audit_event RENAME TO {old}")
-    op.execute(f"ALTER TABLE {old} RENAME CONSTRAINT audit_event_pkey TO {old}_pkey")
-    op.execute(f"ALTER TABLE {old} DROP CONSTRAINT uq_audit_event_position")
-    op.execute("DROP INDEX ix_audit_event_subject")
+    old = _set_aside("audit_event", "uq_audit_event_position", ("ix_audit_event_subject",))
     op.execute(f"CREATE TABLE audit_event (LIKE {old} INCLUDING DEFAULTS INCLUDING CONSTRAINTS,"
                " CONSTRAINT audit_event_pkey PRIMARY KEY (id, at)) PARTITION BY RANGE (at)")
     op.execute("ALTER SEQUENCE audit_event_id_seq OWNED BY audit_event.id")

@@ -153,6 +153,18 @@ def test_every_revision_downgrades_and_upgrades_again(empty_database):
     assert _differences_from_the_models(empty_database) == []
 
 
+def _paused_instance(connection, instance_id: str, at: str) -> None:
+    """An instance at revision 2 (and its definition, the first time), in SQL valid from revision 0001 on."""
+    connection.execute(text(
+        "INSERT INTO process_definition (id, key, version, status, name, body, checksum, created_by, created_at,"
+        " updated_at) SELECT 1, 'p', 1, 'published', 'P', '{}', 'x', 'a', :t, :t"
+        " WHERE NOT EXISTS (SELECT 1 FROM process_definition WHERE id = 1)"), {"t": at})
+    connection.execute(text(
+        "INSERT INTO process_instance (id, definition_id, definition_key, definition_version, status, snapshot,"
+        " revision, started_by, started_at, updated_at) VALUES (:i, 1, 'p', 1, 'paused', '{}', 2, 'a', :t, :t)"),
+        {"i": instance_id, "t": at})
+
+
 def test_history_written_before_the_chain_existed_is_chained_by_the_migration(empty_database):
     from bpm.runtime import SYSTEM_ACTOR
     from bpm.runtime.audit import verify
@@ -162,14 +174,7 @@ def test_history_written_before_the_chain_existed_is_chained_by_the_migration(em
     engine = make_engine(empty_database)
     try:
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO process_definition (id, key, version, status, name, body, checksum, created_by,"
-                " created_at, updated_at) VALUES (1, 'p', 1, 'published', 'P', '{}', 'x', 'a', :t, :t)"),
-                {"t": "2026-01-01 00:00:00"})
-            connection.execute(text(
-                "INSERT INTO process_instance (id, definition_id, definition_key, definition_version, status,"
-                " snapshot, revision, started_by, started_at, updated_at)"
-                " VALUES ('i', 1, 'p', 1, 'paused', '{}', 2, 'a', :t, :t)"), {"t": "2026-01-01 00:00:00"})
+            _paused_instance(connection, "i", "2026-01-01 00:00:00")
             for revision, cause in ((1, "started"), (2, "task_completed")):
                 connection.execute(text(
                     "INSERT INTO history_entry (instance_id, revision, at, actor, cause, status, delta)"
@@ -201,15 +206,8 @@ def test_0027_keeps_each_entry_by_its_instance_start_and_its_downgrade_puts_ever
     history = ("id", "instance_id", "revision", "at", "actor", "cause", "position", "prev_hash", "entry_hash")
     try:
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO process_definition (id, key, version, status, name, body, checksum, created_by,"
-                " created_at, updated_at) VALUES (1, 'p', 1, 'published', 'P', '{}', 'x', 'a', :t, :t)"),
-                {"t": "2025-11-01 00:00:00"})
             for instance_id, at in started.items():
-                connection.execute(text(
-                    "INSERT INTO process_instance (id, definition_id, definition_key, definition_version, status,"
-                    " snapshot, revision, started_by, started_at, updated_at)"
-                    " VALUES (:i, 1, 'p', 1, 'paused', '{}', 2, 'a', :t, :t)"), {"i": instance_id, "t": at})
+                _paused_instance(connection, instance_id, at)
                 for position in (1, 2):
                     connection.execute(text(
                         "INSERT INTO history_entry (instance_id, revision, at, actor, cause, status, delta, position,"
