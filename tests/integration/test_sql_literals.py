@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 
-from bpm.store.direct import sql_literal
+from bpm.store.direct import json_dumper, sql_literal
 from tests.conftest import BACKENDS, PG_ADMIN_URL
 
 pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL is not reachable")
@@ -63,6 +63,17 @@ def test_other_values_read_back_as_psycopg_binds_them(cursor, value, sql_type):
 def test_json_is_written_by_its_own_serializer(cursor):
     document = {"text": "naïve ✓ \"quoted\" \\ back 'single'", "n": [1, 2.5, -3, None, True], "nested": {}}
     literal = sql_literal(Jsonb(document, dumps=lambda value: orjson.dumps(value).decode()), cursor)
+    assert _as_postgres_reads(cursor, literal, "jsonb") == document
+
+
+def test_json_without_its_own_serializer_is_written_by_the_connections_as_psycopg_would(cursor):
+    """SQLAlchemy's JSONB values carry no serializer: the connection's writes them (here psycopg's default; the
+    service's engines set orjson on each connection), the same text ``mogrify`` would quote."""
+    document = {"text": "naïve ✓ \"quoted\" \\ back 'single'", "n": [1, 2.5, -3, None, True], "nested": {}}
+    value = Jsonb(document)
+    literal = sql_literal(value, cursor, json_dumper(cursor))
+    by_psycopg = cursor.mogrify("%s", (value,)).removesuffix("::jsonb")  # (an E'' literal: backslashes doubled)
+    assert _as_postgres_reads(cursor, literal, "text") == _as_postgres_reads(cursor, by_psycopg, "text")
     assert _as_postgres_reads(cursor, literal, "jsonb") == document
 
 
