@@ -32,7 +32,22 @@ MAX_SAFE_INTEGER = 2**53
 
 
 def _plain(value: Any) -> Any:
-    """Values in the canonical form's shape: whole floats as integers, times as text, containers walked."""
+    """Values in the canonical form's shape: whole floats as integers, times as text, containers walked.
+
+    The exact types JSON gives (str, int, dict, list) are taken first, by identity: every entry's body goes
+    through here on every write (issue 25); anything else takes the general way below, unchanged.
+    """
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): _plain(v) for k, v in value.items()}
+    if kind is list:
+        return [_plain(v) for v in value]
+    return _plain_other(value)
+
+
+def _plain_other(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, float):
