@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from bpm.cli import main as cli
@@ -17,7 +17,8 @@ from bpm.runtime.instances import start_instance
 from bpm.runtime.tasks import comment_on_task, complete_task
 from bpm.scheduler import Worker
 from bpm.store import partitions
-from bpm.store.repositories.history import _of
+from bpm.store.models import HistoryEntry
+from bpm.store.repositories.history import kept_where
 
 from ..conftest import EXPENSE, tamper
 
@@ -74,7 +75,7 @@ def test_an_instances_history_is_read_from_the_month_it_started_only(rt, clock, 
     clock.advance(120_000)
     comment_on_task(rt, rt.actor("bob"), run.created_tasks[0].id, "on it")
     for started_at in (instance.started_at, None):  # told when it started, or finding it out in the same query
-        statement = _of(instance.id, started_at).compile(dialect=rt.db.dialect)
+        statement = select(HistoryEntry).where(*kept_where(instance.id, started_at)).compile(dialect=rt.db.dialect)
         with rt.db.connect() as connection:
             (plan,) = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}",
                                                  statement.params).scalar_one()

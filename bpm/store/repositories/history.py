@@ -150,13 +150,12 @@ class HistoryRepository:
         """Each instance's entries in chain order, as plain rows streamed over one server-side cursor (a million
         entries never sit in memory, and no ORM object is built for any); ``since``: only chains with an entry
         at or after it."""
-        table = HistoryEntry.__table__  # type: ignore[attr-defined]
-        query = select_rows(table)
+        query = select_rows(HISTORY)
         if instance_id is not None:
             query = query.where(*kept_where(instance_id, None))
         if since is not None:
-            active = select_rows(table.c.instance_id).where(table.c.at >= since).distinct()
-            query = query.where(table.c.instance_id.in_(active))
+            active = select_rows(HISTORY.c.instance_id).where(HISTORY.c.at >= since).distinct()
+            query = query.where(HISTORY.c.instance_id.in_(active))
         rows = self._uow.execute(query.order_by(*CHAIN_ORDER).execution_options(yield_per=2000, stream_results=True))
         yield from groupby(rows, key=lambda entry: entry.instance_id)
 

@@ -23,6 +23,7 @@ from bpm.store.models import (
     Task,
     TaskComment,
 )
+from bpm.store.repositories.history import kept_where
 
 if TYPE_CHECKING:
     from bpm.store.uow import UnitOfWork
@@ -59,8 +60,7 @@ class RetentionRepository:
     def entry_hashes(self, instance_id: str, started_at: dt.datetime) -> list[str]:
         """The hashes of an instance's history entries, in chain order (what a tombstone keeps)."""
         return [h for (h,) in self._uow.execute(select(HistoryEntry.entry_hash).where(
-            HistoryEntry.instance_id == instance_id, HistoryEntry.instance_started_at == started_at)  # type: ignore
-            .order_by(HistoryEntry.position))]  # type: ignore[arg-type]
+            *kept_where(instance_id, started_at)).order_by(HistoryEntry.position))]  # type: ignore[arg-type]
 
     def remove_entered_data(self, instance_id: str, started_at: dt.datetime) -> None:
         """Everything of the instance that holds what people entered (the history entries last, allowed once)."""
@@ -78,8 +78,7 @@ class RetentionRepository:
         uow.execute(delete(Notification).where(Notification.instance_id == instance_id))  # type: ignore[arg-type]
         uow.execute(update(Job).where(Job.instance_id == instance_id).values(payload={}))  # type: ignore[arg-type]
         self._allow_deleting(instance_id)
-        uow.execute(delete(HistoryEntry).where(HistoryEntry.instance_id == instance_id,  # type: ignore[arg-type]
-                                               HistoryEntry.instance_started_at == started_at))  # type: ignore
+        uow.execute(delete(HistoryEntry).where(*kept_where(instance_id, started_at)))
 
     def _allow_deleting(self, instance_id: str) -> None:
         """PostgreSQL: let this transaction, and only for this instance, past the history's append-only trigger."""
