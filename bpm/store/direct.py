@@ -27,10 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from psycopg.adapt import PyFormat
 from psycopg.types.json import Jsonb
+from sqlalchemy import Integer, bindparam, func, literal_column, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.dml import UpdateBase
 
 from bpm.errors import ConflictError
 
@@ -41,6 +44,8 @@ Processor = Callable[[Any], Any]
 _PYFORMAT_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
 _ROW_LOCKING = re.compile(r"\bFOR (?:NO KEY |KEY )?(?:UPDATE|SHARE)\b")
 _statement_numbers = itertools.count(1)
+EXPECTED_ONE_ROW = "BPM01"  # SQLSTATE of bpm_expect_one_row (migration 0028): an optimistic lock in a batch failed
+WRITE_NUMBER = "bpm_write"  # the guarded form's parameter: the write's place in its batch
 
 
 @dataclass(frozen=True)
@@ -137,12 +142,36 @@ class DirectStatement:
     together by ``send_writes``.
     """
 
-    def __init__(self, statement: ClauseElement, insert_columns: Sequence[str] | None = None) -> None:
+    def __init__(self, statement: ClauseElement, insert_columns: Sequence[str] | None = None,
+                 guarded: ClauseElement | None = None, name: str | None = None) -> None:
+        """``guarded``: the statement as it fails unless it changes exactly one row (``guarded_form``), for one
+        that cannot be derived (SQL text); ``name``: of its prepared statement (else the next number's)."""
         self.statement = statement
         self._insert_columns = tuple(insert_columns) if insert_columns else None
-        self.name = f"bpm_{next(_statement_numbers)}"  # of its prepared statement on PostgreSQL
+        self.name = name or f"bpm_{next(_statement_numbers)}"  # of its prepared statement on PostgreSQL
         self._compiled: dict[str, CompiledForDriver] = {}
         self._lock = threading.Lock()
+        self._guarded_statement = guarded
+        self._guarded: DirectStatement | None = None
+
+    def guarded_form(self) -> DirectStatement | None:
+        """This write as one that fails with SQLSTATE ``EXPECTED_ONE_ROW`` unless it changes exactly one row.
+
+        ``WITH changed AS (<write> RETURNING 1) SELECT bpm_expect_one_row(count(*), :bpm_write) FROM changed``:
+        an optimistic lock checked by PostgreSQL itself, so the batch it travels in can end with COMMIT (the
+        batch stops at the error; ``send_writes``). Derived for an UPDATE, INSERT or DELETE built with Core;
+        None for other statements unless given.
+        """
+        if self._guarded is None:
+            guarded = self._guarded_statement
+            if guarded is None and isinstance(self.statement, UpdateBase) and not self.statement._returning:
+                changed = self.statement.returning(literal_column("1")).cte("changed")
+                guarded = select(func.bpm_expect_one_row(func.count(), bindparam(WRITE_NUMBER, type_=Integer))
+                                 ).select_from(changed)
+            if guarded is None:
+                return None
+            self._guarded = DirectStatement(guarded, self._insert_columns, name=f"{self.name}_guarded")
+        return self._guarded
 
     def for_dialect(self, dialect: Dialect) -> CompiledForDriver:
         """The statement compiled for ``dialect`` (compiled on first use)."""
@@ -261,6 +290,21 @@ def _batched(call: tuple[str, Mapping[str, Any] | list[Any]], server: ServerPrep
     return f"EXECUTE {server.name}({', '.join([sql_literal(value, cursor, json_text) for value in values])})"
 
 
+def _guard_locks(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], compiled: list[CompiledForDriver],
+                 calls: list[tuple[str, Mapping[str, Any] | list[Any]]], prepared: set[str]) -> set[int]:
+    """Put each optimistic lock of a batch in its guarded form (``DirectStatement.guarded_form``), in place in
+    ``compiled`` and ``calls``; the numbers of the writes PostgreSQL now checks itself."""
+    checked_here = set()
+    for number, write in enumerate(writes):
+        guarded = write.statement.guarded_form() if write.conflict is not None else None
+        if guarded is not None:
+            compiled[number] = guarded.for_dialect(dialect)
+            prepare_once(cursor, compiled[number], prepared)
+            calls[number] = compiled[number].call({**write.values, WRITE_NUMBER: number})
+            checked_here.add(number)
+    return checked_here
+
+
 def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], commit: bool, begin: bool,
                 prepared: set[str] | None) -> bool:
     """Send ``writes`` in order; True if they are committed already.
@@ -293,13 +337,21 @@ def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], co
     statements = ["BEGIN"] if begin else []
     plain_quoting = cursor.connection.info.parameter_status("standard_conforming_strings") == "on"
     json_text = json_dumper(cursor)
+    checked_here = _guard_locks(dialect, cursor, writes, compiled, calls, prepared) if prepared is not None else set()
     statements += [_batched(call, statement.server_prepared if prepared is not None else None, cursor,
                             plain_quoting, json_text)
                    for call, statement in zip(calls, compiled, strict=True)]
-    commit_now = commit and all(write.conflict is None for write in writes)
+    commit_now = commit and all(write.conflict is None or number in checked_here
+                                for number, write in enumerate(writes))
     if commit_now:
         statements.append("COMMIT")
-    cursor.execute(";\n".join(statements))
+    try:
+        cursor.execute(";\n".join(statements))
+    except psycopg.Error as error:
+        if error.sqlstate != EXPECTED_ONE_ROW:
+            raise
+        writes[int(error.diag.message_detail or "")].check(0)  # its ConflictError
+        raise  # (not reached: a guarded write has a conflict to raise)
     rowcounts = [cursor.rowcount]
     while cursor.nextset():
         rowcounts.append(cursor.rowcount)

@@ -24,20 +24,25 @@ INSTANCE = ProcessInstance.__table__  # type: ignore[attr-defined]
 CHAIN_ORDER = (HISTORY.c.instance_id, HISTORY.c.instance_started_at, HISTORY.c.position, HISTORY.c.id)
 _READ_HEAD = DirectStatement(select_rows(HEAD.c.position, HEAD.c.entry_hash).where(HEAD.c.chain == bindparam("chain"))
                              .with_for_update())
-_APPEND_CHAINED = DirectStatement(text("""
+_HEAD_MOVED = """
 WITH old AS (SELECT position, entry_hash FROM audit_chain_head WHERE chain = :instance_id FOR UPDATE),
 moved AS (
   UPDATE audit_chain_head AS h SET position = old.position + 1,
     entry_hash = encode(sha256(convert_to(:before || (old.position + 1)::text || :middle || old.entry_hash || :after,
                                           'UTF8')), 'hex')
   FROM old WHERE h.chain = :instance_id
-  RETURNING h.position, h.entry_hash, old.entry_hash AS prev)
+  RETURNING h.position, h.entry_hash, old.entry_hash AS prev)"""
+_APPENDED = """
 INSERT INTO history_entry (instance_id, instance_started_at, revision, at, actor, cause, node_id, status,
                            snapshot_version, delta, task_id, on_behalf_of, changes, position, prev_hash, entry_hash)
 SELECT :instance_id, :instance_started_at, :revision, :at, :actor, :cause, :node_id, :status, :snapshot_version,
        CAST(:delta AS jsonb), :task_id, :on_behalf_of, CAST(:changes AS jsonb), moved.position, moved.prev,
-       moved.entry_hash FROM moved
-"""))  # PostgreSQL: lock the head, finish the hash from it, move it and append, in one statement (chain.split_body)
+       moved.entry_hash FROM moved"""
+# PostgreSQL: lock the head, finish the hash from it, move it and append, in one statement (chain.split_body); in
+# a batch that commits, as a guarded write (bpm.store.direct): it fails unless the chain had a head to move.
+_APPEND_CHAINED = DirectStatement(text(_HEAD_MOVED + _APPENDED), guarded=text(
+    _HEAD_MOVED + ",\nappended AS (" + _APPENDED + " RETURNING 1)\n"
+    "SELECT bpm_expect_one_row(count(*), :bpm_write) FROM appended"))
 _MOVE_HEAD = DirectStatement(update(HEAD).where(HEAD.c.chain == bindparam("chain"),
                                                 HEAD.c.position == bindparam("read"))
                              .values(position=bindparam("position"), entry_hash=bindparam("entry_hash")))
