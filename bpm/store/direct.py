@@ -291,7 +291,7 @@ def _batched(call: tuple[str, Mapping[str, Any] | list[Any]], server: ServerPrep
 
 
 def _guard_locks(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], compiled: list[CompiledForDriver],
-                 calls: list[tuple[str, Mapping[str, Any] | list[Any]]], prepared: set[str]) -> set[int]:
+                 calls: list[tuple[str, Mapping[str, Any] | list[Any]]], prepared: set[str] | None) -> set[int]:
     """Put each optimistic lock of a batch in its guarded form (``DirectStatement.guarded_form``), in place in
     ``compiled`` and ``calls``; the numbers of the writes PostgreSQL now checks itself."""
     checked_here = set()
@@ -299,8 +299,9 @@ def _guard_locks(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], c
         guarded = write.statement.guarded_form() if write.conflict is not None else None
         if guarded is not None:
             compiled[number] = guarded.for_dialect(dialect)
-            prepare_once(cursor, compiled[number], prepared)
-            calls[number] = compiled[number].call({**write.values, WRITE_NUMBER: number})
+            if prepared is not None:
+                prepare_once(cursor, compiled[number], prepared)
+            calls[number] = compiled[number].call({**write.values, WRITE_NUMBER: number}, prepared is not None)
             checked_here.add(number)
     return checked_here
 
@@ -337,7 +338,7 @@ def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], co
     statements = ["BEGIN"] if begin else []
     plain_quoting = cursor.connection.info.parameter_status("standard_conforming_strings") == "on"
     json_text = json_dumper(cursor)
-    checked_here = _guard_locks(dialect, cursor, writes, compiled, calls, prepared) if prepared is not None else set()
+    checked_here = _guard_locks(dialect, cursor, writes, compiled, calls, prepared)
     statements += [_batched(call, statement.server_prepared if prepared is not None else None, cursor,
                             plain_quoting, json_text)
                    for call, statement in zip(calls, compiled, strict=True)]
