@@ -43,3 +43,33 @@ def test_paging_counts_every_match_once(api):
     second, _ = _search(api, q="lap", page=2, page_size=2)
     third, _ = _search(api, q="lap", page=3, page_size=2)
     assert total == 5 and len(first | second | third) == 5, "a match in the key and the text is one instance"
+
+
+COUNTED = {"id": "counted", "name": "Counted", "nodes": [
+    {"id": "ask", "type": "start"},
+    {"id": "check", "type": "human-task", "data": {"title": "Check the count", "assignee": "bob"}},
+    {"id": "done", "type": "end"}],
+    "edges": [{"id": "a", "source": "ask", "target": "check"}, {"id": "b", "source": "check", "target": "done",
+                                                                         "sourceHandle": "complete"}]}
+
+
+def test_a_request_with_no_words_keeps_no_row_of_them_and_is_found_by_its_steps(api, rt):
+    from sqlalchemy import func, select
+
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.definitions import import_definition
+    from bpm.store.models import InstanceText
+
+    def rows() -> int:
+        with rt.uow() as uow:
+            return uow.execute(select(func.count()).select_from(InstanceText)).scalar_one()
+
+    import_definition(rt, SYSTEM_ACTOR, COUNTED)
+    before = rows()
+    silent = api.post("/api/instances", json={"definition": "counted", "payload": {"count": 3}}).json
+    assert rows() == before, "no reference, no text: nothing to find it by, no row written"
+    worded = api.post("/api/instances", json={"definition": "counted", "businessKey": "CNT-1",
+                                              "payload": {"count": 4}}).json
+    assert rows() == before + 1
+    assert _search(api, q="the count") == ({silent["id"], worded["id"]}, 2), "both found by their step's title"
+    assert _search(api, q="cnt-1") == ({worded["id"]}, 1)

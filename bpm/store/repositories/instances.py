@@ -103,8 +103,10 @@ class InstanceRepository:
         self._uow.insert(instance)
 
     def add_words(self, instance_id: str, words: str) -> None:
-        """Queue the words a new instance is found by (``bpm.runtime.search_words``), after the instance."""
-        self._uow.insert_values(InstanceText, instance_id=instance_id, words=words)
+        """Queue the words a new instance is found by (``bpm.runtime.search_words``), after the instance; none
+        when there are none (no reference, no text in the start form): an empty row matches no search."""
+        if words.strip():
+            self._uow.insert_values(InstanceText, instance_id=instance_id, words=words)
 
     def update(self, instance: ProcessInstanceRecord, values: dict[str, Any]) -> None:
         """Write ``values`` if nobody changed the instance since it was read (else ConflictError); bumps revision."""
