@@ -69,17 +69,26 @@ def end_session() -> str | None:
     return close_session(runtime(), raw) if raw else None
 
 
+SECURITY_HEADERS = (("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+                    ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin"))
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+NO_STORE = ("Cache-Control", "no-store")
+
+
 def security_headers(response: Response) -> Response:
-    """The headers every response carries."""
+    """The headers every response carries, unless the view set its own.
+
+    Looked up once, together: werkzeug's ``setdefault`` scans the header list
+    for each name, and six of them cost a tenth of a bare request (issue 25).
+    """
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    if runtime().settings.secure_cookies:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    present = {name.lower() for name, _ in headers}
+    wanted = [*SECURITY_HEADERS, HSTS] if runtime().settings.secure_cookies else [*SECURITY_HEADERS]
     if request.endpoint != "static":
-        headers.setdefault("Cache-Control", "no-store")
+        wanted.append(NO_STORE)
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 
