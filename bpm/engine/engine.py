@@ -336,8 +336,9 @@ class WorkflowEngine:
             if not checked.valid:
                 raise NodeValidationError(checked.errors, f"input of node '{node.id}' is invalid")
             data = checked.data if checked.data is not None else data
-            if node.id in self._static_ids and type(self.validator) is JsonSchemaValidator:
-                self._valid_static.add(node.id)  # data without expressions: valid once, valid always
+            if node.id in self._static_ids and isinstance(self.validator, JsonSchemaValidator):
+                self._valid_static.add(node.id)  # data without expressions: valid once, valid always (the
+                # reference's rule; a subclass answers as it does)
         return data
 
     def _prepare_each(self, node: Node, definition: NodeDefinition, context: Context, globals: Any,

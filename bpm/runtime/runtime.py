@@ -19,6 +19,7 @@ from bpm.forms import Form, FormRegistry, Forms, PinnedForms
 from bpm.nodes import build_node_types
 from bpm.runtime.actors import Actor, ActorCache
 from bpm.runtime.days import CompanyDays
+from bpm.runtime.schemas import FastValidator
 from bpm.store import UnitOfWork, make_engine, make_session_factory
 from bpm.store.db import Database, SessionFactory
 from bpm.store.models import ProcessDefinition, ProcessInstanceRecord
@@ -83,7 +84,8 @@ class EngineCache:
         node_types, forms = self._node_types, self._forms.pinned(definition.form_versions)
         if isinstance(forms, PinnedForms):  # its nodes validate with the forms it was published with
             node_types = {**node_types, **build_node_types(forms, self._clock)}
-        engine = WorkflowEngine(definition.body, node_types, clock=self._clock, limits=self._limits)
+        engine = WorkflowEngine(definition.body, node_types, clock=self._clock, limits=self._limits,
+                                validator=FastValidator())
         with self._lock:
             if isinstance(forms, PinnedForms):
                 self._pinned[engine] = forms

@@ -34,6 +34,7 @@ from bpm.runtime.actors import Actor
 from bpm.runtime.definition_checks import check, errors_only
 from bpm.runtime.policy import Action, require
 from bpm.runtime.runtime import Runtime
+from bpm.runtime.schemas import FastValidator
 from bpm.store.uow import UnitOfWork
 
 MAX_STEPS = 10_000
@@ -99,7 +100,8 @@ def simulate(rt: Runtime, actor: Actor, body: Mapping[str, Any], uow: UnitOfWork
         raise DefinitionError(errors)
     clock = ManualClock(int(rt.now().timestamp() * 1000))
     node_types = build_node_types(rt.forms, clock)
-    engine = WorkflowEngine(definition, node_types, clock=clock, limits=Limits(rt.settings.max_output_bytes))
+    engine = WorkflowEngine(definition, node_types, clock=clock, limits=Limits(rt.settings.max_output_bytes),
+                            validator=FastValidator())
     start_node = nodes_with_role(engine.workflow.nodes, node_types, NodeRole.START)[0]
     start = body.get("start") or {}
     by = start.get("by") or actor.username
