@@ -14,6 +14,7 @@ from bpm.auth import runtime
 from bpm.auth.sessions import CookieSessions
 from bpm.config import Settings
 from bpm.engine import Clock, SystemClock
+from bpm.http.whole_bodies import WholeBodies
 from bpm.resources import shipped
 from bpm.runtime import Runtime
 from bpm.store.db import READING
@@ -84,6 +85,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock 
     init_api(app)
     register_browser_guards(app)
     init_web(app)
+    app.wsgi_app = WholeBodies(app.wsgi_app)  # type: ignore[method-assign]  # (outermost: sees the final length)
     # What start-up built (templates, schemas, the registries, SQLAlchemy's mappers) lives as long as the process:
     # kept out of the collector's full passes, which otherwise walk it all again and again under load.
     gc.collect()
