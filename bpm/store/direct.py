@@ -312,8 +312,10 @@ def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], co
 
     ``begin``: no transaction is open yet (PostgreSQL, whose connection the
     unit keeps in autocommit until it first writes). ``commit``: the unit is
-    committing; the COMMIT rides along unless a write is an optimistic lock,
-    whose row count must be seen before committing. ``prepared``: the
+    committing; the COMMIT rides along, an optimistic lock going in its
+    guarded form (``DirectStatement.guarded_form``: PostgreSQL checks its row
+    count and stops the batch before the COMMIT); only a lock without one
+    makes the COMMIT wait for the row counts. ``prepared``: the
     statements PREPAREd on this connection so far; None when nothing may be
     prepared (a transaction pooler in front: each statement goes as itself).
 
