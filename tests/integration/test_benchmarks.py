@@ -54,6 +54,14 @@ def test_the_service_benchmark_drives_the_real_server_and_the_floor():
 
 
 @needs_postgres
+@needs_postgres
+def test_the_stack_benchmark_splits_an_approval_between_runtime_and_http_stack():
+    out = _bench("bench.stack", "--processes", "3", "--rounds", "2")
+    for way in ("runtime alone", "bare Flask", "the app"):
+        assert re.search(rf"{way}\s+\d+\.\d+ ms", out), out
+    assert "the app's HTTP stack:" in out, out
+
+
 def test_the_inbox_benchmark_fills_a_company_and_times_its_pages():
     out = _bench("bench.inbox", "--people", "60", "--groups", "4", "--tasks", "3000", "--users", "4", "--repeat", "1")
     assert re.search(r"filled: 60 people in 4 groups, 3,000 tasks and instances \([\d,]+ open\)", out), out
