@@ -37,8 +37,7 @@ class WholeBodies:
                 if len(name) == 14 and name.lower() == "content-length":
                     sized = value.isdigit() and int(value) <= self.limit
                     break
-            return start_response(status, headers, exc_info) if exc_info is not None else \
-                start_response(status, headers)
+            return start_response(status, headers, exc_info)
 
         body = self.app(environ, recording_start_response)
         if not sized or isinstance(body, list) or environ.get("REQUEST_METHOD") == "HEAD":

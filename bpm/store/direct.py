@@ -290,20 +290,13 @@ def _batched(call: tuple[str, Mapping[str, Any] | list[Any]], server: ServerPrep
     return f"EXECUTE {server.name}({', '.join([sql_literal(value, cursor, json_text) for value in values])})"
 
 
-def _guard_locks(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], compiled: list[CompiledForDriver],
-                 calls: list[tuple[str, Mapping[str, Any] | list[Any]]], prepared: set[str] | None) -> set[int]:
-    """Put each optimistic lock of a batch in its guarded form (``DirectStatement.guarded_form``), in place in
-    ``compiled`` and ``calls``; the numbers of the writes PostgreSQL now checks itself."""
-    checked_here = set()
-    for number, write in enumerate(writes):
-        guarded = write.statement.guarded_form() if write.conflict is not None else None
-        if guarded is not None:
-            compiled[number] = guarded.for_dialect(dialect)
-            if prepared is not None:
-                prepare_once(cursor, compiled[number], prepared)
-            calls[number] = compiled[number].call({**write.values, WRITE_NUMBER: number}, prepared is not None)
-            checked_here.add(number)
-    return checked_here
+def _as_sent(write: QueuedWrite, number: int, batched: bool) -> tuple[DirectStatement, Mapping[str, Any]]:
+    """The statement ``write`` goes as, with its values: an optimistic lock in a PostgreSQL batch in its guarded
+    form (``DirectStatement.guarded_form``), told its place in the batch (``number``)."""
+    guarded = write.statement.guarded_form() if batched and write.conflict is not None else None
+    if guarded is None:
+        return write.statement, write.values
+    return guarded, {**write.values, WRITE_NUMBER: number}
 
 
 def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], commit: bool, begin: bool,
@@ -325,14 +318,16 @@ def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], co
     saves CPU on both sides as well as waiting. SQLite runs in process,
     where a round trip costs nothing, so writes go one by one.
     """
-    compiled = [write.statement.for_dialect(dialect) for write in writes]
+    # (alone and outside a transaction, a statement is a transaction of its own)
+    batched = dialect.name == "postgresql" and not (len(writes) == 1 and begin == commit)
+    sent = [_as_sent(write, number, batched) for number, write in enumerate(writes)]
+    compiled = [statement.for_dialect(dialect) for statement, _ in sent]
     if prepared is not None:
         for statement in compiled:
             prepare_once(cursor, statement, prepared)
-    calls = [statement.call(write.values, prepared is not None) for statement, write in zip(compiled, writes,
-                                                                                              strict=True)]
-    if dialect.name != "postgresql" or (len(writes) == 1 and begin == commit):
-        # (alone and outside a transaction, a statement is a transaction of its own)
+    calls = [statement.call(values, prepared is not None) for statement, (_, values) in zip(compiled, sent,
+                                                                                            strict=True)]
+    if not batched:
         for call, write in zip(calls, writes, strict=True):
             cursor.execute(*call)
             write.check(cursor.rowcount)
@@ -340,12 +335,12 @@ def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], co
     statements = ["BEGIN"] if begin else []
     plain_quoting = cursor.connection.info.parameter_status("standard_conforming_strings") == "on"
     json_text = json_dumper(cursor)
-    checked_here = _guard_locks(dialect, cursor, writes, compiled, calls, prepared)
     statements += [_batched(call, statement.server_prepared if prepared is not None else None, cursor,
                             plain_quoting, json_text)
                    for call, statement in zip(calls, compiled, strict=True)]
-    commit_now = commit and all(write.conflict is None or number in checked_here
-                                for number, write in enumerate(writes))
+    # a lock goes guarded, checked by PostgreSQL itself, unless it has no guarded form: then the COMMIT waits
+    commit_now = commit and all(write.conflict is None or statement is not write.statement
+                                for (statement, _), write in zip(sent, writes, strict=True))
     if commit_now:
         statements.append("COMMIT")
     try:
