@@ -108,7 +108,8 @@ def test_the_load_benchmark_runs_a_working_day_through_two_servers_and_two_worke
     for action in ("start an approval", "claim its task", "complete it", "page: Group tasks", "page: My requests",
                    "audit: search a word", "start a timer request"):
         assert re.search(rf"{re.escape(action)} +[\d,]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +0$", out, re.M), out
-    assert re.search(r"memory, servers: \d+ MB after warm-up, \d+ MB at the end", out), out
+    assert re.search(r"memory, workers: \d+ MB after warm-up, \d+ MB at half time, \d+ MB at the end "
+                     r"\([+-][\d.]+%; second half [+-][\d.]+%\)", out), out
     assert re.search(r"timers fired: [\d,]+, fire lag p50", out) and "history_entry" in out, out
 
 
