@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, request, session
+from flask import Flask, Response, g, request
 
 from bpm.api.json import OrjsonProvider
 from bpm.auth import runtime
@@ -21,7 +21,6 @@ from bpm.store.db import READING
 from bpm.web import STATIC
 
 TEMPLATES = shipped("templates")
-WAL_KEY = "bpm_wal"  # a browser session's last write position on the primary (with a replica)
 
 
 def _reads_only_when_getting() -> None:
@@ -30,23 +29,13 @@ def _reads_only_when_getting() -> None:
         g.bpm_reading = READING.set(True)
 
 
-def _recall_writes() -> None:
-    """A browser session carries where its person's last write left the primary's WAL, so any server process
-    keeps their heavy reads off a replica that has not replayed it yet (bpm.store.replica)."""
-    rt = runtime()
-    position = session.get(WAL_KEY) if rt.replica is not None and g.get("bpm_via_session") else None
-    if isinstance(position, int) and g.bpm_actor is not None:
-        rt.replica.note_write(g.bpm_actor.username, position)  # type: ignore[union-attr]
-
-
 def _remember_writes(response: Response) -> Response:
-    """After a person's change went through, where it left the primary's WAL (only with a replica)."""
+    """After a person's change went through, where it left the primary's WAL (only with a replica): their heavy
+    reads, through any server process, keep off a replica that has not replayed it (bpm.store.replica)."""
     rt = runtime()
     if rt.replica is not None and request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400 \
             and g.get("bpm_actor") is not None:
-        position = rt.note_write(g.bpm_actor.username)
-        if g.get("bpm_via_session"):
-            session[WAL_KEY] = position
+        rt.note_write(g.bpm_actor.username)
     return response
 
 
@@ -79,7 +68,6 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, clock: Clock 
 
     app.before_request(identify)  # first: every other guard and view knows who is asking (its writes lock)
     app.before_request(_reads_only_when_getting)
-    app.before_request(_recall_writes)
     app.after_request(_remember_writes)
     app.teardown_request(_done_reading)
     init_api(app)

@@ -23,7 +23,7 @@ from bpm.runtime.schemas import FastValidator
 from bpm.store import UnitOfWork, make_engine, make_session_factory
 from bpm.store.db import Database, SessionFactory
 from bpm.store.models import ProcessDefinition, ProcessInstanceRecord
-from bpm.store.replica import Replica, primary_position
+from bpm.store.replica import Replica, record_write
 from bpm.store.vocabulary import DefinitionStatus
 
 T = TypeVar("T")
@@ -172,15 +172,13 @@ class Runtime:
             return self.uow()
         return self.replica.streaming(actor.username, self.uow)
 
-    def note_write(self, username: str) -> int:
-        """``username`` just wrote: their heavy reads wait for the replica to replay this far. The position, or
-        0 without a replica."""
+    def note_write(self, username: str) -> None:
+        """``username``'s change has committed: their heavy reads, through any server process, wait for the
+        replica to replay the primary's WAL this far (nothing to note without a replica)."""
         if self.replica is None:
-            return 0
+            return
         with self.uow() as uow:
-            position = primary_position(uow)
-        self.replica.note_write(username, position)
-        return position
+            record_write(uow, username, self.now())
 
     def close(self) -> None:
         """Release database connections."""

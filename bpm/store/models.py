@@ -646,6 +646,18 @@ class LoginThrottle(SQLModel, table=True):
     blocked_until: dt.datetime | None = _when(nullable=True)
 
 
+
+class ReadPosition(SQLModel, table=True):
+    """Where each person's last change left the primary's WAL (only with a read replica): their heavy reads go to
+    the replica once it has replayed that far, whichever server process they reach (``bpm.store.replica``)."""
+
+    __tablename__ = "read_position"
+
+    username: str = Field(primary_key=True, max_length=100)
+    wal_position: int = Field(sa_column=Column(BigInteger, nullable=False))
+    written_at: dt.datetime = _when()
+
+
 metadata = SQLModel.metadata
 
 # The tables the runtime's Core statements name (SQLModel types __table__ loosely).

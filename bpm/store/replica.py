@@ -4,14 +4,17 @@ Inbox lists, My requests, the audit search and exports (``streaming``), the admi
 reads that scan, which a replica can take off the primary. A replica lags
 the primary by the time it takes to replay what was committed, so a person
 who has just acted could read a list without their own change. So each
-person's last write is remembered as the primary's WAL position after it
-(``note_write``: in the process, and in the browser's session), and their
-heavy reads go to the replica only once it has replayed that far — never to
-a replica behind what they wrote; everyone else's go there at once. A
+person's last change is remembered as the primary's WAL position after it
+(``record_write``, in ``read_position`` on the primary), and their heavy
+reads go to the replica only once it has replayed that far — never to a
+replica behind what they wrote; everyone else's go there at once. A
 position, not a time: a lag of a minute after a burst of writes cannot
 show anyone stale data of their own, and a replica that keeps up costs them
 nothing. (The bounded-time alternative — "the primary for five seconds after
-a write" — is wrong as soon as the lag exceeds its bound.)
+a write" — is wrong as soon as the lag exceeds its bound.) In the database,
+not in the server process: behind a load balancer a person's next request
+may reach any process, browsers and API clients alike. It costs a write per
+change and a one-row read of the primary per heavy read, only with a replica.
 
 A replica that does not answer is left alone for ``DOWN_SECONDS``: its reads
 go to the primary, and a read that failed on it is read again there.
@@ -19,25 +22,40 @@ go to the primary, and a read that failed on it is read again there.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
 from bpm.store.db import make_engine, make_session_factory
+from bpm.store.direct import DirectStatement
+from bpm.store.models import ReadPosition
 from bpm.store.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 DOWN_SECONDS = 10.0
 FRESH_SECONDS = 0.05  # how long a reading of the replica's replay position is reused
-REMEMBERED = 10_000  # people whose last write position a process keeps
+_POSITIONS = ReadPosition.__table__  # type: ignore[attr-defined]
+
+# The position is a hint: lost in a crash of the primary, it would cost its person one read of a replica behind
+# their change, so its commit does not wait for the WAL to reach the disk (``synchronous_commit`` off for this
+# statement's own transaction: a setting local to it is still in force when it commits).
+_RECORD_WRITE = DirectStatement(text(
+    "WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)) "
+    "INSERT INTO read_position (username, wal_position, written_at) "
+    "SELECT CAST(:username AS varchar), CAST(pg_current_wal_lsn() - '0/0'::pg_lsn AS bigint), "
+    "CAST(:written_at AS timestamptz) FROM relaxed "
+    "ON CONFLICT (username) DO UPDATE SET wal_position = GREATEST(read_position.wal_position, "
+    "EXCLUDED.wal_position), written_at = EXCLUDED.written_at"), name="bpm_record_write")
+_LAST_WRITE = DirectStatement(select(_POSITIONS.c.wal_position).where(_POSITIONS.c.username == bindparam("username")),
+                              name="bpm_last_write")
 
 
 def lsn(text_lsn: str | None) -> int:
@@ -58,19 +76,7 @@ class Replica:
         self._lock = threading.Lock()
         self._replayed, self._replayed_at = 0, 0.0
         self._down_until = 0.0
-        self._written: OrderedDict[str, int] = OrderedDict()
         self.reads = {"replica": 0, "primary": 0}  # where heavy reads went (for tests and the operator)
-
-    def note_write(self, person: str, position: int) -> None:
-        """``person`` wrote; the primary's WAL was at ``position`` after it."""
-        with self._lock:
-            self._written[person] = max(position, self._written.pop(person, 0))
-            while len(self._written) > REMEMBERED:
-                self._written.popitem(last=False)
-
-    def written(self, person: str) -> int:
-        with self._lock:
-            return self._written.get(person, 0)
 
     def can_serve(self, position: int) -> bool:
         """Whether the replica is up and has replayed WAL up to ``position`` (asked at most every FRESH_SECONDS:
@@ -103,7 +109,7 @@ class Replica:
     def read(self, person: str | None, work: Callable[[UnitOfWork], T], primary: Callable[[], UnitOfWork]) -> T:
         """``work`` on the replica if it has replayed ``person``'s last write, else (or if it fails) on the
         primary."""
-        if self.can_serve(self.written(person) if person else 0):
+        if self.can_serve(last_write(person, primary)):
             try:
                 with self.uow() as uow:
                     result = work(uow)
@@ -125,7 +131,7 @@ class Replica:
         elsewhere halfway, so a replica lost mid-stream fails that read (as the primary going would)."""
         with ExitStack() as stack:
             uow = None
-            if self.can_serve(self.written(person) if person else 0):
+            if self.can_serve(last_write(person, primary)):
                 try:
                     uow = stack.enter_context(self.uow())
                     uow.connection.execute(text("SELECT 1"))
@@ -154,3 +160,19 @@ def _unavailable(error: DBAPIError) -> bool:
 def primary_position(uow: UnitOfWork) -> int:
     """The primary's current WAL position (after a commit: at or past it)."""
     return lsn(uow.connection.execute(text("SELECT pg_current_wal_lsn()::text")).scalar())
+
+
+def record_write(uow: UnitOfWork, person: str, at: dt.datetime) -> None:
+    """``person``'s change has committed: their heavy reads wait until a replica has replayed the primary's WAL
+    as far as it is now (one statement, its own transaction; ``uow`` is a unit of the primary)."""
+    uow.write(_RECORD_WRITE, {"username": person, "written_at": at})
+    uow.commit()
+
+
+def last_write(person: str | None, primary: Callable[[], UnitOfWork]) -> int:
+    """Where ``person``'s last change left the primary's WAL (0: none, or nobody)."""
+    if not person:
+        return 0
+    with primary() as uow:
+        row = _LAST_WRITE.first(uow, {"username": person}, independent=True)
+    return int(row[0]) if row else 0

@@ -87,6 +87,44 @@ def test_a_person_reads_their_own_write_while_the_replica_lags_and_others_read_t
     assert started.json["openTasks"][0]["id"] in {t["id"] for t in bob.get("/api/tasks?page_size=100").json}
 
 
+
+def test_an_api_client_reads_its_own_write_through_another_server_process(replicated, standby, database_url, clock):
+    """Behind a load balancer an API client's next request may reach another process: what it wrote is known
+    there too (the position is kept on the primary, not in the process that took the write)."""
+    from bpm.runtime import SYSTEM_ACTOR
+    from bpm.runtime.accounts import create_token
+    from bpm.runtime.policy import SCOPES
+
+    name = database_url.rsplit("/", 1)[1]
+    other = create_app({"database_url": database_url, "database_replica_url": standby.url(name), "dev_identity": True},
+                       clock=clock)
+    try:
+        writer, reader = replicated.extensions["bpm"], other.extensions["bpm"]
+        token = create_token(writer, SYSTEM_ACTOR, "ann", "script", SCOPES).text
+        bearer = {"Authorization": f"Bearer {token}"}
+        _caught_up(writer)
+        standby.execute("SELECT pg_wal_replay_pause()")  # the replica lags from here on
+        started = replicated.test_client().post("/api/instances", headers=bearer,
+                                                json={"definition": "expense-approval", "payload": EXPENSE})
+        assert started.status_code == 201, started.json
+        before = dict(reader.replica.reads)
+        listed = other.test_client().get("/api/instances?startedBy=ann&page_size=100", headers=bearer)
+        assert listed.status_code == 200 and started.json["id"] in {row["id"] for row in listed.json}, \
+            "ann's script reads its new request through the other process"
+        assert reader.replica.reads == {**before, "primary": before["primary"] + 1}, "...on the primary"
+        bob = Api(other.test_client(), "bob")
+        assert started.json["openTasks"][0]["id"] not in {t["id"] for t in bob.get("/api/tasks?page_size=100").json}
+        assert reader.replica.reads["replica"] == before["replica"] + 1, "bob, who wrote nothing, reads the replica"
+
+        standby.execute("SELECT pg_wal_replay_resume()")
+        _caught_up(reader)
+        listed = other.test_client().get("/api/instances?startedBy=ann&page_size=100", headers=bearer)
+        assert started.json["id"] in {row["id"] for row in listed.json}
+        assert reader.replica.reads["replica"] == before["replica"] + 2, "once replayed, her reads go there too"
+    finally:
+        other.extensions["bpm"].close()
+
+
 def test_reads_fall_back_to_the_primary_when_the_replica_goes_away(replicated, standby, database_url):
     rt = replicated.extensions["bpm"]
     ann = Api(replicated.test_client(), "ann")
