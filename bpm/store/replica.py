@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
+import psycopg
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -164,9 +165,17 @@ def primary_position(uow: UnitOfWork) -> int:
 
 def record_write(uow: UnitOfWork, person: str, at: dt.datetime) -> None:
     """``person``'s change has committed: their heavy reads wait until a replica has replayed the primary's WAL
-    as far as it is now (one statement, its own transaction; ``uow`` is a unit of the primary)."""
-    uow.write(_RECORD_WRITE, {"username": person, "written_at": at})
-    uow.commit()
+    as far as it is now (one statement, its own transaction; ``uow`` is a unit of the primary).
+
+    Never fails the change it follows: that is committed, and a 500 would have its client send it again. A
+    position not noted costs at most a read of a replica behind it, which the log says.
+    """
+    try:
+        uow.write(_RECORD_WRITE, {"username": person, "written_at": at})
+        uow.commit()
+    except (DBAPIError, psycopg.Error) as error:
+        logger.warning("where %s's change left the WAL could not be noted (%s): their next heavy reads may find "
+                       "the replica behind it", person, str(error).splitlines()[0] if str(error) else type(error))
 
 
 def last_write(person: str | None, primary: Callable[[], UnitOfWork]) -> int:

@@ -125,6 +125,26 @@ def test_an_api_client_reads_its_own_write_through_another_server_process(replic
         other.extensions["bpm"].close()
 
 
+
+def test_a_change_whose_position_cannot_be_noted_still_succeeds(replicated, database_url, caplog):
+    """The change is committed before its position is noted: a failure there must not answer 500 (the client
+    would send it again); it is logged."""
+    import psycopg
+
+    plain_url = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE read_position RENAME TO read_position_away")
+    try:
+        started = Api(replicated.test_client(), "ann").post(
+            "/api/instances", json={"definition": "expense-approval", "payload": EXPENSE})
+        assert started.status_code == 201, started.json
+        assert "could not be noted" in caplog.text
+    finally:
+        with psycopg.connect(plain_url, autocommit=True) as conn:
+            conn.execute("ALTER TABLE read_position_away RENAME TO read_position")
+    assert started.json["id"] in _mine(Api(replicated.test_client(), "ann")), "her request is there"
+
+
 def test_reads_fall_back_to_the_primary_when_the_replica_goes_away(replicated, standby, database_url):
     rt = replicated.extensions["bpm"]
     ann = Api(replicated.test_client(), "ann")
