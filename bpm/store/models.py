@@ -646,7 +646,6 @@ class LoginThrottle(SQLModel, table=True):
     blocked_until: dt.datetime | None = _when(nullable=True)
 
 
-
 class ReadPosition(SQLModel, table=True):
     """Where each person's last change left the primary's WAL (only with a read replica): their heavy reads go to
     the replica once it has replayed that far, whichever server process they reach (``bpm.store.replica``)."""

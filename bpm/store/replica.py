@@ -99,6 +99,11 @@ class Replica:
             self._replayed, self._replayed_at = max(replayed, self._replayed), now
         return position <= self._replayed
 
+    def _serves(self, person: str | None, primary: Callable[[], UnitOfWork]) -> bool:
+        """Whether ``person``'s heavy read may go to the replica (its position is not looked up while the replica
+        is known to be away)."""
+        return time.monotonic() >= self._down_until and self.can_serve(last_write(person, primary))
+
     def went_away(self, error: BaseException) -> None:
         logger.warning("the read replica did not answer (%s): reads go to the primary for %.0f s",
                        str(error).splitlines()[0] if str(error) else type(error).__name__, DOWN_SECONDS)
@@ -110,7 +115,7 @@ class Replica:
     def read(self, person: str | None, work: Callable[[UnitOfWork], T], primary: Callable[[], UnitOfWork]) -> T:
         """``work`` on the replica if it has replayed ``person``'s last write, else (or if it fails) on the
         primary."""
-        if self.can_serve(last_write(person, primary)):
+        if self._serves(person, primary):
             try:
                 with self.uow() as uow:
                     result = work(uow)
@@ -132,7 +137,7 @@ class Replica:
         elsewhere halfway, so a replica lost mid-stream fails that read (as the primary going would)."""
         with ExitStack() as stack:
             uow = None
-            if self.can_serve(last_write(person, primary)):
+            if self._serves(person, primary):
                 try:
                     uow = stack.enter_context(self.uow())
                     uow.connection.execute(text("SELECT 1"))
@@ -156,11 +161,6 @@ def _unavailable(error: DBAPIError) -> bool:
     """The replica itself failed (gone, shutting down, recovery conflict), not the read."""
     state = getattr(error.orig, "sqlstate", None) or ""
     return state.startswith(("08", "57", "40001")) or "connection" in str(error).lower()
-
-
-def primary_position(uow: UnitOfWork) -> int:
-    """The primary's current WAL position (after a commit: at or past it)."""
-    return lsn(uow.connection.execute(text("SELECT pg_current_wal_lsn()::text")).scalar())
 
 
 def record_write(uow: UnitOfWork, person: str, at: dt.datetime) -> None:

@@ -46,10 +46,12 @@ def replicated(app, standby, database_url, clock):
 
 def _caught_up(rt, seconds: float = 30) -> None:
     """Until the standby has replayed everything the primary has committed so far."""
-    with rt.uow() as uow:
-        from bpm.store.replica import primary_position
+    from sqlalchemy import text
 
-        target = primary_position(uow)
+    from bpm.store.replica import lsn
+
+    with rt.uow() as uow:
+        target = lsn(uow.connection.execute(text("SELECT pg_current_wal_lsn()::text")).scalar())
     deadline = time.monotonic() + seconds
     while not rt.replica.can_serve(target):
         assert time.monotonic() < deadline, "the standby did not catch up"
