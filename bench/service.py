@@ -78,12 +78,18 @@ def prepare(url: str) -> None:
 
 
 @contextmanager
-def server(url: str, port: int, workers: int, threads: int, pooler: str = "") -> Iterator[int]:
-    """`bpm serve` in a subprocess, ready when /api/health answers; yields its process id."""
+def server(url: str, port: int, workers: int, threads: int, pooler: str = "",
+           root: Path | None = None) -> Iterator[int]:
+    """`bpm serve` in a subprocess, ready when /api/health answers; yields its process id.
+
+    ``root``: a source tree whose ``bpm`` to serve (bench.against), instead of the installed one.
+    """
     env = {**os.environ, "BPM_DATABASE_URL": url, "BPM_DEV_IDENTITY": "1", "BPM_PORT": str(port),
            "BPM_WORKERS": str(workers), "BPM_THREADS": str(threads), "BPM_LOG_LEVEL": "WARNING",
            "BPM_DB_POOL_SIZE": str(threads), "BPM_DATABASE_POOLER": pooler}
-    process = subprocess.Popen([sys.executable, "-m", "bpm.cli", "serve"], env=env,
+    if root is not None:
+        env["PYTHONPATH"] = str(root)
+    process = subprocess.Popen([sys.executable, "-m", "bpm.cli", "serve"], env=env, cwd=root,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
@@ -319,7 +325,15 @@ def main() -> None:
     parser.add_argument("--no-floor", action="store_true", help="skip the bare-stack floor (bench.http_floor)")
     parser.add_argument("--pgbouncer", action="store_true",
                         help="also through PgBouncer in transaction mode (BPM_DATABASE_POOLER=transaction)")
+    parser.add_argument("--against", metavar="REV",
+                        help="before/after instead: this tree and git revision REV in turn (bench.against)")
+    parser.add_argument("--rounds", type=int, default=3, help="with --against: rounds, each side once a round")
     args = parser.parse_args()
+    if args.against:
+        from bench.against import compare
+
+        compare(args)
+        return
     print("machine reference (pure Python, bench.engine):", end=" ")
     bench_chain(1.0)
     with scratch_database() as url:

@@ -54,6 +54,24 @@ def test_the_service_benchmark_drives_the_real_server_and_the_floor():
 
 
 @needs_postgres
+def test_the_service_benchmark_compares_this_tree_with_a_revision_in_turn():
+    port = _free_port_pair()
+    out = _bench("bench.service", "--against", "HEAD", "--seconds", "0.3", "--clients", "2", "--rounds", "2",
+                 "--port", str(port))
+    assert re.search(r"round 1: floor [\d.]+ processes/s\n  before .*\n  after ", out), out
+    assert re.search(r"round 2: floor [\d.]+ processes/s\n  after .*\n  before ", out), out  # taking turns
+    for side in ("before", "after"):
+        assert re.search(rf"  {side} +[\d.]+/s +\d+% of the floor +p95 +[\d.]+ ms +CPU per process: server [\d.]+ ms, "
+                         r"PostgreSQL [\d.]+ ms +runtime alone: start [\d.]+ ms, completion [\d.]+ ms", out), out
+    assert re.search(r"after's server CPU per process was the lower in \d of 2 rounds", out), out
+
+
+def test_the_service_benchmark_refuses_a_revision_that_is_not_one():
+    done = subprocess.run([sys.executable, "-m", "bench.service", "--against", "no-such-revision"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "'no-such-revision' is not a commit of this repository" in done.stderr, done
+
+
 @needs_postgres
 def test_the_stack_benchmark_splits_an_approval_between_runtime_and_http_stack():
     out = _bench("bench.stack", "--processes", "3", "--rounds", "2")
