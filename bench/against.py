@@ -27,7 +27,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.service import cpu_by_side, drive, scratch_database, server
+from bench.service import Level, cpu_by_side, drive, scratch_database, server
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -74,7 +74,7 @@ def in_tree(root: Path, code: str) -> str:
     return done.stdout
 
 
-def _measure(side: Side, args: argparse.Namespace, floor: float) -> None:
+def _measure(side: Side, args: argparse.Namespace, floor: Level) -> None:
     """One round of ``side``: its runtime alone in-process, then its server under the load."""
     start_ms, complete_ms = json.loads(in_tree(side.root, "import json; from bench.service import runtime_cpu; "
                                                           f"print(json.dumps(runtime_cpu({side.url!r}, 300)))"))
@@ -86,7 +86,7 @@ def _measure(side: Side, args: argparse.Namespace, floor: float) -> None:
         server_after, database_after = cpu_by_side(server_pid)
     latencies = sorted(x for per in per_client for x in per)
     side.rates.append(count / elapsed)
-    side.shares.append(count / elapsed / floor)
+    side.shares.append(count / elapsed / floor.rate)
     side.p95s.append(statistics.quantiles(latencies, n=100)[94] * 1000)
     side.server_cpu.append((server_after - server_before) / count * 1000)
     side.database_cpu.append((database_after - database_before) / count * 1000)
@@ -110,7 +110,8 @@ def compare(args: argparse.Namespace) -> None:
               f"{args.rounds} rounds, the floor measured in each")
         for number in range(args.rounds):
             floor = floor_rates([clients], args.seconds, args.port + 1, args.workers, args.threads)[clients]
-            print(f"round {number + 1}: floor {floor:.1f} processes/s", flush=True)
+            print(f"round {number + 1}: floor {floor.rate:.1f} processes/s   CPU per process: server "
+                  f"{floor.server_ms:.2f} ms, PostgreSQL {floor.database_ms:.2f} ms", flush=True)
             for side in (before, after) if number % 2 == 0 else (after, before):
                 _measure(side, args, floor)
         print(f"medians of {args.rounds} rounds:")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.service import Client, run_threads, scratch_database
+from bench.service import Client, Level, cpu_by_side, run_threads, scratch_database
 from bpm.config import Settings
 
 SCHEMA = """
@@ -32,8 +32,8 @@ CREATE TABLE floor_task (id text PRIMARY KEY, instance_id text, status text, rev
 """
 
 
-def drive(port: int, clients: int, seconds: float) -> float:
-    """Processes per second from ``clients`` keep-alive connections."""
+def drive(port: int, clients: int, seconds: float) -> tuple[int, float]:
+    """Processes completed by ``clients`` keep-alive connections in about ``seconds``, and the seconds taken."""
     counts = [0] * clients
     stop = time.perf_counter() + seconds
 
@@ -45,7 +45,7 @@ def drive(port: int, clients: int, seconds: float) -> float:
             counts[i] += 1
 
     elapsed = run_threads(worker, clients)
-    return sum(counts) / elapsed
+    return sum(counts), elapsed
 
 
 def _wait_until_listening(port: int, server: subprocess.Popen, log: Path, seconds: float = 60.0) -> None:
@@ -62,9 +62,9 @@ def _wait_until_listening(port: int, server: subprocess.Popen, log: Path, second
     raise RuntimeError(f"the floor server did not start in {seconds:.0f} s: {log.read_text()[-2000:]}")
 
 
-def floor_rates(clients: list[int], seconds: float, port: int, workers: int, threads: int) -> dict[int, float]:
-    """Processes per second of the floor app for each number of clients, on a scratch database."""
-    rates: dict[int, float] = {}
+def floor_rates(clients: list[int], seconds: float, port: int, workers: int, threads: int) -> dict[int, Level]:
+    """The floor app at each number of clients, on a scratch database."""
+    rates: dict[int, Level] = {}
     with scratch_database() as url:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(SCHEMA)
@@ -79,7 +79,11 @@ def floor_rates(clients: list[int], seconds: float, port: int, workers: int, thr
             _wait_until_listening(port, server, log)
             drive(port, 2, 1.0)
             for count in clients:
-                rates[count] = drive(port, count, seconds)
+                server_before, database_before = cpu_by_side(server.pid)
+                processes, elapsed = drive(port, count, seconds)
+                server_after, database_after = cpu_by_side(server.pid)
+                rates[count] = Level(processes / elapsed, (server_after - server_before) / processes * 1000,
+                                          (database_after - database_before) / processes * 1000)
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -94,9 +98,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5097)
     args = parser.parse_args()
     defaults = Settings()
-    for clients, rate in floor_rates(args.clients, args.seconds, args.port, defaults.workers,
-                                     defaults.threads).items():
-        print(f"floor: bare Flask + hand-written SQL, {clients:>2} clients: {rate:7.1f} processes/s")
+    for clients, level in floor_rates(args.clients, args.seconds, args.port, defaults.workers,
+                                      defaults.threads).items():
+        print(f"floor: bare Flask + hand-written SQL, {clients:>2} clients: {level.rate:7.1f} processes/s   "
+              f"CPU per process: server {level.server_ms:.2f} ms, PostgreSQL {level.database_ms:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -106,6 +107,20 @@ def server(url: str, port: int, workers: int, threads: int, pooler: str = "",
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@dataclass(frozen=True)
+class Level:
+    """One load level's rate, and the CPU one process cost the server and PostgreSQL (read from /proc).
+
+    Beside the floor's, the split says where the service's excess lies: in
+    its own process (the stack, the rules) or in the database (the SQL it
+    sends: the chain, the outbox, the indexes the inbox reads).
+    """
+
+    rate: float
+    server_ms: float
+    database_ms: float
 
 
 def _cpu_seconds(stat_line: str, reaped: bool = False) -> float:
@@ -290,15 +305,16 @@ def runtime_cpu(url: str, count: int = 500) -> tuple[float, float]:
     return (started - began) / count * 1000, (finished - started) / count * 1000
 
 
-def load_levels(server_pid: int, args: argparse.Namespace) -> dict[int, float]:
-    """Drive the server at each number of clients; print and return processes/s by clients."""
-    rates: dict[int, float] = {}
+def load_levels(server_pid: int, args: argparse.Namespace) -> dict[int, Level]:
+    """Drive the server at each number of clients; print and return each level by clients."""
+    rates: dict[int, Level] = {}
     drive(args.port, 2, 1.0)  # warm up: engine cache, connection pools
     for clients in args.clients:
         (server_before, database_before), client_before = cpu_by_side(server_pid), time.process_time()
         count, elapsed, per_client = drive(args.port, clients, args.seconds)
         (server_after, database_after), client_after = cpu_by_side(server_pid), time.process_time()
-        rates[clients] = count / elapsed
+        rates[clients] = Level(count / elapsed, (server_after - server_before) / count * 1000,
+                               (database_after - database_before) / count * 1000)
         cuts = statistics.quantiles([x for latencies in per_client for x in latencies], n=100)
         medians = [statistics.median(latencies) * 1000 for latencies in per_client if latencies]
         print(f"{clients:>2} clients: {count / elapsed:7.1f} approval processes/s   "
@@ -307,8 +323,8 @@ def load_levels(server_pid: int, args: argparse.Namespace) -> dict[int, float]:
         # Each keep-alive connection stays with the worker that accepted it: an uneven split of the
         # clients over the workers shows here, and widens the p95.
         print(f"   per-client median latency {min(medians):.1f}-{max(medians):.1f} ms")
-        print(f"   CPU per process: server {(server_after - server_before) / count * 1000:.2f} ms, "
-              f"PostgreSQL {(database_after - database_before) / count * 1000:.2f} ms, "
+        print(f"   CPU per process: server {rates[clients].server_ms:.2f} ms, "
+              f"PostgreSQL {rates[clients].database_ms:.2f} ms, "
               f"load client {(client_after - client_before) / count * 1000:.2f} ms")
     return rates
 
@@ -355,16 +371,21 @@ def main() -> None:
                 print(f"server: the same, through PgBouncer in transaction mode "
                       f"({args.workers * args.threads} server connections, nothing PREPAREd)")
                 pooled = load_levels(server_pid, args)
-            for clients, rate in pooled.items():
-                print(f"through PgBouncer, {clients:>2} clients: {rate / rates[clients]:.0%} of straight to PostgreSQL")
+            for clients, level in pooled.items():
+                print(f"through PgBouncer, {clients:>2} clients: {level.rate / rates[clients].rate:.0%} of straight "
+                      "to PostgreSQL")
 
     if args.no_floor:
         return
     from bench.http_floor import floor_rates  # the floor imports this module's client
 
-    for clients, rate in floor_rates(args.clients, args.seconds, args.port + 1, args.workers, args.threads).items():
+    for clients, floor in floor_rates(args.clients, args.seconds, args.port + 1, args.workers, args.threads).items():
+        ours = rates[clients]
         print(f"floor (bare Flask + hand-written SQL, same server and client), {clients:>2} clients: "
-              f"{rate:7.1f} processes/s; bpm serve reaches {rates[clients] / rate:.0%} of it")
+              f"{floor.rate:7.1f} processes/s; bpm serve reaches {ours.rate / floor.rate:.0%} of it")
+        print(f"   CPU per process: floor server {floor.server_ms:.2f} ms, PostgreSQL {floor.database_ms:.2f} ms; "
+              f"bpm serve spends {ours.server_ms - floor.server_ms:+.2f} ms in its server and "
+              f"{ours.database_ms - floor.database_ms:+.2f} ms in PostgreSQL beyond them")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,8 @@ def test_the_service_benchmark_drives_the_real_server_and_the_floor():
     assert re.search(r" 2 clients: +[\d.]+ approval processes/s +task completion p50 +[\d.]+ ms +p95", out), out
     assert re.search(r"CPU per process: server [\d.]+ ms, PostgreSQL [\d.]+ ms, load client [\d.]+ ms", out), out
     assert re.search(r"floor .* 2 clients: +[\d.]+ processes/s; bpm serve reaches \d+% of it", out), out
+    assert re.search(r"CPU per process: floor server [\d.]+ ms, PostgreSQL [\d.]+ ms; bpm serve spends [+-][\d.]+ ms "
+                     r"in its server and [+-][\d.]+ ms in PostgreSQL beyond them", out), out
 
 
 @needs_postgres
@@ -58,8 +60,9 @@ def test_the_service_benchmark_compares_this_tree_with_a_revision_in_turn():
     port = _free_port_pair()
     out = _bench("bench.service", "--against", "HEAD", "--seconds", "0.3", "--clients", "2", "--rounds", "2",
                  "--port", str(port))
-    assert re.search(r"round 1: floor [\d.]+ processes/s\n  before .*\n  after ", out), out
-    assert re.search(r"round 2: floor [\d.]+ processes/s\n  after .*\n  before ", out), out  # taking turns
+    assert re.search(r"round 1: floor [\d.]+ processes/s +CPU per process: server [\d.]+ ms, PostgreSQL [\d.]+ ms\n"
+                     r"  before .*\n  after ", out), out
+    assert re.search(r"round 2: floor [\d.]+ processes/s .*\n  after .*\n  before ", out), out  # taking turns
     for side in ("before", "after"):
         assert re.search(rf"  {side} +[\d.]+/s +\d+% of the floor +p95 +[\d.]+ ms +CPU per process: server [\d.]+ ms, "
                          r"PostgreSQL [\d.]+ ms +runtime alone: start [\d.]+ ms, completion [\d.]+ ms", out), out
