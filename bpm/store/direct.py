@@ -25,7 +25,6 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -45,7 +44,6 @@ Processor = Callable[[Any], Any]
 _PYFORMAT_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
 _ROW_LOCKING = re.compile(r"\bFOR (?:NO KEY |KEY )?(?:UPDATE|SHARE)\b")
 _statement_numbers = itertools.count(1)
-_NO_DEFAULT = object()  # a parameter the statement binds no value of its own to
 EXPECTED_ONE_ROW = "BPM01"  # SQLSTATE of bpm_expect_one_row (migration 0028): an optimistic lock in a batch failed
 WRITE_NUMBER = "bpm_write"  # the guarded form's parameter: the write's place in its batch
 
@@ -130,26 +128,6 @@ class CompiledForDriver:
         if self.positional_names is not None:
             return self.sql, [converted[name] for name in self.positional_names]
         return self.sql, converted
-
-    @cached_property
-    def _literal_plan(self) -> tuple[tuple[str, Processor | None, Any], ...]:
-        """For each parameter of the prepared statement, in order: its name, converter and the statement's own
-        value (``_NO_DEFAULT`` if none)."""
-        assert self.server_prepared is not None
-        return tuple((name, self.bind_processors.get(name), self.defaults.get(name, _NO_DEFAULT))
-                     for name in self.server_prepared.parameter_names)
-
-    def batched(self, values: Mapping[str, Any], cursor: Any, json_text: Callable[[Any], Any]) -> str:
-        """``EXECUTE`` of the prepared statement with ``values`` written in as literals (``sql_literal``), for a
-        batch: what ``call`` then ``mogrify`` would give, in one pass over the parameters and no mapping built."""
-        assert self.server_prepared is not None
-        literals = []
-        for name, processor, default in self._literal_plan:
-            value = values[name] if default is _NO_DEFAULT or name in values else default
-            literals.append(sql_literal(value if processor is None else processor(value), cursor, json_text))
-        if not literals:
-            return self.server_prepared.execute_sql
-        return f"EXECUTE {self.server_prepared.name}({', '.join(literals)})"
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         """A fetched row with each column's result converter applied."""
@@ -300,6 +278,18 @@ def json_dumper(cursor: Any) -> Callable[[Any], Any]:
     return dump
 
 
+def _batched(call: tuple[str, Mapping[str, Any] | list[Any]], server: ServerPrepared | None, cursor: Any,
+             plain_quoting: bool, json_text: Callable[[Any], Any]) -> str:
+    """One statement of a batch with its values written in (see ``sql_literal``)."""
+    sql, values = call
+    if server is None or not plain_quoting or not isinstance(values, list):
+        literal: str = cursor.mogrify(sql, values)
+        return literal
+    if not values:
+        return sql
+    return f"EXECUTE {server.name}({', '.join([sql_literal(value, cursor, json_text) for value in values])})"
+
+
 def _as_sent(write: QueuedWrite, number: int, batched: bool) -> tuple[DirectStatement, Mapping[str, Any]]:
     """The statement ``write`` goes as, with its values: an optimistic lock in a PostgreSQL batch in its guarded
     form (``DirectStatement.guarded_form``), told its place in the batch (``number``)."""
@@ -335,19 +325,19 @@ def send_writes(dialect: Dialect, cursor: Any, writes: Sequence[QueuedWrite], co
     if prepared is not None:
         for statement in compiled:
             prepare_once(cursor, statement, prepared)
+    calls = [statement.call(values, prepared is not None) for statement, (_, values) in zip(compiled, sent,
+                                                                                            strict=True)]
     if not batched:
-        for statement, (_, values), write in zip(compiled, sent, writes, strict=True):
-            cursor.execute(*statement.call(values, prepared is not None))
+        for call, write in zip(calls, writes, strict=True):
+            cursor.execute(*call)
             write.check(cursor.rowcount)
         return dialect.name == "postgresql" and commit
     statements = ["BEGIN"] if begin else []
-    if prepared is not None and cursor.connection.info.parameter_status("standard_conforming_strings") == "on":
-        json_text = json_dumper(cursor)
-        statements += [statement.batched(values, cursor, json_text)
-                       for statement, (_, values) in zip(compiled, sent, strict=True)]
-    else:  # each statement as itself, quoted by psycopg (a pooler in front, or backslashes that escape)
-        statements += [cursor.mogrify(*statement.call(values, prepared is not None))
-                       for statement, (_, values) in zip(compiled, sent, strict=True)]
+    plain_quoting = cursor.connection.info.parameter_status("standard_conforming_strings") == "on"
+    json_text = json_dumper(cursor)
+    statements += [_batched(call, statement.server_prepared if prepared is not None else None, cursor,
+                            plain_quoting, json_text)
+                   for call, statement in zip(calls, compiled, strict=True)]
     # a lock goes guarded, checked by PostgreSQL itself, unless it has no guarded form: then the COMMIT waits
     commit_now = commit and all(write.conflict is None or statement is not write.statement
                                 for (statement, _), write in zip(sent, writes, strict=True))
