@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -73,6 +74,16 @@ def test_the_service_benchmark_refuses_a_revision_that_is_not_one():
     done = subprocess.run([sys.executable, "-m", "bench.service", "--against", "no-such-revision"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "'no-such-revision' is not a commit of this repository" in done.stderr, done
+
+
+@needs_postgres
+@pytest.mark.skipif(shutil.which("valgrind") is None and not os.environ.get("BPM_REQUIRE_VALGRIND"),
+                    reason="bench.instructions counts with Valgrind (.ci/run installs it)")
+def test_the_instructions_benchmark_counts_each_action_by_difference():
+    out = _bench("bench.instructions", "--actions", "2")
+    for figure in ("start (runtime alone)", "completion (runtime alone)", "approval (runtime alone)",
+                   "approval through the app", "the app's HTTP stack, per approval"):
+        assert re.search(rf"  {re.escape(figure)} +-?[\d,]+\n", out), (figure, out)
 
 
 @needs_postgres
