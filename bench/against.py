@@ -27,7 +27,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.service import Level, cpu_by_side, drive, scratch_database, server
+from bench.service import Level, drive, measure_level, scratch_database, server
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -81,15 +81,12 @@ def _measure(side: Side, args: argparse.Namespace, floor: Level) -> None:
     side.runtime_cpu.append((start_ms, complete_ms))
     with server(side.url, args.port, args.workers, args.threads, root=side.root) as server_pid:
         drive(args.port, 2, 1.0)  # warm up: engine cache, connection pools
-        server_before, database_before = cpu_by_side(server_pid)
-        count, elapsed, per_client = drive(args.port, args.clients[-1], args.seconds)
-        server_after, database_after = cpu_by_side(server_pid)
-    latencies = sorted(x for per in per_client for x in per)
-    side.rates.append(count / elapsed)
-    side.shares.append(count / elapsed / floor.rate)
-    side.p95s.append(statistics.quantiles(latencies, n=100)[94] * 1000)
-    side.server_cpu.append((server_after - server_before) / count * 1000)
-    side.database_cpu.append((database_after - database_before) / count * 1000)
+        measured = measure_level(server_pid, args.port, args.clients[-1], args.seconds)
+    side.rates.append(measured.level.rate)
+    side.shares.append(measured.level.rate / floor.rate)
+    side.p95s.append(measured.percentile_ms(95))
+    side.server_cpu.append(measured.level.server_ms)
+    side.database_cpu.append(measured.level.database_ms)
     print(f"  {side.name:<8} {side.rates[-1]:7.1f}/s {side.shares[-1]:5.0%} of the floor   p95 {side.p95s[-1]:6.1f} ms"
           f"   CPU per process: server {side.server_cpu[-1]:.2f} ms, PostgreSQL {side.database_cpu[-1]:.2f} ms"
           f"   runtime alone: start {start_ms:.2f} ms, completion {complete_ms:.2f} ms", flush=True)

@@ -83,7 +83,7 @@ def floor_rates(clients: list[int], seconds: float, port: int, workers: int, thr
                 processes, elapsed = drive(port, count, seconds)
                 server_after, database_after = cpu_by_side(server.pid)
                 rates[count] = Level(processes / elapsed, (server_after - server_before) / processes * 1000,
-                                          (database_after - database_before) / processes * 1000)
+                                     (database_after - database_before) / processes * 1000)
         finally:
             server.terminate()
             server.wait(timeout=20)

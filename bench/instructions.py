@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.against import HERE, source_tree
+from bench.against import HERE, in_tree, source_tree
 from bench.service import scratch_database
 
 # Runs inside the tree being counted (this one or --against's), so it uses only what every revision of the
@@ -131,8 +131,7 @@ def main() -> None:
         counted: dict[str, dict[str, float]] = {}
         for name, root in trees(args.against, stack):
             url = stack.enter_context(scratch_database())
-            subprocess.run([sys.executable, "-c", f"from bench.service import prepare; prepare({url!r})"],
-                           cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, check=True)
+            in_tree(root, f"from bench.service import prepare; prepare({url!r})")
             counted[name] = per_action(root, url, args.actions, pool)
     print(f"instructions per action (Valgrind; the server process's user space only; {args.actions} of each "
           "after warm-up, the difference of two runs):")

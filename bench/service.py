@@ -305,27 +305,47 @@ def runtime_cpu(url: str, count: int = 500) -> tuple[float, float]:
     return (started - began) / count * 1000, (finished - started) / count * 1000
 
 
+@dataclass(frozen=True)
+class Measured:
+    """One load level of the real server: its ``Level``, the completion latencies and the load client's CPU."""
+
+    level: Level
+    count: int
+    elapsed: float
+    latencies: list[list[float]]  # each client's, in seconds
+    client_ms: float
+
+    def percentile_ms(self, percent: int) -> float:
+        """The completion latency at ``percent`` over all clients, in milliseconds."""
+        return statistics.quantiles([x for per in self.latencies for x in per], n=100)[percent - 1] * 1000
+
+
+def measure_level(server_pid: int, port: int, clients: int, seconds: float) -> Measured:
+    """Drive the server from ``clients`` for ``seconds``, reading the CPU each side spent meanwhile."""
+    (server_before, database_before), client_before = cpu_by_side(server_pid), time.process_time()
+    count, elapsed, latencies = drive(port, clients, seconds)
+    (server_after, database_after), client_after = cpu_by_side(server_pid), time.process_time()
+    return Measured(Level(count / elapsed, (server_after - server_before) / count * 1000,
+                          (database_after - database_before) / count * 1000),
+                    count, elapsed, latencies, (client_after - client_before) / count * 1000)
+
+
 def load_levels(server_pid: int, args: argparse.Namespace) -> dict[int, Level]:
     """Drive the server at each number of clients; print and return each level by clients."""
     rates: dict[int, Level] = {}
     drive(args.port, 2, 1.0)  # warm up: engine cache, connection pools
     for clients in args.clients:
-        (server_before, database_before), client_before = cpu_by_side(server_pid), time.process_time()
-        count, elapsed, per_client = drive(args.port, clients, args.seconds)
-        (server_after, database_after), client_after = cpu_by_side(server_pid), time.process_time()
-        rates[clients] = Level(count / elapsed, (server_after - server_before) / count * 1000,
-                               (database_after - database_before) / count * 1000)
-        cuts = statistics.quantiles([x for latencies in per_client for x in latencies], n=100)
-        medians = [statistics.median(latencies) * 1000 for latencies in per_client if latencies]
-        print(f"{clients:>2} clients: {count / elapsed:7.1f} approval processes/s   "
-              f"task completion p50 {cuts[49] * 1000:6.1f} ms  p95 {cuts[94] * 1000:6.1f} ms   "
-              f"({count} processes in {elapsed:.1f} s)")
+        measured = measure_level(server_pid, args.port, clients, args.seconds)
+        rates[clients] = level = measured.level
+        medians = [statistics.median(latencies) * 1000 for latencies in measured.latencies if latencies]
+        print(f"{clients:>2} clients: {level.rate:7.1f} approval processes/s   "
+              f"task completion p50 {measured.percentile_ms(50):6.1f} ms  p95 {measured.percentile_ms(95):6.1f} ms"
+              f"   ({measured.count} processes in {measured.elapsed:.1f} s)")
         # Each keep-alive connection stays with the worker that accepted it: an uneven split of the
         # clients over the workers shows here, and widens the p95.
         print(f"   per-client median latency {min(medians):.1f}-{max(medians):.1f} ms")
-        print(f"   CPU per process: server {rates[clients].server_ms:.2f} ms, "
-              f"PostgreSQL {rates[clients].database_ms:.2f} ms, "
-              f"load client {(client_after - client_before) / count * 1000:.2f} ms")
+        print(f"   CPU per process: server {level.server_ms:.2f} ms, PostgreSQL {level.database_ms:.2f} ms, "
+              f"load client {measured.client_ms:.2f} ms")
     return rates
 
 

@@ -30,10 +30,10 @@ def _free_port_pair() -> int:
     raise RuntimeError("no two neighbouring free ports")
 
 
-def _bench(*args: str) -> str:
+def _bench(*args: str, timeout: float = 240) -> str:
     env = {**os.environ, "BPM_BENCH_DATABASE_URL": PG_ADMIN_URL}
     done = subprocess.run([sys.executable, "-m", *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=240)
+                          timeout=timeout)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     return done.stdout
 
@@ -80,7 +80,7 @@ def test_the_service_benchmark_refuses_a_revision_that_is_not_one():
 @pytest.mark.skipif(shutil.which("valgrind") is None and not os.environ.get("BPM_REQUIRE_VALGRIND"),
                     reason="bench.instructions counts with Valgrind (.ci/run installs it)")
 def test_the_instructions_benchmark_counts_each_action_by_difference():
-    out = _bench("bench.instructions", "--actions", "2")
+    out = _bench("bench.instructions", "--actions", "2", timeout=900)  # six runs under Valgrind, two at a time
     for figure in ("start (runtime alone)", "completion (runtime alone)", "approval (runtime alone)",
                    "approval through the app", "the app's HTTP stack, per approval"):
         assert re.search(rf"  {re.escape(figure)} +-?[\d,]+\n", out), (figure, out)
