@@ -5,10 +5,13 @@ two within minutes (issue 25), so a change worth 5 % cannot be seen in
 seconds measured, even alternating (a sitting kept a change on such a
 measurement that was the machine's drift). Valgrind's cachegrind counts the
 instructions a process executes instead, which the machine's other load
-hardly moves: four counts of the same code, in two checkouts on two
-databases, gave 2.66-2.75 million instructions per start and 5.15-5.24 million
-per approval (what still varies: the number of times the driver looks for an
-answer that has not come yet, and caches that expire by the clock).
+hardly moves: three counts of 200 approvals of the same code gave 5.21-5.23
+million instructions each (within 0.2 %); four counts of 100, in two checkouts
+on two databases, 2.66-2.75 million per start and 5.15-5.24 million per
+approval. A completion is an approval less a start, so it carries the noise of
+both: count more actions (the default, 300) to compare completions. What
+still varies: how often the driver looks for an answer that has not come yet,
+and caches that expire by the clock.
 
 Each figure is the difference of two runs of the same script — warm-up only,
 then warm-up and N more actions — so interpreter start-up, imports, the app's
