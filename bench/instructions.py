@@ -15,7 +15,7 @@ and caches that expire by the clock.
 
 Each figure is the difference of two runs of the same script — warm-up only,
 then warm-up and N more actions — so interpreter start-up, imports, the app's
-creation and the caches' first fill cancel out. What it counts is the server
+creation and the caches' first fill cancel out. What it counts is the measured
 process's user-space instructions only: not the kernel's work for its sockets,
 nor PostgreSQL's (``bench.service`` reads those from /proc), and an
 instruction is not a nanosecond (cache misses cost more). It is the figure to
@@ -136,7 +136,7 @@ def main() -> None:
             url = stack.enter_context(scratch_database())
             in_tree(root, f"from bench.service import prepare; prepare({url!r})")
             counted[name] = per_action(root, url, args.actions, pool)
-    print(f"instructions per action (Valgrind; the server process's user space only; {args.actions} of each "
+    print(f"instructions per action (Valgrind; the measured process's user space only; {args.actions} of each "
           "after warm-up, the difference of two runs):")
     names = list(counted)
     print(f"  {'':<36}" + "".join(f"{name:>16}" for name in names) + ("      change" if len(names) == 2 else ""))

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import orjson
@@ -315,9 +316,13 @@ class Measured:
     latencies: list[list[float]]  # each client's, in seconds
     client_ms: float
 
+    @cached_property
+    def _cuts(self) -> list[float]:
+        return statistics.quantiles([x for per in self.latencies for x in per], n=100)
+
     def percentile_ms(self, percent: int) -> float:
         """The completion latency at ``percent`` over all clients, in milliseconds."""
-        return statistics.quantiles([x for per in self.latencies for x in per], n=100)[percent - 1] * 1000
+        return self._cuts[percent - 1] * 1000
 
 
 def measure_level(server_pid: int, port: int, clients: int, seconds: float) -> Measured:

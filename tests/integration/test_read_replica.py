@@ -127,7 +127,6 @@ def test_an_api_client_reads_its_own_write_through_another_server_process(replic
         other.extensions["bpm"].close()
 
 
-
 def test_a_change_whose_position_cannot_be_noted_still_succeeds(replicated, database_url, caplog):
     """The change is committed before its position is noted: a failure there must not answer 500 (the client
     would send it again); it is logged."""
